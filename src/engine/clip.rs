@@ -1,0 +1,292 @@
+//! Gradient clipping, exactly as the frameworks define it (THEORY.md).
+//!
+//! Applied to the whole gradient (every group's `(∂W, ∂b)`) after backprop and before the update:
+//! - [`ClipMode::GlobalNorm`] — PyTorch `clip_grad_norm_`: one L2 norm over all parameters as a
+//!   single vector; every element times `min(1, c / (‖g‖ + 1e-6))`. Keeps the direction exactly.
+//! - [`ClipMode::LayerNorm`] — Keras `clipnorm`, per group: `g_l · c / max(‖g_l‖, c)`, with a
+//!   group being `W_l` and `b_l` together (Keras clips kernel and bias as separate tensors).
+//!   Keeps each group's direction, not the whole gradient's.
+//! - [`ClipMode::Value`] — PyTorch `clip_grad_value_`: clamp each element to `[−c, c]`.
+//!   Changes the direction.
+//!
+//! Non-finite gradients behave as in PyTorch with `error_if_nonfinite=False`: an infinite global
+//! norm gives scale 0 (so ∞ elements become NaN), a NaN norm gives scale NaN. Norms are
+//! accumulated in f64 (see [`sum_sq`](super::scalar::sum_sq)).
+
+use super::layer::LayerParams;
+use super::scalar::Scalar;
+use serde::{Deserialize, Serialize};
+
+/// PyTorch's guard against division by zero in `clip_grad_norm_`.
+pub const NORM_EPSILON: f64 = 1e-6;
+
+/// How the gradient is clipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClipMode {
+    /// No clipping.
+    None,
+    /// Rescale the whole gradient so its global L2 norm is at most the threshold.
+    GlobalNorm,
+    /// Rescale each layer's gradient so its L2 norm is at most the threshold.
+    LayerNorm,
+    /// Clamp each element to [−threshold, threshold].
+    Value,
+}
+
+impl ClipMode {
+    /// Every mode, in the order controls list them.
+    pub const ALL: [ClipMode; 4] = [Self::None, Self::GlobalNorm, Self::LayerNorm, Self::Value];
+    /// The names accepted by [`ClipMode::from_name`].
+    pub const NAMES: &'static [&'static str] = &["none", "global-norm", "layer-norm", "value"];
+
+    /// The kebab-case name used in URLs, flags and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::GlobalNorm => "global-norm",
+            Self::LayerNorm => "layer-norm",
+            Self::Value => "value",
+        }
+    }
+
+    /// Parses a name from [`ClipMode::NAMES`] (case-insensitive).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// A clipping mode and its threshold `c` (kept while the mode is `None`, so switching clipping
+/// off and on again restores it).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Clip {
+    /// Which clipping to apply.
+    pub mode: ClipMode,
+    /// The threshold c (> 0).
+    pub threshold: f64,
+}
+
+/// What clipping did to one step's gradient.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClipOutcome {
+    /// ‖(∂W_l, ∂b_l)‖ after clipping, per group.
+    pub norms_after: Vec<f64>,
+    /// Global norm before clipping.
+    pub global_before: f64,
+    /// Global norm after clipping.
+    pub global_after: f64,
+    /// Global-norm mode: the factor applied. Other modes: the effective factor
+    /// `global_after / global_before` (1 for an all-zero gradient).
+    pub scale: f64,
+    /// Whether clipping changed the gradient.
+    pub clipped: bool,
+    /// cos(g_before, g_after): 1 when the direction is kept.
+    pub cosine: f64,
+}
+
+/// Clips `grads` in place; `norms_before[l]` must be `grads[l].norm_sq().sqrt()`.
+pub fn clip_gradients<S: Scalar>(
+    grads: &mut [LayerParams<S>],
+    clip: Clip,
+    norms_before: &[f64],
+) -> ClipOutcome {
+    let global_before = norms_before.iter().map(|n| n * n).sum::<f64>().sqrt();
+    let c = clip.threshold;
+    let (mapped, scale) = match clip.mode {
+        ClipMode::None => {
+            return ClipOutcome {
+                norms_after: norms_before.to_vec(),
+                global_before,
+                global_after: global_before,
+                scale: 1.0,
+                clipped: false,
+                cosine: 1.0,
+            }
+        }
+        ClipMode::GlobalNorm => {
+            // f64::min would drop a NaN; PyTorch's clamp keeps it.
+            let scale = if global_before.is_nan() {
+                f64::NAN
+            } else {
+                (c / (global_before + NORM_EPSILON)).min(1.0)
+            };
+            let factor = S::of(scale);
+            (map_elements(grads, |_, g| g * factor), Some(scale))
+        }
+        ClipMode::LayerNorm => {
+            let factors: Vec<S> = norms_before
+                .iter()
+                .map(|&n| S::of(if n.is_nan() { f64::NAN } else { c / n.max(c) }))
+                .collect();
+            (map_elements(grads, |l, g| g * factors[l]), None)
+        }
+        ClipMode::Value => {
+            let (low, high) = (S::of(-c), S::of(c));
+            // NaN stays NaN, as in torch.clamp.
+            let clamp = |_, g: S| {
+                if g > high {
+                    high
+                } else if g < low {
+                    low
+                } else {
+                    g
+                }
+            };
+            (map_elements(grads, clamp), None)
+        }
+    };
+    let global_after = mapped.norms_after.iter().map(|n| n * n).sum::<f64>().sqrt();
+    let ratio = |num: f64, den: f64| if den == 0.0 { 1.0 } else { num / den };
+    ClipOutcome {
+        scale: scale.unwrap_or_else(|| ratio(global_after, global_before)),
+        clipped: mapped.changed,
+        cosine: ratio(mapped.dot_before_after, global_before * global_after),
+        norms_after: mapped.norms_after,
+        global_before,
+        global_after,
+    }
+}
+
+struct Mapped {
+    norms_after: Vec<f64>,
+    dot_before_after: f64,
+    changed: bool,
+}
+
+/// Replaces every element `g` of group `l` by `f(l, g)`, measuring the result on the way.
+fn map_elements<S: Scalar>(grads: &mut [LayerParams<S>], f: impl Fn(usize, S) -> S) -> Mapped {
+    let mut out = Mapped {
+        norms_after: Vec::with_capacity(grads.len()),
+        dot_before_after: 0.0,
+        changed: false,
+    };
+    for (l, group) in grads.iter_mut().enumerate() {
+        let mut sq = 0.0;
+        for g in group.iter_mut() {
+            let before = *g;
+            let after = f(l, before);
+            // A NaN that stays NaN is no change.
+            out.changed |= after != before && !(after.is_nan() && before.is_nan());
+            out.dot_before_after += before.wide() * after.wide();
+            sq += after.wide() * after.wide();
+            *g = after;
+        }
+        out.norms_after.push(sq.sqrt());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array1};
+
+    fn group(w: &[f64], b: &[f64]) -> LayerParams<f64> {
+        LayerParams {
+            w: Array1::from(w.to_vec())
+                .into_shape_with_order((1, w.len()))
+                .unwrap(),
+            b: Array1::from(b.to_vec()),
+        }
+    }
+
+    fn norms(grads: &[LayerParams<f64>]) -> Vec<f64> {
+        grads.iter().map(|g| g.norm_sq().sqrt()).collect()
+    }
+
+    fn run(grads: &mut [LayerParams<f64>], mode: ClipMode, threshold: f64) -> ClipOutcome {
+        let before = norms(grads);
+        clip_gradients(grads, Clip { mode, threshold }, &before)
+    }
+
+    /// g = [3, 4], ‖g‖ = 5, c = 1: scale = 1/(5 + 1e-6), g' ≈ [0.6, 0.8].
+    #[test]
+    fn global_norm_three_four_five() {
+        let mut g = vec![group(&[3.0], &[4.0])];
+        let out = run(&mut g, ClipMode::GlobalNorm, 1.0);
+        assert!((g[0].w[[0, 0]] - 0.6).abs() < 1e-6 && (g[0].b[0] - 0.8).abs() < 1e-6);
+        assert_eq!(out.global_before, 5.0);
+        assert_eq!(out.scale, 1.0 / (5.0 + 1e-6));
+        assert!(out.clipped && (out.cosine - 1.0).abs() < 1e-12);
+        assert!(out.global_after <= 1.0);
+    }
+
+    /// Below the threshold nothing changes: ‖[0.3, 0.4]‖ = 0.5 < 1.
+    #[test]
+    fn global_norm_leaves_small_gradients_alone() {
+        let mut g = vec![group(&[0.3], &[0.4])];
+        let out = run(&mut g, ClipMode::GlobalNorm, 1.0);
+        assert_eq!(g[0].w[[0, 0]], 0.3);
+        assert!(!out.clipped && out.scale == 1.0);
+    }
+
+    /// Two groups: g₁ = [3, 4] (‖·‖ = 5), g₂ = [0, 0.5] (‖·‖ = 0.5); c = 1.
+    /// Global: ‖g‖ = √25.25 ≈ 5.0249, both scaled by 1/5.0249 → g₂ = [0, 0.0995].
+    /// Per layer: g₁ → g₁·1/5 = [0.6, 0.8]; g₂ below c, untouched = [0, 0.5].
+    /// So per-layer clipping changes the direction of the whole gradient (cos < 1).
+    #[test]
+    fn per_layer_differs_from_global_by_hand() {
+        let start = vec![group(&[3.0], &[4.0]), group(&[0.0], &[0.5])];
+        let mut global = start.clone();
+        let mut layer = start.clone();
+        let g_out = run(&mut global, ClipMode::GlobalNorm, 1.0);
+        let l_out = run(&mut layer, ClipMode::LayerNorm, 1.0);
+        let total = 25.25f64.sqrt();
+        assert!((global[1].b[0] - 0.5 / (total + 1e-6)).abs() < 1e-12);
+        assert!((layer[0].w[[0, 0]] - 0.6).abs() < 1e-12);
+        assert!((layer[0].b[0] - 0.8).abs() < 1e-12);
+        assert_eq!(layer[1].b[0], 0.5);
+        assert!((g_out.cosine - 1.0).abs() < 1e-12);
+        // cos = (3·0.6 + 4·0.8 + 0.5·0.5) / (√25.25 · √1.25) = 5.25 / 5.6181 ≈ 0.93447
+        let expected = 5.25 / (total * 1.25f64.sqrt());
+        assert!((l_out.cosine - expected).abs() < 1e-12);
+        assert!(l_out.cosine < 0.99);
+        assert_eq!(l_out.norms_after, vec![1.0, 0.5]);
+    }
+
+    /// g = [3, 0.5], c = 1 → [1, 0.5]: cos = (3 + 0.25) / (√9.25 · √1.25) ≈ 0.9558 < 1.
+    #[test]
+    fn value_clipping_changes_the_direction() {
+        let mut g = vec![group(&[3.0], &[0.5])];
+        let out = run(&mut g, ClipMode::Value, 1.0);
+        assert_eq!((g[0].w[[0, 0]], g[0].b[0]), (1.0, 0.5));
+        let expected = 3.25 / (9.25f64.sqrt() * 1.25f64.sqrt());
+        assert!((out.cosine - expected).abs() < 1e-12 && out.cosine < 1.0);
+        assert!(out.clipped);
+        // The reported pre-clip norm is the unclipped one: √9.25.
+        assert_eq!(out.global_before, 9.25f64.sqrt());
+    }
+
+    /// An infinite element makes ‖g‖ = ∞, scale = c/∞ = 0, and ∞·0 = NaN, as in PyTorch.
+    #[test]
+    fn infinite_gradient_becomes_nan_as_in_pytorch() {
+        let mut g = vec![group(&[f64::INFINITY], &[1.0])];
+        let out = run(&mut g, ClipMode::GlobalNorm, 1.0);
+        assert_eq!(out.scale, 0.0);
+        assert!(g[0].w[[0, 0]].is_nan());
+        assert_eq!(g[0].b[0], 0.0);
+        let mut g = vec![group(&[f64::NAN], &[1.0])];
+        assert!(run(&mut g, ClipMode::GlobalNorm, 1.0).scale.is_nan());
+    }
+
+    #[test]
+    fn none_changes_nothing() {
+        let mut g = vec![group(&[30.0], &[40.0])];
+        let out = run(&mut g, ClipMode::None, 1.0);
+        assert_eq!(g[0].w, array![[30.0]]);
+        assert_eq!(
+            (out.global_after, out.scale, out.clipped),
+            (50.0, 1.0, false)
+        );
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for m in ClipMode::ALL {
+            assert_eq!(ClipMode::from_name(m.name()), Some(m));
+        }
+        assert_eq!(ClipMode::from_name("norm"), None);
+    }
+}

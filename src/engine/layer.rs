@@ -1,0 +1,66 @@
+//! One parameter group: a weight matrix and its bias.
+//!
+//! Shapes: `w` is `[fan_in, fan_out]` (batch rows multiply from the left, `z = h · W + b`),
+//! `b` is `[fan_out]`. A gradient has exactly the shape of the parameters it belongs to, so the
+//! same type holds both, and clipping and optimizers work on `&[LayerParams]` whatever network
+//! (MLP now, RNN later) produced them.
+
+use super::scalar::{sum_sq, Scalar};
+use ndarray::{Array1, Array2};
+
+/// Weights `w: [fan_in, fan_out]` and bias `b: [fan_out]` (or their gradients).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerParams<S> {
+    /// Weight matrix, `[fan_in, fan_out]`.
+    pub w: Array2<S>,
+    /// Bias vector, `[fan_out]`.
+    pub b: Array1<S>,
+}
+
+impl<S: Scalar> LayerParams<S> {
+    /// All-zero parameters of the given shape.
+    pub fn zeros(fan_in: usize, fan_out: usize) -> Self {
+        Self {
+            w: Array2::zeros((fan_in, fan_out)),
+            b: Array1::zeros(fan_out),
+        }
+    }
+
+    /// ‖(W, b)‖² — W and b taken together as one vector.
+    pub fn norm_sq(&self) -> f64 {
+        sum_sq(&self.w) + sum_sq(&self.b)
+    }
+
+    /// ‖W‖_F, weights only.
+    pub fn weight_norm(&self) -> f64 {
+        sum_sq(&self.w).sqrt()
+    }
+
+    /// Every element, W's then b's.
+    pub fn iter(&self) -> impl Iterator<Item = &S> {
+        self.w.iter().chain(self.b.iter())
+    }
+
+    /// Every element, mutably, W's then b's.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut S> {
+        self.w.iter_mut().chain(self.b.iter_mut())
+    }
+
+    /// The same parameters in another float type.
+    pub fn cast<T: Scalar>(&self) -> LayerParams<T> {
+        LayerParams {
+            w: self.w.mapv(|v| T::of(v.wide())),
+            b: self.b.mapv(|v| T::of(v.wide())),
+        }
+    }
+}
+
+/// Index of the first group in `groups` (in the order given) with a non-finite element.
+pub fn first_non_finite<'a, S: Scalar + 'a>(
+    groups: impl IntoIterator<Item = (usize, &'a LayerParams<S>)>,
+) -> Option<usize> {
+    groups
+        .into_iter()
+        .find(|(_, g)| g.iter().any(|v| !v.is_finite()))
+        .map(|(i, _)| i)
+}

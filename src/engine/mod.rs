@@ -1,0 +1,33 @@
+//! The training engine: a small, exact, seeded trainer whose every gradient is real.
+//!
+//! Owns the math and nothing else: pure Rust on `ndarray` and a seeded `rand`; no web crate, no
+//! clock, no I/O, no OS randomness. Everything above it (worker, charts, page, headless runner)
+//! drives a [`Trainer`] and reads its [`StepStats`].
+//!
+//! Shapes, throughout: batch rows. `x: [n, input_dim]`, `y: [n, 1]`, `W_l: [fan_in, fan_out]`,
+//! `b_l: [fan_out]`, `z_l = h_{l−1} · W_l + b_l`. Layer arrays are input side first.
+//!
+//! One concept per file: [`activation`], [`init`], [`data`], [`mlp`] (behind the [`network`]
+//! seam), [`loss`], [`clip`], [`optim`], [`config`], [`stats`], [`trainer`].
+
+pub mod activation;
+pub mod clip;
+pub mod config;
+pub mod data;
+pub mod init;
+pub mod layer;
+pub mod loss;
+pub mod mlp;
+pub mod network;
+pub mod optim;
+pub mod rng;
+pub mod scalar;
+pub mod stats;
+pub mod trainer;
+
+pub use activation::Activation;
+pub use clip::{Clip, ClipMode};
+pub use config::{ConfigError, Field, LiveConfig, NetConfig, TrainConfig, TrainParams};
+pub use data::DatasetKind;
+pub use stats::{NonFinite, Quantity, StepStats};
+pub use trainer::{Applied, Diverged, StepTrace, Trainer};

@@ -1,0 +1,115 @@
+//! What one training step reports: the numbers the charts stream and the tests check.
+//!
+//! Per-layer arrays have one entry per weight layer, input side first. Layer indices are
+//! 0-based (the UI shows them 1-based). Non-finite numbers stay in the stats as NaN/±Inf; in
+//! JSON they are written as `null`.
+
+use serde::{Deserialize, Serialize};
+
+/// Which quantity first became NaN or ±Inf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantity {
+    /// A layer's output in the forward pass.
+    Activation,
+    /// The loss.
+    Loss,
+    /// A layer's gradient (reported in backprop order: the layer nearest the output that
+    /// overflowed, which is where the explosion happened).
+    Gradient,
+    /// A layer's weights after the update.
+    Weights,
+}
+
+impl Quantity {
+    /// A plain-words name for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Activation => "activations",
+            Self::Loss => "loss",
+            Self::Gradient => "gradient",
+            Self::Weights => "weights",
+        }
+    }
+}
+
+/// Where and when training first produced a non-finite number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NonFinite {
+    /// The step it happened in.
+    pub step: u64,
+    /// The 0-based weight layer, or `None` for the loss.
+    pub layer: Option<usize>,
+    /// What overflowed.
+    pub quantity: Quantity,
+}
+
+impl std::fmt::Display for NonFinite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "diverged at step {}", self.step)?;
+        match self.layer {
+            Some(layer) => write!(
+                f,
+                " — layer {} {} overflowed",
+                layer + 1,
+                self.quantity.describe()
+            ),
+            None => write!(f, " — the {} overflowed", self.quantity.describe()),
+        }
+    }
+}
+
+/// One training step, measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepStats {
+    /// 0-based step index.
+    pub step: u64,
+    /// Batch loss (MSE plus penalty) with the weights before this step's update.
+    pub loss: f64,
+    /// ‖(∂W_l, ∂b_l)‖ before clipping.
+    pub grad_norms: Vec<f64>,
+    /// ‖(∂W_l, ∂b_l)‖ after clipping (what the update used).
+    pub grad_norms_clipped: Vec<f64>,
+    /// ‖δ_l‖ = ‖∂loss/∂z_l‖, the back-propagated error at layer l's pre-activation.
+    pub delta_norms: Vec<f64>,
+    /// ‖W_l‖ before the update.
+    pub weight_norms: Vec<f64>,
+    /// ‖ΔW_l‖ / ‖W_l‖ (weights only; NaN when ‖W_l‖ = 0).
+    pub update_ratios: Vec<f64>,
+    /// Global gradient norm before clipping.
+    pub global_norm: f64,
+    /// Global gradient norm after clipping.
+    pub global_norm_clipped: f64,
+    /// The clip factor (see [`ClipOutcome::scale`](super::clip::ClipOutcome::scale)).
+    pub clip_scale: f64,
+    /// Whether clipping changed the gradient.
+    pub clipped: bool,
+    /// cos(gradient before, gradient after clipping).
+    pub cos_pre_post: f64,
+    /// Set on the step that first produced a NaN or ±Inf.
+    pub non_finite: Option<NonFinite>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_layer_and_step() {
+        let nf = NonFinite {
+            step: 41,
+            layer: Some(2),
+            quantity: Quantity::Gradient,
+        };
+        assert_eq!(
+            nf.to_string(),
+            "diverged at step 41 — layer 3 gradient overflowed"
+        );
+        let loss = NonFinite {
+            step: 0,
+            layer: None,
+            quantity: Quantity::Loss,
+        };
+        assert_eq!(loss.to_string(), "diverged at step 0 — the loss overflowed");
+    }
+}

@@ -1,0 +1,243 @@
+//! The trainer: owns one run (config, network, data, batch order, optimizer) and steps it.
+//!
+//! One step: draw a batch → forward/backward → measure → clip → update → check for NaN/Inf.
+//! A step that produces a non-finite number is reported like any other (its [`StepStats`] carry
+//! a [`NonFinite`]); after it the trainer is *diverged* and refuses to step until
+//! [`Trainer::reset`] or a rebuilding [`Trainer::apply`].
+
+use super::clip::clip_gradients;
+use super::config::{LiveConfig, TrainConfig};
+use super::data::Dataset;
+use super::layer::{first_non_finite, LayerParams};
+use super::mlp::{Mlp, MlpShape};
+use super::network::Network;
+use super::optim::Optimizer;
+use super::rng::{stream_rng, Stream};
+use super::stats::{NonFinite, Quantity, StepStats};
+use ndarray::Array2;
+use rand::rngs::StdRng;
+
+/// The trainer refused to step because an earlier step diverged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Diverged(pub NonFinite);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "training {}; reset to train again", self.0)
+    }
+}
+
+impl std::error::Error for Diverged {}
+
+/// What [`Trainer::apply`] had to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Only live settings changed: training continues from the current weights.
+    Live,
+    /// The network was rebuilt from step 0.
+    Rebuilt,
+}
+
+/// Everything one step saw, for dumping and for checking against an independent
+/// implementation.
+#[derive(Clone, Debug)]
+pub struct StepTrace {
+    /// The batch inputs, `[batch, input_dim]`.
+    pub x: Array2<f32>,
+    /// The batch targets, `[batch, 1]`.
+    pub y: Array2<f32>,
+    /// The loss (data term plus penalty).
+    pub loss: f32,
+    /// The parameters before this step's update.
+    pub layers_before: Vec<LayerParams<f32>>,
+    /// The raw, unclipped gradients.
+    pub grads: Vec<LayerParams<f32>>,
+}
+
+/// One training run.
+pub struct Trainer {
+    config: TrainConfig,
+    network: Box<dyn Network<f32>>,
+    data: Dataset,
+    batch_rng: StdRng,
+    optimizer: Optimizer,
+    next_step: u64,
+    diverged: Option<NonFinite>,
+}
+
+impl Trainer {
+    /// A fresh run of `config`: data, weights and batch order all from its seed.
+    pub fn new(config: TrainConfig) -> Self {
+        let net = &config.net;
+        let data = Dataset::generate(net.dataset, &mut stream_rng(net.seed, Stream::Data));
+        let shape = MlpShape {
+            input_dim: net.dataset.input_dim(),
+            depth: net.depth,
+            width: net.width,
+            output_dim: 1,
+        };
+        let mlp = Mlp::<f32>::new(
+            shape,
+            net.activation,
+            net.init,
+            &mut stream_rng(net.seed, Stream::Init),
+        );
+        Self {
+            config,
+            network: Box::new(mlp),
+            data,
+            batch_rng: stream_rng(net.seed, Stream::Batches),
+            optimizer: Optimizer::default(),
+            next_step: 0,
+            diverged: None,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Steps taken since the run (re)started; also the index of the next step.
+    pub fn step_count(&self) -> u64 {
+        self.next_step
+    }
+
+    /// Where training diverged, if it has.
+    pub fn diverged(&self) -> Option<NonFinite> {
+        self.diverged
+    }
+
+    /// The network being trained.
+    pub fn network(&self) -> &dyn Network<f32> {
+        self.network.as_ref()
+    }
+
+    /// The data set of this run.
+    pub fn dataset(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// Number of weight layers (depth + 1).
+    pub fn layer_count(&self) -> usize {
+        self.network.layers().len()
+    }
+
+    /// Starts the run over from step 0 with the same configuration.
+    pub fn reset(&mut self) {
+        *self = Self::new(self.config);
+    }
+
+    /// Switches to `config`: live settings (batch, learning rate, clipping, L1/L2) take effect at
+    /// the next step; any other change rebuilds the run.
+    pub fn apply(&mut self, config: TrainConfig) -> Applied {
+        if config.net == self.config.net {
+            self.set_live(config.live);
+            Applied::Live
+        } else {
+            *self = Self::new(config);
+            Applied::Rebuilt
+        }
+    }
+
+    /// Changes the live settings between two steps, keeping the weights.
+    pub fn set_live(&mut self, live: LiveConfig) {
+        self.config.live = live;
+    }
+
+    /// Takes one step.
+    pub fn step(&mut self) -> Result<StepStats, Diverged> {
+        self.step_inner(false).map(|(stats, _)| stats)
+    }
+
+    /// Takes one step and also returns what it saw.
+    pub fn step_traced(&mut self) -> Result<(StepStats, StepTrace), Diverged> {
+        self.step_inner(true)
+            .map(|(stats, trace)| (stats, trace.expect("trace requested")))
+    }
+
+    fn step_inner(&mut self, keep_trace: bool) -> Result<(StepStats, Option<StepTrace>), Diverged> {
+        if let Some(at) = self.diverged {
+            return Err(Diverged(at));
+        }
+        let step = self.next_step;
+        let live = self.config.live;
+        let (x, y) = self.data.sample_batch(live.batch, &mut self.batch_rng);
+        let mut backprop = self.network.backprop(x.view(), y.view(), &live.penalty);
+
+        let layers = self.network.layers();
+        let weight_norms: Vec<f64> = layers.iter().map(LayerParams::weight_norm).collect();
+        let grad_norms: Vec<f64> = backprop.grads.iter().map(|g| g.norm_sq().sqrt()).collect();
+        let trace = keep_trace.then(|| StepTrace {
+            x,
+            y,
+            loss: backprop.loss,
+            layers_before: layers.to_vec(),
+            grads: backprop.grads.clone(),
+        });
+
+        let clip = clip_gradients(&mut backprop.grads, live.clip, &grad_norms);
+        let update_norms = self.optimizer.apply(
+            self.network.layers_mut(),
+            &backprop.grads,
+            live.learning_rate,
+        );
+        let update_ratios = update_norms
+            .iter()
+            .zip(&weight_norms)
+            .map(|(&delta, &weight)| update_ratio(delta, weight))
+            .collect();
+
+        // Report the earliest thing that went wrong, in the order the step computes them.
+        let non_finite = backprop
+            .first_non_finite_activation
+            .map(|l| (Quantity::Activation, Some(l)))
+            .or_else(|| (!backprop.loss.is_finite()).then_some((Quantity::Loss, None)))
+            .or_else(|| {
+                // Backprop runs output → input: the overflow started at the highest such layer.
+                grad_norms
+                    .iter()
+                    .rposition(|n| !n.is_finite())
+                    .map(|l| (Quantity::Gradient, Some(l)))
+            })
+            .or_else(|| {
+                first_non_finite(self.network.layers().iter().enumerate())
+                    .map(|l| (Quantity::Weights, Some(l)))
+            })
+            .map(|(quantity, layer)| NonFinite {
+                step,
+                layer,
+                quantity,
+            });
+
+        self.next_step += 1;
+        self.diverged = non_finite;
+        let stats = StepStats {
+            step,
+            loss: f64::from(backprop.loss),
+            grad_norms,
+            grad_norms_clipped: clip.norms_after,
+            delta_norms: backprop.delta_norms,
+            weight_norms,
+            update_ratios,
+            global_norm: clip.global_before,
+            global_norm_clipped: clip.global_after,
+            clip_scale: clip.scale,
+            clipped: clip.clipped,
+            cos_pre_post: clip.cosine,
+            non_finite,
+        };
+        Ok((stats, trace))
+    }
+}
+
+/// ‖ΔW‖ / ‖W‖; for all-zero weights, 0 if nothing moved and +∞ otherwise.
+fn update_ratio(delta: f64, weight: f64) -> f64 {
+    if weight > 0.0 {
+        delta / weight
+    } else if delta == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
+    }
+}
