@@ -48,7 +48,14 @@ impl Activation {
         match self {
             Self::Linear => z,
             Self::Tanh => z.tanh(),
-            Self::Relu => z.max(S::zero()),
+            // Written so NaN stays NaN, as in PyTorch (`max` would turn it into 0).
+            Self::Relu => {
+                if z <= S::zero() {
+                    S::zero()
+                } else {
+                    z
+                }
+            }
             // For very negative z, e^(−z) overflows to +Inf and 1/Inf = 0: no NaN.
             Self::Sigmoid => S::one() / (S::one() + (-z).exp()),
         }
@@ -109,6 +116,13 @@ mod tests {
                 let analytic = a.slope(a.apply(z));
                 assert!((numeric - analytic).abs() < 1e-8, "{a:?} at {z}");
             }
+        }
+    }
+
+    #[test]
+    fn nan_stays_nan() {
+        for a in Activation::ALL {
+            assert!(a.apply(f32::NAN).is_nan(), "{a:?}");
         }
     }
 

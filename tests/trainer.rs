@@ -1,0 +1,121 @@
+//! The trainer's contract: determinism, live vs rebuilding changes, f32 wiring.
+
+use gradlab::engine::mlp::Mlp;
+use gradlab::engine::network::Network;
+use gradlab::engine::{Applied, StepStats, TrainParams, Trainer};
+
+fn run(p: &TrainParams, steps: usize) -> Vec<StepStats> {
+    let mut t = Trainer::new(p.check().unwrap());
+    (0..steps).map(|_| t.step().unwrap()).collect()
+}
+
+#[test]
+fn same_seed_same_stats_other_seed_other_stats() {
+    let p = TrainParams {
+        clip_mode: "value".into(),
+        clip_threshold: 0.05,
+        l2: 0.001,
+        ..TrainParams::default()
+    };
+    let a = run(&p, 50);
+    assert_eq!(a, run(&p, 50));
+    assert_ne!(a, run(&TrainParams { seed: 2, ..p }, 50));
+}
+
+#[test]
+fn training_reduces_the_loss_on_a_healthy_net() {
+    let p = TrainParams {
+        depth: 3.0,
+        width: 16.0,
+        learning_rate: 0.1,
+        batch: 64.0,
+        ..TrainParams::default()
+    };
+    let stats = run(&p, 2000);
+    let early: f64 = stats[..50].iter().map(|s| s.loss).sum::<f64>() / 50.0;
+    let late: f64 = stats[1950..].iter().map(|s| s.loss).sum::<f64>() / 50.0;
+    assert!(late < 0.5 * early, "loss {early} → {late}");
+}
+
+#[test]
+fn live_settings_keep_the_weights_others_rebuild() {
+    let p = TrainParams::default();
+    let mut t = Trainer::new(p.check().unwrap());
+    for _ in 0..10 {
+        t.step().unwrap();
+    }
+    let live = TrainParams {
+        learning_rate: 0.5,
+        clip_mode: "global-norm".into(),
+        l1: 0.01,
+        batch: 8.0,
+        ..p.clone()
+    };
+    assert_eq!(t.apply(live.check().unwrap()), Applied::Live);
+    assert_eq!(t.step_count(), 10);
+    let s = t.step().unwrap();
+    assert_eq!(s.step, 10);
+    assert_eq!(t.config().live.learning_rate, 0.5);
+
+    let deeper = TrainParams { depth: 4.0, ..live };
+    assert_eq!(t.apply(deeper.check().unwrap()), Applied::Rebuilt);
+    assert_eq!(t.step_count(), 0);
+    assert_eq!(t.layer_count(), 5);
+}
+
+/// The f32 trainer's first-step gradient equals the f64 network's on the same batch, to f32
+/// precision: the trainer feeds backprop the right batch, penalty and weights.
+#[test]
+fn f32_trainer_matches_f64_network_on_the_same_batch() {
+    let p = TrainParams {
+        l2: 0.01,
+        bias_scale: 0.2,
+        ..TrainParams::default()
+    };
+    let config = p.check().unwrap();
+    let mut t = Trainer::new(config);
+    let (stats, trace) = t.step_traced().unwrap();
+    let wide = Mlp::<f64> {
+        layers: trace.layers_before.iter().map(|l| l.cast()).collect(),
+        activation: config.net.activation,
+    };
+    let bp = wide.backprop(
+        trace.x.mapv(f64::from).view(),
+        trace.y.mapv(f64::from).view(),
+        &config.live.penalty,
+    );
+    assert!((bp.loss - stats.loss).abs() < 1e-5 * bp.loss);
+    for (l, (g32, g64)) in trace.grads.iter().zip(&bp.grads).enumerate() {
+        let norm = g64.norm_sq().sqrt();
+        let diff: f64 = g32
+            .iter()
+            .zip(g64.iter())
+            .map(|(a, b)| (f64::from(*a) - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(diff <= 1e-4 * norm + 1e-9, "layer {l}: {diff} vs {norm}");
+        assert!((stats.grad_norms[l] - norm).abs() <= 1e-4 * norm + 1e-9);
+    }
+}
+
+#[test]
+fn stats_have_one_entry_per_weight_layer() {
+    let p = TrainParams {
+        depth: 7.0,
+        ..TrainParams::default()
+    };
+    let s = &run(&p, 1)[0];
+    for v in [
+        &s.grad_norms,
+        &s.grad_norms_clipped,
+        &s.delta_norms,
+        &s.weight_norms,
+        &s.update_ratios,
+    ] {
+        assert_eq!(v.len(), 8);
+    }
+    // ‖ΔW‖/‖W‖ = η‖g_W‖/‖W‖ ≤ η‖(g_W, g_b)‖/‖W‖ for SGD.
+    for l in 0..8 {
+        assert!(s.update_ratios[l] <= 0.03 * s.grad_norms[l] / s.weight_norms[l] * (1.0 + 1e-6));
+    }
+}
