@@ -1,1 +1,108 @@
-fn main() {}
+//! Native engine benchmark: training steps per second for three network shapes.
+//!
+//! Each step is the full product path: batch draw, forward, backward, per-layer norms,
+//! global-norm clip at 1, SGD update. tanh, MSE, f32. `cargo bench --bench steps`
+//! (or `make bench`). GFLOP/s counts ≈ 6·batch·Σ fan_in·fan_out per step (2 for the forward
+//! product, 4 for the two backward products).
+
+use gradlab::engine::mlp::MlpShape;
+use gradlab::engine::{TrainParams, Trainer};
+use std::time::{Duration, Instant};
+
+struct Shape {
+    name: &'static str,
+    depth: usize,
+    width: usize,
+    batch: usize,
+}
+
+const SHAPES: [Shape; 3] = [
+    Shape {
+        name: "A",
+        depth: 8,
+        width: 8,
+        batch: 10,
+    },
+    Shape {
+        name: "B",
+        depth: 20,
+        width: 32,
+        batch: 32,
+    },
+    Shape {
+        name: "C",
+        depth: 50,
+        width: 128,
+        batch: 64,
+    },
+];
+
+fn main() {
+    // `cargo bench` passes `--bench`; a name filter is accepted too.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    println!("gradlab native engine benchmark (tanh, MSE, global-norm clip 1, SGD, f32)");
+    println!(
+        "{:<6} {:>22} {:>7} {:>12} {:>10} {:>9}",
+        "shape", "hidden × width, batch", "steps", "steps/s", "µs/step", "GFLOP/s"
+    );
+    for shape in SHAPES
+        .iter()
+        .filter(|s| filter.as_deref().is_none_or(|f| f == s.name))
+    {
+        let params = TrainParams {
+            depth: shape.depth as f64,
+            width: shape.width as f64,
+            batch: shape.batch as f64,
+            activation: "tanh".into(),
+            clip_mode: "global-norm".into(),
+            clip_threshold: 1.0,
+            learning_rate: 0.01,
+            ..TrainParams::default()
+        };
+        let config = params.check().expect("benchmark config is valid");
+        let mut trainer = Trainer::new(config);
+        let flops_per_step = 6.0
+            * shape.batch as f64
+            * MlpShape {
+                input_dim: config.net.dataset.input_dim(),
+                depth: shape.depth,
+                width: shape.width,
+                output_dim: 1,
+            }
+            .layer_dims()
+            .iter()
+            .map(|(i, o)| (i * o) as f64)
+            .sum::<f64>();
+
+        // Warm up, then time whole rounds for at least two seconds; report the best round
+        // (the least disturbed by the other core's load).
+        let mut step = |n: usize| {
+            for _ in 0..n {
+                if trainer.step().is_err() {
+                    trainer.reset();
+                }
+            }
+        };
+        step(20);
+        let probe = Instant::now();
+        step(10);
+        let per_step = probe.elapsed().as_secs_f64() / 10.0;
+        let round = ((0.25 / per_step) as usize).max(3);
+        let (mut best, mut total_steps, started) = (f64::INFINITY, 0usize, Instant::now());
+        while started.elapsed() < Duration::from_secs(2) {
+            let t = Instant::now();
+            step(round);
+            best = best.min(t.elapsed().as_secs_f64() / round as f64);
+            total_steps += round;
+        }
+        println!(
+            "{:<6} {:>22} {:>7} {:>12.0} {:>10.1} {:>9.2}",
+            shape.name,
+            format!("{} × {}, {}", shape.depth, shape.width, shape.batch),
+            total_steps,
+            1.0 / best,
+            best * 1e6,
+            flops_per_step / best / 1e9
+        );
+    }
+}

@@ -1,1 +1,7 @@
+//! gradlab: watch gradients explode in a real network, and tame them.
+//!
+//! Layers, one-way: [`engine`] (pure math, no web crate) → `protocol` → `worker` → `charts` →
+//! [`ui`]. See ARCHITECTURE.md.
+
 pub mod engine;
+pub mod ui;

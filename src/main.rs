@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    gradlab::ui::mount();
+}

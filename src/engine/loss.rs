@@ -49,7 +49,7 @@ impl Penalty {
             } else {
                 S::zero()
             };
-            *g = *g + l1 * sign + l2 * w;
+            *g += l1 * sign + l2 * w;
         });
     }
 }

@@ -133,7 +133,7 @@ impl<S: Scalar> Network<S> for Mlp<S> {
                 let phi = self.activation;
                 Zip::from(&mut back)
                     .and(&outputs[l - 1])
-                    .for_each(|d, &a| *d = *d * phi.slope(a));
+                    .for_each(|d, &a| *d *= phi.slope(a));
                 delta = back;
             }
             grads.push(LayerParams {

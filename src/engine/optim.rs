@@ -35,7 +35,7 @@ impl Optimizer {
                         Zip::from(&mut layer.w).and(&grad.w).for_each(|w, &g| {
                             let delta = step * g;
                             delta_sq += delta.wide() * delta.wide();
-                            *w = *w + delta;
+                            *w += delta;
                         });
                         layer.b.scaled_add(step, &grad.b);
                         delta_sq.sqrt()

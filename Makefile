@@ -1,0 +1,85 @@
+# gradlab — two commands for a fresh machine: `make serve` and `make test`.
+# Every tool is installed here when missing (quietly skipped when present); nothing is
+# downloaded at build time except through crates.io, npm and Debian's apt.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export TRUNK_SKIP_VERSION_CHECK := true
+export CHROMEDRIVER := /usr/bin/chromedriver
+
+TRUNK_VERSION := 0.21.14
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/[^0-9.]/, ""); print}' Cargo.lock)
+NUMPY_VERSION := 2.4.6
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help serve test build tools tools-build tools-test lint unit reference e2e bench clean
+
+help:
+	@echo "make serve   build and serve gradlab on http://127.0.0.1:8080/"
+	@echo "make test    lint, native tests, reference check and browser tests"
+	@echo "make bench   native engine benchmark (steps/s for three shapes)"
+
+# ---- tools -------------------------------------------------------------------------------
+
+tools-build:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@trunk --version 2>/dev/null | grep -q '$(TRUNK_VERSION)' \
+	  || cargo install --locked trunk@$(TRUNK_VERSION)
+	@grep -q 'wasm_bindgen = "$(WASM_BINDGEN_VERSION)"' Trunk.toml \
+	  || { echo "Trunk.toml's wasm_bindgen must be $(WASM_BINDGEN_VERSION) (Cargo.lock)"; exit 1; }
+	@wasm-bindgen --version 2>/dev/null | grep -q '$(WASM_BINDGEN_VERSION)' \
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@[ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] \
+	  || npm ci --no-audit --no-fund --loglevel=error
+	@cargo fetch --quiet
+
+tools-test: tools-build
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	  || { $(SUDO) apt-get update -qq \
+	       && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@python3 -c 'import numpy' 2>/dev/null \
+	  || python3 -m pip install --quiet --disable-pip-version-check numpy==$(NUMPY_VERSION)
+
+tools: tools-test
+
+# ---- build and serve ---------------------------------------------------------------------
+
+build: tools-build
+	trunk build --release
+
+serve: build
+	@echo "gradlab: open http://127.0.0.1:8080/"
+	trunk serve --release
+
+# ---- tests -------------------------------------------------------------------------------
+
+lint: tools-build
+	cargo fmt --check
+	cargo clippy --all-targets --quiet -- -D warnings
+
+unit: tools-build
+	cargo test --quiet
+
+# The engine's first step, recomputed by an independent NumPy implementation.
+reference: tools-test
+	cargo build --release --quiet --example headless
+	python3 tests/reference/check_headless.py target/release/examples/headless
+
+e2e: build tools-test
+	node --test tests/e2e/
+
+test: lint unit reference e2e
+
+bench: tools-build
+	cargo bench --bench steps
+
+clean:
+	cargo clean
+	rm -rf dist test-artifacts
