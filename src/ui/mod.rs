@@ -1,9 +1,24 @@
 //! The page: Leptos components, mounted by `main.rs`.
 //!
-//! Owns what the user sees and touches. It never trains: training belongs to the worker (the
-//! live lab arrives with the next issue; until then the page introduces the project).
+//! Owns what the user sees and touches. It never trains: the worker does, and the page only
+//! sends it commands and draws what comes back.
 
+pub mod bridge;
+pub mod charts_view;
+pub mod controller;
+pub mod controls;
+pub mod format;
+pub mod state;
+pub mod status;
+pub mod table;
+
+use crate::engine::TrainParams;
+use charts_view::Charts;
+use controls::Controls;
 use leptos::prelude::*;
+use state::Lab;
+use status::{Notices, StatusLine};
+use table::LayerTable;
 
 /// Mounts [`App`] on the page body, with panics reported to the browser console.
 pub fn mount() {
@@ -11,29 +26,51 @@ pub fn mount() {
     leptos::mount::mount_to_body(App);
 }
 
+/// Runs `tick` on every animation frame for the life of the page.
+fn every_frame(tick: impl Fn() + Clone + 'static) {
+    request_animation_frame(move || {
+        tick();
+        every_frame(tick);
+    });
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    let lab = Lab::new(TrainParams::default());
+    provide_context(lab);
+    Effect::new(move |_| {
+        let params = lab.params.get();
+        controller::configure(lab, &params);
+    });
+    controller::start_worker(lab);
+    every_frame(move || {
+        controller::on_frame(lab);
+        charts_view::paint(lab);
+    });
     view! {
         <header class="masthead">
             <h1>"gradlab"</h1>
-            <p class="tagline">"Watch gradients explode in a real network — then tame them."</p>
+            <p class="tagline">
+                "Watch gradients explode in a real network — then tame them. Push the weight scale past "
+                "its critical mark, press Play, and watch the early layers' gradients shoot up; then turn "
+                "on clipping."
+            </p>
         </header>
-        <main class="intro">
-            <p>
-                "During backpropagation the error signal is multiplied by every layer's weights "
-                "and activation slopes. With weights a little too large, or a network a little too "
-                "deep, that product grows geometrically: the early layers' gradients explode, "
-                "the updates become huge and the loss turns to NaN."
-            </p>
-            <p>
-                "gradlab trains a real network in your browser and shows every layer's gradient "
-                "as it happens, with the cures to try: gradient clipping by norm or by value, "
-                "careful initialisation, and L1/L2 regularisation."
-            </p>
-            <p id="status" class="status" role="status" aria-live="polite">
-                "The training engine is ready; the live lab is being built."
-            </p>
-        </main>
+        <div class="lab">
+            <aside class="controls" aria-label="Controls">
+                <Controls/>
+            </aside>
+            <main class="board">
+                <StatusLine/>
+                <Notices/>
+                <Charts/>
+                <LayerTable/>
+            </main>
+        </div>
+        <footer class="colophon">
+            "A real multi-layer perceptron trained in your browser (Rust → WebAssembly, in a Web Worker). "
+            "Gradient norms are Frobenius norms of each layer's weight and bias gradients."
+        </footer>
     }
 }

@@ -75,3 +75,42 @@ export async function screenshot(page, name) {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** Waits until the worker answered and the page says it is ready (or training). */
+export async function waitReady(page) {
+  await page.waitForFunction(
+    () => /Ready|Training|Paused/.test(document.querySelector('#status')?.textContent ?? ''),
+    null,
+    { timeout: 30_000 },
+  );
+}
+
+/** Sets a range or number input as a user would, firing `input` and `change`. */
+export async function setInput(page, id, value) {
+  await page.$eval(
+    `#${id}`,
+    (el, v) => {
+      el.value = String(v);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    value,
+  );
+}
+
+/** The numbers in one layer-table column, input layer first. */
+export async function column(page, field) {
+  return page.$$eval(`#layer-table tbody tr td[data-field="${field}"]`, (cells) =>
+    cells.map((c) => parseFloat(c.textContent)),
+  );
+}
+
+/** The current step count as a number. */
+export async function stepCount(page) {
+  return parseInt((await page.textContent('#step-count')).replace(/,/g, ''), 10);
+}
+
+/** A fingerprint of a canvas's pixels. */
+export async function canvasPixels(page, id) {
+  return page.$eval(`#${id}`, (c) => c.toDataURL());
+}

@@ -1,0 +1,307 @@
+//! A whole run's history at bounded size: what the loss and history charts draw.
+//!
+//! The run is cut into [`HISTORY_COLUMNS`] columns of `stride` steps each. When training passes
+//! the last column, neighbouring columns merge pairwise and the stride doubles, so the charts
+//! always show the run from step 0 and memory stays flat however long it trains. Each column
+//! keeps the loss range and, per layer, the largest gradient norm seen (NaN wins, so an overflow
+//! is never merged away). Heat-map colours are computed when a value arrives (and again only on
+//! the rare merge), never per frame.
+
+use super::palette::heat_colour;
+use crate::engine::NonFinite;
+use crate::protocol::Progress;
+
+/// Columns in the history charts.
+pub const HISTORY_COLUMNS: usize = 240;
+
+/// The loss over one column's steps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossColumn {
+    /// Smallest finite loss (`INFINITY` when none).
+    pub min: f32,
+    /// Largest finite loss (`NEG_INFINITY` when none).
+    pub max: f32,
+    /// Steps recorded in this column.
+    pub steps: u32,
+    /// Of which clipping acted on.
+    pub clipped: u32,
+}
+
+impl LossColumn {
+    const EMPTY: LossColumn = LossColumn {
+        min: f32::INFINITY,
+        max: f32::NEG_INFINITY,
+        steps: 0,
+        clipped: 0,
+    };
+
+    fn merge(&mut self, other: &LossColumn) {
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.steps += other.steps;
+        self.clipped += other.clipped;
+    }
+}
+
+/// The history of one run.
+#[derive(Clone, Debug)]
+pub struct RunHistory {
+    layer_count: usize,
+    stride: u64,
+    loss: Vec<LossColumn>,
+    /// Per column, per layer: peak pre-clip gradient norm (`NEG_INFINITY` = no data).
+    peaks: Vec<f32>,
+    /// RGBA image, `layer_count` rows (output layer on top) × [`HISTORY_COLUMNS`] columns.
+    image: Vec<u8>,
+    steps: u64,
+    clipped_steps: u64,
+    /// Largest finite global gradient norm seen, before and after clipping.
+    max_norms: (f32, f32),
+    diverged: Option<NonFinite>,
+}
+
+impl RunHistory {
+    /// An empty history for a network of `layer_count` weight layers.
+    pub fn new(layer_count: usize) -> Self {
+        Self {
+            layer_count,
+            stride: 1,
+            loss: vec![LossColumn::EMPTY; HISTORY_COLUMNS],
+            peaks: vec![f32::NEG_INFINITY; HISTORY_COLUMNS * layer_count],
+            image: vec![0; HISTORY_COLUMNS * layer_count * 4],
+            steps: 0,
+            clipped_steps: 0,
+            max_norms: (0.0, 0.0),
+            diverged: None,
+        }
+    }
+
+    /// Weight layers.
+    pub fn layer_count(&self) -> usize {
+        self.layer_count
+    }
+
+    /// Steps per column.
+    pub fn stride(&self) -> u64 {
+        self.stride
+    }
+
+    /// The step at the right edge of the charts: `HISTORY_COLUMNS · stride`.
+    pub fn x_extent(&self) -> u64 {
+        HISTORY_COLUMNS as u64 * self.stride
+    }
+
+    /// Steps recorded.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Share of recorded steps that clipping acted on (0 before any step).
+    pub fn clipped_share(&self) -> f64 {
+        if self.steps == 0 {
+            0.0
+        } else {
+            self.clipped_steps as f64 / self.steps as f64
+        }
+    }
+
+    /// The largest finite global gradient norm of the run, `(before, after)` clipping.
+    pub fn max_norms(&self) -> (f32, f32) {
+        self.max_norms
+    }
+
+    /// Where training diverged, if it has.
+    pub fn diverged(&self) -> Option<NonFinite> {
+        self.diverged
+    }
+
+    /// The loss columns, left to right.
+    pub fn loss_columns(&self) -> &[LossColumn] {
+        &self.loss
+    }
+
+    /// Peak gradient norm of `layer` in `column` (`None` when the column has no data yet).
+    pub fn peak(&self, column: usize, layer: usize) -> Option<f32> {
+        let v = self.peaks[column * self.layer_count + layer];
+        (v != f32::NEG_INFINITY).then_some(v)
+    }
+
+    /// The heat-map image: RGBA, `layer_count` rows (row 0 = output layer) × `HISTORY_COLUMNS`.
+    pub fn image(&self) -> &[u8] {
+        &self.image
+    }
+
+    /// Records one chunk of training.
+    pub fn record(&mut self, progress: &Progress) {
+        let (Some(first), Some(last)) = (progress.steps.first(), progress.steps.last()) else {
+            self.diverged = self.diverged.or(progress.diverged);
+            return;
+        };
+        self.make_room(last.step);
+        for s in &progress.steps {
+            let column = &mut self.loss[(s.step / self.stride) as usize];
+            if s.loss.is_finite() {
+                column.min = column.min.min(s.loss);
+                column.max = column.max.max(s.loss);
+            }
+            column.steps += 1;
+            column.clipped += u32::from(s.clipped);
+            self.clipped_steps += u64::from(s.clipped);
+            // f32::max skips NaN: divergence is reported on its own.
+            self.max_norms.0 = self.max_norms.0.max(s.global_norm);
+            self.max_norms.1 = self.max_norms.1.max(s.global_norm_clipped);
+        }
+        self.steps += progress.steps.len() as u64;
+        // The chunk's peaks stand for every column its steps touched.
+        let columns = (first.step / self.stride) as usize..=(last.step / self.stride) as usize;
+        for column in columns {
+            for (layer, &value) in progress
+                .peak_grad_norms
+                .iter()
+                .enumerate()
+                .take(self.layer_count)
+            {
+                let cell = &mut self.peaks[column * self.layer_count + layer];
+                *cell = peak(*cell, value);
+            }
+            self.paint_column(column);
+        }
+        self.diverged = self.diverged.or(progress.diverged);
+    }
+
+    /// Halves the resolution until `step` fits.
+    fn make_room(&mut self, step: u64) {
+        if step < self.x_extent() {
+            return;
+        }
+        while step >= self.x_extent() {
+            for column in 0..HISTORY_COLUMNS {
+                let (a, b) = (2 * column, 2 * column + 1);
+                let merged = if a < HISTORY_COLUMNS {
+                    let mut m = self.loss[a];
+                    if b < HISTORY_COLUMNS {
+                        m.merge(&self.loss[b]);
+                    }
+                    m
+                } else {
+                    LossColumn::EMPTY
+                };
+                self.loss[column] = merged;
+                for layer in 0..self.layer_count {
+                    let get = |c: usize| {
+                        if c < HISTORY_COLUMNS {
+                            self.peaks[c * self.layer_count + layer]
+                        } else {
+                            f32::NEG_INFINITY
+                        }
+                    };
+                    self.peaks[column * self.layer_count + layer] = peak(get(a), get(b));
+                }
+            }
+            self.stride *= 2;
+        }
+        for column in 0..HISTORY_COLUMNS {
+            self.paint_column(column);
+        }
+    }
+
+    fn paint_column(&mut self, column: usize) {
+        for layer in 0..self.layer_count {
+            let row = self.layer_count - 1 - layer;
+            let at = (row * HISTORY_COLUMNS + column) * 4;
+            let rgba = match self.peak(column, layer) {
+                Some(v) => heat_colour(v),
+                None => [0, 0, 0, 0],
+            };
+            self.image[at..at + 4].copy_from_slice(&rgba);
+        }
+    }
+}
+
+/// max, except that NaN wins.
+fn peak(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::StepSummary;
+
+    fn chunk(steps: std::ops::Range<u64>, peaks: Vec<f32>) -> Progress {
+        Progress {
+            run: 1,
+            steps: steps
+                .map(|step| StepSummary {
+                    step,
+                    loss: 1.0 / (step as f32 + 1.0),
+                    global_norm: 1.0,
+                    global_norm_clipped: 1.0,
+                    clipped: step % 2 == 0,
+                })
+                .collect(),
+            peak_grad_norms: peaks,
+            last: None,
+            diverged: None,
+            busy_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn records_one_column_per_step_at_first() {
+        let mut h = RunHistory::new(2);
+        h.record(&chunk(0..3, vec![0.5, 2.0]));
+        assert_eq!(h.stride(), 1);
+        assert_eq!(h.steps(), 3);
+        assert_eq!(h.loss_columns()[2].max, 1.0 / 3.0);
+        assert_eq!(h.peak(0, 1), Some(2.0));
+        assert_eq!(h.peak(3, 0), None);
+        assert!((h.clipped_share() - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(h.max_norms(), (1.0, 1.0));
+    }
+
+    /// 240 columns of 1 step, then step 240 arrives: stride 2, column c = old columns 2c, 2c+1.
+    #[test]
+    fn merges_pairwise_when_full_and_keeps_the_whole_run() {
+        let mut h = RunHistory::new(1);
+        for step in 0..240u64 {
+            h.record(&chunk(step..step + 1, vec![step as f32]));
+        }
+        assert_eq!(h.stride(), 1);
+        h.record(&chunk(240..241, vec![1000.0]));
+        assert_eq!(h.stride(), 2);
+        assert_eq!(h.peak(0, 0), Some(1.0));
+        assert_eq!(h.peak(119, 0), Some(239.0));
+        assert_eq!(h.peak(120, 0), Some(1000.0));
+        assert_eq!(h.loss_columns()[0].steps, 2);
+        assert_eq!(h.steps(), 241);
+        // A million steps later the memory is the same and step 0 is still column 0.
+        h.record(&chunk(1_000_000..1_000_001, vec![1.0]));
+        assert!(h.x_extent() > 1_000_000);
+        assert_eq!(h.image().len(), HISTORY_COLUMNS * 4);
+        assert_eq!(h.loss_columns()[0].max, 1.0);
+    }
+
+    #[test]
+    fn nan_survives_merging_and_paints_the_overflow_colour() {
+        let mut h = RunHistory::new(1);
+        h.record(&chunk(0..1, vec![f32::NAN]));
+        h.record(&chunk(1..2, vec![3.0]));
+        h.record(&chunk(500..501, vec![3.0]));
+        assert!(h.peak(0, 0).unwrap().is_nan());
+        assert_eq!(&h.image()[0..4], &heat_colour(f32::NAN));
+    }
+
+    #[test]
+    fn output_layer_is_the_top_row() {
+        let mut h = RunHistory::new(3);
+        h.record(&chunk(0..1, vec![1e-6, 1.0, 1e6]));
+        let row = |r: usize| &h.image()[r * HISTORY_COLUMNS * 4..r * HISTORY_COLUMNS * 4 + 4];
+        assert_eq!(row(0), &heat_colour(1e6));
+        assert_eq!(row(2), &heat_colour(1e-6));
+    }
+}

@@ -1,0 +1,191 @@
+//! Chart 1 — gradient magnitude per layer: one bar per weight layer (input on the left), log y.
+//!
+//! With clipping on, the wide pale bar is the gradient norm before clipping and the narrow dark
+//! bar inside it the norm after; the threshold is drawn as a dashed line for the norm modes
+//! (value clipping bounds elements, not norms, so it has no line). A layer whose gradient is
+//! NaN or ±Inf gets a full-height vermillion bar marked "∞".
+
+use super::palette::{AFTER_CLIP, BEFORE_CLIP, GRID, INK, OVERFLOW, THRESHOLD};
+use super::{plot, pow10_label, Decades, DrawResult, Margins, Style};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// What the bars show.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerBars<'a> {
+    /// Per layer, the norm before clipping.
+    pub before: &'a [f64],
+    /// Per layer, the norm after clipping.
+    pub after: &'a [f64],
+    /// Whether clipping is on (draws both bars).
+    pub clipping: bool,
+    /// The threshold to draw as a line, if the mode bounds norms.
+    pub threshold: Option<f64>,
+}
+
+/// The axes of the bar chart: what, when it changes, needs a redraw of the lower layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BarsFrame {
+    /// Number of layers.
+    pub layers: usize,
+    /// The y range.
+    pub y: Decades,
+}
+
+impl BarsFrame {
+    /// The frame that shows `bars`, keeping `previous` where it still fits.
+    pub fn fit(bars: &LayerBars, previous: Option<BarsFrame>) -> BarsFrame {
+        let values = bars
+            .before
+            .iter()
+            .chain(bars.after)
+            .copied()
+            .chain(bars.threshold);
+        let previous_y = previous
+            .filter(|p| p.layers == bars.before.len())
+            .map(|p| p.y);
+        BarsFrame {
+            layers: bars.before.len(),
+            y: Decades::fit(values, previous_y),
+        }
+    }
+
+    fn x(&self) -> std::ops::Range<f64> {
+        -0.5..(self.layers.max(1) as f64 - 0.5)
+    }
+}
+
+/// Draws the mesh, axis labels and descriptions (the lower layer).
+pub fn draw_layer_bars_axes<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    style: Style,
+    frame: BarsFrame,
+) -> DrawResult<DB> {
+    let mut chart = plot(
+        area,
+        style,
+        Margins::STANDARD,
+        frame.x(),
+        (frame.y.lo()..frame.y.hi()).log_scale(),
+    )?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(GRID.mix(0.0))
+        .bold_line_style(GRID)
+        .axis_style(INK.mix(0.6))
+        .label_style(style.font())
+        .axis_desc_style(style.font())
+        .x_labels(frame.layers.min(12))
+        .x_label_formatter(&|x| layer_label(*x))
+        .y_labels(8)
+        .y_label_formatter(&|y| pow10_label(*y))
+        .x_desc("layer (input → output)")
+        .draw()
+}
+
+/// Draws the bars (the upper layer; no text unless a layer overflowed).
+pub fn draw_layer_bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    style: Style,
+    frame: BarsFrame,
+    bars: &LayerBars,
+) -> DrawResult<DB> {
+    let y = frame.y;
+    let mut chart = plot(
+        area,
+        style,
+        Margins::STANDARD,
+        frame.x(),
+        (y.lo()..y.hi()).log_scale(),
+    )?;
+    let plot_area = chart.plotting_area();
+    for (i, (&before, &after)) in bars.before.iter().zip(bars.after).enumerate() {
+        let x = i as f64;
+        if !before.is_finite() {
+            plot_area.draw(&Rectangle::new(
+                [(x - 0.42, y.lo()), (x + 0.42, y.hi())],
+                OVERFLOW.mix(0.85).filled(),
+            ))?;
+            continue;
+        }
+        let wide = if bars.clipping {
+            BEFORE_CLIP
+        } else {
+            AFTER_CLIP
+        };
+        plot_area.draw(&Rectangle::new(
+            [(x - 0.42, y.lo()), (x + 0.42, y.clamp(before))],
+            wide.filled(),
+        ))?;
+        if bars.clipping && after.is_finite() {
+            plot_area.draw(&Rectangle::new(
+                [(x - 0.22, y.lo()), (x + 0.22, y.clamp(after))],
+                AFTER_CLIP.filled(),
+            ))?;
+        }
+    }
+    // Overflow labels: only ever drawn on the frame where something overflowed.
+    let marker = ("sans-serif", 13.0 * style.dpr)
+        .into_font()
+        .color(&OVERFLOW)
+        .pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Bottom,
+        ));
+    let mut labelled = 0;
+    for (i, before) in bars.before.iter().enumerate() {
+        // Label at most a handful: the bars themselves already show every overflowed layer.
+        if !before.is_finite() && labelled < 6 {
+            labelled += 1;
+            let text = if before.is_nan() { "NaN" } else { "∞" };
+            chart.draw_series(std::iter::once(Text::new(
+                text,
+                (i as f64, y.hi()),
+                marker.clone(),
+            )))?;
+        }
+    }
+    if let Some(c) = bars.threshold {
+        let c = y.clamp(c);
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(-0.5, c), (frame.layers as f64 - 0.5, c)],
+            ShapeStyle::from(&THRESHOLD).stroke_width(style.line() * 2),
+        )))?;
+    }
+    Ok(())
+}
+
+/// Layer number for an integer tick (bars sit at 0, 1, …; people count from 1).
+fn layer_label(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 && x >= -0.01 {
+        format!("{}", x.round() as i64 + 1)
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_count_layers_from_one() {
+        assert_eq!(layer_label(0.0), "1");
+        assert_eq!(layer_label(9.0), "10");
+        assert_eq!(layer_label(2.5), "");
+    }
+
+    #[test]
+    fn frame_covers_values_and_threshold() {
+        let bars = LayerBars {
+            before: &[1e3, 2.0, f64::NAN],
+            after: &[1.0, 1.0, f64::NAN],
+            clipping: true,
+            threshold: Some(1e-2),
+        };
+        let f = BarsFrame::fit(&bars, None);
+        assert_eq!(f.layers, 3);
+        assert_eq!((f.y.lo_exp, f.y.hi_exp), (-2, 3));
+    }
+}

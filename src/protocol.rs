@@ -1,0 +1,174 @@
+//! The messages between the page and the training worker — the only types that cross.
+//!
+//! The page sends [`Command`]s, the worker answers each with exactly one [`Event`] (and sends
+//! [`Event::Ready`] once, unasked, when its wasm has loaded: anything posted before that is lost,
+//! so the page waits for it). Messages travel as postcard bytes in a transferred `ArrayBuffer`:
+//! compact, fast, and — unlike JSON — NaN and ±Inf survive the trip, which matters in an app
+//! about overflow.
+
+use crate::engine::{NonFinite, StepStats, TrainConfig};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// Page → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// Train with this configuration: live settings apply at the next step, anything else
+    /// starts a new run.
+    Configure(TrainConfig),
+    /// Start the current configuration over from step 0.
+    Reset,
+    /// Take up to `max_steps` steps, stopping early once `budget_ms` of training time has passed
+    /// or training diverges, and report them in one [`Progress`].
+    Train { max_steps: u32, budget_ms: f64 },
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// The worker's wasm is loaded and it listens.
+    Ready,
+    /// A configuration is in force.
+    Configured(Configured),
+    /// Steps were taken (boxed: it is far larger than the other events).
+    Progress(Box<Progress>),
+    /// A command could not be carried out.
+    Failed { message: String },
+}
+
+/// The answer to [`Command::Configure`] and [`Command::Reset`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Configured {
+    /// Run number; it changes whenever the run restarts, so stale progress can be told apart.
+    pub run: u32,
+    /// Whether the run restarted from step 0.
+    pub restarted: bool,
+    /// Weight layers in the network.
+    pub layer_count: u32,
+    /// Steps already taken in this run.
+    pub step: u64,
+}
+
+/// The scalar numbers of one step: what the loss chart and status line need for every step.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepSummary {
+    /// Step index.
+    pub step: u64,
+    /// Loss.
+    pub loss: f32,
+    /// Global gradient norm before clipping.
+    pub global_norm: f32,
+    /// Global gradient norm after clipping.
+    pub global_norm_clipped: f32,
+    /// Whether clipping changed the gradient.
+    pub clipped: bool,
+}
+
+impl From<&StepStats> for StepSummary {
+    fn from(s: &StepStats) -> Self {
+        Self {
+            step: s.step,
+            loss: s.loss as f32,
+            global_norm: s.global_norm as f32,
+            global_norm_clipped: s.global_norm_clipped as f32,
+            clipped: s.clipped,
+        }
+    }
+}
+
+/// The answer to [`Command::Train`]: one chunk of steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The run these steps belong to.
+    pub run: u32,
+    /// Every step taken, in order.
+    pub steps: Vec<StepSummary>,
+    /// Per layer, the largest pre-clip gradient norm over these steps (NaN wins, so an
+    /// overflow is never averaged away).
+    pub peak_grad_norms: Vec<f32>,
+    /// Full statistics of the last step taken.
+    pub last: Option<StepStats>,
+    /// Set once training has diverged (on this chunk or before).
+    pub diverged: Option<NonFinite>,
+    /// Milliseconds the worker spent training this chunk.
+    pub busy_ms: f64,
+}
+
+/// A message that could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "malformed message: {}", self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Encodes a message as bytes.
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    postcard::to_allocvec(message).expect("protocol types always serialise")
+}
+
+/// Decodes a message from bytes.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    postcard::from_bytes(bytes).map_err(|e| DecodeError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Quantity, TrainParams, Trainer};
+
+    #[test]
+    fn commands_round_trip() {
+        let config = TrainParams::default().check().unwrap();
+        for command in [
+            Command::Configure(config),
+            Command::Reset,
+            Command::Train {
+                max_steps: 500,
+                budget_ms: 12.5,
+            },
+        ] {
+            assert_eq!(decode::<Command>(&encode(&command)).unwrap(), command);
+        }
+    }
+
+    /// NaN and ±Inf survive (JSON would turn them into null).
+    #[test]
+    fn non_finite_numbers_survive_the_trip() {
+        let mut stats = Trainer::new(TrainParams::default().check().unwrap())
+            .step()
+            .unwrap();
+        stats.loss = f64::NAN;
+        stats.grad_norms[0] = f64::INFINITY;
+        stats.non_finite = Some(NonFinite {
+            step: 0,
+            layer: Some(0),
+            quantity: Quantity::Gradient,
+        });
+        let event = Event::Progress(Box::new(Progress {
+            run: 3,
+            steps: vec![StepSummary::from(&stats)],
+            peak_grad_norms: vec![f32::NAN, f32::NEG_INFINITY],
+            last: Some(stats),
+            diverged: None,
+            busy_ms: 1.0,
+        }));
+        let Event::Progress(back) = decode::<Event>(&encode(&event)).unwrap() else {
+            panic!("wrong variant")
+        };
+        let last = back.last.unwrap();
+        assert!(last.loss.is_nan() && back.steps[0].loss.is_nan());
+        assert_eq!(last.grad_norms[0], f64::INFINITY);
+        assert!(back.peak_grad_norms[0].is_nan());
+        assert_eq!(back.peak_grad_norms[1], f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(decode::<Command>(&[0xff, 0xff, 0xff]).is_err());
+        assert!(decode::<Event>(&[]).is_err());
+    }
+}

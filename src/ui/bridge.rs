@@ -1,0 +1,81 @@
+//! The page's end of the worker: spawns it, posts [`Command`]s, hands back [`Event`]s.
+//!
+//! Holds the browser handles (the `Worker` and its callbacks); dropping the bridge terminates
+//! the worker.
+
+use crate::protocol::{decode, encode, Command, Event};
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+/// Where Trunk puts the worker's loader (see index.html).
+pub const WORKER_URL: &str = "./worker_loader.js";
+
+/// A running training worker.
+pub struct Bridge {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+impl Bridge {
+    /// Starts the worker; `on_event` gets every event it sends, `on_error` any failure.
+    pub fn spawn(
+        mut on_event: impl FnMut(Event) + 'static,
+        on_error: impl Fn(String) + Clone + 'static,
+    ) -> Result<Self, String> {
+        let worker = Worker::new(WORKER_URL).map_err(|e| describe(&e))?;
+        let report = on_error.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+            let bytes = Uint8Array::new(&message.data()).to_vec();
+            match decode::<Event>(&bytes) {
+                Ok(event) => on_event(event),
+                Err(e) => report(e.to_string()),
+            }
+        });
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            event.prevent_default();
+            let message = event.message();
+            on_error(if message.is_empty() {
+                "the training worker could not start".into()
+            } else {
+                message
+            });
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Self {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    }
+
+    /// Posts a command (its bytes are transferred, not copied).
+    pub fn send(&self, command: &Command) -> Result<(), String> {
+        let bytes = Uint8Array::from(encode(command).as_slice());
+        self.worker
+            .post_message_with_transfer(&bytes, &Array::of1(&bytes.buffer()))
+            .map_err(|e| describe(&e))
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
+fn describe(value: &JsValue) -> String {
+    value
+        .as_string()
+        .or_else(|| {
+            value
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| format!("{value:?}"))
+}

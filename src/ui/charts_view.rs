@@ -1,0 +1,215 @@
+//! The three live charts: canvases in the page, painted once per animation frame at most.
+
+use super::state::{Lab, Session};
+use crate::charts::heatmap::{draw_history_axes, history_plot_rect, HistoryFrame};
+use crate::charts::history::HISTORY_COLUMNS;
+use crate::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
+use crate::charts::loss::{draw_loss, draw_loss_axes, LossFrame};
+use crate::engine::ClipMode;
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use crate::charts::canvas::LayeredCanvas;
+use web_sys::HtmlCanvasElement;
+
+/// Paints the charts from the session; owns the canvases and each chart's current frame.
+pub struct Painter {
+    layers: [LayeredCanvas; 3],
+    bars: Option<BarsFrame>,
+    history: Option<HistoryFrame>,
+    history_rect: Option<(i32, i32, i32, i32)>,
+    loss: Option<LossFrame>,
+    painted: Option<u64>,
+}
+
+impl Painter {
+    /// A painter for three charts, given their (axes, data) canvas pairs in order.
+    pub fn new(canvases: [(HtmlCanvasElement, HtmlCanvasElement); 3]) -> Self {
+        Self {
+            layers: canvases.map(|(axes, data)| LayeredCanvas::new(axes, data)),
+            bars: None,
+            history: None,
+            history_rect: None,
+            loss: None,
+            painted: None,
+        }
+    }
+
+    /// Paints whatever changed since the last call.
+    pub fn paint(&mut self, session: &Session) {
+        let resized: Vec<bool> = self.layers.iter_mut().map(|l| l.fit()).collect();
+        if self.painted == Some(session.version) && !resized.iter().any(|&r| r) {
+            return;
+        }
+        self.painted = Some(session.version);
+        let [bars_canvas, history_canvas, loss_canvas] = &mut self.layers;
+
+        // 1. Per-layer bars.
+        let empty = Vec::new();
+        let (before, after) = session
+            .latest
+            .as_ref()
+            .map_or((&empty, &empty), |s| (&s.grad_norms, &s.grad_norms_clipped));
+        let clip = session.config.live.clip;
+        let bars = LayerBars {
+            before,
+            after,
+            clipping: clip.mode != ClipMode::None,
+            threshold: matches!(clip.mode, ClipMode::GlobalNorm | ClipMode::LayerNorm)
+                .then_some(clip.threshold),
+        };
+        let mut frame = BarsFrame::fit(&bars, self.bars);
+        frame.layers = session.history.layer_count();
+        if self.bars != Some(frame) || resized[0] {
+            let style = bars_canvas.style();
+            bars_canvas.draw_axes(|area| draw_layer_bars_axes(area, style, frame));
+            self.bars = Some(frame);
+        }
+        let style = bars_canvas.style();
+        bars_canvas.draw_data(|area| draw_layer_bars(area, style, frame, &bars));
+
+        // 2. Layer × step heat map.
+        let frame = HistoryFrame::of(&session.history);
+        if self.history != Some(frame) || resized[1] {
+            let style = history_canvas.style();
+            history_canvas.draw_axes(|area| draw_history_axes(area, style, frame));
+            self.history_rect = history_canvas
+                .measure(|area| history_plot_rect(area, style, frame).ok())
+                .flatten();
+            self.history = Some(frame);
+        }
+        history_canvas.draw_data(|_| Ok(()));
+        if let Some(rect) = self.history_rect {
+            let rows = session.history.layer_count() as u32;
+            history_canvas.blit(session.history.image(), HISTORY_COLUMNS as u32, rows, rect);
+        }
+
+        // 3. Loss.
+        let frame = LossFrame::fit(&session.history, self.loss);
+        if self.loss != Some(frame) || resized[2] {
+            let style = loss_canvas.style();
+            loss_canvas.draw_axes(|area| draw_loss_axes(area, style, frame));
+            self.loss = Some(frame);
+        }
+        let style = loss_canvas.style();
+        loss_canvas.draw_data(|area| draw_loss(area, style, frame, &session.history));
+    }
+}
+
+/// Paints the charts if the painter exists (called from the frame loop).
+pub fn paint(lab: Lab) {
+    lab.painter.update_value(|painter| {
+        if let Some(painter) = painter {
+            lab.session.with_value(|session| painter.paint(session));
+        }
+    });
+}
+
+/// One chart: a caption, two stacked canvases (axes below, data above) and a legend.
+#[component]
+fn Chart(
+    /// The data canvas's id (the test hook).
+    id: &'static str,
+    /// The chart's title.
+    title: &'static str,
+    /// One line saying what is plotted.
+    subtitle: &'static str,
+    /// A text alternative for screen readers.
+    description: &'static str,
+    /// The axes canvas.
+    axes: NodeRef<Canvas>,
+    /// The data canvas.
+    data: NodeRef<Canvas>,
+    /// Legend entries below the chart.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <figure class="chart">
+            <figcaption>
+                <h2>{title}</h2>
+                <p class="subtitle">{subtitle}</p>
+            </figcaption>
+            <div class="canvas-stack">
+                <canvas class="axes" node_ref=axes aria-hidden="true"></canvas>
+                <canvas id=id class="data" node_ref=data role="img" aria-label=description></canvas>
+            </div>
+            <div class="legend">{children()}</div>
+        </figure>
+    }
+}
+
+/// A legend entry: a colour swatch and its meaning.
+#[component]
+fn Key(
+    /// CSS class giving the swatch its colour.
+    swatch: &'static str,
+    /// What the colour means.
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <span class="key">
+            <span class=format!("swatch {swatch}")></span>
+            {label}
+        </span>
+    }
+}
+
+/// The three live charts.
+#[component]
+pub fn Charts() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let refs: [NodeRef<Canvas>; 6] = std::array::from_fn(|_| NodeRef::new());
+    Effect::new(move |_| {
+        let canvases: Vec<_> = refs.iter().filter_map(|r| r.get()).collect();
+        if canvases.len() != refs.len() {
+            return;
+        }
+        let mut c = canvases.into_iter();
+        let mut pair = || {
+            (
+                c.next().expect("six canvases"),
+                c.next().expect("six canvases"),
+            )
+        };
+        let pairs = [pair(), pair(), pair()];
+        lab.painter.set_value(Some(Painter::new(pairs)));
+    });
+    view! {
+        <section class="charts" aria-label="Charts">
+            <Chart
+                id="grad-chart"
+                title="Gradient magnitude per layer"
+                subtitle="‖∂L/∂W‖ of each layer at the latest step, log scale — input on the left"
+                description="Bar chart of each layer's gradient norm; the same numbers are in the layer table below."
+                axes=refs[0]
+                data=refs[1]
+            >
+                <Key swatch="before" label="before clipping"/>
+                <Key swatch="after" label="after clipping (what the update uses)"/>
+                <Key swatch="threshold" label="clip threshold"/>
+                <Key swatch="overflow" label="NaN / ∞"/>
+            </Chart>
+            <Chart
+                id="history-chart"
+                title="Gradient magnitude over time"
+                subtitle="each layer's largest ‖∂L/∂W‖ per column of steps, colour on a log scale — explosion lights up the lower rows"
+                description="Heat map of gradient norm by layer and step."
+                axes=refs[2]
+                data=refs[3]
+            >
+                <Key swatch="overflow" label="NaN / ∞"/>
+            </Chart>
+            <Chart
+                id="loss-chart"
+                title="Loss"
+                subtitle="mean squared error (plus L1/L2) per step, log scale, the whole run"
+                description="Line chart of the training loss over steps."
+                axes=refs[4]
+                data=refs[5]
+            >
+                <Key swatch="after" label="loss (min–max per column)"/>
+                <Key swatch="overflow" label="divergence"/>
+            </Chart>
+        </section>
+    }
+}

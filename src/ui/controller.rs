@@ -1,0 +1,210 @@
+//! What the page does: turns user intent and worker events into commands and state.
+//!
+//! Pacing: below full speed, each animation frame asks the worker for `speed` steps and waits
+//! for the answer (so 1 step/frame really is one). At full speed two chunks stay in flight, each
+//! ~12 ms of training, so the worker never idles while the page draws.
+
+use super::bridge::Bridge;
+use super::state::{Lab, WorkerState, SPEEDS};
+use crate::charts::history::RunHistory;
+use crate::engine::TrainParams;
+use crate::protocol::{Command, Event, Progress};
+use leptos::prelude::*;
+
+/// Training time per chunk (ms): short enough that a control change lands within a frame.
+const CHUNK_BUDGET_MS: f64 = 12.0;
+/// How often the reactive read-outs (status, table) refresh while training (ms).
+const REFRESH_MS: f64 = 150.0;
+
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Spawns (or respawns) the worker.
+pub fn start_worker(lab: Lab) {
+    lab.session.update_value(|s| {
+        s.bridge = None; // terminates the old worker
+        s.in_flight = 0;
+    });
+    lab.worker.set(WorkerState::Loading);
+    let on_error = move |message: String| {
+        lab.playing.set(false);
+        lab.worker.set(WorkerState::Failed(message));
+    };
+    match Bridge::spawn(move |event| on_event(lab, event), on_error) {
+        Ok(bridge) => lab.session.update_value(|s| s.bridge = Some(bridge)),
+        Err(message) => on_error(message),
+    }
+}
+
+fn send(lab: Lab, command: Command) {
+    let failed = lab.session.with_value(|s| {
+        s.bridge
+            .as_ref()
+            .map(|b| b.send(&command))
+            .and_then(Result::err)
+    });
+    if let Some(message) = failed {
+        lab.playing.set(false);
+        lab.worker.set(WorkerState::Failed(message));
+    }
+}
+
+fn ready(lab: Lab) -> bool {
+    lab.worker.get_untracked() == WorkerState::Ready
+}
+
+/// Checks the controls' values, shows what had to be corrected, and sends the configuration.
+pub fn configure(lab: Lab, params: &TrainParams) {
+    let (config, errors) = params.repair();
+    lab.notices
+        .set(errors.iter().map(ToString::to_string).collect());
+    lab.session.update_value(|s| s.config = config);
+    if ready(lab) {
+        send(lab, Command::Configure(config));
+    }
+}
+
+/// Starts the current run over.
+pub fn reset(lab: Lab) {
+    if ready(lab) {
+        send(lab, Command::Reset);
+    }
+}
+
+/// Takes exactly one step (when paused).
+pub fn step_once(lab: Lab) {
+    let idle = lab.session.with_value(|s| s.in_flight == 0);
+    if ready(lab) && idle && !lab.playing.get_untracked() && lab.diverged.get_untracked().is_none()
+    {
+        request(lab, 1);
+    }
+}
+
+fn request(lab: Lab, max_steps: u32) {
+    lab.session.update_value(|s| s.in_flight += 1);
+    send(
+        lab,
+        Command::Train {
+            max_steps,
+            budget_ms: CHUNK_BUDGET_MS,
+        },
+    );
+}
+
+/// Keeps the worker fed while playing.
+fn pump(lab: Lab, from_frame: bool) {
+    if !lab.playing.get_untracked() || !ready(lab) || lab.diverged.get_untracked().is_some() {
+        return;
+    }
+    let speed = SPEEDS[lab.speed.get_untracked().min(SPEEDS.len() - 1)];
+    let in_flight = lab.session.with_value(|s| s.in_flight);
+    if speed == 0 {
+        for _ in in_flight..2 {
+            request(lab, u32::MAX);
+        }
+    } else if from_frame && in_flight == 0 {
+        request(lab, speed);
+    }
+}
+
+/// Handles one event from the worker.
+fn on_event(lab: Lab, event: Event) {
+    match event {
+        Event::Ready => {
+            lab.worker.set(WorkerState::Ready);
+            let config = lab.session.with_value(|s| s.config);
+            send(lab, Command::Configure(config));
+        }
+        Event::Configured(c) => {
+            if c.restarted {
+                lab.session.update_value(|s| {
+                    s.run = c.run;
+                    s.history = RunHistory::new(c.layer_count as usize);
+                    s.latest = None;
+                    s.recent.clear();
+                    s.version += 1;
+                });
+                lab.layer_count.set(c.layer_count as usize);
+                lab.diverged.set(None);
+                refresh(lab);
+            }
+        }
+        Event::Progress(progress) => on_progress(lab, *progress),
+        Event::Failed { message } => lab.notices.update(|n| n.push(message)),
+    }
+}
+
+fn on_progress(lab: Lab, progress: Progress) {
+    let current = lab.session.with_value(|s| s.run == progress.run);
+    lab.session.update_value(|s| {
+        s.in_flight = s.in_flight.saturating_sub(1);
+        if current && !progress.steps.is_empty() {
+            s.history.record(&progress);
+            s.recent.push_back((now(), progress.steps.len() as u64));
+            s.latest = progress.last.clone();
+            s.version += 1;
+        }
+    });
+    if !current {
+        return;
+    }
+    if let Some(at) = progress.diverged {
+        lab.playing.set(false);
+        lab.diverged.set(Some(at));
+    }
+    if !lab.playing.get_untracked() {
+        refresh(lab);
+    }
+    pump(lab, false);
+}
+
+/// Called once per animation frame: feeds the worker and refreshes the read-outs.
+pub fn on_frame(lab: Lab) {
+    pump(lab, true);
+    let t = now();
+    let due = lab.session.with_value(|s| t - s.last_refresh >= REFRESH_MS);
+    if due && lab.playing.get_untracked() {
+        refresh(lab);
+    }
+}
+
+/// Copies the session's numbers into the reactive read-outs.
+fn refresh(lab: Lab) {
+    let t = now();
+    let (latest, steps, share, rate, max_norms) = lab
+        .session
+        .try_update_value(|s| {
+            s.last_refresh = t;
+            while s.recent.front().is_some_and(|(at, _)| t - at > 1000.0) {
+                s.recent.pop_front();
+            }
+            let rate = match (s.recent.front(), s.recent.back()) {
+                (Some(first), Some(_)) if s.recent.len() > 1 => {
+                    let steps: u64 = s.recent.iter().skip(1).map(|(_, n)| n).sum();
+                    steps as f64 / ((t - first.0).max(1.0) / 1000.0)
+                }
+                _ => 0.0,
+            };
+            let (raw, clipped) = s.history.max_norms();
+            (
+                s.latest.clone(),
+                s.history.steps(),
+                s.history.clipped_share(),
+                rate,
+                (f64::from(raw), f64::from(clipped)),
+            )
+        })
+        .unwrap_or((None, 0, 0.0, 0.0, (0.0, 0.0)));
+    lab.max_norms.set(max_norms);
+    lab.shown.set(latest);
+    lab.step_count.set(steps);
+    lab.clipped_share.set(share);
+    lab.throughput.set(if lab.playing.get_untracked() {
+        rate
+    } else {
+        0.0
+    });
+}

@@ -1,0 +1,416 @@
+//! The controls: native range inputs, selects and buttons, each with a visible label, its
+//! current value and a one-line hint.
+
+use super::controller;
+use super::format::compact;
+use super::state::{Lab, WorkerState, SPEEDS};
+use crate::engine::{Activation, TrainParams};
+use leptos::prelude::*;
+
+/// How a slider's position maps to its value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scale {
+    /// Position = value.
+    Linear { min: f64, max: f64, step: f64 },
+    /// Position = log₁₀ value, for values spanning decades.
+    Log { min: f64, max: f64 },
+}
+
+impl Scale {
+    /// The input's `(min, max, step)` attributes.
+    pub fn bounds(self) -> (f64, f64, f64) {
+        match self {
+            Self::Linear { min, max, step } => (min, max, step),
+            Self::Log { min, max } => (min.log10(), max.log10(), 0.01),
+        }
+    }
+
+    /// The input position that shows `value`.
+    pub fn position(self, value: f64) -> f64 {
+        match self {
+            Self::Linear { .. } => value,
+            Self::Log { .. } => value.max(f64::MIN_POSITIVE).log10(),
+        }
+    }
+
+    /// The value at input position `x` (log values rounded to 3 significant digits).
+    pub fn value(self, x: f64) -> f64 {
+        match self {
+            Self::Linear { .. } => x,
+            Self::Log { .. } => {
+                let v = 10f64.powf(x);
+                let magnitude = 10f64.powi(v.log10().floor() as i32 - 2);
+                (v / magnitude).round() * magnitude
+            }
+        }
+    }
+
+    /// Where `value` sits along the track, 0–100 %.
+    pub fn percent(self, value: f64) -> f64 {
+        let (min, max, _) = self.bounds();
+        ((self.position(value) - min) / (max - min) * 100.0).clamp(0.0, 100.0)
+    }
+}
+
+/// A labelled range input bound to one number of the parameters.
+#[component]
+fn Slider(
+    /// The input's id (the test hook).
+    id: &'static str,
+    /// Visible label.
+    label: &'static str,
+    /// One line on what it does.
+    hint: &'static str,
+    /// Position ↔ value mapping.
+    scale: Scale,
+    /// Reads the value from the parameters.
+    get: fn(&TrainParams) -> f64,
+    /// Writes the value into the parameters.
+    set: fn(&mut TrainParams, f64),
+    /// An optional mark on the track: `(value, label)`.
+    #[prop(optional, into)]
+    mark: Option<Signal<Option<(f64, String)>>>,
+) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let (min, max, step) = scale.bounds();
+    let value = Memo::new(move |_| lab.params.with(get));
+    let whole = matches!(scale, Scale::Linear { step, .. } if step.fract() == 0.0);
+    let shown = move || {
+        let v = value.get();
+        if whole && v.is_finite() {
+            format!("{}", v.round())
+        } else {
+            compact(v)
+        }
+    };
+    let hint_id = format!("{id}-hint");
+    let list_id = format!("{id}-marks");
+    let mark_view = mark.map(|mark| {
+        view! {
+            {move || {
+                mark.get()
+                    .map(|(at, text)| {
+                        let left = format!("left: calc({}% + {}px)", scale.percent(at), 8.0 - 0.16 * scale.percent(at));
+                        view! { <span class="mark" style=left>{text}</span> }
+                    })
+            }}
+            <datalist id=list_id.clone()>
+                {move || mark.get().map(|(at, _)| view! { <option value=scale.position(at)></option> })}
+            </datalist>
+        }
+    });
+    view! {
+        <div class="control">
+            <label for=id>
+                <span class="name">{label}</span>
+                <output for=id>{shown}</output>
+            </label>
+            <div class="track">
+                <input
+                    type="range"
+                    id=id
+                    min=min
+                    max=max
+                    step=step
+                    list=mark.map(|_| list_id.clone())
+                    prop:value=move || scale.position(value.get())
+                    aria-describedby=hint_id.clone()
+                    aria-valuetext=shown
+                    on:input=move |ev| {
+                        if let Ok(x) = event_target_value(&ev).parse::<f64>() {
+                            lab.params.update(|p| set(p, scale.value(x)));
+                        }
+                    }
+                />
+                {mark_view}
+            </div>
+            <p class="hint" id=hint_id>{hint}</p>
+        </div>
+    }
+}
+
+/// A labelled select bound to one name of the parameters.
+#[component]
+fn Choice(
+    /// The select's id (the test hook).
+    id: &'static str,
+    /// Visible label.
+    label: &'static str,
+    /// One line on what it does.
+    hint: &'static str,
+    /// `(value, label)` of each option.
+    options: &'static [(&'static str, &'static str)],
+    /// Reads the value from the parameters.
+    get: fn(&TrainParams) -> String,
+    /// Writes the value into the parameters.
+    set: fn(&mut TrainParams, String),
+) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let hint_id = format!("{id}-hint");
+    let value = Memo::new(move |_| lab.params.with(get));
+    view! {
+        <div class="control">
+            <label for=id><span class="name">{label}</span></label>
+            <select
+                id=id
+                aria-describedby=hint_id.clone()
+                prop:value=move || value.get()
+                on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    lab.params.update(|p| set(p, v));
+                }
+            >
+                {options
+                    .iter()
+                    .map(|(v, text)| view! { <option value=*v selected=move || value.get() == *v>{*text}</option> })
+                    .collect_view()}
+            </select>
+            <p class="hint" id=hint_id>{hint}</p>
+        </div>
+    }
+}
+
+const ACTIVATIONS: &[(&str, &str)] = &[
+    ("tanh", "tanh"),
+    ("relu", "ReLU"),
+    ("linear", "linear (none)"),
+    ("sigmoid", "sigmoid"),
+];
+const DATASETS: &[(&str, &str)] = &[
+    ("circle", "circle"),
+    ("xor", "XOR"),
+    ("spiral", "two spirals"),
+    ("clusters", "two clusters"),
+    ("sine", "sine (regression)"),
+];
+const CLIP_MODES: &[(&str, &str)] = &[
+    ("none", "off"),
+    ("global-norm", "global norm (PyTorch clip_grad_norm_)"),
+    ("layer-norm", "per-layer norm (Keras clipnorm)"),
+    ("value", "value (clamp each element)"),
+];
+
+/// The critical weight scale of the current activation, as a slider mark.
+fn critical_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
+    Signal::derive(move || {
+        let activation = lab.params.with(|p| Activation::from_name(&p.activation));
+        activation
+            .and_then(Activation::critical_weight_scale)
+            .map(|sigma| {
+                let text = if (sigma - 1.0).abs() < 1e-9 {
+                    "critical 1".to_string()
+                } else {
+                    "critical √2".to_string()
+                };
+                (sigma, text)
+            })
+    })
+}
+
+/// Play, pause, single step, reset and the speed control.
+#[component]
+fn RunControls() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let usable = move || lab.worker.get() == WorkerState::Ready;
+    let diverged = move || lab.diverged.get().is_some();
+    let speed_label = move || match SPEEDS[lab.speed.get()] {
+        0 => "as fast as possible".to_string(),
+        1 => "1 step per frame".to_string(),
+        n => format!("{n} steps per frame"),
+    };
+    view! {
+        <div class="run-buttons" role="group" aria-label="Run">
+            <button
+                id="play"
+                class="primary"
+                disabled=move || !usable() || diverged() || lab.playing.get()
+                on:click=move |_| lab.playing.set(true)
+            >
+                "▶ Play"
+            </button>
+            <button id="pause" disabled=move || !lab.playing.get() on:click=move |_| lab.playing.set(false)>
+                "‖ Pause"
+            </button>
+            <button
+                id="step-once"
+                disabled=move || !usable() || diverged() || lab.playing.get()
+                on:click=move |_| controller::step_once(lab)
+            >
+                "Step"
+            </button>
+            <button id="reset" disabled=move || !usable() on:click=move |_| controller::reset(lab)>
+                "↺ Reset"
+            </button>
+        </div>
+        <div class="control">
+            <label for="speed">
+                <span class="name">"Speed"</span>
+                <output for="speed">{speed_label}</output>
+            </label>
+            <input
+                type="range"
+                id="speed"
+                min=0
+                max=SPEEDS.len() - 1
+                step=1
+                prop:value=move || lab.speed.get()
+                aria-valuetext=speed_label
+                aria-describedby="speed-hint"
+                on:input=move |ev| {
+                    if let Ok(i) = event_target_value(&ev).parse::<usize>() {
+                        lab.speed.set(i.min(SPEEDS.len() - 1));
+                    }
+                }
+            />
+            <p class="hint" id="speed-hint">"Training steps per animation frame; the top setting trains as fast as the engine can."</p>
+        </div>
+    }
+}
+
+/// Every control, grouped by what a change costs.
+#[component]
+pub fn Controls() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let seed_hint = "Same seed, same settings: the same run, step for step.";
+    view! {
+        <section class="group" aria-labelledby="run-heading">
+            <h2 id="run-heading">"Run"</h2>
+            <RunControls/>
+        </section>
+        <section class="group" aria-labelledby="network-heading">
+            <h2 id="network-heading">"Network " <small>"— changing these restarts training"</small></h2>
+            <Slider
+                id="depth"
+                label="Depth (hidden layers)"
+                hint="More layers multiply more factors together on the way back."
+                scale=Scale::Linear { min: 1.0, max: 100.0, step: 1.0 }
+                get=|p| p.depth
+                set=|p, v| p.depth = v
+            />
+            <Slider
+                id="width"
+                label="Width (units per layer)"
+                hint="Wider layers average more terms: the growth per layer gets steadier."
+                scale=Scale::Linear { min: 1.0, max: 256.0, step: 1.0 }
+                get=|p| p.width
+                set=|p, v| p.width = v
+            />
+            <Choice
+                id="activation"
+                label="Activation"
+                hint="Its slope φ′ multiplies the error at every layer."
+                options=ACTIVATIONS
+                get=|p| p.activation.clone()
+                set=|p, v| p.activation = v
+            />
+            <Slider
+                id="weight-scale"
+                label="Weight scale σ"
+                hint="Initial weights ~ N(0, σ²/fan-in). Past the critical mark, gradients explode toward the input."
+                scale=Scale::Linear { min: 0.0, max: 4.0, step: 0.05 }
+                get=|p| p.weight_scale
+                set=|p, v| p.weight_scale = v
+                mark=critical_mark(lab)
+            />
+            <Choice
+                id="dataset"
+                label="Data set"
+                hint="The toy problem the network fits (targets ±1, or sin πx)."
+                options=DATASETS
+                get=|p| p.dataset.clone()
+                set=|p, v| p.dataset = v
+            />
+            <div class="control">
+                <label for="seed"><span class="name">"Seed"</span></label>
+                <input
+                    type="number"
+                    id="seed"
+                    min=0
+                    step=1
+                    inputmode="numeric"
+                    aria-describedby="seed-hint"
+                    prop:value=move || lab.params.with(|p| p.seed.to_string())
+                    on:change=move |ev| {
+                        match event_target_value(&ev).trim().parse::<u64>() {
+                            Ok(seed) => lab.params.update(|p| p.seed = seed),
+                            Err(_) => lab.notices.update(|n| n.push("Seed must be a whole number from 0 up — kept the previous seed.".into())),
+                        }
+                    }
+                />
+                <p class="hint" id="seed-hint">{seed_hint}</p>
+            </div>
+        </section>
+        <section class="group" aria-labelledby="training-heading">
+            <h2 id="training-heading">"Training " <small>"— applies while running"</small></h2>
+            <Slider
+                id="learning-rate"
+                label="Learning rate"
+                hint="Step size: exploding gradients times a large rate make huge updates."
+                scale=Scale::Log { min: 1e-4, max: 1.0 }
+                get=|p| p.learning_rate
+                set=|p, v| p.learning_rate = v
+            />
+            <Slider
+                id="batch"
+                label="Batch size"
+                hint="Examples averaged per step."
+                scale=Scale::Linear { min: 1.0, max: 256.0, step: 1.0 }
+                get=|p| p.batch
+                set=|p, v| p.batch = v
+            />
+            <Choice
+                id="clip-mode"
+                label="Gradient clipping"
+                hint="Norm clipping rescales and keeps the direction; value clipping clamps and bends it."
+                options=CLIP_MODES
+                get=|p| p.clip_mode.clone()
+                set=|p, v| p.clip_mode = v
+            />
+            <Slider
+                id="clip-threshold"
+                label="Clip threshold"
+                hint="Largest gradient norm (or element, in value mode) allowed through."
+                scale=Scale::Log { min: 0.01, max: 100.0 }
+                get=|p| p.clip_threshold
+                set=|p, v| p.clip_threshold = v
+            />
+            <Slider
+                id="l2"
+                label="L2 strength λ"
+                hint="Adds λ·W to each weight's gradient: pulls weights, and so the growth, down."
+                scale=Scale::Linear { min: 0.0, max: 0.05, step: 0.0005 }
+                get=|p| p.l2
+                set=|p, v| p.l2 = v
+            />
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_scale_round_trips_and_rounds_to_three_digits() {
+        let s = Scale::Log {
+            min: 0.01,
+            max: 100.0,
+        };
+        assert_eq!(s.bounds(), (-2.0, 2.0, 0.01));
+        assert_eq!(s.value(0.0), 1.0);
+        assert_eq!(s.value(s.position(0.37)), 0.37);
+        assert!((s.value(-1.333) - 0.0465).abs() < 1e-12);
+        assert_eq!(s.percent(1.0), 50.0);
+    }
+
+    #[test]
+    fn linear_scale_percent() {
+        let s = Scale::Linear {
+            min: 0.0,
+            max: 4.0,
+            step: 0.05,
+        };
+        assert_eq!(s.percent(1.0), 25.0);
+        assert_eq!(s.percent(9.0), 100.0);
+    }
+}

@@ -1,0 +1,117 @@
+//! The page's state: a small `Copy` struct of signals, provided as context.
+//!
+//! Reactive signals hold what the DOM shows (controls, status, table); the [`Session`] — run
+//! history, the worker bridge, in-flight bookkeeping — is plain data in a local `StoredValue`,
+//! read by the frame loop, so thousands of steps per second never touch the reactive graph.
+
+use super::bridge::Bridge;
+use super::charts_view::Painter;
+use crate::charts::history::RunHistory;
+use crate::engine::{NonFinite, StepStats, TrainConfig, TrainParams};
+use leptos::prelude::*;
+use std::collections::VecDeque;
+
+/// Steps per animation frame offered by the speed control; 0 means "as fast as possible".
+pub const SPEEDS: [u32; 11] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0];
+/// The speed the page starts at.
+pub const DEFAULT_SPEED: usize = 6;
+
+/// How the training worker is doing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorkerState {
+    /// Its wasm is loading.
+    Loading,
+    /// It answers.
+    Ready,
+    /// It stopped with this error.
+    Failed(String),
+}
+
+/// Everything the components share.
+#[derive(Clone, Copy)]
+pub struct Lab {
+    /// The controls' values, raw.
+    pub params: RwSignal<TrainParams>,
+    /// Messages about settings that had to be corrected.
+    pub notices: RwSignal<Vec<String>>,
+    /// Whether training runs.
+    pub playing: RwSignal<bool>,
+    /// Index into [`SPEEDS`].
+    pub speed: RwSignal<usize>,
+    /// The worker's state.
+    pub worker: RwSignal<WorkerState>,
+    /// Where training diverged, if it has.
+    pub diverged: RwSignal<Option<NonFinite>>,
+    /// The statistics shown in the table and status (refreshed a few times a second).
+    pub shown: RwSignal<Option<StepStats>>,
+    /// Steps taken in this run.
+    pub step_count: RwSignal<u64>,
+    /// Measured steps per second.
+    pub throughput: RwSignal<f64>,
+    /// Share of this run's steps that clipping acted on.
+    pub clipped_share: RwSignal<f64>,
+    /// The run's largest global gradient norm, `(before, after)` clipping.
+    pub max_norms: RwSignal<(f64, f64)>,
+    /// Weight layers of the current network.
+    pub layer_count: RwSignal<usize>,
+    /// Non-reactive run data.
+    pub session: StoredValue<Session, LocalStorage>,
+    /// The chart painter, once the canvases exist.
+    pub painter: StoredValue<Option<Painter>, LocalStorage>,
+}
+
+/// Run data the frame loop reads and the worker's events write.
+pub struct Session {
+    /// The whole run, bounded.
+    pub history: RunHistory,
+    /// Full statistics of the newest step.
+    pub latest: Option<StepStats>,
+    /// The configuration last sent (or to send once the worker is ready).
+    pub config: TrainConfig,
+    /// The worker, once spawned.
+    pub bridge: Option<Bridge>,
+    /// Train commands awaiting their answer.
+    pub in_flight: u32,
+    /// The run whose progress is current.
+    pub run: u32,
+    /// Bumped whenever the history changes; charts repaint when it moves.
+    pub version: u64,
+    /// Steps received recently, for the speed read-out: `(time ms, steps)`.
+    pub recent: VecDeque<(f64, u64)>,
+    /// When the reactive read-outs were last refreshed (ms).
+    pub last_refresh: f64,
+}
+
+impl Lab {
+    /// Fresh state for `params`.
+    pub fn new(params: TrainParams) -> Self {
+        let (config, _) = params.repair();
+        let layer_count = config.net.depth + 1;
+        Self {
+            params: RwSignal::new(params),
+            notices: RwSignal::new(Vec::new()),
+            playing: RwSignal::new(false),
+            speed: RwSignal::new(DEFAULT_SPEED),
+            worker: RwSignal::new(WorkerState::Loading),
+            diverged: RwSignal::new(None),
+            shown: RwSignal::new(None),
+            step_count: RwSignal::new(0),
+            throughput: RwSignal::new(0.0),
+            clipped_share: RwSignal::new(0.0),
+            max_norms: RwSignal::new((0.0, 0.0)),
+            layer_count: RwSignal::new(layer_count),
+            session: StoredValue::new_local(Session {
+                history: RunHistory::new(layer_count),
+                latest: None,
+                config,
+                bridge: None,
+                in_flight: 0,
+                run: 0,
+                version: 0,
+                recent: VecDeque::new(),
+                last_refresh: f64::NEG_INFINITY,
+            }),
+            painter: StoredValue::new_local(None),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The status line and the notices.
+
+use super::controller;
+use super::format::{compact, plain, thousands};
+use super::state::{Lab, WorkerState};
+use leptos::prelude::*;
+
+/// Step count, speed, gradient norm, clip share — and the state, announced to screen readers.
+#[component]
+pub fn StatusLine() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let state = move || match lab.worker.get() {
+        WorkerState::Loading => ("loading", "Starting the training engine…".to_string()),
+        WorkerState::Failed(message) => {
+            ("failed", format!("The training worker stopped: {message}"))
+        }
+        WorkerState::Ready => match lab.diverged.get() {
+            Some(at) => (
+                "diverged",
+                format!(
+                    "{}. Training paused — clip, lower σ or the learning rate, then reset.",
+                    capitalise(&at.to_string())
+                ),
+            ),
+            None if lab.playing.get() => ("training", "Training".to_string()),
+            None if lab.step_count.get() == 0 => ("ready", "Ready — press Play".to_string()),
+            None => ("paused", "Paused".to_string()),
+        },
+    };
+    let norm = move || {
+        lab.shown.with(|s| {
+            s.as_ref().map_or("—".to_string(), |s| {
+                if s.clipped {
+                    format!(
+                        "{} → {}",
+                        compact(s.global_norm),
+                        compact(s.global_norm_clipped)
+                    )
+                } else {
+                    compact(s.global_norm)
+                }
+            })
+        })
+    };
+    let failed = move || matches!(lab.worker.get(), WorkerState::Failed(_));
+    view! {
+        <div class="status-line" data-state=move || state().0>
+            <p id="status" role="status" aria-live="polite">{move || state().1}</p>
+            <dl class="metrics">
+                <div><dt>"step"</dt><dd id="step-count">{move || thousands(lab.step_count.get())}</dd></div>
+                <div><dt>"steps/s"</dt><dd id="steps-per-second">{move || thousands(lab.throughput.get().round() as u64)}</dd></div>
+                <div><dt>"global ‖g‖"</dt><dd id="global-norm">{norm}</dd></div>
+                <div><dt>"steps clipped"</dt><dd id="clipped-share">{move || format!("{:.0}%", lab.clipped_share.get() * 100.0)}</dd></div>
+                <div title="The largest global gradient norm of this run, before and after clipping">
+                    <dt>"largest ‖g‖"</dt>
+                    <dd>
+                        <span id="max-raw-norm" data-value=move || plain(lab.max_norms.get().0)>{move || compact(lab.max_norms.get().0)}</span>
+                        " → "
+                        <span id="max-clipped-norm" data-value=move || plain(lab.max_norms.get().1)>{move || compact(lab.max_norms.get().1)}</span>
+                    </dd>
+                </div>
+            </dl>
+            <Show when=failed>
+                <button id="restart-worker" on:click=move |_| controller::start_worker(lab)>"Restart the worker"</button>
+            </Show>
+        </div>
+    }
+}
+
+/// Settings that had to be corrected, each dismissable.
+#[component]
+pub fn Notices() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    view! {
+        <Show when=move || lab.notices.with(|n| !n.is_empty())>
+            <div class="notices" role="alert">
+                <ul>
+                    {move || lab.notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+                </ul>
+                <button class="dismiss" on:click=move |_| lab.notices.set(Vec::new())>"Dismiss"</button>
+            </div>
+        </Show>
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

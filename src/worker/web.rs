@@ -1,0 +1,43 @@
+//! Browser glue for the worker (wasm only): message handler in, events out.
+
+use super::WorkerCore;
+use crate::protocol::{decode, encode, Command, Event};
+use js_sys::{Array, Uint8Array};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+/// Installs the message handler and announces [`Event::Ready`].
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let core = RefCell::new(WorkerCore::new());
+    let reply_scope = scope.clone();
+    let performance = scope.performance();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+        let bytes = Uint8Array::new(&message.data()).to_vec();
+        let event = match decode::<Command>(&bytes) {
+            Ok(command) => {
+                let mut now = || performance.as_ref().map_or(0.0, |p| p.now());
+                core.borrow_mut().handle(command, &mut now)
+            }
+            Err(e) => Event::Failed {
+                message: e.to_string(),
+            },
+        };
+        post(&reply_scope, &event);
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    post(&scope, &Event::Ready);
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, event: &Event) {
+    let bytes = Uint8Array::from(encode(event).as_slice());
+    let transfer = Array::of1(&bytes.buffer());
+    if let Err(e) = scope.post_message_with_transfer(&bytes, &transfer) {
+        web_sys::console::error_2(&"gradlab worker: could not post".into(), &e);
+    }
+}

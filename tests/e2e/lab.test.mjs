@@ -1,0 +1,154 @@
+// The live lab in real Chromium: controls, worker, charts, table and status working together.
+// Every wait is for a condition, never a fixed sleep.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  serveDist, launchBrowser, openPage, screenshot, waitReady, setInput, column, stepCount, canvasPixels,
+} from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const rows = (page) => page.$$eval('#layer-table tbody tr', (r) => r.length);
+
+test('the worker starts and the page logs no console error', async () => {
+  const { page, errors } = await openPage(browser, server.url);
+  await waitReady(page);
+  assert.match(await page.textContent('#status'), /Ready/);
+  assert.equal(await rows(page), 11); // default depth 10 → 11 weight layers
+  await screenshot(page, 'lab-ready');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('moving depth changes the number of layer-table rows', async () => {
+  const { page } = await openPage(browser, server.url);
+  await waitReady(page);
+  await setInput(page, 'depth', 4);
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 5);
+  await setInput(page, 'depth', 42);
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 43);
+  const labels = await page.$$eval('#layer-table tbody tr', (r) => r.map((x) => x.dataset.layer));
+  assert.equal(labels[0], '0');
+  assert.equal(labels[42], '42');
+  await page.close();
+});
+
+test('play advances the step count and redraws every chart', async () => {
+  const { page, errors } = await openPage(browser, server.url);
+  await waitReady(page);
+  const ids = ['grad-chart', 'history-chart', 'loss-chart'];
+  const before = await Promise.all(ids.map((id) => canvasPixels(page, id)));
+  await page.click('#play');
+  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > 500);
+  const after = await Promise.all(ids.map((id) => canvasPixels(page, id)));
+  ids.forEach((id, i) => assert.notEqual(after[i], before[i], `${id} did not change`));
+  assert.match(await page.textContent('#status'), /Training/);
+  const rate = parseInt((await page.textContent('#steps-per-second')).replace(/,/g, ''), 10);
+  assert.ok(rate > 0, `steps/s ${rate}`);
+  await page.click('#pause');
+  await page.waitForFunction(() => /Paused/.test(document.querySelector('#status').textContent));
+  const paused = await stepCount(page);
+  // Pausing stops training: one more frame-sized wait shows no new steps.
+  await page.waitForFunction(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true)))));
+  assert.equal(await stepCount(page), paused);
+  await screenshot(page, 'lab-training');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the last', async () => {
+  const { page } = await openPage(browser, server.url);
+  await waitReady(page);
+  await setInput(page, 'depth', 30);
+  await page.selectOption('#activation', 'tanh');
+  await setInput(page, 'weight-scale', 2.5);
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 31);
+  await page.click('#step-once');
+  await page.waitForFunction(() => document.querySelector('#step-count').textContent === '1');
+  const norms = await column(page, 'grad-norm');
+  assert.equal(norms.length, 31);
+  const ratio = norms[0] / norms[30];
+  assert.ok(ratio > 100, `first/last = ${norms[0]} / ${norms[30]} = ${ratio}`);
+  await screenshot(page, 'lab-explosion');
+  await page.close();
+});
+
+test('global-norm clipping at 1: the clipped global norm never exceeds 1', async () => {
+  const { page } = await openPage(browser, server.url);
+  await waitReady(page);
+  await setInput(page, 'depth', 30);
+  await setInput(page, 'weight-scale', 2.5);
+  await setInput(page, 'learning-rate', -1); // 0.1
+  await page.selectOption('#clip-mode', 'global-norm');
+  await setInput(page, 'clip-threshold', 0); // 10^0 = 1
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 31);
+  await page.click('#play');
+  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > 2000);
+  await page.click('#pause');
+  await page.waitForFunction(() => /Paused/.test(document.querySelector('#status').textContent));
+  // The run-wide maximum of the clipped global norm, and the raw one for contrast.
+  const maxClipped = parseFloat(await page.getAttribute('#max-clipped-norm', 'data-value'));
+  const maxRaw = parseFloat(await page.getAttribute('#max-raw-norm', 'data-value'));
+  assert.ok(maxClipped <= 1 + 1e-6, `max clipped global norm ${maxClipped}`);
+  assert.ok(maxRaw > 1, `raw norms should exceed the threshold (max ${maxRaw})`);
+  const share = parseFloat(await page.textContent('#clipped-share'));
+  assert.ok(share > 0, `share clipped ${share}`);
+  assert.doesNotMatch(await page.textContent('#status'), /Diverged/);
+  for (const v of await column(page, 'grad-norm-clipped')) assert.ok(v <= 1 + 1e-6, `layer norm ${v}`);
+  await screenshot(page, 'lab-clipped');
+  await page.close();
+});
+
+test('a divergent setting shows the diverged state and pauses', async () => {
+  const { page } = await openPage(browser, server.url);
+  await waitReady(page);
+  await setInput(page, 'depth', 30);
+  await setInput(page, 'weight-scale', 2.5);
+  await setInput(page, 'learning-rate', -0.5); // ≈ 0.316
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 31);
+  await page.click('#play');
+  await page.waitForFunction(() => /Diverged at step \d+/.test(document.querySelector('#status').textContent), null, { timeout: 30_000 });
+  assert.ok(await page.isDisabled('#pause'), 'pause is disabled: training stopped');
+  assert.ok(await page.isDisabled('#play'), 'play needs a reset first');
+  const at = await stepCount(page);
+  await page.waitForFunction(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true)))));
+  assert.equal(await stepCount(page), at);
+  await screenshot(page, 'lab-diverged');
+  // Reset starts over.
+  await page.click('#reset');
+  await page.waitForFunction(() => /Ready/.test(document.querySelector('#status').textContent));
+  assert.equal(await stepCount(page), 0);
+  await page.close();
+});
+
+test('a worker that cannot start is reported and can be restarted', async () => {
+  const page = await browser.newPage();
+  await page.route('**/worker_bg.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.goto(server.url);
+  await page.waitForFunction(() => /worker stopped/.test(document.querySelector('#status').textContent), null, { timeout: 30_000 });
+  await page.waitForSelector('#restart-worker');
+  await page.unroute('**/worker_bg.wasm');
+  await page.click('#restart-worker');
+  await waitReady(page);
+  await page.close();
+});
+
+test('phone-width layout has no horizontal scroll', async () => {
+  const { page } = await openPage(browser, server.url, { width: 390, height: 844 });
+  await waitReady(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  await screenshot(page, 'lab-phone');
+  await page.close();
+});
