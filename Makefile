@@ -16,7 +16,7 @@ WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/
 NUMPY_VERSION := 2.4.6
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help serve test build tools tools-build tools-test lint unit reference e2e bench clean
+.PHONY: help serve test build tools tools-build tools-test lint unit reference web e2e bench clean
 
 help:
 	@echo "make serve   build and serve gradlab on http://127.0.0.1:8080/"
@@ -63,6 +63,7 @@ serve: build
 lint: tools-build
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib --bins --quiet -- -D warnings
 
 unit: tools-build
 	cargo test --quiet
@@ -72,10 +73,14 @@ reference: tools-test
 	cargo build --release --quiet --example headless
 	python3 tests/reference/check_headless.py target/release/examples/headless
 
+# Components and protocol inside headless Chromium (wasm-bindgen-test).
+web: tools-test
+	cargo test --target wasm32-unknown-unknown --test web
+
 e2e: build tools-test
 	node --test tests/e2e/
 
-test: lint unit reference e2e
+test: lint unit reference web e2e
 
 bench: tools-build
 	cargo bench --bench steps

@@ -1,0 +1,125 @@
+//! Every chart drawn natively on plotters' SVG backend, from real training data: the drawing
+//! code runs end to end, and what it draws is checked in the SVG (colours are the palette's, so
+//! each mark can be found by its colour).
+
+use gradlab::charts::heatmap::{draw_history_axes, draw_history_cells, HistoryFrame};
+use gradlab::charts::history::RunHistory;
+use gradlab::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
+use gradlab::charts::loss::{draw_loss, draw_loss_axes, LossFrame};
+use gradlab::charts::Style;
+use gradlab::engine::TrainParams;
+use gradlab::protocol::{Command, Event, Progress};
+use gradlab::worker::WorkerCore;
+use plotters::prelude::*;
+
+const STYLE: Style = Style { dpr: 1.0 };
+
+/// Trains through the worker's own code path and returns the history and the last chunk.
+fn train(params: TrainParams, chunks: usize) -> (RunHistory, Progress) {
+    let mut core = WorkerCore::new();
+    let Event::Configured(c) =
+        core.handle(Command::Configure(params.check().unwrap()), &mut || 0.0)
+    else {
+        panic!("not configured")
+    };
+    let mut history = RunHistory::new(c.layer_count as usize);
+    let mut last = None;
+    for _ in 0..chunks {
+        let command = Command::Train {
+            max_steps: 25,
+            budget_ms: f64::INFINITY,
+        };
+        let Event::Progress(p) = core.handle(command, &mut || 0.0) else {
+            panic!()
+        };
+        history.record(&p);
+        last = Some(*p);
+    }
+    (history, last.unwrap())
+}
+
+fn svg(draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>)) -> String {
+    let mut out = String::new();
+    {
+        let area = SVGBackend::with_string(&mut out, (800, 300)).into_drawing_area();
+        draw(&area);
+        area.present().unwrap();
+    }
+    out
+}
+
+/// plotters writes colours as `#RRGGBB`.
+fn count(svg: &str, colour: &str) -> usize {
+    svg.matches(colour).count()
+}
+
+#[test]
+fn layer_bars_show_before_after_threshold_and_overflow() {
+    let params = TrainParams {
+        depth: 12.0,
+        weight_scale: 2.5,
+        clip_mode: "global-norm".into(),
+        clip_threshold: 0.5,
+        ..TrainParams::default()
+    };
+    let (_, last) = train(params, 2);
+    let stats = last.last.unwrap();
+    let mut before = stats.grad_norms.clone();
+    before[3] = f64::INFINITY; // one overflowed layer, to check its marking
+    let bars = LayerBars {
+        before: &before,
+        after: &stats.grad_norms_clipped,
+        clipping: true,
+        threshold: Some(0.5),
+    };
+    let frame = BarsFrame::fit(&bars, None);
+    let out = svg(|area| {
+        draw_layer_bars_axes(area, STYLE, frame).unwrap();
+        draw_layer_bars(area, STYLE, frame, &bars).unwrap();
+    });
+    assert_eq!(
+        count(&out, "#56B4E9"),
+        12,
+        "pale before-clip bars, all but the overflowed"
+    );
+    assert_eq!(count(&out, "#0072B2"), 12, "dark after-clip bars");
+    assert_eq!(count(&out, "#D55E00"), 2, "overflow bar and its ∞ label");
+    assert_eq!(count(&out, "#E69F00"), 1, "threshold line");
+    assert!(out.contains("\n13\n"), "layers are numbered 1 to 13");
+    assert!(out.contains("layer (input → output)"));
+}
+
+#[test]
+fn heatmap_paints_one_cell_per_layer_and_column() {
+    let (history, _) = train(TrainParams::default(), 4);
+    let frame = HistoryFrame::of(&history);
+    let out = svg(|area| {
+        draw_history_axes(area, STYLE, frame).unwrap();
+        draw_history_cells(area, STYLE, frame, &history).unwrap();
+    });
+    // 100 steps at stride 1 → 100 columns × 11 layers, each a <rect>, plus the legend's 48
+    // colour steps, its overflow swatch and the plot's frame.
+    let rects = out.matches("<rect").count();
+    assert_eq!(rects, 100 * 11 + 48 + 1 + 1, "{rects}");
+    assert!(out.contains("NaN/∞"));
+}
+
+#[test]
+fn loss_chart_draws_the_run_and_marks_divergence() {
+    let params = TrainParams {
+        depth: 30.0,
+        weight_scale: 2.5,
+        learning_rate: 1.0,
+        ..TrainParams::default()
+    };
+    let (history, _) = train(params, 20);
+    let at = history.diverged().expect("this setting diverges");
+    let frame = LossFrame::fit(&history, None);
+    let out = svg(|area| {
+        draw_loss_axes(area, STYLE, frame).unwrap();
+        draw_loss(area, STYLE, frame, &history).unwrap();
+    });
+    assert!(out.contains(&format!("diverged at step {}", at.step)));
+    assert_eq!(count(&out, "#0072B2"), 1, "one loss polyline");
+    assert!(out.contains("<polyline"));
+}
