@@ -93,6 +93,16 @@ pub struct Progress {
     pub busy_ms: f64,
 }
 
+/// Combines two peak gradient norms: the larger, except that NaN wins — a layer that overflowed
+/// must show as overflowed however it is merged.
+pub fn merge_peak(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.max(b)
+    }
+}
+
 /// A message that could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError(pub String);
@@ -164,6 +174,14 @@ mod tests {
         assert_eq!(last.grad_norms[0], f64::INFINITY);
         assert!(back.peak_grad_norms[0].is_nan());
         assert_eq!(back.peak_grad_norms[1], f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn nan_wins_the_peak() {
+        assert!(merge_peak(1.0, f32::NAN).is_nan());
+        assert!(merge_peak(f32::NAN, 1.0).is_nan());
+        assert_eq!(merge_peak(f32::NEG_INFINITY, 2.0), 2.0);
+        assert_eq!(merge_peak(3.0, f32::INFINITY), f32::INFINITY);
     }
 
     #[test]

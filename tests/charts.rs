@@ -120,6 +120,6 @@ fn loss_chart_draws_the_run_and_marks_divergence() {
         draw_loss(area, STYLE, frame, &history).unwrap();
     });
     assert!(out.contains(&format!("diverged at step {}", at.step)));
-    assert_eq!(count(&out, "#0072B2"), 1, "one loss polyline");
+    assert_eq!(count(&out, r##"stroke="#0072B2""##), 1, "one loss polyline");
     assert!(out.contains("<polyline"));
 }

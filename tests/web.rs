@@ -45,6 +45,22 @@ fn text(host: &HtmlElement, selector: &str) -> String {
     query(host, selector).text_content().unwrap_or_default()
 }
 
+/// Sets a control's value and fires `event`, as a user's input would.
+async fn set(host: &HtmlElement, selector: &str, value: &str, event: &str) {
+    let element = query(host, selector);
+    if let Some(input) = element.dyn_ref::<HtmlInputElement>() {
+        input.set_value(value);
+    } else {
+        element
+            .unchecked_ref::<HtmlSelectElement>()
+            .set_value(value);
+    }
+    element
+        .dispatch_event(&web_sys::Event::new(event).unwrap())
+        .unwrap();
+    tick().await;
+}
+
 fn rows(host: &HtmlElement) -> u32 {
     host.query_selector_all("#layer-table tbody tr")
         .unwrap()

@@ -10,7 +10,7 @@
 use super::history::{RunHistory, HISTORY_COLUMNS};
 use super::loss::step_label;
 use super::palette::{heat_colour, GRID, HEAT_MAX_EXP, HEAT_MIN_EXP, INK, OVERFLOW};
-use super::{plot, pow10_label, DrawResult, Margins, Style};
+use super::{mesh, plot, pow10_label, DrawResult, Linear, Margins, PlotResult, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -31,6 +31,21 @@ impl HistoryFrame {
             layers: history.layer_count(),
         }
     }
+
+    /// The plot both layers draw through: steps on x, one unit of y per layer.
+    fn chart<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> PlotResult<'a, DB, Linear, Linear> {
+        plot(
+            area,
+            style,
+            margins(),
+            0.0..self.x_extent as f64,
+            0.0..self.layers as f64,
+        )
+    }
 }
 
 /// Room on the right for the colour legend (CSS px).
@@ -49,13 +64,7 @@ pub fn history_plot_rect<DB: DrawingBackend>(
     style: Style,
     frame: HistoryFrame,
 ) -> Result<(i32, i32, i32, i32), DrawingAreaErrorKind<DB::ErrorType>> {
-    let chart = plot(
-        area,
-        style,
-        margins(),
-        0.0..frame.x_extent as f64,
-        0.0..frame.layers as f64,
-    )?;
+    let chart = frame.chart(area, style)?;
     let (x, y) = chart.plotting_area().get_pixel_range();
     Ok((x.start, y.start, x.end, y.end))
 }
@@ -67,19 +76,9 @@ pub fn draw_history_axes<DB: DrawingBackend>(
     frame: HistoryFrame,
 ) -> DrawResult<DB> {
     let layers = frame.layers as f64;
-    let mut chart = plot(
-        area,
-        style,
-        margins(),
-        0.0..frame.x_extent as f64,
-        0.0..layers,
-    )?;
-    chart
-        .configure_mesh()
+    let mut chart = frame.chart(area, style)?;
+    mesh(&mut chart, style)
         .disable_mesh()
-        .axis_style(INK.mix(0.6))
-        .label_style(style.font())
-        .axis_desc_style(style.font())
         .x_labels(6)
         .x_label_formatter(&|x| step_label(*x))
         .y_labels(frame.layers.clamp(2, 8))
@@ -152,13 +151,7 @@ pub fn draw_history_cells<DB: DrawingBackend>(
     history: &RunHistory,
 ) -> DrawResult<DB> {
     let layers = frame.layers;
-    let chart = plot(
-        area,
-        style,
-        margins(),
-        0.0..frame.x_extent as f64,
-        0.0..layers as f64,
-    )?;
+    let chart = frame.chart(area, style)?;
     let stride = history.stride() as f64;
     let image = history.image();
     for row in 0..layers {

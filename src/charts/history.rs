@@ -9,7 +9,7 @@
 
 use super::palette::heat_colour;
 use crate::engine::NonFinite;
-use crate::protocol::Progress;
+use crate::protocol::{merge_peak, Progress};
 
 /// Columns in the history charts.
 pub const HISTORY_COLUMNS: usize = 240;
@@ -162,7 +162,7 @@ impl RunHistory {
                 .take(self.layer_count)
             {
                 let cell = &mut self.peaks[column * self.layer_count + layer];
-                *cell = peak(*cell, value);
+                *cell = merge_peak(*cell, value);
             }
             self.paint_column(column);
         }
@@ -195,7 +195,7 @@ impl RunHistory {
                             f32::NEG_INFINITY
                         }
                     };
-                    self.peaks[column * self.layer_count + layer] = peak(get(a), get(b));
+                    self.peaks[column * self.layer_count + layer] = merge_peak(get(a), get(b));
                 }
             }
             self.stride *= 2;
@@ -215,15 +215,6 @@ impl RunHistory {
             };
             self.image[at..at + 4].copy_from_slice(&rgba);
         }
-    }
-}
-
-/// max, except that NaN wins.
-fn peak(a: f32, b: f32) -> f32 {
-    if a.is_nan() || b.is_nan() {
-        f32::NAN
-    } else {
-        a.max(b)
     }
 }
 

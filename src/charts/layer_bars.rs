@@ -5,8 +5,10 @@
 //! (value clipping bounds elements, not norms, so it has no line). A layer whose gradient is
 //! NaN or ±Inf gets a full-height vermillion bar marked "∞".
 
-use super::palette::{AFTER_CLIP, BEFORE_CLIP, GRID, INK, OVERFLOW, THRESHOLD};
-use super::{plot, pow10_label, Decades, DrawResult, Margins, Style};
+use super::palette::{AFTER_CLIP, BEFORE_CLIP, OVERFLOW, THRESHOLD};
+use super::{
+    mesh, plot, pow10_label, Decades, DrawResult, Linear, Log, Margins, PlotResult, Style,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -50,8 +52,20 @@ impl BarsFrame {
         }
     }
 
-    fn x(&self) -> std::ops::Range<f64> {
-        -0.5..(self.layers.max(1) as f64 - 0.5)
+    /// The plot both layers draw through: bars at x = 0, 1, …; log y.
+    fn chart<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> PlotResult<'a, DB, Linear, Log> {
+        let x = -0.5..(self.layers.max(1) as f64 - 0.5);
+        plot(
+            area,
+            style,
+            Margins::STANDARD,
+            x,
+            (self.y.lo()..self.y.hi()).log_scale(),
+        )
     }
 }
 
@@ -61,21 +75,9 @@ pub fn draw_layer_bars_axes<DB: DrawingBackend>(
     style: Style,
     frame: BarsFrame,
 ) -> DrawResult<DB> {
-    let mut chart = plot(
-        area,
-        style,
-        Margins::STANDARD,
-        frame.x(),
-        (frame.y.lo()..frame.y.hi()).log_scale(),
-    )?;
-    chart
-        .configure_mesh()
+    let mut chart = frame.chart(area, style)?;
+    mesh(&mut chart, style)
         .disable_x_mesh()
-        .light_line_style(GRID.mix(0.0))
-        .bold_line_style(GRID)
-        .axis_style(INK.mix(0.6))
-        .label_style(style.font())
-        .axis_desc_style(style.font())
         .x_labels(frame.layers.min(12))
         .x_label_formatter(&|x| layer_label(*x))
         .y_labels(8)
@@ -92,13 +94,7 @@ pub fn draw_layer_bars<DB: DrawingBackend>(
     bars: &LayerBars,
 ) -> DrawResult<DB> {
     let y = frame.y;
-    let mut chart = plot(
-        area,
-        style,
-        Margins::STANDARD,
-        frame.x(),
-        (y.lo()..y.hi()).log_scale(),
-    )?;
+    let mut chart = frame.chart(area, style)?;
     let plot_area = chart.plotting_area();
     for (i, (&before, &after)) in bars.before.iter().zip(bars.after).enumerate() {
         let x = i as f64;

@@ -3,10 +3,15 @@
 //! marked with a vermillion line.
 
 use super::history::RunHistory;
-use super::palette::{AFTER_CLIP, GRID, INK, OVERFLOW};
-use super::{plot, pow10_label, Decades, DrawResult, Margins, Style};
+use super::palette::{AFTER_CLIP, OVERFLOW};
+use super::{
+    mesh, plot, pow10_label, Decades, DrawResult, Linear, Log, Margins, PlotResult, Style,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+/// Below this many columns with data, each is also drawn as a dot.
+const SHOW_POINTS_BELOW: usize = 30;
 
 /// The axes of the loss chart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +35,22 @@ impl LossFrame {
             y: Decades::fit(values, previous.map(|p| p.y)),
         }
     }
+
+    /// The plot both layers draw through: steps on x, log loss on y.
+    fn chart<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> PlotResult<'a, DB, Linear, Log> {
+        let x = 0.0..self.x_extent as f64;
+        plot(
+            area,
+            style,
+            Margins::STANDARD,
+            x,
+            (self.y.lo()..self.y.hi()).log_scale(),
+        )
+    }
 }
 
 /// Draws the mesh and labels (the lower layer).
@@ -38,21 +59,8 @@ pub fn draw_loss_axes<DB: DrawingBackend>(
     style: Style,
     frame: LossFrame,
 ) -> DrawResult<DB> {
-    let y = frame.y;
-    let mut chart = plot(
-        area,
-        style,
-        Margins::STANDARD,
-        0.0..frame.x_extent as f64,
-        (y.lo()..y.hi()).log_scale(),
-    )?;
-    chart
-        .configure_mesh()
-        .light_line_style(GRID.mix(0.0))
-        .bold_line_style(GRID)
-        .axis_style(INK.mix(0.6))
-        .label_style(style.font())
-        .axis_desc_style(style.font())
+    let mut chart = frame.chart(area, style)?;
+    mesh(&mut chart, style)
         .x_labels(6)
         .x_label_formatter(&|x| step_label(*x))
         .y_labels(6)
@@ -69,13 +77,7 @@ pub fn draw_loss<DB: DrawingBackend>(
     history: &RunHistory,
 ) -> DrawResult<DB> {
     let y = frame.y;
-    let mut chart = plot(
-        area,
-        style,
-        Margins::STANDARD,
-        0.0..frame.x_extent as f64,
-        (y.lo()..y.hi()).log_scale(),
-    )?;
+    let mut chart = frame.chart(area, style)?;
     let stride = history.stride() as f64;
     let points: Vec<(f64, f64)> = history
         .loss_columns()
@@ -90,6 +92,14 @@ pub fn draw_loss<DB: DrawingBackend>(
             ]
         })
         .collect();
+    // A few points alone would be invisible as a line: mark them.
+    if points.len() <= 2 * SHOW_POINTS_BELOW {
+        chart.draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, style.px(2.5), AFTER_CLIP.filled())),
+        )?;
+    }
     chart.draw_series(LineSeries::new(
         points,
         ShapeStyle::from(&AFTER_CLIP).stroke_width(style.line()),

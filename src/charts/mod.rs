@@ -20,7 +20,8 @@ pub mod palette;
 
 pub mod canvas;
 
-use plotters::coord::ranged1d::AsRangedCoord;
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -157,11 +158,16 @@ impl Margins {
 }
 
 /// A cartesian chart on backend `DB` with axes `X`, `Y`.
-pub(crate) type Plot<'a, DB, X, Y> = ChartContext<
-    'a,
-    DB,
-    Cartesian2d<<X as AsRangedCoord>::CoordDescType, <Y as AsRangedCoord>::CoordDescType>,
->;
+pub(crate) type Plot<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
+
+/// A [`Plot`], or why it could not be built.
+pub(crate) type PlotResult<'a, DB, X, Y> =
+    Result<Plot<'a, DB, X, Y>, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A linear f64 axis.
+pub(crate) type Linear = plotters::coord::types::RangedCoordf64;
+/// A log₁₀ f64 axis.
+pub(crate) type Log = plotters::coord::combinators::LogCoord<f64>;
 
 /// Builds the plot without measuring any text: the label areas have fixed sizes.
 pub(crate) fn plot<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
@@ -170,13 +176,32 @@ pub(crate) fn plot<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
     margins: Margins,
     x: X,
     y: Y,
-) -> Result<Plot<'a, DB, X, Y>, DrawingAreaErrorKind<DB::ErrorType>> {
+) -> PlotResult<'a, DB, X::CoordDescType, Y::CoordDescType> {
     ChartBuilder::on(area)
         .margin_top(style.px(margins.top))
         .margin_right(style.px(margins.right))
         .x_label_area_size(style.px(margins.bottom))
         .y_label_area_size(style.px(margins.left))
         .build_cartesian_2d(x, y)
+}
+
+/// The mesh styling every chart shares: grid only at major ticks, muted axes, the label font.
+pub(crate) fn mesh<'a, 'b, DB, X, Y, XT, YT>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    style: Style,
+) -> MeshStyle<'a, 'b, X, Y, DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(palette::GRID.mix(0.0))
+        .bold_line_style(palette::GRID)
+        .axis_style(palette::INK.mix(0.6))
+        .label_style(style.font())
+        .axis_desc_style(style.font());
+    mesh
 }
 
 #[cfg(test)]

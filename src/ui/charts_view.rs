@@ -1,5 +1,6 @@
 //! The three live charts: canvases in the page, painted once per animation frame at most.
 
+use super::now;
 use super::state::{Lab, Session};
 use crate::charts::heatmap::{draw_history_axes, history_plot_rect, HistoryFrame};
 use crate::charts::history::HISTORY_COLUMNS;
@@ -20,6 +21,8 @@ pub struct Painter {
     history_rect: Option<(i32, i32, i32, i32)>,
     loss: Option<LossFrame>,
     painted: Option<u64>,
+    /// Milliseconds spent in recent paints that drew something (newest last, bounded).
+    paint_ms: std::collections::VecDeque<f64>,
 }
 
 impl Painter {
@@ -32,14 +35,37 @@ impl Painter {
             history_rect: None,
             loss: None,
             painted: None,
+            paint_ms: std::collections::VecDeque::with_capacity(PAINT_SAMPLES),
         }
+    }
+
+    /// Median and 95th percentile of recent paint times (ms), `(0, 0)` before any.
+    pub fn paint_ms(&self) -> (f64, f64) {
+        let mut sorted: Vec<f64> = self.paint_ms.iter().copied().collect();
+        if sorted.is_empty() {
+            return (0.0, 0.0);
+        }
+        sorted.sort_by(f64::total_cmp);
+        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+        (at(0.5), at(0.95))
     }
 
     /// Paints whatever changed since the last call.
     pub fn paint(&mut self, session: &Session) {
+        let started = now();
+        if self.paint_inner(session) {
+            if self.paint_ms.len() == PAINT_SAMPLES {
+                self.paint_ms.pop_front();
+            }
+            self.paint_ms.push_back(now() - started);
+        }
+    }
+
+    /// Returns whether anything was drawn.
+    fn paint_inner(&mut self, session: &Session) -> bool {
         let resized: Vec<bool> = self.layers.iter_mut().map(|l| l.fit()).collect();
         if self.painted == Some(session.version) && !resized.iter().any(|&r| r) {
-            return;
+            return false;
         }
         self.painted = Some(session.version);
         let [bars_canvas, history_canvas, loss_canvas] = &mut self.layers;
@@ -93,8 +119,12 @@ impl Painter {
         }
         let style = loss_canvas.style();
         loss_canvas.draw_data(|area| draw_loss(area, style, frame, &session.history));
+        true
     }
 }
+
+/// Paint times kept for the read-out.
+const PAINT_SAMPLES: usize = 240;
 
 /// Paints the charts if the painter exists (called from the frame loop).
 pub fn paint(lab: Lab) {
@@ -174,8 +204,17 @@ pub fn Charts() -> impl IntoView {
         let pairs = [pair(), pair(), pair()];
         lab.painter.set_value(Some(Painter::new(pairs)));
     });
+    let paint_ms = move || {
+        let (p50, p95) = lab.paint_ms.get();
+        (format!("{p50:.2}"), format!("{p95:.2}"))
+    };
     view! {
-        <section class="charts" aria-label="Charts">
+        <section
+            class="charts"
+            aria-label="Charts"
+            data-paint-ms-p50=move || paint_ms().0
+            data-paint-ms-p95=move || paint_ms().1
+        >
             <Chart
                 id="grad-chart"
                 title="Gradient magnitude per layer"

@@ -5,6 +5,7 @@
 //! ~12 ms of training, so the worker never idles while the page draws.
 
 use super::bridge::Bridge;
+use super::now;
 use super::state::{Lab, WorkerState, SPEEDS};
 use crate::charts::history::RunHistory;
 use crate::engine::TrainParams;
@@ -15,12 +16,6 @@ use leptos::prelude::*;
 const CHUNK_BUDGET_MS: f64 = 12.0;
 /// How often the reactive read-outs (status, table) refresh while training (ms).
 const REFRESH_MS: f64 = 150.0;
-
-fn now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
 
 /// Spawns (or respawns) the worker.
 pub fn start_worker(lab: Lab) {
@@ -199,6 +194,9 @@ fn refresh(lab: Lab) {
         })
         .unwrap_or((None, 0, 0.0, 0.0, (0.0, 0.0)));
     lab.max_norms.set(max_norms);
+    if let Some(ms) = lab.painter.with_value(|p| p.as_ref().map(|p| p.paint_ms())) {
+        lab.paint_ms.set(ms);
+    }
     lab.shown.set(latest);
     lab.step_count.set(steps);
     lab.clipped_share.set(share);

@@ -20,6 +20,13 @@ use state::Lab;
 use status::{Notices, StatusLine};
 use table::LayerTable;
 
+/// The page's millisecond clock (`performance.now()`), 0 where there is none.
+pub fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
 /// Mounts [`App`] on the page body, with panics reported to the browser console.
 pub fn mount() {
     console_error_panic_hook::set_once();

@@ -52,6 +52,8 @@ pub struct Lab {
     pub clipped_share: RwSignal<f64>,
     /// The run's largest global gradient norm, `(before, after)` clipping.
     pub max_norms: RwSignal<(f64, f64)>,
+    /// Recent chart paint times in ms, `(median, p95)` — for the benchmark.
+    pub paint_ms: RwSignal<(f64, f64)>,
     /// Weight layers of the current network.
     pub layer_count: RwSignal<usize>,
     /// Non-reactive run data.
@@ -99,6 +101,7 @@ impl Lab {
             throughput: RwSignal::new(0.0),
             clipped_share: RwSignal::new(0.0),
             max_norms: RwSignal::new((0.0, 0.0)),
+            paint_ms: RwSignal::new((0.0, 0.0)),
             layer_count: RwSignal::new(layer_count),
             session: StoredValue::new_local(Session {
                 history: RunHistory::new(layer_count),

@@ -48,7 +48,9 @@ pub fn StatusLine() -> impl IntoView {
             <p id="status" role="status" aria-live="polite">{move || state().1}</p>
             <dl class="metrics">
                 <div><dt>"step"</dt><dd id="step-count">{move || thousands(lab.step_count.get())}</dd></div>
-                <div><dt>"steps/s"</dt><dd id="steps-per-second">{move || thousands(lab.throughput.get().round() as u64)}</dd></div>
+                <div><dt>"steps/s"</dt><dd id="steps-per-second">
+                    {move || if lab.playing.get() { thousands(lab.throughput.get().round() as u64) } else { "—".to_string() }}
+                </dd></div>
                 <div><dt>"global ‖g‖"</dt><dd id="global-norm">{norm}</dd></div>
                 <div><dt>"steps clipped"</dt><dd id="clipped-share">{move || format!("{:.0}%", lab.clipped_share.get() * 100.0)}</dd></div>
                 <div title="The largest global gradient norm of this run, before and after clipping">

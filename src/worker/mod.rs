@@ -12,7 +12,7 @@ mod web;
 pub use web::start;
 
 use crate::engine::Trainer;
-use crate::protocol::{Command, Configured, Event, Progress, StepSummary};
+use crate::protocol::{merge_peak, Command, Configured, Event, Progress, StepSummary};
 
 /// A worker's state: the current run, if configured.
 #[derive(Default)]
@@ -95,7 +95,7 @@ fn train(
         let Ok(stats) = trainer.step() else { break };
         steps.push(StepSummary::from(&stats));
         for (peak, &norm) in peaks.iter_mut().zip(&stats.grad_norms) {
-            *peak = peak_of(*peak, norm as f32);
+            *peak = merge_peak(*peak, norm as f32);
         }
         let diverged = stats.non_finite.is_some();
         last = Some(stats);
@@ -110,15 +110,6 @@ fn train(
         last,
         diverged: trainer.diverged(),
         busy_ms: now() - started,
-    }
-}
-
-/// max, except that NaN wins: a layer that overflowed must show as overflowed.
-fn peak_of(a: f32, b: f32) -> f32 {
-    if a.is_nan() || b.is_nan() {
-        f32::NAN
-    } else {
-        a.max(b)
     }
 }
 
@@ -255,13 +246,5 @@ mod tests {
             panic!()
         };
         assert!(c.restarted && c.step == 0);
-    }
-
-    #[test]
-    fn nan_wins_the_peak() {
-        assert!(peak_of(1.0, f32::NAN).is_nan());
-        assert!(peak_of(f32::NAN, 1.0).is_nan());
-        assert_eq!(peak_of(f32::NEG_INFINITY, 2.0), 2.0);
-        assert_eq!(peak_of(3.0, f32::INFINITY), f32::INFINITY);
     }
 }

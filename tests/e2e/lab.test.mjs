@@ -24,6 +24,7 @@ const rows = (page) => page.$$eval('#layer-table tbody tr', (r) => r.length);
 test('the worker starts and the page logs no console error', async () => {
   const { page, errors } = await openPage(browser, server.url);
   await waitReady(page);
+  assert.match(await page.title(), /gradlab/);
   assert.match(await page.textContent('#status'), /Ready/);
   assert.equal(await rows(page), 11); // default depth 10 → 11 weight layers
   await screenshot(page, 'lab-ready');
@@ -80,6 +81,12 @@ test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the 
   assert.equal(norms.length, 31);
   const ratio = norms[0] / norms[30];
   assert.ok(ratio > 100, `first/last = ${norms[0]} / ${norms[30]} = ${ratio}`);
+  // Let it run a while, gently, for the picture of explosion over time.
+  await setInput(page, 'learning-rate', -3);
+  await setInput(page, 'speed', 0);
+  await page.click('#play');
+  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) >= 200);
+  await page.click('#pause');
   await screenshot(page, 'lab-explosion');
   await page.close();
 });
@@ -141,6 +148,20 @@ test('a worker that cannot start is reported and can be restarted', async () => 
   await page.unroute('**/worker_bg.wasm');
   await page.click('#restart-worker');
   await waitReady(page);
+  await page.close();
+});
+
+test('no request leaves the machine', async () => {
+  const page = await browser.newPage();
+  const foreign = [];
+  page.on('request', (req) => {
+    if (!req.url().startsWith(server.url) && !req.url().startsWith('data:')) foreign.push(req.url());
+  });
+  await page.goto(server.url);
+  await waitReady(page);
+  await page.click('#play');
+  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > 100);
+  assert.deepEqual(foreign, []);
   await page.close();
 });
 
