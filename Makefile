@@ -82,8 +82,10 @@ e2e: build tools-test
 
 test: lint unit reference web e2e
 
-bench: tools-build
-	cargo bench --bench steps
+# Native and in-browser figures, one table (see BENCHMARKS.md). Not part of `make test`:
+# its memory run takes ten minutes (BENCH_LONG_SECONDS shortens it).
+bench: build tools-test
+	node tests/bench/bench.mjs
 
 clean:
 	cargo clean

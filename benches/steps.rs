@@ -38,13 +38,18 @@ const SHAPES: [Shape; 3] = [
 ];
 
 fn main() {
-    // `cargo bench` passes `--bench`; a name filter is accepted too.
-    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    println!("gradlab native engine benchmark (tanh, MSE, global-norm clip 1, SGD, f32)");
-    println!(
-        "{:<6} {:>22} {:>7} {:>12} {:>10} {:>9}",
-        "shape", "hidden × width, batch", "steps", "steps/s", "µs/step", "GFLOP/s"
-    );
+    // `cargo bench` passes `--bench`; a shape filter and `--json` (one object per shape, for
+    // `make bench`'s combined table) are accepted too.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args.iter().any(|a| a == "--json");
+    let filter: Option<&String> = args.iter().find(|a| !a.starts_with('-'));
+    if !json {
+        println!("gradlab native engine benchmark (tanh, MSE, global-norm clip 1, SGD, f32)");
+        println!(
+            "{:<6} {:>22} {:>7} {:>12} {:>10} {:>9}",
+            "shape", "hidden × width, batch", "steps", "steps/s", "µs/step", "GFLOP/s"
+        );
+    }
     for shape in SHAPES
         .iter()
         .filter(|s| filter.as_deref().is_none_or(|f| f == s.name))
@@ -94,6 +99,18 @@ fn main() {
             step(round);
             best = best.min(t.elapsed().as_secs_f64() / round as f64);
             total_steps += round;
+        }
+        if json {
+            println!(
+                r#"{{"shape":"{}","depth":{},"width":{},"batch":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
+                shape.name,
+                shape.depth,
+                shape.width,
+                shape.batch,
+                1.0 / best,
+                flops_per_step
+            );
+            continue;
         }
         println!(
             "{:<6} {:>22} {:>7} {:>12.0} {:>10.1} {:>9.2}",

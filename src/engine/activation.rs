@@ -3,6 +3,7 @@
 //! The output layer is always linear; one activation serves every hidden layer.
 
 use super::scalar::Scalar;
+use ndarray::{Array2, Zip};
 use serde::{Deserialize, Serialize};
 
 /// The nonlinearity applied after each hidden layer's affine map.
@@ -47,7 +48,7 @@ impl Activation {
     pub fn apply<S: Scalar>(self, z: S) -> S {
         match self {
             Self::Linear => z,
-            Self::Tanh => z.tanh(),
+            Self::Tanh => z.tanh_fast(),
             // Written so NaN stays NaN, as in PyTorch (`max` would turn it into 0).
             Self::Relu => {
                 if z <= S::zero() {
@@ -79,6 +80,32 @@ impl Activation {
         }
     }
 
+    /// Applies φ to every element of `z` in place. The match sits outside the loop so each arm
+    /// is a plain loop the compiler can vectorise.
+    pub fn apply_inplace<S: Scalar>(self, z: &mut Array2<S>) {
+        match self {
+            Self::Linear => {}
+            Self::Tanh => z.mapv_inplace(|v| Self::Tanh.apply(v)),
+            Self::Relu => z.mapv_inplace(|v| Self::Relu.apply(v)),
+            Self::Sigmoid => z.mapv_inplace(|v| Self::Sigmoid.apply(v)),
+        }
+    }
+
+    /// `delta ⊙= φ′`, with φ′ read off the layer's outputs `a = φ(z)`; one loop per arm.
+    pub fn scale_by_slope<S: Scalar>(self, delta: &mut Array2<S>, a: &Array2<S>) {
+        let mut scale = |slope: fn(S) -> S| {
+            Zip::from(&mut *delta)
+                .and(a)
+                .for_each(|d, &a| *d *= slope(a))
+        };
+        match self {
+            Self::Linear => {}
+            Self::Tanh => scale(|a| Self::Tanh.slope(a)),
+            Self::Relu => scale(|a| Self::Relu.slope(a)),
+            Self::Sigmoid => scale(|a| Self::Sigmoid.slope(a)),
+        }
+    }
+
     /// The weight scale σ at the edge of chaos with zero bias (THEORY.md), where the
     /// back-propagated error neither grows nor shrinks on average: χ₁ = σ²·E[φ′(z)²] = 1.
     ///
@@ -104,6 +131,20 @@ mod tests {
         }
         assert_eq!(Activation::from_name(" TanH "), Some(Activation::Tanh));
         assert_eq!(Activation::from_name("gelu"), None);
+    }
+
+    /// The in-place forms agree with the scalar ones element for element.
+    #[test]
+    fn in_place_forms_match_scalar_forms() {
+        let z = ndarray::array![[-2.0f32, -0.5, 0.0], [0.3, 1.7, 9.0]];
+        for act in Activation::ALL {
+            let mut out = z.clone();
+            act.apply_inplace(&mut out);
+            assert_eq!(out, z.mapv(|v| act.apply(v)));
+            let mut delta = ndarray::Array2::<f32>::ones((2, 3));
+            act.scale_by_slope(&mut delta, &out);
+            assert_eq!(delta, out.mapv(|a| act.slope(a)));
+        }
     }
 
     /// φ′ against a central difference (φ(z+h) − φ(z−h)) / 2h in f64, away from ReLU's kink.

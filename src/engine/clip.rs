@@ -15,6 +15,7 @@
 
 use super::layer::LayerParams;
 use super::scalar::Scalar;
+use ndarray::{Array, Dimension};
 use serde::{Deserialize, Serialize};
 
 /// PyTorch's guard against division by zero in `clip_grad_norm_`.
@@ -92,19 +93,17 @@ pub fn clip_gradients<S: Scalar>(
     clip: Clip,
     norms_before: &[f64],
 ) -> ClipOutcome {
-    let global_before = norms_before.iter().map(|n| n * n).sum::<f64>().sqrt();
+    let global_before = norm_of(norms_before);
     let c = clip.threshold;
-    let (mapped, scale) = match clip.mode {
-        ClipMode::None => {
-            return ClipOutcome {
-                norms_after: norms_before.to_vec(),
-                global_before,
-                global_after: global_before,
-                scale: 1.0,
-                clipped: false,
-                cosine: 1.0,
-            }
-        }
+    match clip.mode {
+        ClipMode::None => ClipOutcome {
+            norms_after: norms_before.to_vec(),
+            global_before,
+            global_after: global_before,
+            scale: 1.0,
+            clipped: false,
+            cosine: 1.0,
+        },
         ClipMode::GlobalNorm => {
             // f64::min would drop a NaN; PyTorch's clamp keeps it.
             let scale = if global_before.is_nan() {
@@ -112,70 +111,97 @@ pub fn clip_gradients<S: Scalar>(
             } else {
                 (c / (global_before + NORM_EPSILON)).min(1.0)
             };
-            let factor = S::of(scale);
-            (map_elements(grads, |_, g| g * factor), Some(scale))
+            let mut outcome = rescale(grads, &vec![scale; grads.len()], norms_before);
+            outcome.scale = scale;
+            outcome
         }
         ClipMode::LayerNorm => {
-            let factors: Vec<S> = norms_before
+            let factors: Vec<f64> = norms_before
                 .iter()
-                .map(|&n| S::of(if n.is_nan() { f64::NAN } else { c / n.max(c) }))
+                .map(|&n| if n.is_nan() { f64::NAN } else { c / n.max(c) })
                 .collect();
-            (map_elements(grads, |l, g| g * factors[l]), None)
+            rescale(grads, &factors, norms_before)
         }
         ClipMode::Value => {
             let (low, high) = (S::of(-c), S::of(c));
-            // NaN stays NaN, as in torch.clamp.
-            let clamp = |_, g: S| {
-                if g > high {
-                    high
-                } else if g < low {
-                    low
-                } else {
-                    g
-                }
-            };
-            (map_elements(grads, clamp), None)
+            let (mut dot, mut max_abs) = (0.0, 0.0f64);
+            let norms_after: Vec<f64> = grads
+                .iter_mut()
+                .map(|group| {
+                    let (dw, sw, mw) = clamp_array(&mut group.w, low, high);
+                    let (db, sb, mb) = clamp_array(&mut group.b, low, high);
+                    dot += dw + db;
+                    max_abs = max_abs.max(mw).max(mb);
+                    (sw + sb).sqrt()
+                })
+                .collect();
+            outcome(norms_after, global_before, dot, max_abs > c)
         }
-    };
-    let global_after = mapped.norms_after.iter().map(|n| n * n).sum::<f64>().sqrt();
+    }
+}
+
+fn norm_of(norms: &[f64]) -> f64 {
+    norms.iter().map(|n| n * n).sum::<f64>().sqrt()
+}
+
+/// Assembles the outcome; the effective scale is `‖g′‖ / ‖g‖` (1 for an all-zero gradient).
+fn outcome(norms_after: Vec<f64>, global_before: f64, dot: f64, clipped: bool) -> ClipOutcome {
+    let global_after = norm_of(&norms_after);
     let ratio = |num: f64, den: f64| if den == 0.0 { 1.0 } else { num / den };
     ClipOutcome {
-        scale: scale.unwrap_or_else(|| ratio(global_after, global_before)),
-        clipped: mapped.changed,
-        cosine: ratio(mapped.dot_before_after, global_before * global_after),
-        norms_after: mapped.norms_after,
+        scale: ratio(global_after, global_before),
+        clipped,
+        cosine: ratio(dot, global_before * global_after),
+        norms_after,
         global_before,
         global_after,
     }
 }
 
-struct Mapped {
-    norms_after: Vec<f64>,
-    dot_before_after: f64,
-    changed: bool,
+/// Multiplies group `l` by `factors[l]`. The norms after and the dot product follow exactly from
+/// the factors: ‖s·g‖ = s‖g‖ and ⟨g, s·g⟩ = s‖g‖² (the f32 rounding of each product is below
+/// what any figure shows).
+fn rescale<S: Scalar>(
+    grads: &mut [LayerParams<S>],
+    factors: &[f64],
+    norms_before: &[f64],
+) -> ClipOutcome {
+    for (group, &factor) in grads.iter_mut().zip(factors) {
+        if factor != 1.0 {
+            let f = S::of(factor);
+            group.w.mapv_inplace(|v| v * f);
+            group.b.mapv_inplace(|v| v * f);
+        }
+    }
+    let norms_after = factors
+        .iter()
+        .zip(norms_before)
+        .map(|(f, n)| f * n)
+        .collect();
+    let dot = factors
+        .iter()
+        .zip(norms_before)
+        .map(|(f, n)| f * n * n)
+        .sum();
+    outcome(
+        norms_after,
+        norm_of(norms_before),
+        dot,
+        factors.iter().any(|&f| f < 1.0),
+    )
 }
 
-/// Replaces every element `g` of group `l` by `f(l, g)`, measuring the result on the way.
-fn map_elements<S: Scalar>(grads: &mut [LayerParams<S>], f: impl Fn(usize, S) -> S) -> Mapped {
-    let mut out = Mapped {
-        norms_after: Vec::with_capacity(grads.len()),
-        dot_before_after: 0.0,
-        changed: false,
-    };
-    for (l, group) in grads.iter_mut().enumerate() {
-        let mut sq = 0.0;
-        for g in group.iter_mut() {
-            let before = *g;
-            let after = f(l, before);
-            // A NaN that stays NaN is no change.
-            out.changed |= after != before && !(after.is_nan() && before.is_nan());
-            out.dot_before_after += before.wide() * after.wide();
-            sq += after.wide() * after.wide();
-            *g = after;
+/// Clamps an array in place through the fused kernel; (Σ g·g′, Σ g′², max |g|).
+fn clamp_array<S: Scalar, D: Dimension>(a: &mut Array<S, D>, low: S, high: S) -> (f64, f64, f64) {
+    match a.as_slice_memory_order_mut() {
+        Some(slice) => S::clamp_measure(slice, low, high),
+        None => {
+            let mut copy: Vec<S> = a.iter().copied().collect();
+            let measured = S::clamp_measure(&mut copy, low, high);
+            a.iter_mut().zip(copy).for_each(|(v, c)| *v = c);
+            measured
         }
-        out.norms_after.push(sq.sqrt());
     }
-    out
 }
 
 #[cfg(test)]
@@ -275,6 +301,7 @@ mod tests {
     fn none_changes_nothing() {
         let mut g = vec![group(&[30.0], &[40.0])];
         let out = run(&mut g, ClipMode::None, 1.0);
+        assert_eq!(out.cosine, 1.0);
         assert_eq!(g[0].w, array![[30.0]]);
         assert_eq!(
             (out.global_after, out.scale, out.clipped),

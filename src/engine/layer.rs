@@ -31,11 +31,6 @@ impl<S: Scalar> LayerParams<S> {
         sum_sq(&self.w) + sum_sq(&self.b)
     }
 
-    /// ‖W‖_F, weights only.
-    pub fn weight_norm(&self) -> f64 {
-        sum_sq(&self.w).sqrt()
-    }
-
     /// Every element, W's then b's.
     pub fn iter(&self) -> impl Iterator<Item = &S> {
         self.w.iter().chain(self.b.iter())
@@ -53,14 +48,4 @@ impl<S: Scalar> LayerParams<S> {
             b: self.b.mapv(|v| T::of(v.wide())),
         }
     }
-}
-
-/// Index of the first group in `groups` (in the order given) with a non-finite element.
-pub fn first_non_finite<'a, S: Scalar + 'a>(
-    groups: impl IntoIterator<Item = (usize, &'a LayerParams<S>)>,
-) -> Option<usize> {
-    groups
-        .into_iter()
-        .find(|(_, g)| g.iter().any(|v| !v.is_finite()))
-        .map(|(i, _)| i)
 }

@@ -14,7 +14,7 @@ use super::layer::LayerParams;
 use super::loss::{mse, Penalty};
 use super::network::{Backprop, Network};
 use super::scalar::{sum_sq, Scalar};
-use ndarray::{Array2, ArrayView2, Axis, Zip};
+use ndarray::{Array2, ArrayView2, Axis};
 use rand::Rng;
 
 /// The widths of an MLP's layers.
@@ -91,10 +91,12 @@ impl<S: Scalar> Mlp<S> {
             let mut z = input.dot(&layer.w);
             z += &layer.b;
             if l != last {
-                let phi = self.activation;
-                z.mapv_inplace(|v| phi.apply(v));
+                self.activation.apply_inplace(&mut z);
             }
-            if first_bad.is_none() && z.iter().any(|v| !v.is_finite()) {
+            let finite = z
+                .as_slice_memory_order()
+                .map_or_else(|| z.iter().all(|v| v.is_finite()), S::all_finite);
+            if first_bad.is_none() && !finite {
                 first_bad = Some(l);
             }
             outputs.push(z);
@@ -130,10 +132,7 @@ impl<S: Scalar> Network<S> for Mlp<S> {
             if l > 0 {
                 // δ_{l−1} = (δ_l · W_lᵀ) ⊙ φ′ — φ′ read off the stored output h_{l−1}.
                 let mut back = delta.dot(&layer.w.t());
-                let phi = self.activation;
-                Zip::from(&mut back)
-                    .and(&outputs[l - 1])
-                    .for_each(|d, &a| *d *= phi.slope(a));
+                self.activation.scale_by_slope(&mut back, &outputs[l - 1]);
                 delta = back;
             }
             grads.push(LayerParams {

@@ -15,6 +15,7 @@ pub mod clip;
 pub mod config;
 pub mod data;
 pub mod init;
+pub mod kernels;
 pub mod layer;
 pub mod loss;
 pub mod mlp;

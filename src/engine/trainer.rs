@@ -8,7 +8,7 @@
 use super::clip::clip_gradients;
 use super::config::{LiveConfig, TrainConfig};
 use super::data::Dataset;
-use super::layer::{first_non_finite, LayerParams};
+use super::layer::LayerParams;
 use super::mlp::{Mlp, MlpShape};
 use super::network::Network;
 use super::optim::Optimizer;
@@ -166,7 +166,6 @@ impl Trainer {
         let mut backprop = self.network.backprop(x.view(), y.view(), &live.penalty);
 
         let layers = self.network.layers();
-        let weight_norms: Vec<f64> = layers.iter().map(LayerParams::weight_norm).collect();
         let grad_norms: Vec<f64> = backprop.grads.iter().map(|g| g.norm_sq().sqrt()).collect();
         let trace = keep_trace.then(|| StepTrace {
             x,
@@ -177,15 +176,15 @@ impl Trainer {
         });
 
         let clip = clip_gradients(&mut backprop.grads, live.clip, &grad_norms);
-        let update_norms = self.optimizer.apply(
+        let updates = self.optimizer.apply(
             self.network.layers_mut(),
             &backprop.grads,
             live.learning_rate,
         );
-        let update_ratios = update_norms
+        let weight_norms = updates.iter().map(|u| u.weight_before).collect();
+        let update_ratios = updates
             .iter()
-            .zip(&weight_norms)
-            .map(|(&delta, &weight)| update_ratio(delta, weight))
+            .map(|u| update_ratio(u.delta, u.weight_before))
             .collect();
 
         // Report the earliest thing that went wrong, in the order the step computes them.
@@ -201,7 +200,9 @@ impl Trainer {
                     .map(|l| (Quantity::Gradient, Some(l)))
             })
             .or_else(|| {
-                first_non_finite(self.network.layers().iter().enumerate())
+                updates
+                    .iter()
+                    .position(|u| !u.finite_after)
                     .map(|l| (Quantity::Weights, Some(l)))
             })
             .map(|(quantity, layer)| NonFinite {

@@ -51,14 +51,17 @@ impl Painter {
     }
 
     /// Paints whatever changed since the last call.
-    pub fn paint(&mut self, session: &Session) {
+    /// Paints what changed; returns whether anything was drawn.
+    pub fn paint(&mut self, session: &Session) -> bool {
         let started = now();
-        if self.paint_inner(session) {
+        let drew = self.paint_inner(session);
+        if drew {
             if self.paint_ms.len() == PAINT_SAMPLES {
                 self.paint_ms.pop_front();
             }
             self.paint_ms.push_back(now() - started);
         }
+        drew
     }
 
     /// Returns whether anything was drawn.
@@ -130,7 +133,11 @@ const PAINT_SAMPLES: usize = 240;
 pub fn paint(lab: Lab) {
     lab.painter.update_value(|painter| {
         if let Some(painter) = painter {
-            lab.session.with_value(|session| painter.paint(session));
+            lab.session.update_value(|session| {
+                if painter.paint(session) {
+                    session.perf.painted(now());
+                }
+            });
         }
     });
 }
@@ -204,17 +211,8 @@ pub fn Charts() -> impl IntoView {
         let pairs = [pair(), pair(), pair()];
         lab.painter.set_value(Some(Painter::new(pairs)));
     });
-    let paint_ms = move || {
-        let (p50, p95) = lab.paint_ms.get();
-        (format!("{p50:.2}"), format!("{p95:.2}"))
-    };
     view! {
-        <section
-            class="charts"
-            aria-label="Charts"
-            data-paint-ms-p50=move || paint_ms().0
-            data-paint-ms-p95=move || paint_ms().1
-        >
+        <section class="charts" aria-label="Charts">
             <Chart
                 id="grad-chart"
                 title="Gradient magnitude per layer"

@@ -6,7 +6,7 @@
 
 use super::bridge::Bridge;
 use super::now;
-use super::state::{Lab, WorkerState, SPEEDS};
+use super::state::{Lab, PerfReadout, Travel, WorkerState, SPEEDS};
 use crate::charts::history::RunHistory;
 use crate::engine::TrainParams;
 use crate::protocol::{Command, Event, Progress};
@@ -56,7 +56,11 @@ pub fn configure(lab: Lab, params: &TrainParams) {
     let (config, errors) = params.repair();
     lab.notices
         .set(errors.iter().map(ToString::to_string).collect());
-    lab.session.update_value(|s| s.config = config);
+    let t = now();
+    lab.session.update_value(|s| {
+        s.config = config;
+        s.perf.control_changed(t);
+    });
     if ready(lab) {
         send(lab, Command::Configure(config));
     }
@@ -109,17 +113,25 @@ fn pump(lab: Lab, from_frame: bool) {
 fn on_event(lab: Lab, event: Event) {
     match event {
         Event::Ready => {
+            let t = now();
+            lab.session.update_value(|s| {
+                s.perf.ready_ms.get_or_insert(t);
+            });
             lab.worker.set(WorkerState::Ready);
             let config = lab.session.with_value(|s| s.config);
             send(lab, Command::Configure(config));
         }
         Event::Configured(c) => {
+            lab.session
+                .update_value(|s| s.perf.advance(Travel::Sent, Travel::Applied));
             if c.restarted {
                 lab.session.update_value(|s| {
                     s.run = c.run;
                     s.history = RunHistory::new(c.layer_count as usize);
                     s.latest = None;
                     s.recent.clear();
+                    s.perf.engine_steps = 0;
+                    s.perf.engine_ms = 0.0;
                     s.version += 1;
                 });
                 lab.layer_count.set(c.layer_count as usize);
@@ -141,6 +153,9 @@ fn on_progress(lab: Lab, progress: Progress) {
             s.recent.push_back((now(), progress.steps.len() as u64));
             s.latest = progress.last.clone();
             s.version += 1;
+            s.perf.engine_steps += progress.steps.len() as u64;
+            s.perf.engine_ms += progress.busy_ms;
+            s.perf.advance(Travel::Applied, Travel::Trained);
         }
     });
     if !current {
@@ -194,9 +209,29 @@ fn refresh(lab: Lab) {
         })
         .unwrap_or((None, 0, 0.0, 0.0, (0.0, 0.0)));
     lab.max_norms.set(max_norms);
-    if let Some(ms) = lab.painter.with_value(|p| p.as_ref().map(|p| p.paint_ms())) {
-        lab.paint_ms.set(ms);
-    }
+    let paint_ms = lab
+        .painter
+        .with_value(|p| p.as_ref().map(|p| p.paint_ms()))
+        .unwrap_or_default();
+    let readout = lab.session.with_value(|s| PerfReadout {
+        engine_rate: if s.perf.engine_ms > 0.0 {
+            s.perf.engine_steps as f64 * 1000.0 / s.perf.engine_ms
+        } else {
+            0.0
+        },
+        latencies: s
+            .perf
+            .latencies
+            .iter()
+            .map(|l| format!("{l:.1}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        first_chart_ms: s.perf.first_chart_ms.unwrap_or(0.0),
+        ready_ms: s.perf.ready_ms.unwrap_or(0.0),
+        engine: (s.perf.engine_steps, s.perf.engine_ms),
+        paint_ms,
+    });
+    lab.perf.set(readout);
     lab.shown.set(latest);
     lab.step_count.set(steps);
     lab.clipped_share.set(share);

@@ -75,9 +75,31 @@ pub fn App() -> impl IntoView {
                 <LayerTable/>
             </main>
         </div>
+        <PerfProbe/>
         <footer class="colophon">
             "A real multi-layer perceptron trained in your browser (Rust → WebAssembly, in a Web Worker). "
             "Gradient norms are Frobenius norms of each layer's weight and bias gradients."
         </footer>
+    }
+}
+
+/// Hidden figures for the benchmark (`make bench` reads them); nothing a person needs.
+#[component]
+fn PerfProbe() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let perf = lab.perf;
+    view! {
+        <div
+            id="perf-probe"
+            hidden
+            data-engine-rate=move || format!("{:.1}", perf.get().engine_rate)
+            data-latencies-ms=move || perf.get().latencies
+            data-first-chart-ms=move || format!("{:.1}", perf.get().first_chart_ms)
+            data-ready-ms=move || format!("{:.1}", perf.get().ready_ms)
+            data-engine-steps=move || perf.get().engine.0.to_string()
+            data-engine-ms=move || format!("{:.3}", perf.get().engine.1)
+            data-paint-ms-p50=move || format!("{:.2}", perf.get().paint_ms.0)
+            data-paint-ms-p95=move || format!("{:.2}", perf.get().paint_ms.1)
+        ></div>
     }
 }

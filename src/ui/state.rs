@@ -52,8 +52,8 @@ pub struct Lab {
     pub clipped_share: RwSignal<f64>,
     /// The run's largest global gradient norm, `(before, after)` clipping.
     pub max_norms: RwSignal<(f64, f64)>,
-    /// Recent chart paint times in ms, `(median, p95)` — for the benchmark.
-    pub paint_ms: RwSignal<(f64, f64)>,
+    /// Performance figures for the benchmark (`#perf-probe`).
+    pub perf: RwSignal<PerfReadout>,
     /// Weight layers of the current network.
     pub layer_count: RwSignal<usize>,
     /// Non-reactive run data.
@@ -80,6 +80,8 @@ pub struct Session {
     pub version: u64,
     /// Steps received recently, for the speed read-out: `(time ms, steps)`.
     pub recent: VecDeque<(f64, u64)>,
+    /// Performance bookkeeping.
+    pub perf: Perf,
     /// When the reactive read-outs were last refreshed (ms).
     pub last_refresh: f64,
 }
@@ -101,7 +103,7 @@ impl Lab {
             throughput: RwSignal::new(0.0),
             clipped_share: RwSignal::new(0.0),
             max_norms: RwSignal::new((0.0, 0.0)),
-            paint_ms: RwSignal::new((0.0, 0.0)),
+            perf: RwSignal::new(PerfReadout::default()),
             layer_count: RwSignal::new(layer_count),
             session: StoredValue::new_local(Session {
                 history: RunHistory::new(layer_count),
@@ -113,8 +115,110 @@ impl Lab {
                 version: 0,
                 recent: VecDeque::new(),
                 last_refresh: f64::NEG_INFINITY,
+                perf: Perf::default(),
             }),
             painter: StoredValue::new_local(None),
         }
+    }
+}
+
+/// How far a control change has travelled toward the charts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Travel {
+    /// Sent to the worker.
+    Sent,
+    /// The worker confirmed it (everything it trains from now on uses it).
+    Applied,
+    /// A chunk trained with it has arrived; the next paint shows it.
+    Trained,
+}
+
+/// Latency samples kept.
+const LATENCY_SAMPLES: usize = 64;
+
+/// Performance bookkeeping the benchmark reads through `#perf-probe`.
+#[derive(Debug, Default)]
+pub struct Perf {
+    /// Steps the worker trained this run…
+    pub engine_steps: u64,
+    /// …and the milliseconds it spent on them.
+    pub engine_ms: f64,
+    /// The latest control change on its way to the charts: `(when, how far)`.
+    pub pending: Option<(f64, Travel)>,
+    /// Control → chart latencies in ms, newest last.
+    pub latencies: VecDeque<f64>,
+    /// When the first chart was drawn, in ms since the page started loading.
+    pub first_chart_ms: Option<f64>,
+    /// When the worker first said it was ready, in ms since the page started loading.
+    pub ready_ms: Option<f64>,
+}
+
+impl Perf {
+    /// A control changed at `t`.
+    pub fn control_changed(&mut self, t: f64) {
+        self.pending = Some((t, Travel::Sent));
+    }
+
+    /// Moves a pending change from `from` to `to`.
+    pub fn advance(&mut self, from: Travel, to: Travel) {
+        if let Some((t, stage)) = self.pending {
+            if stage == from {
+                self.pending = Some((t, to));
+            }
+        }
+    }
+
+    /// The charts were painted at `t`.
+    pub fn painted(&mut self, t: f64) {
+        self.first_chart_ms.get_or_insert(t);
+        if let Some((t0, Travel::Trained)) = self.pending {
+            if self.latencies.len() == LATENCY_SAMPLES {
+                self.latencies.pop_front();
+            }
+            self.latencies.push_back(t - t0);
+            self.pending = None;
+        }
+    }
+}
+
+/// The performance figures as the page publishes them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PerfReadout {
+    /// Steps per second of worker time (training only, no messaging).
+    pub engine_rate: f64,
+    /// Control → chart latencies (ms), comma-separated.
+    pub latencies: String,
+    /// First chart drawn at (ms since navigation), 0 before.
+    pub first_chart_ms: f64,
+    /// Worker ready at (ms since navigation), 0 before.
+    pub ready_ms: f64,
+    /// Steps the worker trained this run, and the ms it spent on them.
+    pub engine: (u64, f64),
+    /// Recent paint times (ms): median and 95th percentile.
+    pub paint_ms: (f64, f64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_counts_from_the_change_to_the_paint_after_trained_data() {
+        let mut perf = Perf::default();
+        perf.painted(5.0);
+        assert_eq!(perf.first_chart_ms, Some(5.0));
+        perf.control_changed(100.0);
+        perf.painted(110.0); // the worker has not applied it yet
+        perf.advance(Travel::Sent, Travel::Applied);
+        perf.advance(Travel::Applied, Travel::Trained);
+        perf.painted(140.0);
+        assert_eq!(perf.latencies, VecDeque::from([40.0]));
+        assert_eq!(perf.pending, None);
+        assert_eq!(perf.first_chart_ms, Some(5.0));
+        // A stage cannot be skipped.
+        perf.control_changed(200.0);
+        perf.advance(Travel::Applied, Travel::Trained);
+        perf.painted(210.0);
+        assert_eq!(perf.latencies.len(), 1);
     }
 }

@@ -1,0 +1,206 @@
+// `make bench`: the whole performance picture in one table.
+//
+// 1. Engine speed per shape, native (cargo bench) and wasm measured inside the real Web Worker
+//    of the built page in headless Chromium (the worker reports the milliseconds it trains).
+// 2. The page while the worker trains shape B at full speed with charts streaming: main-thread
+//    frame interval p50/p95 over 10 s, long tasks over 50 ms, control → chart latency p95.
+// 3. Gzipped size of everything the page loads; time to the first chart and to a ready worker.
+// 4. Memory growth over a long run at full speed (and across resets).
+//
+// usage: node tests/bench/bench.mjs [--long-seconds N]   (default 600; BENCH_LONG_SECONDS too)
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { cpus } from 'node:os';
+import { serveDist, launchBrowser, waitReady, setInput } from '../e2e/harness.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const LONG_SECONDS = arg('--long-seconds', Number(process.env.BENCH_LONG_SECONDS ?? 600));
+const SPEED_MAX = 10;
+const log = (...a) => console.error('bench:', ...a);
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.round((s.length - 1) * q))] : NaN;
+};
+
+// ---- 1. native -------------------------------------------------------------------------------
+log('native engine (cargo bench)…');
+const native = spawnSync('cargo', ['bench', '--quiet', '--bench', 'steps', '--', '--json'], { encoding: 'utf8' });
+if (native.status !== 0) {
+  console.error(native.stderr);
+  process.exit(1);
+}
+const shapes = native.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+
+const server = await serveDist();
+const browser = await launchBrowser(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
+
+async function openLab() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: true });
+    addEventListener('TrunkApplicationStarted', (e) => { window.__wasmMemory = e.detail.wasm.memory; });
+  });
+  await page.goto(server.url);
+  await waitReady(page);
+  return page;
+}
+
+async function configure(page, { depth, width, batch }) {
+  await setInput(page, 'depth', depth);
+  await setInput(page, 'width', width);
+  await setInput(page, 'batch', batch);
+  await page.selectOption('#activation', 'tanh');
+  await setInput(page, 'learning-rate', -2); // 0.01
+  await page.selectOption('#clip-mode', 'global-norm');
+  await setInput(page, 'clip-threshold', 0); // 1
+  await setInput(page, 'speed', SPEED_MAX);
+  await page.waitForFunction((n) => document.querySelectorAll('#layer-table tbody tr').length === n, depth + 1);
+}
+
+const probe = async (page) => page.$eval('#perf-probe', (e) => ({ ...e.dataset }));
+const engine = async (page) => {
+  const p = await probe(page);
+  return { steps: Number(p.engineSteps), ms: Number(p.engineMs) };
+};
+const until = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- 1b. wasm in the worker ------------------------------------------------------------------
+for (const shape of shapes) {
+  log(`wasm in the worker, shape ${shape.shape}…`);
+  const page = await openLab();
+  await configure(page, shape);
+  await page.click('#play');
+  await until(2000); // warm-up (JIT tiers, caches)
+  const a = await engine(page);
+  const t0 = Date.now();
+  await until(shape.shape === 'C' ? 12000 : 8000);
+  const b = await engine(page);
+  const wall = (Date.now() - t0) / 1000;
+  shape.wasm = ((b.steps - a.steps) * 1000) / (b.ms - a.ms);
+  shape.endToEnd = (b.steps - a.steps) / wall;
+  await page.close();
+}
+
+// ---- 2. the page under load (shape B at full speed) ------------------------------------------
+log('frame intervals, long tasks and control latency with shape B at full speed…');
+const page = await openLab();
+const shapeB = shapes.find((s) => s.shape === 'B');
+await configure(page, shapeB);
+await page.click('#play');
+await until(2000);
+const frames = await page.evaluate(() => new Promise((resolve) => {
+  const times = [];
+  const start = performance.now();
+  window.__longTasks.length = 0;
+  const tick = (t) => {
+    times.push(t);
+    if (t - start < 10_000) requestAnimationFrame(tick);
+    else resolve({ intervals: times.slice(1).map((x, i) => x - times[i]), longTasks: [...window.__longTasks] });
+  };
+  requestAnimationFrame(tick);
+}));
+const latencies = [];
+for (let i = 0; i < 30; i++) {
+  const before = (await probe(page)).latenciesMs.split(',').filter(Boolean).length;
+  await setInput(page, 'clip-threshold', i % 2 ? 0 : -0.5);
+  await page.waitForFunction(
+    (n) => document.querySelector('#perf-probe').dataset.latenciesMs.split(',').filter(Boolean).length > n
+      || document.querySelector('#perf-probe').dataset.latenciesMs.split(',').filter(Boolean).length === 64,
+    before,
+    { timeout: 10_000 },
+  );
+  await until(50 + Math.random() * 100);
+}
+latencies.push(...(await probe(page)).latenciesMs.split(',').filter(Boolean).map(Number).slice(-30));
+const paint = await probe(page);
+await page.close();
+
+// ---- 3. size and start-up --------------------------------------------------------------------
+const dist = new URL('../../dist/', import.meta.url).pathname;
+const files = readdirSync(dist);
+const gz = files.reduce((sum, f) => sum + gzipSync(readFileSync(dist + f), { level: 9 }).length, 0);
+const raw = files.reduce((sum, f) => sum + readFileSync(dist + f).length, 0);
+const starts = [];
+for (let i = 0; i < 5; i++) {
+  const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await p.goto(server.url);
+  await waitReady(p);
+  await p.waitForFunction(() => Number(document.querySelector('#perf-probe')?.dataset.firstChartMs) > 0);
+  const d = await probe(p);
+  starts.push({ chart: Number(d.firstChartMs), ready: Number(d.readyMs) });
+  await p.close();
+}
+
+// ---- 4. memory over a long run ---------------------------------------------------------------
+log(`memory over a ${LONG_SECONDS} s run at full speed (shape B)…`);
+const long = await openLab();
+await configure(long, shapeB);
+const memory = async () => long.evaluate(() => {
+  window.gc?.();
+  return performance.memory.usedJSHeapSize + (window.__wasmMemory?.buffer.byteLength ?? 0);
+});
+await long.click('#play');
+await until(20_000);
+const m0 = await memory();
+const s0 = await engine(long);
+const longStart = Date.now();
+while (Date.now() - longStart < LONG_SECONDS * 1000) {
+  await until(5000);
+  if ((await engine(long)).steps - s0.steps >= 1_000_000) break;
+}
+const longSteps = (await engine(long)).steps - s0.steps;
+const longSeconds = (Date.now() - longStart) / 1000;
+for (let i = 0; i < 5; i++) { // resets must not leak either
+  await long.click('#pause');
+  await long.click('#reset');
+  await long.waitForFunction(() => /Ready/.test(document.querySelector('#status').textContent));
+  await long.click('#play');
+  await until(2000);
+}
+const m1 = await memory();
+await long.close();
+await browser.close();
+await server.close();
+
+// ---- report ----------------------------------------------------------------------------------
+const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+const check = (ok) => (ok ? 'met' : 'MISSED');
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const lines = [];
+lines.push(`gradlab benchmark — ${new Date().toISOString().slice(0, 10)} — ${cpus().length} × ${cpu}`);
+lines.push('');
+lines.push('| shape | hidden × width, batch | native steps/s | wasm steps/s (worker) | wasm/native | wasm GFLOP/s | page steps/s |');
+lines.push('|---|---|---:|---:|---:|---:|---:|');
+for (const s of shapes) {
+  lines.push(`| ${s.shape} | ${s.depth} × ${s.width}, ${s.batch} | ${f(s.steps_per_second)} | ${f(s.wasm)} | ${f(s.wasm / s.steps_per_second, 2)} | ${f((s.wasm * s.flops_per_step) / 1e9, 2)} | ${f(s.endToEnd)} |`);
+}
+const p50 = quantile(frames.intervals, 0.5);
+const p95 = quantile(frames.intervals, 0.95);
+const longTasks = frames.longTasks.filter((d) => d > 50);
+const latP95 = quantile(latencies, 0.95);
+const growth = (m1 - m0) / 1e6;
+const firstChart = quantile(starts.map((s) => s.chart), 0.5);
+const ready = quantile(starts.map((s) => s.ready), 0.5);
+lines.push('');
+lines.push('| page figure (shape B at full speed, charts streaming) | measured | target | |');
+lines.push('|---|---:|---:|---|');
+lines.push(`| frame interval p50 / p95 over 10 s | ${f(p50, 1)} / ${f(p95, 1)} ms (${f(1000 / p50, 0)} fps) | p95 ≤ 20 ms | ${check(p95 <= 20)} |`);
+lines.push(`| long tasks over 50 ms | ${longTasks.length}${longTasks.length ? ` (max ${f(Math.max(...longTasks), 0)} ms)` : ''} | 0 | ${check(longTasks.length === 0)} |`);
+lines.push(`| control → chart latency p95 (${latencies.length} clip-threshold changes) | ${f(latP95, 1)} ms (median ${f(quantile(latencies, 0.5), 1)}) | ≤ 100 ms | ${check(latP95 <= 100)} |`);
+lines.push(`| chart paint time p50 / p95 | ${paint.paintMsP50} / ${paint.paintMsP95} ms | ≤ 8 ms | ${check(Number(paint.paintMsP95) <= 8)} |`);
+lines.push(`| everything the page loads, gzipped | ${f(gz / 1024, 1)} KB (${f(raw / 1024, 0)} KB raw, ${files.length} files) | ≤ 400 KB | ${check(gz / 1024 <= 400)} |`);
+lines.push(`| first chart drawn / worker ready (median of 5 loads) | ${f(firstChart, 0)} / ${f(ready, 0)} ms | ≤ 1500 ms | ${check(Math.max(firstChart, ready) <= 1500)} |`);
+lines.push(`| memory growth over ${f(longSeconds, 0)} s, ${f(longSteps)} steps, then 5 resets | ${f(growth, 2)} MB | ≤ 5 MB | ${check(growth <= 5)} |`);
+const worst = Math.min(...shapes.map((s) => s.wasm / s.steps_per_second));
+const c = shapes.find((s) => s.shape === 'C');
+lines.push('');
+lines.push(`engine targets: wasm/native ≥ 0.75 on every shape: ${check(worst >= 0.75)} (worst ${f(worst, 2)}); shape C ≥ 25 GFLOP/s in wasm: ${check((c.wasm * c.flops_per_step) / 1e9 >= 25)}`);
+console.log(lines.join('\n'));
