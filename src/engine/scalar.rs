@@ -108,7 +108,7 @@ pub fn tanh_f32(x: f32) -> f32 {
     const A9: f32 = -8.604_672e-11;
     const A11: f32 = 2.000_188e-13;
     const A13: f32 = -2.760_768_5e-16;
-    const B0: f32 = 4.893_525_2e-3;
+    const B0: f32 = 4.893_525e-3;
     const B2: f32 = 2.268_434_6e-3;
     const B4: f32 = 1.185_347_1e-4;
     const B6: f32 = 1.198_258_4e-6;
@@ -118,6 +118,18 @@ pub fn tanh_f32(x: f32) -> f32 {
     let p = ((((((A13 * x2 + A11) * x2 + A9) * x2 + A7) * x2 + A5) * x2 + A3) * x2 + A1) * x;
     let q = ((B6 * x2 + B4) * x2 + B2) * x2 + B0;
     p / q
+}
+
+/// Sum of squares of an array's elements, accumulated in `f64`.
+///
+/// Accumulating wide means a tensor whose `f32` elements are all finite always has a finite norm
+/// (an `f32` squared is at most ~1.2e77), so "the norm is non-finite" means exactly "an element is
+/// non-finite". PyTorch accumulates in the tensor's dtype and reports `inf` a little earlier.
+pub fn sum_sq<S: Scalar, D: Dimension>(array: &Array<S, D>) -> f64 {
+    match array.as_slice_memory_order() {
+        Some(slice) => S::sum_sq(slice),
+        None => array.iter().map(|v| v.wide() * v.wide()).sum(),
+    }
 }
 
 #[cfg(test)]
@@ -153,17 +165,5 @@ mod tests {
             assert!(tanh_f32(x) >= previous);
             previous = tanh_f32(x);
         }
-    }
-}
-
-/// Sum of squares of an array's elements, accumulated in `f64`.
-///
-/// Accumulating wide means a tensor whose `f32` elements are all finite always has a finite norm
-/// (an `f32` squared is at most ~1.2e77), so "the norm is non-finite" means exactly "an element is
-/// non-finite". PyTorch accumulates in the tensor's dtype and reports `inf` a little earlier.
-pub fn sum_sq<S: Scalar, D: Dimension>(array: &Array<S, D>) -> f64 {
-    match array.as_slice_memory_order() {
-        Some(slice) => S::sum_sq(slice),
-        None => array.iter().map(|v| v.wide() * v.wide()).sum(),
     }
 }
