@@ -52,7 +52,7 @@ fn main() {
     }
     for shape in SHAPES
         .iter()
-        .filter(|s| filter.as_deref().is_none_or(|f| f == s.name))
+        .filter(|s| filter.is_none_or(|f| f == s.name))
     {
         let params = TrainParams {
             depth: shape.depth as f64,
