@@ -50,10 +50,7 @@ fn main() {
             "shape", "hidden × width, batch", "steps", "steps/s", "µs/step", "GFLOP/s"
         );
     }
-    for shape in SHAPES
-        .iter()
-        .filter(|s| filter.is_none_or(|f| f == s.name))
-    {
+    for shape in SHAPES.iter().filter(|s| filter.is_none_or(|f| f == s.name)) {
         let params = TrainParams {
             depth: shape.depth as f64,
             width: shape.width as f64,

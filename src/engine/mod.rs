@@ -24,6 +24,7 @@ pub mod optim;
 pub mod rng;
 pub mod scalar;
 pub mod stats;
+pub mod theory;
 pub mod trainer;
 
 pub use activation::Activation;

@@ -34,7 +34,19 @@ if (native.status !== 0) {
   console.error(native.stderr);
   process.exit(1);
 }
-const shapes = native.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+const parse = (out) => out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+const shapes = parse(native.stdout);
+
+// The same native code with matrixmultiply held to 128-bit SSE2 kernels (no AVX, no FMA): the
+// vector width wasm's simd128 has. The gap between the two native rows is the instruction set,
+// not the compiler or the engine (matrixmultiply reads MMTEST_FEATURE at compile time).
+log('native engine limited to 128-bit SSE2 kernels (separate target dir)…');
+const sse2 = spawnSync('cargo', ['bench', '--quiet', '--bench', 'steps', '--', '--json'], {
+  encoding: 'utf8',
+  env: { ...process.env, MMTEST_FEATURE: 'sse2', CARGO_TARGET_DIR: 'target/bench-sse2' },
+});
+const narrow = sse2.status === 0 ? parse(sse2.stdout) : [];
+for (const s of shapes) s.sse2 = narrow.find((n) => n.shape === s.shape)?.steps_per_second;
 
 const server = await serveDist();
 const browser = await launchBrowser(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
@@ -177,10 +189,10 @@ const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const lines = [];
 lines.push(`gradlab benchmark — ${new Date().toISOString().slice(0, 10)} — ${cpus().length} × ${cpu}`);
 lines.push('');
-lines.push('| shape | hidden × width, batch | native steps/s | wasm steps/s (worker) | wasm/native | wasm GFLOP/s | page steps/s |');
-lines.push('|---|---|---:|---:|---:|---:|---:|');
+lines.push('| shape | hidden × width, batch | native steps/s | wasm steps/s (worker) | wasm/native | wasm GFLOP/s | page steps/s | native, 128-bit SSE2 kernels | wasm/that |');
+lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const s of shapes) {
-  lines.push(`| ${s.shape} | ${s.depth} × ${s.width}, ${s.batch} | ${f(s.steps_per_second)} | ${f(s.wasm)} | ${f(s.wasm / s.steps_per_second, 2)} | ${f((s.wasm * s.flops_per_step) / 1e9, 2)} | ${f(s.endToEnd)} |`);
+  lines.push(`| ${s.shape} | ${s.depth} × ${s.width}, ${s.batch} | ${f(s.steps_per_second)} | ${f(s.wasm)} | ${f(s.wasm / s.steps_per_second, 2)} | ${f((s.wasm * s.flops_per_step) / 1e9, 2)} | ${f(s.endToEnd)} | ${f(s.sse2)} | ${f(s.wasm / s.sse2, 2)} |`);
 }
 const p50 = quantile(frames.intervals, 0.5);
 const p95 = quantile(frames.intervals, 0.95);
