@@ -71,6 +71,7 @@ fn layer_bars_show_before_after_threshold_and_overflow() {
         after: &stats.grad_norms_clipped,
         clipping: true,
         threshold: Some(0.5),
+        theory: Some(&[1.0; 13]),
     };
     let frame = BarsFrame::fit(&bars, None);
     let out = svg(|area| {
@@ -85,6 +86,7 @@ fn layer_bars_show_before_after_threshold_and_overflow() {
     assert_eq!(count(&out, "#0072B2"), 12, "dark after-clip bars");
     assert_eq!(count(&out, "#D55E00"), 2, "overflow bar and its ∞ label");
     assert_eq!(count(&out, "#E69F00"), 1, "threshold line");
+    assert_eq!(count(&out, "#009E73"), 1 + 13, "theory line and its dots");
     assert!(out.contains("\n13\n"), "layers are numbered 1 to 13");
     assert!(out.contains("layer (input → output)"));
 }

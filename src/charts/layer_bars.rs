@@ -3,9 +3,10 @@
 //! With clipping on, the wide pale bar is the gradient norm before clipping and the narrow dark
 //! bar inside it the norm after; the threshold is drawn as a dashed line for the norm modes
 //! (value clipping bounds elements, not norms, so it has no line). A layer whose gradient is
-//! NaN or ±Inf gets a full-height vermillion bar marked "∞".
+//! NaN or ±Inf gets a full-height vermillion bar marked "∞". An optional prediction per layer
+//! (the mean-field ‖δ‖ profile) is drawn as a green line with dots.
 
-use super::palette::{AFTER_CLIP, BEFORE_CLIP, OVERFLOW, THRESHOLD};
+use super::palette::{AFTER_CLIP, BEFORE_CLIP, OVERFLOW, THEORY, THRESHOLD};
 use super::{
     mesh, plot, pow10_label, Decades, DrawResult, Linear, Log, Margins, PlotResult, Style,
 };
@@ -23,6 +24,8 @@ pub struct LayerBars<'a> {
     pub clipping: bool,
     /// The threshold to draw as a line, if the mode bounds norms.
     pub threshold: Option<f64>,
+    /// A predicted value per layer, drawn as a line over the bars (the mean-field overlay).
+    pub theory: Option<&'a [f64]>,
 }
 
 /// The axes of the bar chart: what, when it changes, needs a redraw of the lower layer.
@@ -42,7 +45,8 @@ impl BarsFrame {
             .iter()
             .chain(bars.after)
             .copied()
-            .chain(bars.threshold);
+            .chain(bars.threshold)
+            .chain(bars.theory.into_iter().flatten().copied());
         let previous_y = previous
             .filter(|p| p.layers == bars.before.len())
             .map(|p| p.y);
@@ -142,6 +146,21 @@ pub fn draw_layer_bars<DB: DrawingBackend>(
             )))?;
         }
     }
+    if let Some(theory) = bars.theory {
+        let points: Vec<(f64, f64)> = theory
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite() && **v > 0.0)
+            .map(|(i, &v)| (i as f64, y.clamp(v)))
+            .collect();
+        let line = ShapeStyle::from(&THEORY).stroke_width(style.line() * 2);
+        chart.draw_series(std::iter::once(PathElement::new(points.clone(), line)))?;
+        chart.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, style.px(2.5), THEORY.filled())),
+        )?;
+    }
     if let Some(c) = bars.threshold {
         let c = y.clamp(c);
         chart.draw_series(std::iter::once(PathElement::new(
@@ -179,6 +198,7 @@ mod tests {
             after: &[1.0, 1.0, f64::NAN],
             clipping: true,
             threshold: Some(1e-2),
+            theory: None,
         };
         let f = BarsFrame::fit(&bars, None);
         assert_eq!(f.layers, 3);

@@ -1,11 +1,13 @@
 //! The three live charts: canvases in the page, painted once per animation frame at most.
 
+use super::format::compact;
 use super::now;
-use super::state::{Lab, Session};
+use super::state::{BarsQuantity, Lab, Session};
 use crate::charts::heatmap::{draw_history_axes, history_plot_rect, HistoryFrame};
 use crate::charts::history::HISTORY_COLUMNS;
 use crate::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
 use crate::charts::loss::{draw_loss, draw_loss_axes, LossFrame};
+use crate::engine::theory::MeanField;
 use crate::engine::ClipMode;
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -73,19 +75,35 @@ impl Painter {
         self.painted = Some(session.version);
         let [bars_canvas, history_canvas, loss_canvas] = &mut self.layers;
 
-        // 1. Per-layer bars.
+        // 1. Per-layer bars: gradient norms, or ‖δ‖ with the mean-field prediction.
         let empty = Vec::new();
-        let (before, after) = session
-            .latest
-            .as_ref()
-            .map_or((&empty, &empty), |s| (&s.grad_norms, &s.grad_norms_clipped));
         let clip = session.config.live.clip;
-        let bars = LayerBars {
-            before,
-            after,
-            clipping: clip.mode != ClipMode::None,
-            threshold: matches!(clip.mode, ClipMode::GlobalNorm | ClipMode::LayerNorm)
-                .then_some(clip.threshold),
+        let net = session.config.net;
+        let theory;
+        let bars = match (session.bars_quantity, session.latest.as_ref()) {
+            (BarsQuantity::Delta, latest) => {
+                let deltas = latest.map_or(&empty, |s| &s.delta_norms);
+                let mean_field =
+                    MeanField::of(net.activation, net.init.weight_scale, net.init.bias_scale);
+                theory = deltas
+                    .last()
+                    .map(|&output| mean_field.delta_profile(deltas.len(), output));
+                LayerBars {
+                    before: deltas,
+                    after: deltas,
+                    clipping: false,
+                    threshold: None,
+                    theory: theory.as_deref(),
+                }
+            }
+            (BarsQuantity::Gradient, latest) => LayerBars {
+                before: latest.map_or(&empty, |s| &s.grad_norms),
+                after: latest.map_or(&empty, |s| &s.grad_norms_clipped),
+                clipping: clip.mode != ClipMode::None,
+                threshold: matches!(clip.mode, ClipMode::GlobalNorm | ClipMode::LayerNorm)
+                    .then_some(clip.threshold),
+                theory: None,
+            },
         };
         let mut frame = BarsFrame::fit(&bars, self.bars);
         frame.layers = session.history.layer_count();
@@ -191,6 +209,73 @@ fn Key(
     }
 }
 
+/// The per-layer chart's view switch, the one-line reason the two views differ, and the phase
+/// badge with χ₁ and the depth scale for the current settings.
+#[component]
+fn BarsOptions() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let choose = move |quantity: BarsQuantity| {
+        lab.bars_quantity.set(quantity);
+        lab.session.update_value(|s| {
+            s.bars_quantity = quantity;
+            s.version += 1;
+        });
+    };
+    let mean_field = Memo::new(move |_| {
+        lab.params.with(|p| {
+            let (config, _) = p.repair();
+            MeanField::of(
+                config.net.activation,
+                config.net.init.weight_scale,
+                config.net.init.bias_scale,
+            )
+        })
+    });
+    let badge = move || {
+        let mf = mean_field.get();
+        let xi = mf.depth_scale();
+        let depth = if xi.is_finite() {
+            format!("ξ = {} layers", compact(xi))
+        } else {
+            "ξ = ∞".to_string()
+        };
+        format!(
+            "{} · χ₁ = {} · {depth}",
+            mf.phase().name(),
+            compact(mf.chi1)
+        )
+    };
+    let option = move |quantity: BarsQuantity, id: &'static str, label: &'static str| {
+        view! {
+            <label class="segment">
+                <input
+                    type="radio"
+                    name="bars-quantity"
+                    id=id
+                    prop:checked=move || lab.bars_quantity.get() == quantity
+                    on:change=move |_| choose(quantity)
+                />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <div class="bars-options">
+            <div class="segmented" role="radiogroup" aria-label="Per-layer quantity">
+                {option(BarsQuantity::Gradient, "show-gradient", "‖∂L/∂W‖ weight gradient")}
+                {option(BarsQuantity::Delta, "show-delta", "‖δ‖ error + theory")}
+            </div>
+            <span id="phase-badge" class="badge" data-phase=move || mean_field.get().phase().name()>{badge}</span>
+        </div>
+        <p class="subtitle why">
+            {move || match lab.bars_quantity.get() {
+                BarsQuantity::Gradient => "The weight gradient ∂L/∂W = hᵀδ also carries the forward signal h, which often shrinks where δ grows — so its profile can look flatter than δ's.",
+                BarsQuantity::Delta => "δ is the error arriving at each layer. The green line is mean-field theory: ‖δ‖ grows by √χ₁ per layer toward the input, anchored at the output.",
+            }}
+        </p>
+    }
+}
+
 /// The three live charts.
 #[component]
 pub fn Charts() -> impl IntoView {
@@ -216,7 +301,7 @@ pub fn Charts() -> impl IntoView {
             <Chart
                 id="grad-chart"
                 title="Gradient magnitude per layer"
-                subtitle="‖∂L/∂W‖ of each layer at the latest step, log scale — input on the left"
+                subtitle="each layer at the latest step, log scale — input on the left"
                 description="Bar chart of each layer's gradient norm; the same numbers are in the layer table below."
                 axes=refs[0]
                 data=refs[1]
@@ -225,6 +310,8 @@ pub fn Charts() -> impl IntoView {
                 <Key swatch="after" label="after clipping (what the update uses)"/>
                 <Key swatch="threshold" label="clip threshold"/>
                 <Key swatch="overflow" label="NaN / ∞"/>
+                <Key swatch="theory" label="theory (‖δ‖ view)"/>
+                <BarsOptions/>
             </Chart>
             <Chart
                 id="history-chart"

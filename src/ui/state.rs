@@ -16,6 +16,15 @@ pub const SPEEDS: [u32; 11] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0];
 /// The speed the page starts at.
 pub const DEFAULT_SPEED: usize = 6;
 
+/// What the per-layer chart plots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BarsQuantity {
+    /// ‖∂L/∂W_l‖ before and after clipping.
+    Gradient,
+    /// ‖δ_l‖, the back-propagated error, with the mean-field prediction.
+    Delta,
+}
+
 /// How the training worker is doing.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WorkerState {
@@ -54,6 +63,8 @@ pub struct Lab {
     pub max_norms: RwSignal<(f64, f64)>,
     /// Performance figures for the benchmark (`#perf-probe`).
     pub perf: RwSignal<PerfReadout>,
+    /// What the per-layer chart shows.
+    pub bars_quantity: RwSignal<BarsQuantity>,
     /// Weight layers of the current network.
     pub layer_count: RwSignal<usize>,
     /// Non-reactive run data.
@@ -82,6 +93,8 @@ pub struct Session {
     pub recent: VecDeque<(f64, u64)>,
     /// Performance bookkeeping.
     pub perf: Perf,
+    /// What the per-layer chart plots (mirrors the signal, for the frame loop).
+    pub bars_quantity: BarsQuantity,
     /// When the reactive read-outs were last refreshed (ms).
     pub last_refresh: f64,
 }
@@ -104,6 +117,7 @@ impl Lab {
             clipped_share: RwSignal::new(0.0),
             max_norms: RwSignal::new((0.0, 0.0)),
             perf: RwSignal::new(PerfReadout::default()),
+            bars_quantity: RwSignal::new(BarsQuantity::Gradient),
             layer_count: RwSignal::new(layer_count),
             session: StoredValue::new_local(Session {
                 history: RunHistory::new(layer_count),
@@ -115,6 +129,7 @@ impl Lab {
                 version: 0,
                 recent: VecDeque::new(),
                 last_refresh: f64::NEG_INFINITY,
+                bars_quantity: BarsQuantity::Gradient,
                 perf: Perf::default(),
             }),
             painter: StoredValue::new_local(None),

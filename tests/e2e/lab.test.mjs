@@ -81,6 +81,13 @@ test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the 
   assert.equal(norms.length, 31);
   const ratio = norms[0] / norms[30];
   assert.ok(ratio > 100, `first/last = ${norms[0]} / ${norms[30]} = ${ratio}`);
+  // The theory agrees: past the critical scale, and the δ view draws its prediction.
+  assert.match(await page.textContent('#phase-badge'), /^exploding · χ₁ = /);
+  const gradientView = await canvasPixels(page, 'grad-chart');
+  await page.click('#show-delta');
+  await page.waitForFunction((before) => document.querySelector('#grad-chart').toDataURL() !== before, gradientView);
+  await screenshot(page, 'lab-delta-view');
+  await page.click('#show-gradient');
   // Let it run a while, gently, for the picture of explosion over time.
   await setInput(page, 'learning-rate', -3);
   await setInput(page, 'speed', 0);
