@@ -61,6 +61,21 @@ async fn set(host: &HtmlElement, selector: &str, value: &str, event: &str) {
     tick().await;
 }
 
+/// The inputs and selects the page promises (their ids are test hooks).
+const LABELLED_CONTROLS: [&str; 11] = [
+    "depth",
+    "width",
+    "weight-scale",
+    "clip-threshold",
+    "clip-mode",
+    "learning-rate",
+    "batch",
+    "speed",
+    "activation",
+    "dataset",
+    "seed",
+];
+
 fn rows(host: &HtmlElement) -> u32 {
     host.query_selector_all("#layer-table tbody tr")
         .unwrap()
@@ -136,46 +151,14 @@ async fn sliders_write_the_parameters_and_show_their_value() {
     assert_eq!(text(&host, r#"output[for="depth"]"#), "25");
 
     // Log sliders hold log₁₀ of the value: position −1 is a threshold of 0.1.
-    let clip: HtmlInputElement = query(&host, "#clip-threshold").unchecked_into();
-    clip.set_value("-1");
-    clip.dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
-    tick().await;
+    set(&host, "#clip-threshold", "-1", "input").await;
     assert_eq!(lab.params.with_untracked(|p| p.clip_threshold), 0.1);
 
-    // Every control the tests and users rely on exists and has a visible label.
-    for id in [
-        "depth",
-        "width",
-        "weight-scale",
-        "clip-threshold",
-        "clip-mode",
-        "learning-rate",
-        "batch",
-        "speed",
-        "activation",
-        "dataset",
-        "seed",
-        "play",
-        "pause",
-        "step-once",
-        "reset",
-    ] {
+    // Every control the tests and users rely on exists, and each input has a visible label.
+    for id in ["play", "pause", "step-once", "reset"] {
         query(&host, &format!("#{id}"));
     }
-    for id in [
-        "depth",
-        "width",
-        "weight-scale",
-        "clip-threshold",
-        "clip-mode",
-        "learning-rate",
-        "batch",
-        "speed",
-        "activation",
-        "dataset",
-        "seed",
-    ] {
+    for id in LABELLED_CONTROLS {
         assert!(
             !text(&host, &format!(r#"label[for="{id}"]"#))
                 .trim()
@@ -190,19 +173,10 @@ async fn the_critical_mark_follows_the_activation() {
     let lab = Lab::new(TrainParams::default());
     let host = mount(lab, || view! { <Controls/> }.into_any());
     assert_eq!(text(&host, ".mark"), "critical 1");
-    let select: HtmlSelectElement = query(&host, "#activation").unchecked_into();
-    select.set_value("relu");
-    select
-        .dispatch_event(&web_sys::Event::new("change").unwrap())
-        .unwrap();
-    tick().await;
+    set(&host, "#activation", "relu", "change").await;
     assert_eq!(lab.params.with_untracked(|p| p.activation.clone()), "relu");
     assert_eq!(text(&host, ".mark"), "critical √2");
-    select.set_value("sigmoid");
-    select
-        .dispatch_event(&web_sys::Event::new("change").unwrap())
-        .unwrap();
-    tick().await;
+    set(&host, "#activation", "sigmoid", "change").await;
     assert!(
         host.query_selector(".mark").unwrap().is_none(),
         "sigmoid has no closed-form critical σ"
@@ -213,11 +187,7 @@ async fn the_critical_mark_follows_the_activation() {
 async fn a_bad_seed_is_refused_with_a_notice() {
     let lab = Lab::new(TrainParams::default());
     let host = mount(lab, || view! { <Controls/> }.into_any());
-    let seed: HtmlInputElement = query(&host, "#seed").unchecked_into();
-    seed.set_value("-3");
-    seed.dispatch_event(&web_sys::Event::new("change").unwrap())
-        .unwrap();
-    tick().await;
+    set(&host, "#seed", "-3", "change").await;
     assert_eq!(lab.params.with_untracked(|p| p.seed), 1);
     assert_eq!(lab.notices.with_untracked(Vec::len), 1);
 }

@@ -7,9 +7,7 @@
 //! (the mean-field ‖δ‖ profile) is drawn as a green line with dots.
 
 use super::palette::{AFTER_CLIP, BEFORE_CLIP, OVERFLOW, THEORY, THRESHOLD};
-use super::{
-    mesh, plot, pow10_label, Decades, DrawResult, Linear, Log, Margins, PlotResult, Style,
-};
+use super::{log_plot, mesh, pow10_label, Decades, DrawResult, Linear, Log, PlotResult, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -62,14 +60,7 @@ impl BarsFrame {
         area: &'a DrawingArea<DB, Shift>,
         style: Style,
     ) -> PlotResult<'a, DB, Linear, Log> {
-        let x = -0.5..(self.layers.max(1) as f64 - 0.5);
-        plot(
-            area,
-            style,
-            Margins::STANDARD,
-            x,
-            (self.y.lo()..self.y.hi()).log_scale(),
-        )
+        log_plot(area, style, -0.5..(self.layers.max(1) as f64 - 0.5), self.y)
     }
 }
 

@@ -4,9 +4,7 @@
 
 use super::history::RunHistory;
 use super::palette::{AFTER_CLIP, OVERFLOW};
-use super::{
-    mesh, plot, pow10_label, Decades, DrawResult, Linear, Log, Margins, PlotResult, Style,
-};
+use super::{log_plot, mesh, pow10_label, Decades, DrawResult, Linear, Log, PlotResult, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -42,14 +40,7 @@ impl LossFrame {
         area: &'a DrawingArea<DB, Shift>,
         style: Style,
     ) -> PlotResult<'a, DB, Linear, Log> {
-        let x = 0.0..self.x_extent as f64;
-        plot(
-            area,
-            style,
-            Margins::STANDARD,
-            x,
-            (self.y.lo()..self.y.hi()).log_scale(),
-        )
+        log_plot(area, style, 0.0..self.x_extent as f64, self.y)
     }
 }
 

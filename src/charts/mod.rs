@@ -185,6 +185,22 @@ pub(crate) fn plot<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
         .build_cartesian_2d(x, y)
 }
 
+/// A plot with a linear x range and a log y range in whole decades.
+pub(crate) fn log_plot<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    style: Style,
+    x: std::ops::Range<f64>,
+    y: Decades,
+) -> PlotResult<'a, DB, Linear, Log> {
+    plot(
+        area,
+        style,
+        Margins::STANDARD,
+        x,
+        (y.lo()..y.hi()).log_scale(),
+    )
+}
+
 /// The mesh styling every chart shares: grid only at major ticks, muted axes, the label font.
 pub(crate) fn mesh<'a, 'b, DB, X, Y, XT, YT>(
     chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
