@@ -5,6 +5,7 @@
 
 pub mod charts;
 pub mod engine;
+pub mod link;
 pub mod protocol;
 pub mod ui;
 pub mod worker;

@@ -8,7 +8,8 @@ use super::bridge::Bridge;
 use super::now;
 use super::state::{Lab, PerfReadout, Travel, WorkerState, SPEEDS};
 use crate::charts::history::RunHistory;
-use crate::engine::TrainParams;
+use crate::engine::{TrainConfig, TrainParams};
+use crate::link;
 use crate::protocol::{Command, Event, Progress};
 use leptos::prelude::*;
 
@@ -54,8 +55,11 @@ fn ready(lab: Lab) -> bool {
 /// Checks the controls' values, shows what had to be corrected, and sends the configuration.
 pub fn configure(lab: Lab, params: &TrainParams) {
     let (config, errors) = params.repair();
-    lab.notices
-        .set(errors.iter().map(ToString::to_string).collect());
+    if !errors.is_empty() {
+        lab.notices
+            .update(|n| n.extend(errors.iter().map(ToString::to_string)));
+    }
+    keep_in_address_bar(&config);
     let t = now();
     lab.session.update_value(|s| {
         s.config = config;
@@ -64,6 +68,26 @@ pub fn configure(lab: Lab, params: &TrainParams) {
     if ready(lab) {
         send(lab, Command::Configure(config));
     }
+}
+
+/// Mirrors the configuration in the page's address, so the address is always a link that
+/// reproduces the run (replaced, not pushed: settings are not history entries).
+fn keep_in_address_bar(config: &TrainConfig) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let query = format!("?{}", link::to_query(config));
+    if window.location().search().ok().as_deref() == Some(query.as_str()) {
+        return;
+    }
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query));
+    }
+}
+
+/// The page's current address, as a link to this run.
+pub fn current_link() -> Option<String> {
+    web_sys::window()?.location().href().ok()
 }
 
 /// Starts the current run over.

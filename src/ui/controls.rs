@@ -242,6 +242,7 @@ fn RunControls() -> impl IntoView {
                 "↺ Reset"
             </button>
         </div>
+        <CopyLink/>
         <div class="control">
             <label for="speed">
                 <span class="name">"Speed"</span>
@@ -263,6 +264,31 @@ fn RunControls() -> impl IntoView {
                 }
             />
             <p class="hint" id="speed-hint">"Training steps per animation frame; the top setting trains as fast as the engine can."</p>
+        </div>
+    }
+}
+
+/// Copies the page's address — a link that reproduces this run — to the clipboard.
+#[component]
+fn CopyLink() -> impl IntoView {
+    let (said, say) = signal(String::new());
+    let copy = move |_| {
+        let Some(link) = controller::current_link() else {
+            return;
+        };
+        let clipboard = web_sys::window().map(|w| w.navigator().clipboard());
+        match clipboard {
+            Some(clipboard) => {
+                let _ = clipboard.write_text(&link);
+                say.set("Link copied — it reopens this run, step for step.".into());
+            }
+            None => say.set(format!("Copy this link: {link}")),
+        }
+    };
+    view! {
+        <div class="copy-link">
+            <button id="copy-link" on:click=copy>"Copy link"</button>
+            <span class="hint" role="status">{said}</span>
         </div>
     }
 }

@@ -13,6 +13,7 @@ pub mod status;
 pub mod table;
 
 use crate::engine::TrainParams;
+use crate::link;
 use charts_view::Charts;
 use controls::Controls;
 use leptos::prelude::*;
@@ -44,7 +45,13 @@ fn every_frame(tick: impl Fn() + Clone + 'static) {
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    let lab = Lab::new(TrainParams::default());
+    // The address is a link to a run: start from it, saying what had to be corrected.
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let (params, _, notices) = link::from_query(&search, &TrainParams::default());
+    let lab = Lab::new(params);
+    lab.notices.set(notices);
     provide_context(lab);
     Effect::new(move |_| {
         let params = lab.params.get();

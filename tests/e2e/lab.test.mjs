@@ -180,3 +180,47 @@ test('phone-width layout has no horizontal scroll', async () => {
   await screenshot(page, 'lab-phone');
   await page.close();
 });
+
+test('a copied link reopened in a new page reproduces the run step for step', async () => {
+  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+  const stepFive = async (page) => {
+    for (let i = 1; i <= 5; i++) {
+      await page.click('#step-once');
+      await page.waitForFunction((n) => document.querySelector('#step-count').textContent === String(n), i);
+    }
+    return Promise.all(['grad-norm', 'grad-norm-clipped', 'delta-norm', 'update-ratio'].map((f) => column(page, f)));
+  };
+  const first = await context.newPage();
+  await first.goto(`${server.url}?depth=12&weight-scale=1.7&seed=42&lr=0.1&clip-mode=value&clip=0.05`);
+  await waitReady(first);
+  await first.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 13);
+  await first.selectOption('#dataset', 'spiral'); // a change made on the page is in the link too
+  await first.waitForFunction(() => /dataset=spiral/.test(location.search));
+  const numbers = await stepFive(first);
+  await first.click('#copy-link');
+  const link = await first.evaluate(() => navigator.clipboard.readText());
+  assert.match(link, /depth=12/);
+  assert.match(link, /dataset=spiral/);
+  const second = await context.newPage();
+  await second.goto(link);
+  await waitReady(second);
+  assert.equal(await second.$eval('#weight-scale', (e) => e.value), '1.7');
+  assert.deepEqual(await stepFive(second), numbers);
+  await context.close();
+});
+
+test('a hostile link shows notices naming each parameter and a working page', async () => {
+  const { page, errors } = await openPage(
+    browser,
+    `${server.url}?depth=NaN&activation=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&lr=1e999&gpu=1&width=${'9'.repeat(500)}`,
+  );
+  await waitReady(page);
+  const notices = await page.textContent('.notices');
+  for (const name of ['depth', 'activation', 'lr', 'gpu', 'width']) assert.match(notices, new RegExp(name));
+  assert.equal(await page.$$eval('img', (imgs) => imgs.length), 0, 'no markup from the link reaches the page');
+  await page.click('#play');
+  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > 50);
+  await screenshot(page, 'lab-hostile-link');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
