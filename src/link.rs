@@ -4,6 +4,8 @@
 //! Keys are the flag names of the headless runner ([`Field::key`], plus `seed`). Reading a link
 //! never fails: unknown, malformed, absurdly long or out-of-range parameters are dropped or
 //! clamped, each with a notice that names it, and the rest of the link still applies.
+//! `hide=depth,width` is teacher mode: those controls are not shown (as TensorFlow Playground
+//! does), so a class sees only what the lesson needs.
 
 use crate::engine::{ConfigError, Field, TrainConfig, TrainParams};
 
@@ -12,8 +14,38 @@ const MAX_VALUE: usize = 64;
 /// Most parameters read from one link.
 const MAX_PARAMS: usize = 64;
 
-/// The query string (without `?`) that reproduces `config`.
-pub fn to_query(config: &TrainConfig) -> String {
+/// Controls a teacher can hide with `hide=` (teacher mode), by their element ids.
+pub const HIDEABLE: [&str; 13] = [
+    "depth",
+    "width",
+    "activation",
+    "weight-scale",
+    "dataset",
+    "seed",
+    "learning-rate",
+    "batch",
+    "clip-mode",
+    "clip-threshold",
+    "l2",
+    "speed",
+    "copy-link",
+];
+
+/// What a link asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opened {
+    /// The settings, on top of the defaults, after correction.
+    pub params: TrainParams,
+    /// The valid configuration they make.
+    pub config: TrainConfig,
+    /// Controls to hide (teacher mode), from [`HIDEABLE`].
+    pub hidden: Vec<&'static str>,
+    /// One notice per parameter that had to be dropped or corrected.
+    pub notices: Vec<String>,
+}
+
+/// The query string (without `?`) that reproduces `config`, hiding `hidden`.
+pub fn to_query(config: &TrainConfig, hidden: &[&str]) -> String {
     let p = config.to_params();
     let mut out = form_urlencoded::Serializer::new(String::new());
     for (key, value) in [
@@ -33,15 +65,17 @@ pub fn to_query(config: &TrainConfig) -> String {
     ] {
         out.append_pair(key, &value);
     }
+    if !hidden.is_empty() {
+        out.append_pair("hide", &hidden.join(","));
+    }
     out.finish()
 }
 
-/// Reads a query string (with or without `?`): the parameters it gives on top of `defaults`,
-/// the valid configuration they make, and one notice per parameter that had to be dropped or
-/// corrected.
-pub fn from_query(query: &str, defaults: &TrainParams) -> (TrainParams, TrainConfig, Vec<String>) {
+/// Reads a query string (with or without `?`) on top of `defaults`.
+pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
     let mut params = defaults.clone();
     let mut notices = Vec::new();
+    let mut hidden = Vec::new();
     let query = query.strip_prefix('?').unwrap_or(query);
     for (i, (key, value)) in form_urlencoded::parse(query.as_bytes()).enumerate() {
         if i == MAX_PARAMS {
@@ -57,6 +91,20 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> (TrainParams, TrainCon
             ));
             continue;
         }
+        if key == "hide" {
+            for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                match HIDEABLE.iter().find(|h| **h == name) {
+                    Some(h) if !hidden.contains(h) => hidden.push(*h),
+                    Some(_) => {}
+                    None => notices.push(format!(
+                        "The link's \"hide\" names no control \"{}\"; the hideable ones are {}.",
+                        name.chars().take(24).collect::<String>(),
+                        HIDEABLE.join(", ")
+                    )),
+                }
+            }
+            continue;
+        }
         if let Err(message) = apply(&mut params, &key, &value) {
             notices.push(message);
         }
@@ -67,7 +115,12 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> (TrainParams, TrainCon
             .iter()
             .map(|e| format!("From the link: {}", describe(e))),
     );
-    (config.to_params(), config, notices)
+    Opened {
+        params: config.to_params(),
+        config,
+        hidden,
+        notices,
+    }
 }
 
 fn describe(e: &ConfigError) -> String {
@@ -146,11 +199,12 @@ mod tests {
         ];
         for params in cases {
             let config = params.check().unwrap();
-            let query = to_query(&config);
-            let (back, back_config, notices) = from_query(&query, &defaults());
-            assert!(notices.is_empty(), "{notices:?}");
-            assert_eq!(back_config, config);
-            assert_eq!(back, params);
+            let query = to_query(&config, &["depth", "seed"]);
+            let back = from_query(&query, &defaults());
+            assert!(back.notices.is_empty(), "{:?}", back.notices);
+            assert_eq!(back.config, config);
+            assert_eq!(back.params, params);
+            assert_eq!(back.hidden, vec!["depth", "seed"]);
         }
     }
 
@@ -184,9 +238,12 @@ mod tests {
             (format!("{long}=1"), "99999"),
             (many, "64"),
             ("%FF%FE=%00".into(), "\u{fffd}"),
+            ("hide=depth,self-destruct".into(), "self-destruct"),
         ];
         for (query, named) in cases {
-            let (_, config, notices) = from_query(&query, &defaults());
+            let Opened {
+                config, notices, ..
+            } = from_query(&query, &defaults());
             assert!(!notices.is_empty(), "no notice for {query:.60}");
             assert!(
                 notices.iter().any(|n| n.contains(named)),
@@ -200,9 +257,10 @@ mod tests {
 
     #[test]
     fn good_parameters_survive_beside_bad_ones() {
-        let (params, config, notices) = from_query("?depth=7&lr=oops&seed=9&zzz=1", &defaults());
-        assert_eq!((params.depth, params.seed), (7.0, 9));
-        assert_eq!(config.live.learning_rate, 0.03);
-        assert_eq!(notices.len(), 2);
+        let opened = from_query("?depth=7&lr=oops&seed=9&zzz=1&hide=width", &defaults());
+        assert_eq!((opened.params.depth, opened.params.seed), (7.0, 9));
+        assert_eq!(opened.config.live.learning_rate, 0.03);
+        assert_eq!(opened.notices.len(), 2);
+        assert_eq!(opened.hidden, vec!["width"]);
     }
 }

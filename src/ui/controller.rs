@@ -59,7 +59,7 @@ pub fn configure(lab: Lab, params: &TrainParams) {
         lab.notices
             .update(|n| n.extend(errors.iter().map(ToString::to_string)));
     }
-    keep_in_address_bar(&config);
+    keep_in_address_bar(&config, &lab.hidden.get_untracked());
     let t = now();
     lab.session.update_value(|s| {
         s.config = config;
@@ -72,11 +72,11 @@ pub fn configure(lab: Lab, params: &TrainParams) {
 
 /// Mirrors the configuration in the page's address, so the address is always a link that
 /// reproduces the run (replaced, not pushed: settings are not history entries).
-fn keep_in_address_bar(config: &TrainConfig) {
+fn keep_in_address_bar(config: &TrainConfig, hidden: &[&str]) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let query = format!("?{}", link::to_query(config));
+    let query = format!("?{}", link::to_query(config, hidden));
     if window.location().search().ok().as_deref() == Some(query.as_str()) {
         return;
     }

@@ -100,7 +100,7 @@ fn Slider(
         }
     });
     view! {
-        <div class="control">
+        <div class="control" hidden=move || lab.is_hidden(id)>
             <label for=id>
                 <span class="name">{label}</span>
                 <output for=id>{shown}</output>
@@ -149,7 +149,7 @@ fn Choice(
     let hint_id = format!("{id}-hint");
     let value = Memo::new(move |_| lab.params.with(get));
     view! {
-        <div class="control">
+        <div class="control" hidden=move || lab.is_hidden(id)>
             <label for=id><span class="name">{label}</span></label>
             <select
                 id=id
@@ -243,7 +243,7 @@ fn RunControls() -> impl IntoView {
             </button>
         </div>
         <CopyLink/>
-        <div class="control">
+        <div class="control" hidden=move || lab.is_hidden("speed")>
             <label for="speed">
                 <span class="name">"Speed"</span>
                 <output for="speed">{speed_label}</output>
@@ -271,6 +271,7 @@ fn RunControls() -> impl IntoView {
 /// Copies the page's address — a link that reproduces this run — to the clipboard.
 #[component]
 fn CopyLink() -> impl IntoView {
+    let lab = expect_context::<Lab>();
     let (said, say) = signal(String::new());
     let copy = move |_| {
         let Some(link) = controller::current_link() else {
@@ -286,7 +287,7 @@ fn CopyLink() -> impl IntoView {
         }
     };
     view! {
-        <div class="copy-link">
+        <div class="copy-link" hidden=move || lab.is_hidden("copy-link")>
             <button id="copy-link" on:click=copy>"Copy link"</button>
             <span class="hint" role="status">{said}</span>
         </div>
@@ -346,7 +347,7 @@ pub fn Controls() -> impl IntoView {
                 get=|p| p.dataset.clone()
                 set=|p, v| p.dataset = v
             />
-            <div class="control">
+            <div class="control" hidden=move || lab.is_hidden("seed")>
                 <label for="seed"><span class="name">"Seed"</span></label>
                 <input
                     type="number"

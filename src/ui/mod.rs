@@ -49,9 +49,10 @@ pub fn App() -> impl IntoView {
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
-    let (params, _, notices) = link::from_query(&search, &TrainParams::default());
-    let lab = Lab::new(params);
-    lab.notices.set(notices);
+    let opened = link::from_query(&search, &TrainParams::default());
+    let lab = Lab::new(opened.params);
+    lab.notices.set(opened.notices);
+    lab.hidden.set(opened.hidden);
     provide_context(lab);
     Effect::new(move |_| {
         let params = lab.params.get();

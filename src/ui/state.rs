@@ -65,6 +65,8 @@ pub struct Lab {
     pub perf: RwSignal<PerfReadout>,
     /// What the per-layer chart shows.
     pub bars_quantity: RwSignal<BarsQuantity>,
+    /// Controls hidden by the link (teacher mode).
+    pub hidden: RwSignal<Vec<&'static str>>,
     /// Weight layers of the current network.
     pub layer_count: RwSignal<usize>,
     /// Non-reactive run data.
@@ -118,6 +120,7 @@ impl Lab {
             max_norms: RwSignal::new((0.0, 0.0)),
             perf: RwSignal::new(PerfReadout::default()),
             bars_quantity: RwSignal::new(BarsQuantity::Gradient),
+            hidden: RwSignal::new(Vec::new()),
             layer_count: RwSignal::new(layer_count),
             session: StoredValue::new_local(Session {
                 history: RunHistory::new(layer_count),
@@ -211,6 +214,13 @@ pub struct PerfReadout {
     pub engine: (u64, f64),
     /// Recent paint times (ms): median and 95th percentile.
     pub paint_ms: (f64, f64),
+}
+
+impl Lab {
+    /// Whether the link hid the control with this id (teacher mode).
+    pub fn is_hidden(&self, id: &str) -> bool {
+        self.hidden.with(|h| h.contains(&id))
+    }
 }
 
 #[cfg(test)]

@@ -52,6 +52,10 @@ pub fn StatusLine() -> impl IntoView {
                     {move || if lab.playing.get() { thousands(lab.throughput.get().round() as u64) } else { "—".to_string() }}
                 </dd></div>
                 <div><dt>"global ‖g‖"</dt><dd id="global-norm">{norm}</dd></div>
+                <div title="Cosine between the gradient before and after clipping: exactly 1 when clipping only rescales (norm clipping), below 1 when it bends the direction (value or per-layer clipping).">
+                    <dt>"cos(g, g′)"</dt>
+                    <dd id="clip-cosine">{move || lab.shown.with(|s| s.as_ref().map_or("—".to_string(), |s| format!("{:.4}", s.cos_pre_post)))}</dd>
+                </div>
                 <div><dt>"steps clipped"</dt><dd id="clipped-share">{move || format!("{:.0}%", lab.clipped_share.get() * 100.0)}</dd></div>
                 <div title="The largest global gradient norm of this run, before and after clipping">
                     <dt>"largest ‖g‖"</dt>

@@ -120,6 +120,8 @@ test('global-norm clipping at 1: the clipped global norm never exceeds 1', async
   assert.ok(share > 0, `share clipped ${share}`);
   assert.doesNotMatch(await page.textContent('#status'), /Diverged/);
   for (const v of await column(page, 'grad-norm-clipped')) assert.ok(v <= 1 + 1e-6, `layer norm ${v}`);
+  // Norm clipping only rescales: the direction is kept exactly.
+  assert.equal(await page.textContent('#clip-cosine'), '1.0000');
   await screenshot(page, 'lab-clipped');
   await page.close();
 });
@@ -197,6 +199,8 @@ test('a copied link reopened in a new page reproduces the run step for step', as
   await first.selectOption('#dataset', 'spiral'); // a change made on the page is in the link too
   await first.waitForFunction(() => /dataset=spiral/.test(location.search));
   const numbers = await stepFive(first);
+  // Value clipping at 0.05 bends the gradient: the cosine drops below 1.
+  assert.ok(parseFloat(await first.textContent('#clip-cosine')) < 1);
   await first.click('#copy-link');
   const link = await first.evaluate(() => navigator.clipboard.readText());
   assert.match(link, /depth=12/);
@@ -221,6 +225,16 @@ test('a hostile link shows notices naming each parameter and a working page', as
   await page.click('#play');
   await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > 50);
   await screenshot(page, 'lab-hostile-link');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('teacher mode hides the controls the link names, and keeps them hidden in its links', async () => {
+  const { page, errors } = await openPage(browser, `${server.url}?weight-scale=2.5&hide=depth,width,seed,clip-mode`);
+  await waitReady(page);
+  for (const id of ['depth', 'width', 'seed', 'clip-mode']) assert.ok(await page.isHidden(`#${id}`), `${id} shown`);
+  for (const id of ['weight-scale', 'learning-rate', 'play']) assert.ok(await page.isVisible(`#${id}`), `${id} hidden`);
+  assert.match(await page.evaluate(() => location.search), /hide=depth%2Cwidth%2Cseed%2Cclip-mode/);
   assert.deepEqual(errors, []);
   await page.close();
 });
