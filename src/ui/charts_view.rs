@@ -270,7 +270,7 @@ fn BarsOptions() -> impl IntoView {
         <p class="subtitle why">
             {move || match lab.bars_quantity.get() {
                 BarsQuantity::Gradient => "The weight gradient ∂L/∂W = hᵀδ also carries the forward signal h, which often shrinks where δ grows — so its profile can look flatter than δ's.",
-                BarsQuantity::Delta => "δ is the error arriving at each layer. The green line is mean-field theory: ‖δ‖ grows by √χ₁ per layer toward the input, anchored at the output.",
+                BarsQuantity::Delta => "δ is the error arriving at each layer. The green line is mean-field theory for the initial weights: ‖δ‖ grows by √χ₁ per layer toward the input, anchored at the output. Training moves the weights, and the measured profile away from it.",
             }}
         </p>
     }
