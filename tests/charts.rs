@@ -2,7 +2,9 @@
 //! code runs end to end, and what it draws is checked in the SVG (colours are the palette's, so
 //! each mark can be found by its colour).
 
-use gradlab::charts::heatmap::{draw_history_axes, draw_history_cells, HistoryFrame};
+use gradlab::charts::heatmap::{
+    draw_history_axes, draw_history_cells, draw_history_clip_ticks, HistoryFrame,
+};
 use gradlab::charts::history::RunHistory;
 use gradlab::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
 use gradlab::charts::loss::{draw_loss, draw_loss_axes, LossFrame};
@@ -124,4 +126,26 @@ fn loss_chart_draws_the_run_and_marks_divergence() {
     assert!(out.contains(&format!("diverged at step {}", at.step)));
     assert_eq!(count(&out, r##"stroke="#0072B2""##), 1, "one loss polyline");
     assert!(out.contains("<polyline"));
+}
+
+/// Clip events: one orange tick per column where clipping acted, on the loss chart and above
+/// the heat map.
+#[test]
+fn clip_events_are_ticked_on_the_history_and_loss_charts() {
+    let params = TrainParams {
+        depth: 12.0,
+        weight_scale: 2.0,
+        clip_mode: "global-norm".into(),
+        clip_threshold: 0.5,
+        ..TrainParams::default()
+    };
+    let (history, _) = train(params, 4);
+    let spans = history.clipped_spans().len();
+    assert!(spans > 10, "this setting clips often: {spans}");
+    let frame = LossFrame::fit(&history, None);
+    let loss = svg(|area| draw_loss(area, STYLE, frame, &history).unwrap());
+    assert_eq!(count(&loss, r##"fill="#E69F00""##), spans);
+    let frame = HistoryFrame::of(&history);
+    let heat = svg(|area| draw_history_clip_ticks(area, STYLE, frame, &history).unwrap());
+    assert_eq!(count(&heat, r##"fill="#E69F00""##), spans);
 }

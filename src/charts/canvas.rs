@@ -74,6 +74,19 @@ impl LayeredCanvas {
         Self::draw_on(&self.data, draw);
     }
 
+    /// Draws on the data layer over what is already there.
+    pub fn draw_over_data(
+        &self,
+        draw: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> DrawResult<CanvasBackend>,
+    ) {
+        let Some(backend) = CanvasBackend::with_canvas_object(self.data.clone()) else {
+            return;
+        };
+        if let Err(e) = draw(&backend.into_drawing_area()) {
+            web_sys::console::warn_1(&format!("gradlab: chart drawing failed: {e:?}").into());
+        }
+    }
+
     /// Measures something on the data layer without drawing (e.g. the plot rectangle).
     pub fn measure<T>(
         &self,

@@ -1,7 +1,7 @@
 //! Chart 2 — gradient magnitude over time: a layer × step heat map of each layer's peak
 //! gradient norm (before clipping), log colour scale (viridis, 10⁻⁶ … 10⁶), overflow in
 //! vermillion, output layer on top. Explosion shows as the lower (input-side) rows turning
-//! bright.
+//! bright. Orange ticks above the map mark the columns where clipping acted.
 //!
 //! The colours live in [`RunHistory::image`]; on the page that image is blitted into the plot
 //! rectangle in one call, and [`draw_history_cells`] draws the same colours as rectangles for
@@ -9,7 +9,7 @@
 
 use super::history::{RunHistory, HISTORY_COLUMNS};
 use super::loss::step_label;
-use super::palette::{heat_colour, GRID, HEAT_MAX_EXP, HEAT_MIN_EXP, INK, OVERFLOW};
+use super::palette::{heat_colour, GRID, HEAT_MAX_EXP, HEAT_MIN_EXP, INK, OVERFLOW, THRESHOLD};
 use super::{mesh, plot, pow10_label, DrawResult, Linear, Margins, PlotResult, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -141,6 +141,27 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, style: Style) 
         (x0 + bar + style.px(4.0) as i32, swatch_top),
         font,
     ))
+}
+
+/// Draws clip events as orange ticks just above the map (over the image, not clearing it).
+pub fn draw_history_clip_ticks<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    style: Style,
+    frame: HistoryFrame,
+    history: &RunHistory,
+) -> DrawResult<DB> {
+    let chart = frame.chart(area, style)?;
+    let top = frame.layers as f64;
+    let (gap, height) = (style.px(2.0) as i32, style.px(5.0) as i32);
+    for (x0, x1, share) in history.clipped_spans() {
+        let (px0, py) = chart.backend_coord(&(x0, top));
+        let (px1, _) = chart.backend_coord(&(x1, top));
+        area.draw(&Rectangle::new(
+            [(px0, py - gap - height), (px1.max(px0 + 1), py - gap)],
+            THRESHOLD.mix(0.35 + 0.65 * share).filled(),
+        ))?;
+    }
+    Ok(())
 }
 
 /// Draws the cells as rectangles (for backends without an image blit).

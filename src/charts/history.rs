@@ -120,6 +120,23 @@ impl RunHistory {
         &self.loss
     }
 
+    /// Columns where clipping acted: `(first step, end step, share of the column's steps)`.
+    pub fn clipped_spans(&self) -> Vec<(f64, f64, f64)> {
+        let stride = self.stride as f64;
+        self.loss
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.clipped > 0)
+            .map(|(i, c)| {
+                (
+                    i as f64 * stride,
+                    (i + 1) as f64 * stride,
+                    f64::from(c.clipped) / f64::from(c.steps),
+                )
+            })
+            .collect()
+    }
+
     /// Peak gradient norm of `layer` in `column` (`None` when the column has no data yet).
     pub fn peak(&self, column: usize, layer: usize) -> Option<f32> {
         let v = self.peaks[column * self.layer_count + layer];
@@ -253,6 +270,8 @@ mod tests {
         assert_eq!(h.peak(3, 0), None);
         assert!((h.clipped_share() - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(h.max_norms(), (1.0, 1.0));
+        // Steps 0 and 2 were clipped: one tick each, the whole column.
+        assert_eq!(h.clipped_spans(), vec![(0.0, 1.0, 1.0), (2.0, 3.0, 1.0)]);
     }
 
     /// 240 columns of 1 step, then step 240 arrives: stride 2, column c = old columns 2c, 2c+1.

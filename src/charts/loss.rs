@@ -1,9 +1,9 @@
 //! Chart 3 — loss over the whole run (log y), from [`RunHistory`]'s columns: each column is
 //! drawn as its min–max span, so spikes survive decimation. The step where training diverged is
-//! marked with a vermillion line.
+//! marked with a vermillion line; steps where clipping acted, with orange ticks along the bottom.
 
 use super::history::RunHistory;
-use super::palette::{AFTER_CLIP, OVERFLOW};
+use super::palette::{AFTER_CLIP, OVERFLOW, THRESHOLD};
 use super::{log_plot, mesh, pow10_label, Decades, DrawResult, Linear, Log, PlotResult, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -95,6 +95,14 @@ pub fn draw_loss<DB: DrawingBackend>(
         points,
         ShapeStyle::from(&AFTER_CLIP).stroke_width(style.line()),
     ))?;
+    // Clip events: a strip of ticks along the bottom, darker where more steps were clipped.
+    let tick_top = y.lo() * 10f64.powf(0.04 * f64::from(y.hi_exp - y.lo_exp));
+    chart.draw_series(history.clipped_spans().into_iter().map(|(x0, x1, share)| {
+        Rectangle::new(
+            [(x0, y.lo()), (x1, tick_top)],
+            THRESHOLD.mix(0.35 + 0.65 * share).filled(),
+        )
+    }))?;
     if let Some(at) = history.diverged() {
         let x = at.step as f64;
         chart.draw_series(std::iter::once(PathElement::new(

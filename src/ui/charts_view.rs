@@ -3,7 +3,9 @@
 use super::format::compact;
 use super::now;
 use super::state::{BarsQuantity, Lab, Session};
-use crate::charts::heatmap::{draw_history_axes, history_plot_rect, HistoryFrame};
+use crate::charts::heatmap::{
+    draw_history_axes, draw_history_clip_ticks, history_plot_rect, HistoryFrame,
+};
 use crate::charts::history::HISTORY_COLUMNS;
 use crate::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
 use crate::charts::loss::{draw_loss, draw_loss_axes, LossFrame};
@@ -96,6 +98,16 @@ impl Painter {
                     theory: theory.as_deref(),
                 }
             }
+            (BarsQuantity::UpdateRatio, latest) => {
+                let ratios = latest.map_or(&empty, |s| &s.update_ratios);
+                LayerBars {
+                    before: ratios,
+                    after: ratios,
+                    clipping: false,
+                    threshold: Some(UPDATE_RATIO_RULE),
+                    theory: None,
+                }
+            }
             (BarsQuantity::Gradient, latest) => LayerBars {
                 before: latest.map_or(&empty, |s| &s.grad_norms),
                 after: latest.map_or(&empty, |s| &s.grad_norms_clipped),
@@ -130,6 +142,9 @@ impl Painter {
             let rows = session.history.layer_count() as u32;
             history_canvas.blit(session.history.image(), HISTORY_COLUMNS as u32, rows, rect);
         }
+        let style = history_canvas.style();
+        history_canvas
+            .draw_over_data(|area| draw_history_clip_ticks(area, style, frame, &session.history));
 
         // 3. Loss.
         let frame = LossFrame::fit(&session.history, self.loss);
@@ -143,6 +158,9 @@ impl Painter {
         true
     }
 }
+
+/// The common rule of thumb for a healthy update: ‖ΔW‖/‖W‖ around 10⁻³ (drawn in that view).
+const UPDATE_RATIO_RULE: f64 = 1e-3;
 
 /// Paint times kept for the read-out.
 const PAINT_SAMPLES: usize = 240;
@@ -264,12 +282,14 @@ fn BarsOptions() -> impl IntoView {
             <div class="segmented" role="radiogroup" aria-label="Per-layer quantity">
                 {option(BarsQuantity::Gradient, "show-gradient", "‖∂L/∂W‖ weight gradient")}
                 {option(BarsQuantity::Delta, "show-delta", "‖δ‖ error + theory")}
+                {option(BarsQuantity::UpdateRatio, "show-update-ratio", "‖ΔW‖/‖W‖ update")}
             </div>
             <span id="phase-badge" class="badge" data-phase=move || mean_field.get().phase().name()>{badge}</span>
         </div>
         <p class="subtitle why">
             {move || match lab.bars_quantity.get() {
                 BarsQuantity::Gradient => "The weight gradient ∂L/∂W = hᵀδ also carries the forward signal h, which often shrinks where δ grows — so its profile can look flatter than δ's.",
+                BarsQuantity::UpdateRatio => "How far each step moves each layer's weights, relative to their size. The orange line is the common rule of thumb, about 10⁻³: far above it, updates are too violent; far below, the layer barely learns.",
                 BarsQuantity::Delta => "δ is the error arriving at each layer. The green line is mean-field theory for the initial weights: ‖δ‖ grows by √χ₁ per layer toward the input, anchored at the output. Training moves the weights, and the measured profile away from it.",
             }}
         </p>
@@ -322,6 +342,7 @@ pub fn Charts() -> impl IntoView {
                 data=refs[3]
             >
                 <Key swatch="overflow" label="NaN / ∞"/>
+                <Key swatch="threshold" label="clipping acted (ticks above)"/>
             </Chart>
             <Chart
                 id="loss-chart"
@@ -333,6 +354,7 @@ pub fn Charts() -> impl IntoView {
             >
                 <Key swatch="after" label="loss (min–max per column)"/>
                 <Key swatch="overflow" label="divergence"/>
+                <Key swatch="threshold" label="clipping acted (ticks)"/>
             </Chart>
         </section>
     }

@@ -23,6 +23,8 @@ pub enum BarsQuantity {
     Gradient,
     /// ‖δ_l‖, the back-propagated error, with the mean-field prediction.
     Delta,
+    /// ‖ΔW_l‖/‖W_l‖, with the 10⁻³ rule of thumb.
+    UpdateRatio,
 }
 
 /// How the training worker is doing.

@@ -87,6 +87,9 @@ test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the 
   await page.click('#show-delta');
   await page.waitForFunction((before) => document.querySelector('#grad-chart').toDataURL() !== before, gradientView);
   await screenshot(page, 'lab-delta-view');
+  const deltaView = await canvasPixels(page, 'grad-chart');
+  await page.click('#show-update-ratio');
+  await page.waitForFunction((before) => document.querySelector('#grad-chart').toDataURL() !== before, deltaView);
   await page.click('#show-gradient');
   // Let it run a while, gently, for the picture of explosion over time.
   await setInput(page, 'learning-rate', -3);
