@@ -68,10 +68,11 @@ lint: tools-build
 unit: tools-build
 	cargo test --quiet
 
-# The engine's first step, recomputed by an independent NumPy implementation.
+# The engine's first step, recomputed by an independent NumPy implementation. The dev build
+# (dependencies optimised, shared with the unit tests) is quick to make and fast enough here.
 reference: tools-test
-	cargo build --release --quiet --example headless
-	python3 tests/reference/check_headless.py target/release/examples/headless
+	cargo build --quiet --example headless
+	python3 tests/reference/check_headless.py target/debug/examples/headless
 
 # Components and protocol inside headless Chromium (wasm-bindgen-test).
 web: tools-test
