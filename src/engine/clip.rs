@@ -111,7 +111,12 @@ pub fn clip_gradients<S: Scalar>(
             } else {
                 (c / (global_before + NORM_EPSILON)).min(1.0)
             };
-            let mut outcome = rescale(grads, &vec![scale; grads.len()], norms_before);
+            let mut outcome = rescale(
+                grads,
+                &vec![scale; grads.len()],
+                norms_before,
+                global_before,
+            );
             outcome.scale = scale;
             outcome
         }
@@ -120,7 +125,7 @@ pub fn clip_gradients<S: Scalar>(
                 .iter()
                 .map(|&n| if n.is_nan() { f64::NAN } else { c / n.max(c) })
                 .collect();
-            rescale(grads, &factors, norms_before)
+            rescale(grads, &factors, norms_before, global_before)
         }
         ClipMode::Value => {
             let (low, high) = (S::of(-c), S::of(c));
@@ -165,6 +170,7 @@ fn rescale<S: Scalar>(
     grads: &mut [LayerParams<S>],
     factors: &[f64],
     norms_before: &[f64],
+    global_before: f64,
 ) -> ClipOutcome {
     for (group, &factor) in grads.iter_mut().zip(factors) {
         if factor != 1.0 {
@@ -185,7 +191,7 @@ fn rescale<S: Scalar>(
         .sum();
     outcome(
         norms_after,
-        norm_of(norms_before),
+        global_before,
         dot,
         factors.iter().any(|&f| f < 1.0),
     )

@@ -71,7 +71,7 @@ fn lanes<const N: usize>(block: &[f32], term: impl Fn(f32) -> [f32; N]) -> [f32;
         }
     }
     let mut total = [0.0f32; N];
-    for lane in acc.iter().chain(std::iter::once(&[0.0; N])) {
+    for lane in &acc {
         for k in 0..N {
             total[k] += lane[k];
         }
@@ -129,12 +129,7 @@ pub fn clamp_f32(values: &mut [f32], lo: f32, hi: f32) -> (f64, f64, f64) {
 pub fn sgd_f32(w: &mut [f32], g: &[f32], step: f32) -> [f64; 3] {
     let mut sums = [0.0; 3];
     for (w, g) in w.chunks_mut(BLOCK).zip(g.chunks(BLOCK)) {
-        let [before] = lanes(w, |v| [v * v]);
-        sums[0] += if before.is_finite() {
-            f64::from(before)
-        } else {
-            sum_sq_exact(w)
-        };
+        sums[0] += sum_sq_f32(w);
         let [delta] = lanes(g, |v| [(step * v) * (step * v)]);
         sums[1] += if delta.is_finite() {
             f64::from(delta)

@@ -54,8 +54,7 @@ impl Painter {
         (at(0.5), at(0.95))
     }
 
-    /// Paints whatever changed since the last call.
-    /// Paints what changed; returns whether anything was drawn.
+    /// Paints what changed since the last call; returns whether anything was drawn.
     pub fn paint(&mut self, session: &Session) -> bool {
         let started = now();
         let drew = self.paint_inner(session);

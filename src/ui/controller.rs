@@ -238,11 +238,6 @@ fn refresh(lab: Lab) {
         .with_value(|p| p.as_ref().map(|p| p.paint_ms()))
         .unwrap_or_default();
     let readout = lab.session.with_value(|s| PerfReadout {
-        engine_rate: if s.perf.engine_ms > 0.0 {
-            s.perf.engine_steps as f64 * 1000.0 / s.perf.engine_ms
-        } else {
-            0.0
-        },
         latencies: s
             .perf
             .latencies

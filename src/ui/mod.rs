@@ -100,7 +100,7 @@ fn PerfProbe() -> impl IntoView {
         <div
             id="perf-probe"
             hidden
-            data-engine-rate=move || format!("{:.1}", perf.get().engine_rate)
+            data-engine-rate=move || format!("{:.1}", perf.get().engine_rate())
             data-latencies-ms=move || perf.get().latencies
             data-first-chart-ms=move || format!("{:.1}", perf.get().first_chart_ms)
             data-ready-ms=move || format!("{:.1}", perf.get().ready_ms)

@@ -204,8 +204,6 @@ impl Perf {
 /// The performance figures as the page publishes them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PerfReadout {
-    /// Steps per second of worker time (training only, no messaging).
-    pub engine_rate: f64,
     /// Control → chart latencies (ms), comma-separated.
     pub latencies: String,
     /// First chart drawn at (ms since navigation), 0 before.
@@ -222,6 +220,18 @@ impl Lab {
     /// Whether the link hid the control with this id (teacher mode).
     pub fn is_hidden(&self, id: &str) -> bool {
         self.hidden.with(|h| h.contains(&id))
+    }
+}
+
+impl PerfReadout {
+    /// Steps per second of worker time (training only, no messaging).
+    pub fn engine_rate(&self) -> f64 {
+        let (steps, ms) = self.engine;
+        if ms > 0.0 {
+            steps as f64 * 1000.0 / ms
+        } else {
+            0.0
+        }
     }
 }
 
