@@ -4,7 +4,10 @@
 //! [`charts`] → [`ui`]. See ARCHITECTURE.md.
 
 pub mod charts;
+pub mod compare;
 pub mod engine;
+pub mod export;
+pub mod lesson;
 pub mod link;
 pub mod protocol;
 pub mod ui;

@@ -5,8 +5,11 @@
 //! never fails: unknown, malformed, absurdly long or out-of-range parameters are dropped or
 //! clamped, each with a notice that names it, and the rest of the link still applies.
 //! `hide=depth,width` is teacher mode: those controls are not shown (as TensorFlow Playground
-//! does), so a class sees only what the lesson needs.
+//! does), so a class sees only what the lesson needs. `lesson=3` opens the third lesson;
+//! `compare=on` trains a second run B beside A, and `b-clip-mode=value` (any key of
+//! [`VARIANT_KEYS`] with a `b-` prefix) says where B differs from A.
 
+use crate::compare::{Variant, VARIANT_KEYS};
 use crate::engine::{ConfigError, Field, TrainConfig, TrainParams};
 
 /// Longest value read from a link; anything longer is hostile or broken.
@@ -14,8 +17,11 @@ const MAX_VALUE: usize = 64;
 /// Most parameters read from one link.
 const MAX_PARAMS: usize = 64;
 
+/// Highest lesson number a link may name (the lesson file decides how many there are).
+pub const MAX_LESSON: usize = 99;
+
 /// Controls a teacher can hide with `hide=` (teacher mode), by their element ids.
-pub const HIDEABLE: [&str; 13] = [
+pub const HIDEABLE: [&str; 15] = [
     "depth",
     "width",
     "activation",
@@ -29,7 +35,20 @@ pub const HIDEABLE: [&str; 13] = [
     "l2",
     "speed",
     "copy-link",
+    "compare",
+    "downloads",
 ];
+
+/// What a link carries besides the settings of run A.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageState {
+    /// Controls to hide (teacher mode), from [`HIDEABLE`].
+    pub hidden: Vec<&'static str>,
+    /// Compare mode: run B's differences from A, when on.
+    pub compare: Option<Variant>,
+    /// The open lesson, numbered from 1.
+    pub lesson: Option<usize>,
+}
 
 /// What a link asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,14 +57,14 @@ pub struct Opened {
     pub params: TrainParams,
     /// The valid configuration they make.
     pub config: TrainConfig,
-    /// Controls to hide (teacher mode), from [`HIDEABLE`].
-    pub hidden: Vec<&'static str>,
+    /// Hidden controls, compare mode, lesson.
+    pub page: PageState,
     /// One notice per parameter that had to be dropped or corrected.
     pub notices: Vec<String>,
 }
 
-/// The query string (without `?`) that reproduces `config`, hiding `hidden`.
-pub fn to_query(config: &TrainConfig, hidden: &[&str]) -> String {
+/// The query string (without `?`) that reproduces `config` and `page`.
+pub fn to_query(config: &TrainConfig, page: &PageState) -> String {
     let p = config.to_params();
     let mut out = form_urlencoded::Serializer::new(String::new());
     for (key, value) in [
@@ -65,8 +84,17 @@ pub fn to_query(config: &TrainConfig, hidden: &[&str]) -> String {
     ] {
         out.append_pair(key, &value);
     }
-    if !hidden.is_empty() {
-        out.append_pair("hide", &hidden.join(","));
+    if let Some(variant) = &page.compare {
+        out.append_pair("compare", "on");
+        for (key, value) in variant.pairs() {
+            out.append_pair(&format!("b-{key}"), &value);
+        }
+    }
+    if let Some(lesson) = page.lesson {
+        out.append_pair("lesson", &lesson.to_string());
+    }
+    if !page.hidden.is_empty() {
+        out.append_pair("hide", &page.hidden.join(","));
     }
     out.finish()
 }
@@ -76,6 +104,9 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
     let mut params = defaults.clone();
     let mut notices = Vec::new();
     let mut hidden = Vec::new();
+    let mut compare: Option<Variant> = None;
+    let mut lesson = None;
+    let mut b_scratch = defaults.clone();
     let query = query.strip_prefix('?').unwrap_or(query);
     for (i, (key, value)) in form_urlencoded::parse(query.as_bytes()).enumerate() {
         if i == MAX_PARAMS {
@@ -105,6 +136,41 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
             }
             continue;
         }
+        if key == "compare" {
+            match value.trim() {
+                "on" | "1" | "true" => {
+                    compare.get_or_insert_with(Variant::default);
+                }
+                "off" | "0" | "false" => compare = None,
+                _ => notices.push(format!(
+                    "Ignored the link's \"compare\": it must be on or off, not \"{value}\"."
+                )),
+            }
+            continue;
+        }
+        if key == "lesson" {
+            match value.trim().parse::<usize>() {
+                Ok(n) if (1..=MAX_LESSON).contains(&n) => lesson = Some(n),
+                _ => notices.push(format!(
+                    "Ignored the link's \"lesson\": it must be a lesson number, not \"{value}\"."
+                )),
+            }
+            continue;
+        }
+        if let Some(b_key) = key.strip_prefix("b-") {
+            if VARIANT_KEYS.contains(&b_key) {
+                // Read like A's parameter, then keep just that field for B.
+                match apply(&mut b_scratch, b_key, &value) {
+                    Ok(()) => {
+                        compare
+                            .get_or_insert_with(Variant::default)
+                            .take(b_key, &b_scratch);
+                    }
+                    Err(message) => notices.push(message.replacen(b_key, &key, 1)),
+                }
+                continue;
+            }
+        }
         if let Err(message) = apply(&mut params, &key, &value) {
             notices.push(message);
         }
@@ -115,10 +181,24 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
             .iter()
             .map(|e| format!("From the link: {}", describe(e))),
     );
+    let params = config.to_params();
+    // Run B must be a valid configuration too; keep only where it still differs from A.
+    let compare = compare.map(|variant| {
+        let (b, errors) = variant.apply(&params).repair();
+        notices.extend(errors.iter().map(|e| {
+            let text = describe(e).replacen("(parameter \"", "(parameter \"b-", 1);
+            format!("From the link, run B: {text}")
+        }));
+        Variant::between(&params, &b.to_params())
+    });
     Opened {
-        params: config.to_params(),
+        params,
         config,
-        hidden,
+        page: PageState {
+            hidden,
+            compare,
+            lesson,
+        },
         notices,
     }
 }
@@ -199,13 +279,78 @@ mod tests {
         ];
         for params in cases {
             let config = params.check().unwrap();
-            let query = to_query(&config, &["depth", "seed"]);
+            let page = PageState {
+                hidden: vec!["depth", "seed"],
+                ..PageState::default()
+            };
+            let query = to_query(&config, &page);
             let back = from_query(&query, &defaults());
             assert!(back.notices.is_empty(), "{:?}", back.notices);
             assert_eq!(back.config, config);
             assert_eq!(back.params, params);
-            assert_eq!(back.hidden, vec!["depth", "seed"]);
+            assert_eq!(back.page, page);
         }
+    }
+
+    /// Lesson and compare mode (every setting B may change) survive encode → decode.
+    #[test]
+    fn lesson_and_compare_round_trip() {
+        let config = TrainParams::default().check().unwrap();
+        let variants = [
+            Variant::default(),
+            Variant {
+                clip_mode: Some("value".into()),
+                clip_threshold: Some(0.25),
+                weight_scale: Some(2.5),
+                learning_rate: Some(0.1),
+                l2: Some(0.001),
+            },
+            Variant {
+                clip_mode: Some("global-norm".into()),
+                ..Variant::default()
+            },
+        ];
+        for variant in variants {
+            let page = PageState {
+                hidden: vec!["compare"],
+                compare: Some(variant),
+                lesson: Some(7),
+            };
+            let query = to_query(&config, &page);
+            let back = from_query(&query, &defaults());
+            assert!(back.notices.is_empty(), "{query}: {:?}", back.notices);
+            assert_eq!(back.page, page, "{query}");
+        }
+        let off = from_query(&to_query(&config, &PageState::default()), &defaults());
+        assert_eq!(off.page, PageState::default());
+    }
+
+    #[test]
+    fn bad_lesson_and_compare_parameters_are_named() {
+        for (query, named) in [
+            ("lesson=0", "lesson"),
+            ("lesson=abc", "lesson"),
+            ("lesson=100000", "lesson"),
+            ("compare=maybe", "compare"),
+            ("b-weight-scale=NaN", "b-weight-scale"),
+            ("b-weight-scale=99", "b-weight-scale"),
+            ("b-lr=x", "b-lr"),
+            ("b-clip-mode=sideways", "b-clip-mode"),
+            ("b-depth=3", "b-depth"),
+        ] {
+            let opened = from_query(query, &defaults());
+            assert!(
+                opened.notices.iter().any(|n| n.contains(named)),
+                "{query}: {:?}",
+                opened.notices
+            );
+            if let Some(v) = &opened.page.compare {
+                assert!(v.apply(&opened.params).check().is_ok());
+            }
+        }
+        // A B setting equal to A's follows A.
+        let same = from_query("compare=on&b-lr=0.03", &defaults());
+        assert_eq!(same.page.compare, Some(Variant::default()));
     }
 
     /// Hostile or broken links: each gives a notice naming the parameter and a valid config.
@@ -261,6 +406,6 @@ mod tests {
         assert_eq!((opened.params.depth, opened.params.seed), (7.0, 9));
         assert_eq!(opened.config.live.learning_rate, 0.03);
         assert_eq!(opened.notices.len(), 2);
-        assert_eq!(opened.hidden, vec!["width"]);
+        assert_eq!(opened.page.hidden, vec!["width"]);
     }
 }

@@ -12,14 +12,48 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
-    /// Train with this configuration: live settings apply at the next step, anything else
-    /// starts a new run.
-    Configure(TrainConfig),
+    /// Train these networks in lockstep — one, or two in compare mode (at most [`MAX_RUNS`]):
+    /// live settings apply at the next step; anything else, or a different number of networks,
+    /// starts every run over, so compared runs always stand at the same step.
+    Configure(Vec<TrainConfig>),
     /// Start the current configuration over from step 0.
     Reset,
-    /// Take up to `max_steps` steps, stopping early once `budget_ms` of training time has passed
-    /// or training diverges, and report them in one [`Progress`].
+    /// Take up to `max_steps` steps (each network one step per step), stopping early once
+    /// `budget_ms` of training time has passed or every network has diverged, and report them
+    /// in one [`Chunk`].
     Train { max_steps: u32, budget_ms: f64 },
+    /// Send the whole run as text for a download.
+    Export(ExportFormat),
+}
+
+/// Most networks trained side by side.
+pub const MAX_RUNS: usize = 2;
+
+/// What a download holds (see [`crate::export`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportFormat {
+    /// One row per step and run.
+    Csv,
+    /// Settings, steps and the last step's statistics.
+    Json,
+}
+
+impl ExportFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+        }
+    }
+
+    /// The MIME type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv",
+            Self::Json => "application/json",
+        }
+    }
 }
 
 /// Worker → page.
@@ -30,7 +64,9 @@ pub enum Event {
     /// A configuration is in force.
     Configured(Configured),
     /// Steps were taken (boxed: it is far larger than the other events).
-    Progress(Box<Progress>),
+    Progress(Box<Chunk>),
+    /// The answer to [`Command::Export`].
+    Exported { format: ExportFormat, text: String },
     /// A command could not be carried out.
     Failed { message: String },
 }
@@ -42,8 +78,10 @@ pub struct Configured {
     pub run: u32,
     /// Whether the run restarted from step 0.
     pub restarted: bool,
-    /// Weight layers in the network.
+    /// Weight layers in each network (compared networks share their shape).
     pub layer_count: u32,
+    /// Networks training side by side.
+    pub runs: u32,
     /// Steps already taken in this run.
     pub step: u64,
 }
@@ -75,11 +113,20 @@ impl From<&StepStats> for StepSummary {
     }
 }
 
-/// The answer to [`Command::Train`]: one chunk of steps.
+/// The answer to [`Command::Train`]: one chunk of steps of every network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Progress {
+pub struct Chunk {
     /// The run these steps belong to.
     pub run: u32,
+    /// One entry per network, in the order they were configured.
+    pub runs: Vec<Progress>,
+    /// Milliseconds the worker spent training this chunk.
+    pub busy_ms: f64,
+}
+
+/// One network's steps in a [`Chunk`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
     /// Every step taken, in order.
     pub steps: Vec<StepSummary>,
     /// Per layer, the largest pre-clip gradient norm over these steps (NaN wins, so an
@@ -89,8 +136,6 @@ pub struct Progress {
     pub last: Option<StepStats>,
     /// Set once training has diverged (on this chunk or before).
     pub diverged: Option<NonFinite>,
-    /// Milliseconds the worker spent training this chunk.
-    pub busy_ms: f64,
 }
 
 /// Combines two peak gradient norms: the larger, except that NaN wins — a layer that overflowed
@@ -134,8 +179,10 @@ mod tests {
     fn commands_round_trip() {
         let config = TrainParams::default().check().unwrap();
         for command in [
-            Command::Configure(config),
+            Command::Configure(vec![config]),
+            Command::Configure(vec![config, config]),
             Command::Reset,
+            Command::Export(ExportFormat::Json),
             Command::Train {
                 max_steps: 500,
                 budget_ms: 12.5,
@@ -158,18 +205,21 @@ mod tests {
             layer: Some(0),
             quantity: Quantity::Gradient,
         });
-        let event = Event::Progress(Box::new(Progress {
+        let event = Event::Progress(Box::new(Chunk {
             run: 3,
-            steps: vec![StepSummary::from(&stats)],
-            peak_grad_norms: vec![f32::NAN, f32::NEG_INFINITY],
-            last: Some(stats),
-            diverged: None,
+            runs: vec![Progress {
+                steps: vec![StepSummary::from(&stats)],
+                peak_grad_norms: vec![f32::NAN, f32::NEG_INFINITY],
+                last: Some(stats),
+                diverged: None,
+            }],
             busy_ms: 1.0,
         }));
-        let Event::Progress(back) = decode::<Event>(&encode(&event)).unwrap() else {
+        let Event::Progress(chunk) = decode::<Event>(&encode(&event)).unwrap() else {
             panic!("wrong variant")
         };
-        let last = back.last.unwrap();
+        let back = &chunk.runs[0];
+        let last = back.last.clone().unwrap();
         assert!(last.loss.is_nan() && back.steps[0].loss.is_nan());
         assert_eq!(last.grad_norms[0], f64::INFINITY);
         assert!(back.peak_grad_norms[0].is_nan());

@@ -19,9 +19,10 @@ const STYLE: Style = Style { dpr: 1.0 };
 /// Trains through the worker's own code path and returns the history and the last chunk.
 fn train(params: TrainParams, chunks: usize) -> (RunHistory, Progress) {
     let mut core = WorkerCore::new();
-    let Event::Configured(c) =
-        core.handle(Command::Configure(params.check().unwrap()), &mut || 0.0)
-    else {
+    let Event::Configured(c) = core.handle(
+        Command::Configure(vec![params.check().unwrap()]),
+        &mut || 0.0,
+    ) else {
         panic!("not configured")
     };
     let mut history = RunHistory::new(c.layer_count as usize);
@@ -31,11 +32,12 @@ fn train(params: TrainParams, chunks: usize) -> (RunHistory, Progress) {
             max_steps: 25,
             budget_ms: f64::INFINITY,
         };
-        let Event::Progress(p) = core.handle(command, &mut || 0.0) else {
+        let Event::Progress(chunk) = core.handle(command, &mut || 0.0) else {
             panic!()
         };
+        let p = chunk.runs.into_iter().next().unwrap();
         history.record(&p);
-        last = Some(*p);
+        last = Some(p);
     }
     (history, last.unwrap())
 }
@@ -75,7 +77,7 @@ fn layer_bars_show_before_after_threshold_and_overflow() {
         threshold: Some(0.5),
         theory: Some(&[1.0; 13]),
     };
-    let frame = BarsFrame::fit(&bars, None);
+    let frame = BarsFrame::fit(std::slice::from_ref(&bars), None);
     let out = svg(|area| {
         draw_layer_bars_axes(area, STYLE, frame).unwrap();
         draw_layer_bars(area, STYLE, frame, &bars).unwrap();
@@ -118,10 +120,10 @@ fn loss_chart_draws_the_run_and_marks_divergence() {
     };
     let (history, _) = train(params, 20);
     let at = history.diverged().expect("this setting diverges");
-    let frame = LossFrame::fit(&history, None);
+    let frame = LossFrame::fit(&[&history], None);
     let out = svg(|area| {
         draw_loss_axes(area, STYLE, frame).unwrap();
-        draw_loss(area, STYLE, frame, &history).unwrap();
+        draw_loss(area, STYLE, frame, &[&history]).unwrap();
     });
     assert!(out.contains(&format!("diverged at step {}", at.step)));
     assert_eq!(count(&out, r##"stroke="#0072B2""##), 1, "one loss polyline");
@@ -142,8 +144,8 @@ fn clip_events_are_ticked_on_the_history_and_loss_charts() {
     let (history, _) = train(params, 4);
     let spans = history.clipped_spans().len();
     assert!(spans > 10, "this setting clips often: {spans}");
-    let frame = LossFrame::fit(&history, None);
-    let loss = svg(|area| draw_loss(area, STYLE, frame, &history).unwrap());
+    let frame = LossFrame::fit(&[&history], None);
+    let loss = svg(|area| draw_loss(area, STYLE, frame, &[&history]).unwrap());
     assert_eq!(count(&loss, r##"fill="#E69F00""##), spans);
     let frame = HistoryFrame::of(&history);
     let heat = svg(|area| draw_history_clip_ticks(area, STYLE, frame, &history).unwrap());

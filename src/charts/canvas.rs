@@ -102,13 +102,12 @@ impl LayeredCanvas {
         if width == 0 || height == 0 || rgba.len() != (width * height * 4) as usize {
             return;
         }
-        let scratch = self.scratch.get_or_insert_with(|| {
-            web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.create_element("canvas").ok())
-                .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok())
-                .expect("a document can create canvases")
-        });
+        if self.scratch.is_none() {
+            self.scratch = new_canvas();
+        }
+        let Some(scratch) = self.scratch.as_ref() else {
+            return;
+        };
         if scratch.width() != width || scratch.height() != height {
             scratch.set_width(width);
             scratch.set_height(height);
@@ -132,6 +131,23 @@ impl LayeredCanvas {
         );
     }
 
+    /// The chart as one PNG image (a `data:` URL): axes and data composited on white, at
+    /// device resolution.
+    pub fn png_data_url(&self) -> Option<String> {
+        let (width, height) = (self.data.width(), self.data.height());
+        let out = new_canvas()?;
+        out.set_width(width);
+        out.set_height(height);
+        let ctx = context(&out)?;
+        ctx.set_fill_style_str("#ffffff");
+        ctx.fill_rect(0.0, 0.0, f64::from(width), f64::from(height));
+        for layer in [&self.axes, &self.data] {
+            ctx.draw_image_with_html_canvas_element(layer, 0.0, 0.0)
+                .ok()?;
+        }
+        out.to_data_url_with_type("image/png").ok()
+    }
+
     fn draw_on(
         canvas: &HtmlCanvasElement,
         draw: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> DrawResult<CanvasBackend>,
@@ -152,6 +168,16 @@ impl LayeredCanvas {
             web_sys::console::warn_1(&format!("gradlab: chart drawing failed: {e:?}").into());
         }
     }
+}
+
+/// A detached canvas (for blitting and compositing).
+fn new_canvas() -> Option<HtmlCanvasElement> {
+    web_sys::window()?
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()
 }
 
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {

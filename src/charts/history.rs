@@ -242,7 +242,6 @@ mod tests {
 
     fn chunk(steps: std::ops::Range<u64>, peaks: Vec<f32>) -> Progress {
         Progress {
-            run: 1,
             steps: steps
                 .map(|step| StepSummary {
                     step,
@@ -255,7 +254,6 @@ mod tests {
             peak_grad_norms: peaks,
             last: None,
             diverged: None,
-            busy_ms: 0.0,
         }
     }
 

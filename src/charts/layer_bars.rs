@@ -36,20 +36,21 @@ pub struct BarsFrame {
 }
 
 impl BarsFrame {
-    /// The frame that shows `bars`, keeping `previous` where it still fits.
-    pub fn fit(bars: &LayerBars, previous: Option<BarsFrame>) -> BarsFrame {
-        let values = bars
-            .before
-            .iter()
-            .chain(bars.after)
-            .copied()
-            .chain(bars.threshold)
-            .chain(bars.theory.into_iter().flatten().copied());
-        let previous_y = previous
-            .filter(|p| p.layers == bars.before.len())
-            .map(|p| p.y);
+    /// The frame that shows every chart in `charts` (one per run, drawn on the same scale so
+    /// compared runs can be read against each other), keeping `previous` where it still fits.
+    pub fn fit(charts: &[LayerBars], previous: Option<BarsFrame>) -> BarsFrame {
+        let values = charts.iter().flat_map(|bars| {
+            bars.before
+                .iter()
+                .chain(bars.after)
+                .copied()
+                .chain(bars.threshold)
+                .chain(bars.theory.into_iter().flatten().copied())
+        });
+        let layers = charts.first().map_or(0, |b| b.before.len());
+        let previous_y = previous.filter(|p| p.layers == layers).map(|p| p.y);
         BarsFrame {
-            layers: bars.before.len(),
+            layers,
             y: Decades::fit(values, previous_y),
         }
     }
@@ -191,7 +192,7 @@ mod tests {
             threshold: Some(1e-2),
             theory: None,
         };
-        let f = BarsFrame::fit(&bars, None);
+        let f = BarsFrame::fit(&[bars], None);
         assert_eq!(f.layers, 3);
         assert_eq!((f.y.lo_exp, f.y.hi_exp), (-2, 3));
     }

@@ -1,9 +1,11 @@
 //! Chart 3 — loss over the whole run (log y), from [`RunHistory`]'s columns: each column is
 //! drawn as its min–max span, so spikes survive decimation. The step where training diverged is
 //! marked with a vermillion line; steps where clipping acted, with orange ticks along the bottom.
+//! In compare mode both runs share the chart: run A in blue, run B in reddish purple, each with
+//! its own strip of clip ticks (A's at the bottom, B's just above).
 
 use super::history::RunHistory;
-use super::palette::{AFTER_CLIP, OVERFLOW, THRESHOLD};
+use super::palette::{OVERFLOW, RUN_COLOURS, THRESHOLD};
 use super::{log_plot, mesh, pow10_label, Decades, DrawResult, Linear, Log, PlotResult, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -21,15 +23,17 @@ pub struct LossFrame {
 }
 
 impl LossFrame {
-    /// The frame that shows `history`, keeping `previous` where it still fits.
-    pub fn fit(history: &RunHistory, previous: Option<LossFrame>) -> LossFrame {
-        let values = history
-            .loss_columns()
-            .iter()
-            .filter(|c| c.steps > 0)
-            .flat_map(|c| [f64::from(c.min), f64::from(c.max)]);
+    /// The frame that shows every run in `runs`, keeping `previous` where it still fits.
+    pub fn fit(runs: &[&RunHistory], previous: Option<LossFrame>) -> LossFrame {
+        let values = runs.iter().flat_map(|history| {
+            history
+                .loss_columns()
+                .iter()
+                .filter(|c| c.steps > 0)
+                .flat_map(|c| [f64::from(c.min), f64::from(c.max)])
+        });
         LossFrame {
-            x_extent: history.x_extent(),
+            x_extent: runs.iter().map(|h| h.x_extent()).max().unwrap_or(1),
             y: Decades::fit(values, previous.map(|p| p.y)),
         }
     }
@@ -60,74 +64,107 @@ pub fn draw_loss_axes<DB: DrawingBackend>(
         .draw()
 }
 
-/// Draws the loss and the divergence marker (the upper layer).
+/// Draws each run's loss, clip ticks and divergence marker (the upper layer); `runs` are A
+/// and, in compare mode, B.
 pub fn draw_loss<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     style: Style,
     frame: LossFrame,
-    history: &RunHistory,
+    runs: &[&RunHistory],
 ) -> DrawResult<DB> {
     let y = frame.y;
     let mut chart = frame.chart(area, style)?;
-    let stride = history.stride() as f64;
-    let points: Vec<(f64, f64)> = history
-        .loss_columns()
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.steps > 0 && c.min.is_finite())
-        .flat_map(|(i, c)| {
-            let x = (i as f64 + 0.5) * stride;
-            [
-                (x, y.clamp(f64::from(c.max))),
-                (x, y.clamp(f64::from(c.min))),
-            ]
-        })
-        .collect();
-    // A few points alone would be invisible as a line: mark them.
-    if points.len() <= 2 * SHOW_POINTS_BELOW {
-        chart.draw_series(
-            points
-                .iter()
-                .map(|&p| Circle::new(p, style.px(2.5), AFTER_CLIP.filled())),
-        )?;
+    let named = runs.len() > 1;
+    for (i, history) in runs.iter().enumerate() {
+        let colour = RUN_COLOURS[i % RUN_COLOURS.len()];
+        let stride = history.stride() as f64;
+        let points: Vec<(f64, f64)> = history
+            .loss_columns()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.steps > 0 && c.min.is_finite())
+            .flat_map(|(i, c)| {
+                let x = (i as f64 + 0.5) * stride;
+                [
+                    (x, y.clamp(f64::from(c.max))),
+                    (x, y.clamp(f64::from(c.min))),
+                ]
+            })
+            .collect();
+        // A few points alone would be invisible as a line: mark them.
+        if points.len() <= 2 * SHOW_POINTS_BELOW {
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, style.px(2.5), colour.filled())),
+            )?;
+        }
+        chart.draw_series(LineSeries::new(
+            points,
+            ShapeStyle::from(&colour).stroke_width(style.line()),
+        ))?;
+        // Clip events: a strip of ticks along the bottom (one strip per run), darker where more
+        // steps were clipped.
+        let decades = f64::from(y.hi_exp - y.lo_exp);
+        let strip = |k: f64| y.lo() * 10f64.powf(0.045 * k * decades);
+        let (bottom, top) = (strip(i as f64), strip(i as f64 + 0.9));
+        chart.draw_series(history.clipped_spans().into_iter().map(|(x0, x1, share)| {
+            Rectangle::new(
+                [(x0, bottom), (x1, top)],
+                THRESHOLD.mix(0.35 + 0.65 * share).filled(),
+            )
+        }))?;
+        if let Some(at) = history.diverged() {
+            let name = if named { ["A ", "B "][i % 2] } else { "" };
+            mark_divergence(
+                &mut chart,
+                style,
+                frame,
+                at.step,
+                &format!("{name}diverged at step {}", at.step),
+                i,
+            )?;
+        }
     }
-    chart.draw_series(LineSeries::new(
-        points,
-        ShapeStyle::from(&AFTER_CLIP).stroke_width(style.line()),
-    ))?;
-    // Clip events: a strip of ticks along the bottom, darker where more steps were clipped.
-    let tick_top = y.lo() * 10f64.powf(0.04 * f64::from(y.hi_exp - y.lo_exp));
-    chart.draw_series(history.clipped_spans().into_iter().map(|(x0, x1, share)| {
-        Rectangle::new(
-            [(x0, y.lo()), (x1, tick_top)],
-            THRESHOLD.mix(0.35 + 0.65 * share).filled(),
-        )
-    }))?;
-    if let Some(at) = history.diverged() {
-        let x = at.step as f64;
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(x, y.lo()), (x, y.hi())],
-            ShapeStyle::from(&OVERFLOW).stroke_width(style.line() * 2),
-        )))?;
-        let label = ("sans-serif", 12.0 * style.dpr)
-            .into_font()
-            .color(&OVERFLOW);
-        let anchor_right = x > 0.6 * frame.x_extent as f64;
-        let label = label.pos(plotters::style::text_anchor::Pos::new(
+    Ok(())
+}
+
+/// A vermillion line at `step` with `label` at the top (lower for the second run, so two
+/// labels never overlap).
+fn mark_divergence<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Linear, Log>>,
+    style: Style,
+    frame: LossFrame,
+    step: u64,
+    label: &str,
+    run: usize,
+) -> DrawResult<DB> {
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let y = frame.y;
+    let x = step as f64;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(x, y.lo()), (x, y.hi())],
+        ShapeStyle::from(&OVERFLOW).stroke_width(style.line() * 2),
+    )))?;
+    let anchor_right = x > 0.6 * frame.x_extent as f64;
+    let font = ("sans-serif", 12.0 * style.dpr)
+        .into_font()
+        .color(&OVERFLOW)
+        .pos(Pos::new(
             if anchor_right {
-                plotters::style::text_anchor::HPos::Right
+                HPos::Right
             } else {
-                plotters::style::text_anchor::HPos::Left
+                HPos::Left
             },
-            plotters::style::text_anchor::VPos::Top,
+            VPos::Top,
         ));
-        let pad = frame.x_extent as f64 * 0.01 * if anchor_right { -1.0 } else { 1.0 };
-        chart.draw_series(std::iter::once(Text::new(
-            format!("diverged at step {}", at.step),
-            (x + pad, y.hi()),
-            label,
-        )))?;
-    }
+    let pad = frame.x_extent as f64 * 0.01 * if anchor_right { -1.0 } else { 1.0 };
+    let top = y.hi() / 10f64.powf(0.08 * run as f64 * f64::from(y.hi_exp - y.lo_exp));
+    chart.draw_series(std::iter::once(Text::new(
+        label.to_string(),
+        (x + pad, top),
+        font,
+    )))?;
     Ok(())
 }
 

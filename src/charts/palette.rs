@@ -12,6 +12,10 @@ pub const GRID: RGBColor = RGBColor(0xdf, 0xe3, 0xea);
 pub const BEFORE_CLIP: RGBColor = RGBColor(0x56, 0xb4, 0xe9);
 /// Gradient after clipping, and the loss (Okabe–Ito blue).
 pub const AFTER_CLIP: RGBColor = RGBColor(0x00, 0x72, 0xb2);
+/// The second run in compare mode (Okabe–Ito reddish purple).
+pub const RUN_B: RGBColor = RGBColor(0xcc, 0x79, 0xa7);
+/// Each run's colour in compare mode: A, then B.
+pub const RUN_COLOURS: [RGBColor; 2] = [AFTER_CLIP, RUN_B];
 /// The clip threshold (Okabe–Ito orange).
 pub const THRESHOLD: RGBColor = RGBColor(0xe6, 0x9f, 0x00);
 /// NaN / ±Inf, everywhere (Okabe–Ito vermillion).

@@ -1,8 +1,11 @@
-//! The three live charts: canvases in the page, painted once per animation frame at most.
+//! The live charts: canvases in the page, painted once per animation frame at most. In compare
+//! mode a second per-layer chart shows run B on the same scale as A's, and the loss chart draws
+//! both runs.
 
+use super::download;
 use super::format::compact;
 use super::now;
-use super::state::{BarsQuantity, Lab, Session};
+use super::state::{BarsQuantity, Lab, Session, Trace};
 use crate::charts::heatmap::{
     draw_history_axes, draw_history_clip_ticks, history_plot_rect, HistoryFrame,
 };
@@ -10,7 +13,7 @@ use crate::charts::history::HISTORY_COLUMNS;
 use crate::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
 use crate::charts::loss::{draw_loss, draw_loss_axes, LossFrame};
 use crate::engine::theory::MeanField;
-use crate::engine::ClipMode;
+use crate::engine::{ClipMode, TrainConfig};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -19,7 +22,8 @@ use web_sys::HtmlCanvasElement;
 
 /// Paints the charts from the session; owns the canvases and each chart's current frame.
 pub struct Painter {
-    layers: [LayeredCanvas; 3],
+    /// Per-layer A, heat map, loss, per-layer B.
+    layers: [LayeredCanvas; 4],
     bars: Option<BarsFrame>,
     history: Option<HistoryFrame>,
     history_rect: Option<(i32, i32, i32, i32)>,
@@ -30,8 +34,8 @@ pub struct Painter {
 }
 
 impl Painter {
-    /// A painter for three charts, given their (axes, data) canvas pairs in order.
-    pub fn new(canvases: [(HtmlCanvasElement, HtmlCanvasElement); 3]) -> Self {
+    /// A painter for the charts, given their (axes, data) canvas pairs in [`CHART_IDS`] order.
+    pub fn new(canvases: [(HtmlCanvasElement, HtmlCanvasElement); 4]) -> Self {
         Self {
             layers: canvases.map(|(axes, data)| LayeredCanvas::new(axes, data)),
             bars: None,
@@ -67,6 +71,12 @@ impl Painter {
         drew
     }
 
+    /// The chart with this data-canvas id as a PNG `data:` URL.
+    pub fn png(&self, id: &str) -> Option<String> {
+        let i = CHART_IDS.iter().position(|c| *c == id)?;
+        self.layers[i].png_data_url()
+    }
+
     /// Returns whether anything was drawn.
     fn paint_inner(&mut self, session: &Session) -> bool {
         let resized: Vec<bool> = self.layers.iter_mut().map(|l| l.fit()).collect();
@@ -74,60 +84,36 @@ impl Painter {
             return false;
         }
         self.painted = Some(session.version);
-        let [bars_canvas, history_canvas, loss_canvas] = &mut self.layers;
+        let [bars_canvas, history_canvas, loss_canvas, bars_b_canvas] = &mut self.layers;
 
-        // 1. Per-layer bars: gradient norms, or ‖δ‖ with the mean-field prediction.
-        let empty = Vec::new();
-        let clip = session.config.live.clip;
-        let net = session.config.net;
-        let theory;
-        let bars = match (session.bars_quantity, session.latest.as_ref()) {
-            (BarsQuantity::Delta, latest) => {
-                let deltas = latest.map_or(&empty, |s| &s.delta_norms);
-                let mean_field =
-                    MeanField::of(net.activation, net.init.weight_scale, net.init.bias_scale);
-                theory = deltas
-                    .last()
-                    .map(|&output| mean_field.delta_profile(deltas.len(), output));
-                LayerBars {
-                    before: deltas,
-                    after: deltas,
-                    clipping: false,
-                    threshold: None,
-                    theory: theory.as_deref(),
-                }
-            }
-            (BarsQuantity::UpdateRatio, latest) => {
-                let ratios = latest.map_or(&empty, |s| &s.update_ratios);
-                LayerBars {
-                    before: ratios,
-                    after: ratios,
-                    clipping: false,
-                    threshold: Some(UPDATE_RATIO_RULE),
-                    theory: None,
-                }
-            }
-            (BarsQuantity::Gradient, latest) => LayerBars {
-                before: latest.map_or(&empty, |s| &s.grad_norms),
-                after: latest.map_or(&empty, |s| &s.grad_norms_clipped),
-                clipping: clip.mode != ClipMode::None,
-                threshold: matches!(clip.mode, ClipMode::GlobalNorm | ClipMode::LayerNorm)
-                    .then_some(clip.threshold),
-                theory: None,
-            },
-        };
+        // 1. Per-layer bars of each run, on one scale.
+        let bars: Vec<BarsOwned> = session
+            .traces
+            .iter()
+            .zip(&session.configs)
+            .map(|(trace, config)| BarsOwned::of(session.bars_quantity, trace, config))
+            .collect();
+        let bars: Vec<LayerBars> = bars.iter().map(BarsOwned::view).collect();
         let mut frame = BarsFrame::fit(&bars, self.bars);
-        frame.layers = session.history.layer_count();
-        if self.bars != Some(frame) || resized[0] {
-            let style = bars_canvas.style();
-            bars_canvas.draw_axes(|area| draw_layer_bars_axes(area, style, frame));
-            self.bars = Some(frame);
+        frame.layers = session.traces[0].history.layer_count();
+        let new_frame = self.bars != Some(frame);
+        self.bars = Some(frame);
+        for (i, (canvas, bars)) in [bars_canvas, bars_b_canvas]
+            .into_iter()
+            .zip(&bars)
+            .enumerate()
+        {
+            let resized = resized[if i == 0 { 0 } else { 3 }];
+            let style = canvas.style();
+            if new_frame || resized {
+                canvas.draw_axes(|area| draw_layer_bars_axes(area, style, frame));
+            }
+            canvas.draw_data(|area| draw_layer_bars(area, style, frame, bars));
         }
-        let style = bars_canvas.style();
-        bars_canvas.draw_data(|area| draw_layer_bars(area, style, frame, &bars));
 
         // 2. Layer × step heat map.
-        let frame = HistoryFrame::of(&session.history);
+        let history = &session.traces[0].history;
+        let frame = HistoryFrame::of(history);
         if self.history != Some(frame) || resized[1] {
             let style = history_canvas.style();
             history_canvas.draw_axes(|area| draw_history_axes(area, style, frame));
@@ -138,23 +124,107 @@ impl Painter {
         }
         history_canvas.draw_data(|_| Ok(()));
         if let Some(rect) = self.history_rect {
-            let rows = session.history.layer_count() as u32;
-            history_canvas.blit(session.history.image(), HISTORY_COLUMNS as u32, rows, rect);
+            let rows = history.layer_count() as u32;
+            history_canvas.blit(history.image(), HISTORY_COLUMNS as u32, rows, rect);
         }
         let style = history_canvas.style();
-        history_canvas
-            .draw_over_data(|area| draw_history_clip_ticks(area, style, frame, &session.history));
+        history_canvas.draw_over_data(|area| draw_history_clip_ticks(area, style, frame, history));
 
         // 3. Loss.
-        let frame = LossFrame::fit(&session.history, self.loss);
+        let runs: Vec<_> = session.traces.iter().map(|t| &t.history).collect();
+        let frame = LossFrame::fit(&runs, self.loss);
         if self.loss != Some(frame) || resized[2] {
             let style = loss_canvas.style();
             loss_canvas.draw_axes(|area| draw_loss_axes(area, style, frame));
             self.loss = Some(frame);
         }
         let style = loss_canvas.style();
-        loss_canvas.draw_data(|area| draw_loss(area, style, frame, &session.history));
+        loss_canvas.draw_data(|area| draw_loss(area, style, frame, &runs));
         true
+    }
+}
+
+/// The data of one run's per-layer chart, owned (the mean-field line is computed here).
+struct BarsOwned<'a> {
+    before: &'a [f64],
+    after: &'a [f64],
+    clipping: bool,
+    threshold: Option<f64>,
+    theory: Option<Vec<f64>>,
+}
+
+impl<'a> BarsOwned<'a> {
+    /// What `quantity` shows for `trace`, trained with `config`.
+    fn of(quantity: BarsQuantity, trace: &'a Trace, config: &TrainConfig) -> Self {
+        let empty: &[f64] = &[];
+        let latest = trace.latest.as_ref();
+        let pick = |f: fn(&crate::engine::StepStats) -> &Vec<f64>| latest.map_or(empty, |s| f(s));
+        match quantity {
+            BarsQuantity::Delta => {
+                let deltas = pick(|s| &s.delta_norms);
+                let net = config.net;
+                let mean_field =
+                    MeanField::of(net.activation, net.init.weight_scale, net.init.bias_scale);
+                Self {
+                    before: deltas,
+                    after: deltas,
+                    clipping: false,
+                    threshold: None,
+                    theory: deltas
+                        .last()
+                        .map(|&output| mean_field.delta_profile(deltas.len(), output)),
+                }
+            }
+            BarsQuantity::UpdateRatio => {
+                let ratios = pick(|s| &s.update_ratios);
+                Self {
+                    before: ratios,
+                    after: ratios,
+                    clipping: false,
+                    threshold: Some(UPDATE_RATIO_RULE),
+                    theory: None,
+                }
+            }
+            BarsQuantity::Gradient => {
+                let clip = config.live.clip;
+                Self {
+                    before: pick(|s| &s.grad_norms),
+                    after: pick(|s| &s.grad_norms_clipped),
+                    clipping: clip.mode != ClipMode::None,
+                    threshold: matches!(clip.mode, ClipMode::GlobalNorm | ClipMode::LayerNorm)
+                        .then_some(clip.threshold),
+                    theory: None,
+                }
+            }
+        }
+    }
+
+    fn view(&self) -> LayerBars<'_> {
+        LayerBars {
+            before: self.before,
+            after: self.after,
+            clipping: self.clipping,
+            threshold: self.threshold,
+            theory: self.theory.as_deref(),
+        }
+    }
+}
+
+/// The charts' data-canvas ids, in the painter's order.
+pub const CHART_IDS: [&str; 4] = ["grad-chart", "history-chart", "loss-chart", "grad-chart-b"];
+
+/// Saves the chart with data-canvas `id` as a PNG.
+fn save_png(lab: Lab, id: &'static str) {
+    let url = lab
+        .painter
+        .with_value(|p| p.as_ref().and_then(|p| p.png(id)));
+    let step = lab.step_count.get_untracked();
+    let saved = url
+        .ok_or_else(|| "the chart is not drawn yet".to_string())
+        .and_then(|url| download::save_url(&format!("gradlab-{id}-step{step}.png"), &url));
+    if let Err(message) = saved {
+        lab.notices
+            .update(|n| n.push(format!("Could not save the chart: {message}")));
     }
 }
 
@@ -177,6 +247,15 @@ pub fn paint(lab: Lab) {
     });
 }
 
+/// Switches what the per-layer chart plots.
+pub fn set_bars_quantity(lab: Lab, quantity: BarsQuantity) {
+    lab.bars_quantity.set(quantity);
+    lab.session.update_value(|s| {
+        s.bars_quantity = quantity;
+        s.version += 1;
+    });
+}
+
 /// One chart: a caption, two stacked canvases (axes below, data above) and a legend.
 #[component]
 fn Chart(
@@ -184,6 +263,9 @@ fn Chart(
     id: &'static str,
     /// The chart's title.
     title: &'static str,
+    /// In compare mode, the run it shows ("A", "B") or "A + B".
+    #[prop(optional)]
+    run: &'static str,
     /// One line saying what is plotted.
     subtitle: &'static str,
     /// A text alternative for screen readers.
@@ -195,10 +277,29 @@ fn Chart(
     /// Legend entries below the chart.
     children: Children,
 ) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let tag = (!run.is_empty()).then(|| {
+        let class = format!(
+            "run-tag run-{}",
+            run.chars().next().unwrap_or('A').to_ascii_lowercase()
+        );
+        view! { <span class=class>{format!("run {run}")}</span> }
+    });
     view! {
-        <figure class="chart">
+        <figure class="chart" id=format!("{id}-figure")>
             <figcaption>
-                <h2>{title}</h2>
+                <div class="caption-row">
+                    <h2>{title} {tag}</h2>
+                    <button
+                        class="png"
+                        id=format!("png-{id}")
+                        title="Save this chart as a PNG image"
+                        hidden=move || lab.is_hidden("downloads")
+                        on:click=move |_| save_png(lab, id)
+                    >
+                        "PNG"
+                    </button>
+                </div>
                 <p class="subtitle">{subtitle}</p>
             </figcaption>
             <div class="canvas-stack">
@@ -231,13 +332,7 @@ fn Key(
 #[component]
 fn BarsOptions() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let choose = move |quantity: BarsQuantity| {
-        lab.bars_quantity.set(quantity);
-        lab.session.update_value(|s| {
-            s.bars_quantity = quantity;
-            s.version += 1;
-        });
-    };
+    let choose = move |quantity: BarsQuantity| set_bars_quantity(lab, quantity);
     let mean_field = Memo::new(move |_| {
         lab.params.with(|p| {
             let (config, _) = p.repair();
@@ -299,7 +394,7 @@ fn BarsOptions() -> impl IntoView {
 #[component]
 pub fn Charts() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let refs: [NodeRef<Canvas>; 6] = std::array::from_fn(|_| NodeRef::new());
+    let refs: [NodeRef<Canvas>; 8] = std::array::from_fn(|_| NodeRef::new());
     Effect::new(move |_| {
         let canvases: Vec<_> = refs.iter().filter_map(|r| r.get()).collect();
         if canvases.len() != refs.len() {
@@ -308,17 +403,18 @@ pub fn Charts() -> impl IntoView {
         let mut c = canvases.into_iter();
         let mut pair = || {
             (
-                c.next().expect("six canvases"),
-                c.next().expect("six canvases"),
+                c.next().expect("eight canvases"),
+                c.next().expect("eight canvases"),
             )
         };
-        let pairs = [pair(), pair(), pair()];
+        let pairs = [pair(), pair(), pair(), pair()];
         lab.painter.set_value(Some(Painter::new(pairs)));
     });
     view! {
-        <section class="charts" aria-label="Charts">
+        <section class="charts" class:compare=move || lab.compare.with(Option::is_some) aria-label="Charts">
             <Chart
                 id="grad-chart"
+                run="A"
                 title="Gradient magnitude per layer"
                 subtitle="each layer at the latest step, log scale — input on the left"
                 description="Bar chart of each layer's gradient norm; the same numbers are in the layer table below."
@@ -332,8 +428,22 @@ pub fn Charts() -> impl IntoView {
                 <Key swatch="theory" label="theory (‖δ‖ view)"/>
                 <BarsOptions/>
             </Chart>
+            <div class="chart-slot" hidden=move || lab.compare.with(Option::is_none)>
+                <Chart
+                    id="grad-chart-b"
+                    run="B"
+                    title="Gradient magnitude per layer"
+                    subtitle="run B, same quantity and scale as run A's chart"
+                    description="Bar chart of run B's per-layer numbers, on the same scale as run A's."
+                    axes=refs[6]
+                    data=refs[7]
+                >
+                    <span class="key">{move || lab.compare.with(|v| format!("B differs from A in: {}", v.as_ref().map(|v| v.summary()).unwrap_or_default()))}</span>
+                </Chart>
+            </div>
             <Chart
                 id="history-chart"
+                run="A"
                 title="Gradient magnitude over time"
                 subtitle="each layer's largest ‖∂L/∂W‖ per column of steps, colour on a log scale — explosion lights up the lower rows"
                 description="Heat map of gradient norm by layer and step."
@@ -345,6 +455,7 @@ pub fn Charts() -> impl IntoView {
             </Chart>
             <Chart
                 id="loss-chart"
+                run="A + B"
                 title="Loss"
                 subtitle="mean squared error (plus L1/L2) per step, log scale, the whole run"
                 description="Line chart of the training loss over steps."
@@ -352,6 +463,7 @@ pub fn Charts() -> impl IntoView {
                 data=refs[5]
             >
                 <Key swatch="after" label="loss (min–max per column)"/>
+                <span hidden=move || lab.compare.with(Option::is_none)><Key swatch="run-b" label="run B's loss"/></span>
                 <Key swatch="overflow" label="divergence"/>
                 <Key swatch="threshold" label="clipping acted (ticks)"/>
             </Chart>

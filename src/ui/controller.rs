@@ -5,12 +5,13 @@
 //! ~12 ms of training, so the worker never idles while the page draws.
 
 use super::bridge::Bridge;
+use super::download;
 use super::now;
-use super::state::{Lab, PerfReadout, Travel, WorkerState, SPEEDS};
-use crate::charts::history::RunHistory;
-use crate::engine::{TrainConfig, TrainParams};
-use crate::link;
-use crate::protocol::{Command, Event, Progress};
+use super::state::{Lab, PerfReadout, RunReadout, Trace, Travel, WorkerState, SPEEDS};
+use crate::compare::Variant;
+use crate::engine::TrainParams;
+use crate::link::{self, PageState};
+use crate::protocol::{Chunk, Command, Event, ExportFormat};
 use leptos::prelude::*;
 
 /// Training time per chunk (ms): short enough that a control change lands within a frame.
@@ -52,36 +53,69 @@ fn ready(lab: Lab) -> bool {
     lab.worker.get_untracked() == WorkerState::Ready
 }
 
-/// Checks the controls' values, shows what had to be corrected, and sends the configuration.
-pub fn configure(lab: Lab, params: &TrainParams) {
+/// Checks the controls' values (run A's, and run B's in compare mode), shows what had to be
+/// corrected, and sends the configurations.
+pub fn configure(lab: Lab) {
+    let params = lab.params.get_untracked();
+    let compare = lab.compare.get_untracked();
     let (config, errors) = params.repair();
-    if !errors.is_empty() {
-        lab.notices
-            .update(|n| n.extend(errors.iter().map(ToString::to_string)));
+    let mut notices: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let mut configs = vec![config];
+    if let Some(variant) = &compare {
+        let (b, errors) = variant.apply(&params).repair();
+        notices.extend(errors.iter().map(|e| format!("Run B: {e}")));
+        configs.push(b);
     }
-    keep_in_address_bar(&config, &lab.hidden.get_untracked());
+    if !notices.is_empty() {
+        lab.notices.update(|n| n.extend(notices));
+    }
     let t = now();
     lab.session.update_value(|s| {
-        s.config = config;
+        s.configs = configs.clone();
         s.perf.control_changed(t);
     });
+    keep_in_address_bar(lab);
     if ready(lab) {
-        send(lab, Command::Configure(config));
+        send(lab, Command::Configure(configs));
     }
 }
 
-/// Mirrors the configuration in the page's address, so the address is always a link that
-/// reproduces the run (replaced, not pushed: settings are not history entries).
-fn keep_in_address_bar(config: &TrainConfig, hidden: &[&str]) {
+/// Mirrors the settings, compare mode, lesson and hidden controls in the page's address, so the
+/// address is always a link that reproduces the run (replaced, not pushed: settings are not
+/// history entries).
+pub fn keep_in_address_bar(lab: Lab) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let query = format!("?{}", link::to_query(config, hidden));
+    let config = lab.session.with_value(|s| s.configs[0]);
+    let page = PageState {
+        hidden: lab.hidden.get_untracked(),
+        compare: lab.compare.get_untracked(),
+        lesson: lab.lesson.get_untracked().map(|i| i + 1),
+    };
+    let query = format!("?{}", link::to_query(&config, &page));
     if window.location().search().ok().as_deref() == Some(query.as_str()) {
         return;
     }
     if let Ok(history) = window.history() {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query));
+    }
+}
+
+/// Sets every control (and compare mode) at once, starts the run over and plays it — a
+/// lesson's "Run it".
+pub fn run_with(lab: Lab, params: TrainParams, compare: Option<Variant>) {
+    lab.params.set(params);
+    lab.compare.set(compare);
+    configure(lab);
+    reset(lab);
+    lab.playing.set(true);
+}
+
+/// Asks the worker for the whole run as a download.
+pub fn export(lab: Lab, format: ExportFormat) {
+    if ready(lab) {
+        send(lab, Command::Export(format));
     }
 }
 
@@ -100,8 +134,7 @@ pub fn reset(lab: Lab) {
 /// Takes exactly one step (when paused).
 pub fn step_once(lab: Lab) {
     let idle = lab.session.with_value(|s| s.in_flight == 0);
-    if ready(lab) && idle && !lab.playing.get_untracked() && lab.diverged.get_untracked().is_none()
-    {
+    if ready(lab) && idle && !lab.playing.get_untracked() && !lab.halted.get_untracked() {
         request(lab, 1);
     }
 }
@@ -119,7 +152,7 @@ fn request(lab: Lab, max_steps: u32) {
 
 /// Keeps the worker fed while playing.
 fn pump(lab: Lab, from_frame: bool) {
-    if !lab.playing.get_untracked() || !ready(lab) || lab.diverged.get_untracked().is_some() {
+    if !lab.playing.get_untracked() || !ready(lab) || lab.halted.get_untracked() {
         return;
     }
     let speed = SPEEDS[lab.speed.get_untracked().min(SPEEDS.len() - 1)];
@@ -142,8 +175,8 @@ fn on_event(lab: Lab, event: Event) {
                 s.perf.ready_ms.get_or_insert(t);
             });
             lab.worker.set(WorkerState::Ready);
-            let config = lab.session.with_value(|s| s.config);
-            send(lab, Command::Configure(config));
+            let configs = lab.session.with_value(|s| s.configs.clone());
+            send(lab, Command::Configure(configs));
         }
         Event::Configured(c) => {
             lab.session
@@ -151,8 +184,9 @@ fn on_event(lab: Lab, event: Event) {
             if c.restarted {
                 lab.session.update_value(|s| {
                     s.run = c.run;
-                    s.history = RunHistory::new(c.layer_count as usize);
-                    s.latest = None;
+                    s.traces = (0..c.runs)
+                        .map(|_| Trace::new(c.layer_count as usize))
+                        .collect();
                     s.recent.clear();
                     s.perf.engine_steps = 0;
                     s.perf.engine_ms = 0.0;
@@ -160,34 +194,57 @@ fn on_event(lab: Lab, event: Event) {
                 });
                 lab.layer_count.set(c.layer_count as usize);
                 lab.diverged.set(None);
+                lab.halted.set(false);
                 refresh(lab);
             }
         }
-        Event::Progress(progress) => on_progress(lab, *progress),
+        Event::Progress(chunk) => on_progress(lab, *chunk),
+        Event::Exported { format, text } => {
+            let (seed, steps) = lab
+                .session
+                .with_value(|s| (s.configs[0].net.seed, s.traces[0].history.steps()));
+            let name = format!("gradlab-seed{seed}-{steps}steps.{}", format.extension());
+            if let Err(message) = download::save_text(&name, format.mime(), &text) {
+                lab.notices
+                    .update(|n| n.push(format!("The download failed: {message}")));
+            }
+        }
         Event::Failed { message } => lab.notices.update(|n| n.push(message)),
     }
 }
 
-fn on_progress(lab: Lab, progress: Progress) {
-    let current = lab.session.with_value(|s| s.run == progress.run);
-    lab.session.update_value(|s| {
+fn on_progress(lab: Lab, chunk: Chunk) {
+    let current = lab.session.with_value(|s| s.run == chunk.run);
+    let halted = lab.session.try_update_value(|s| {
         s.in_flight = s.in_flight.saturating_sub(1);
-        if current && !progress.steps.is_empty() {
-            s.history.record(&progress);
-            s.recent.push_back((now(), progress.steps.len() as u64));
-            s.latest = progress.last.clone();
+        if !current {
+            return false;
+        }
+        let steps = chunk.runs.first().map_or(0, |p| p.steps.len());
+        for (trace, progress) in s.traces.iter_mut().zip(&chunk.runs) {
+            trace.history.record(progress);
+            if progress.last.is_some() {
+                trace.latest = progress.last.clone();
+            }
+        }
+        if steps > 0 {
+            s.recent.push_back((now(), steps as u64));
             s.version += 1;
-            s.perf.engine_steps += progress.steps.len() as u64;
-            s.perf.engine_ms += progress.busy_ms;
+            s.perf.engine_steps += steps as u64;
+            s.perf.engine_ms += chunk.busy_ms;
             s.perf.advance(Travel::Applied, Travel::Trained);
         }
+        s.traces.iter().all(|t| t.history.diverged().is_some())
     });
     if !current {
         return;
     }
-    if let Some(at) = progress.diverged {
-        lab.playing.set(false);
+    if let Some(at) = chunk.runs.first().and_then(|p| p.diverged) {
         lab.diverged.set(Some(at));
+    }
+    if halted == Some(true) {
+        lab.playing.set(false);
+        lab.halted.set(true);
     }
     if !lab.playing.get_untracked() {
         refresh(lab);
@@ -208,7 +265,7 @@ pub fn on_frame(lab: Lab) {
 /// Copies the session's numbers into the reactive read-outs.
 fn refresh(lab: Lab) {
     let t = now();
-    let (latest, steps, share, rate, max_norms) = lab
+    let (latest, steps, share, rate, max_norms, second) = lab
         .session
         .try_update_value(|s| {
             s.last_refresh = t;
@@ -222,17 +279,26 @@ fn refresh(lab: Lab) {
                 }
                 _ => 0.0,
             };
-            let (raw, clipped) = s.history.max_norms();
+            let a = &s.traces[0];
+            let (raw, clipped) = a.history.max_norms();
+            let second = s.traces.get(1).map(|b| RunReadout {
+                shown: b.latest.clone(),
+                steps: b.history.steps(),
+                clipped_share: b.history.clipped_share(),
+                diverged: b.history.diverged(),
+            });
             (
-                s.latest.clone(),
-                s.history.steps(),
-                s.history.clipped_share(),
+                a.latest.clone(),
+                a.history.steps(),
+                a.history.clipped_share(),
                 rate,
                 (f64::from(raw), f64::from(clipped)),
+                second,
             )
         })
-        .unwrap_or((None, 0, 0.0, 0.0, (0.0, 0.0)));
+        .unwrap_or((None, 0, 0.0, 0.0, (0.0, 0.0), None));
     lab.max_norms.set(max_norms);
+    lab.second.set(second);
     let paint_ms = lab
         .painter
         .with_value(|p| p.as_ref().map(|p| p.paint_ms()))

@@ -4,8 +4,40 @@
 use super::controller;
 use super::format::compact;
 use super::state::{Lab, WorkerState, SPEEDS};
+use crate::compare::Variant;
 use crate::engine::{Activation, TrainParams};
+use crate::protocol::ExportFormat;
 use leptos::prelude::*;
+
+/// Reads a value from run A's settings, or from run B's (A's with compare mode's changes).
+fn read<T>(lab: Lab, of_b: bool, get: impl Fn(&TrainParams) -> T) -> T {
+    lab.params.with(|a| {
+        if of_b {
+            lab.compare
+                .with(|v| get(&v.clone().unwrap_or_default().apply(a)))
+        } else {
+            get(a)
+        }
+    })
+}
+
+/// Changes run A's settings, or run B's: B keeps only where it then differs from A.
+fn write(lab: Lab, of_b: bool, set: impl FnOnce(&mut TrainParams)) {
+    if of_b {
+        let a = lab.params.get_untracked();
+        let mut b = lab.compare.get_untracked().unwrap_or_default().apply(&a);
+        set(&mut b);
+        lab.compare.set(Some(Variant::between(&a, &b)));
+    } else {
+        lab.params.update(set);
+    }
+}
+
+/// Whether a control is hidden: named by the link (teacher mode), or one of run B's while
+/// compare mode is hidden.
+fn hidden(lab: Lab, id: &str, of_b: bool) -> bool {
+    lab.is_hidden(id) || (of_b && lab.is_hidden("compare"))
+}
 
 /// How a slider's position maps to its value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,10 +102,13 @@ fn Slider(
     /// An optional mark on the track: `(value, label)`.
     #[prop(optional, into)]
     mark: Option<Signal<Option<(f64, String)>>>,
+    /// Whether it sets run B's value (compare mode) rather than run A's.
+    #[prop(optional)]
+    of_b: bool,
 ) -> impl IntoView {
     let lab = expect_context::<Lab>();
     let (min, max, step) = scale.bounds();
-    let value = Memo::new(move |_| lab.params.with(get));
+    let value = Memo::new(move |_| read(lab, of_b, get));
     let whole = matches!(scale, Scale::Linear { step, .. } if step.fract() == 0.0);
     let shown = move || {
         let v = value.get();
@@ -100,7 +135,7 @@ fn Slider(
         }
     });
     view! {
-        <div class="control" hidden=move || lab.is_hidden(id)>
+        <div class="control" hidden=move || hidden(lab, id, of_b)>
             <label for=id>
                 <span class="name">{label}</span>
                 <output for=id>{shown}</output>
@@ -118,7 +153,7 @@ fn Slider(
                     aria-valuetext=shown
                     on:input=move |ev| {
                         if let Ok(x) = event_target_value(&ev).parse::<f64>() {
-                            lab.params.update(|p| set(p, scale.value(x)));
+                            write(lab, of_b, |p| set(p, scale.value(x)));
                         }
                     }
                 />
@@ -144,12 +179,15 @@ fn Choice(
     get: fn(&TrainParams) -> String,
     /// Writes the value into the parameters.
     set: fn(&mut TrainParams, String),
+    /// Whether it sets run B's value (compare mode) rather than run A's.
+    #[prop(optional)]
+    of_b: bool,
 ) -> impl IntoView {
     let lab = expect_context::<Lab>();
     let hint_id = format!("{id}-hint");
-    let value = Memo::new(move |_| lab.params.with(get));
+    let value = Memo::new(move |_| read(lab, of_b, get));
     view! {
-        <div class="control" hidden=move || lab.is_hidden(id)>
+        <div class="control" hidden=move || hidden(lab, id, of_b)>
             <label for=id><span class="name">{label}</span></label>
             <select
                 id=id
@@ -157,7 +195,7 @@ fn Choice(
                 prop:value=move || value.get()
                 on:change=move |ev| {
                     let v = event_target_value(&ev);
-                    lab.params.update(|p| set(p, v));
+                    write(lab, of_b, |p| set(p, v));
                 }
             >
                 {options
@@ -212,7 +250,7 @@ fn critical_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
 fn RunControls() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let usable = move || lab.worker.get() == WorkerState::Ready;
-    let diverged = move || lab.diverged.get().is_some();
+    let diverged = move || lab.halted.get();
     let speed_label = move || match SPEEDS[lab.speed.get()] {
         0 => "as fast as possible".to_string(),
         1 => "1 step per frame".to_string(),
@@ -291,6 +329,99 @@ fn CopyLink() -> impl IntoView {
             <button id="copy-link" on:click=copy>"Copy link"</button>
             <span class="hint" role="status">{said}</span>
         </div>
+    }
+}
+
+/// Compare mode: a second run B beside A, and the settings where B differs.
+#[component]
+fn CompareControls() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let on = move || lab.compare.with(Option::is_some);
+    view! {
+        <section class="group" aria-labelledby="compare-heading" hidden=move || lab.is_hidden("compare")>
+            <h2 id="compare-heading">"Compare " <small>"— two runs side by side"</small></h2>
+            <label class="toggle">
+                <input
+                    type="checkbox"
+                    id="compare"
+                    prop:checked=on
+                    on:change=move |ev| {
+                        let checked = event_target_checked(&ev);
+                        lab.compare.set(checked.then(Variant::default));
+                    }
+                />
+                "Train a second run B in lockstep"
+            </label>
+            <p class="hint">"Same network, data and seed as A; set below where B differs. A change here starts both runs over."</p>
+            <div class="run-b-controls" hidden=move || !on()>
+                <Choice
+                    id="b-clip-mode"
+                    label="B: gradient clipping"
+                    hint="Try norm against value clipping, or clipping against none."
+                    options=CLIP_MODES
+                    get=|p| p.clip_mode.clone()
+                    set=|p, v| p.clip_mode = v
+                    of_b=true
+                />
+                <Slider
+                    id="b-clip-threshold"
+                    label="B: clip threshold"
+                    hint="B's threshold."
+                    scale=Scale::Log { min: 0.01, max: 100.0 }
+                    get=|p| p.clip_threshold
+                    set=|p, v| p.clip_threshold = v
+                    of_b=true
+                />
+                <Slider
+                    id="b-weight-scale"
+                    label="B: weight scale σ"
+                    hint="B's initial weights ~ N(0, σ²/fan-in), from the same random draw as A's."
+                    scale=Scale::Linear { min: 0.0, max: 4.0, step: 0.05 }
+                    get=|p| p.weight_scale
+                    set=|p, v| p.weight_scale = v
+                    of_b=true
+                />
+                <Slider
+                    id="b-learning-rate"
+                    label="B: learning rate"
+                    hint="B's step size."
+                    scale=Scale::Log { min: 1e-4, max: 1.0 }
+                    get=|p| p.learning_rate
+                    set=|p, v| p.learning_rate = v
+                    of_b=true
+                />
+                <Slider
+                    id="b-l2"
+                    label="B: L2 strength λ"
+                    hint="B's weight penalty."
+                    scale=Scale::Linear { min: 0.0, max: 0.05, step: 0.0005 }
+                    get=|p| p.l2
+                    set=|p, v| p.l2 = v
+                    of_b=true
+                />
+            </div>
+        </section>
+    }
+}
+
+/// Downloads of the run: every step as CSV, settings and steps as JSON.
+#[component]
+fn Downloads() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let usable = move || lab.worker.get() == WorkerState::Ready && lab.step_count.get() > 0;
+    view! {
+        <section class="group" aria-labelledby="downloads-heading" hidden=move || lab.is_hidden("downloads")>
+            <h2 id="downloads-heading">"Download"</h2>
+            <div class="download-buttons">
+                <button id="download-csv" disabled=move || !usable() on:click=move |_| controller::export(lab, ExportFormat::Csv)>
+                    "Steps (CSV)"
+                </button>
+                <button id="download-json" disabled=move || !usable() on:click=move |_| controller::export(lab, ExportFormat::Json)>
+                    "Run (JSON)"
+                </button>
+            </div>
+            <p class="hint">"CSV: one row per step — loss, global and per-layer gradient norms before and after clipping. JSON: the settings and the same steps. Each chart has its own PNG button."</p>
+        </section>
     }
 }
 
@@ -410,6 +541,8 @@ pub fn Controls() -> impl IntoView {
                 set=|p, v| p.l2 = v
             />
         </section>
+        <CompareControls/>
+        <Downloads/>
     }
 }
 

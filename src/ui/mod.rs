@@ -7,7 +7,9 @@ pub mod bridge;
 pub mod charts_view;
 pub mod controller;
 pub mod controls;
+pub mod download;
 pub mod format;
+pub mod lessons;
 pub mod state;
 pub mod status;
 pub mod table;
@@ -17,8 +19,9 @@ use crate::link;
 use charts_view::Charts;
 use controls::Controls;
 use leptos::prelude::*;
+use lessons::LessonPanel;
 use state::Lab;
-use status::{Notices, StatusLine};
+use status::{Notices, SecondStatusLine, StatusLine};
 use table::LayerTable;
 
 /// The page's millisecond clock (`performance.now()`), 0 where there is none.
@@ -52,12 +55,20 @@ pub fn App() -> impl IntoView {
     let opened = link::from_query(&search, &TrainParams::default());
     let lab = Lab::new(opened.params);
     lab.notices.set(opened.notices);
-    lab.hidden.set(opened.hidden);
+    lab.hidden.set(opened.page.hidden);
+    lab.compare.set(opened.page.compare);
+    lab.lesson.set(opened.page.lesson.map(|n| n - 1));
     provide_context(lab);
     Effect::new(move |_| {
-        let params = lab.params.get();
-        controller::configure(lab, &params);
+        lab.params.track();
+        lab.compare.track();
+        controller::configure(lab);
     });
+    Effect::new(move |_| {
+        lab.lesson.track();
+        controller::keep_in_address_bar(lab);
+    });
+    lessons::load(lab);
     controller::start_worker(lab);
     every_frame(move || {
         controller::on_frame(lab);
@@ -73,11 +84,13 @@ pub fn App() -> impl IntoView {
             </p>
         </header>
         <div class="lab">
-            <aside class="controls" aria-label="Controls">
+            <aside class="controls" aria-label="Lessons and controls">
+                <LessonPanel/>
                 <Controls/>
             </aside>
             <main class="board">
                 <StatusLine/>
+                <SecondStatusLine/>
                 <Notices/>
                 <Charts/>
                 <LayerTable/>

@@ -7,7 +7,9 @@
 use super::bridge::Bridge;
 use super::charts_view::Painter;
 use crate::charts::history::RunHistory;
+use crate::compare::Variant;
 use crate::engine::{NonFinite, StepStats, TrainConfig, TrainParams};
+use crate::lesson::Lesson;
 use leptos::prelude::*;
 use std::collections::VecDeque;
 
@@ -38,6 +40,30 @@ pub enum WorkerState {
     Failed(String),
 }
 
+/// The lesson file, as far as it has loaded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lessons {
+    /// Still fetching.
+    Loading,
+    /// Read and checked.
+    Ready(Vec<Lesson>),
+    /// Could not be used, and why.
+    Failed(String),
+}
+
+/// Compare mode's second run, as the read-outs show it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunReadout {
+    /// Statistics of its newest step.
+    pub shown: Option<StepStats>,
+    /// Steps it has taken.
+    pub steps: u64,
+    /// Share of its steps that clipping acted on.
+    pub clipped_share: f64,
+    /// Where it diverged, if it has.
+    pub diverged: Option<NonFinite>,
+}
+
 /// Everything the components share.
 #[derive(Clone, Copy)]
 pub struct Lab {
@@ -51,8 +77,20 @@ pub struct Lab {
     pub speed: RwSignal<usize>,
     /// The worker's state.
     pub worker: RwSignal<WorkerState>,
-    /// Where training diverged, if it has.
+    /// Where training (run A) diverged, if it has.
     pub diverged: RwSignal<Option<NonFinite>>,
+    /// Whether every run has diverged, so nothing is left to train.
+    pub halted: RwSignal<bool>,
+    /// Compare mode: what run B changes (None: compare mode off).
+    pub compare: RwSignal<Option<Variant>>,
+    /// Run B's read-outs in compare mode.
+    pub second: RwSignal<Option<RunReadout>>,
+    /// The lessons.
+    pub lessons: RwSignal<Lessons>,
+    /// The open lesson (index), if any.
+    pub lesson: RwSignal<Option<usize>>,
+    /// Id of the page element a lesson points at.
+    pub highlight: RwSignal<Option<String>>,
     /// The statistics shown in the table and status (refreshed a few times a second).
     pub shown: RwSignal<Option<StepStats>>,
     /// Steps taken in this run.
@@ -77,14 +115,30 @@ pub struct Lab {
     pub painter: StoredValue<Option<Painter>, LocalStorage>,
 }
 
-/// Run data the frame loop reads and the worker's events write.
-pub struct Session {
+/// One network's run as the page keeps it: A, and B in compare mode.
+pub struct Trace {
     /// The whole run, bounded.
     pub history: RunHistory,
     /// Full statistics of the newest step.
     pub latest: Option<StepStats>,
-    /// The configuration last sent (or to send once the worker is ready).
-    pub config: TrainConfig,
+}
+
+impl Trace {
+    /// An empty run of a network with `layer_count` weight layers.
+    pub fn new(layer_count: usize) -> Self {
+        Self {
+            history: RunHistory::new(layer_count),
+            latest: None,
+        }
+    }
+}
+
+/// Run data the frame loop reads and the worker's events write.
+pub struct Session {
+    /// Run A, then run B in compare mode.
+    pub traces: Vec<Trace>,
+    /// The configurations last sent (or to send once the worker is ready), A first.
+    pub configs: Vec<TrainConfig>,
     /// The worker, once spawned.
     pub bridge: Option<Bridge>,
     /// Train commands awaiting their answer.
@@ -115,6 +169,12 @@ impl Lab {
             speed: RwSignal::new(DEFAULT_SPEED),
             worker: RwSignal::new(WorkerState::Loading),
             diverged: RwSignal::new(None),
+            halted: RwSignal::new(false),
+            compare: RwSignal::new(None),
+            second: RwSignal::new(None),
+            lessons: RwSignal::new(Lessons::Loading),
+            lesson: RwSignal::new(None),
+            highlight: RwSignal::new(None),
             shown: RwSignal::new(None),
             step_count: RwSignal::new(0),
             throughput: RwSignal::new(0.0),
@@ -125,9 +185,8 @@ impl Lab {
             hidden: RwSignal::new(Vec::new()),
             layer_count: RwSignal::new(layer_count),
             session: StoredValue::new_local(Session {
-                history: RunHistory::new(layer_count),
-                latest: None,
-                config,
+                traces: vec![Trace::new(layer_count)],
+                configs: vec![config],
                 bridge: None,
                 in_flight: 0,
                 run: 0,

@@ -1,9 +1,38 @@
-//! The status line and the notices.
+//! The status lines (run A's, and run B's in compare mode) and the notices.
 
 use super::controller;
 use super::format::{compact, plain, thousands};
 use super::state::{Lab, WorkerState};
+use crate::engine::StepStats;
 use leptos::prelude::*;
+
+/// The global gradient norm, with its clipped value when clipping acted: `12.3 → 1`.
+fn norm_text(stats: Option<&StepStats>) -> String {
+    stats.map_or("—".to_string(), |s| {
+        if s.clipped {
+            format!(
+                "{} → {}",
+                compact(s.global_norm),
+                compact(s.global_norm_clipped)
+            )
+        } else {
+            compact(s.global_norm)
+        }
+    })
+}
+
+/// cos(g, g′) to four places.
+fn cosine_text(stats: Option<&StepStats>) -> String {
+    stats.map_or("—".to_string(), |s| format!("{:.4}", s.cos_pre_post))
+}
+
+/// The loss.
+fn loss_text(stats: Option<&StepStats>) -> String {
+    stats.map_or("—".to_string(), |s| compact(s.loss))
+}
+
+/// What the cosine means, for its tooltip.
+const COSINE_TITLE: &str = "Cosine between the gradient before and after clipping: exactly 1 when clipping only rescales (norm clipping), below 1 when it bends the direction (value or per-layer clipping).";
 
 /// Step count, speed, gradient norm, clip share — and the state, announced to screen readers.
 #[component]
@@ -15,6 +44,7 @@ pub fn StatusLine() -> impl IntoView {
             ("failed", format!("The training worker stopped: {message}"))
         }
         WorkerState::Ready => match lab.diverged.get() {
+            Some(at) if !lab.halted.get() => ("diverged", format!("Run A {at}. Run B trains on.")),
             Some(at) => (
                 "diverged",
                 format!(
@@ -27,34 +57,24 @@ pub fn StatusLine() -> impl IntoView {
             None => ("paused", "Paused".to_string()),
         },
     };
-    let norm = move || {
-        lab.shown.with(|s| {
-            s.as_ref().map_or("—".to_string(), |s| {
-                if s.clipped {
-                    format!(
-                        "{} → {}",
-                        compact(s.global_norm),
-                        compact(s.global_norm_clipped)
-                    )
-                } else {
-                    compact(s.global_norm)
-                }
-            })
-        })
-    };
+    let norm = move || lab.shown.with(|s| norm_text(s.as_ref()));
     let failed = move || matches!(lab.worker.get(), WorkerState::Failed(_));
     view! {
         <div class="status-line" data-state=move || state().0>
-            <p id="status" role="status" aria-live="polite">{move || state().1}</p>
+            <p id="status" role="status" aria-live="polite">
+                <span class="run-tag run-a" hidden=move || lab.compare.with(Option::is_none)>"run A"</span>
+                {move || state().1}
+            </p>
             <dl class="metrics">
                 <div><dt>"step"</dt><dd id="step-count">{move || thousands(lab.step_count.get())}</dd></div>
                 <div><dt>"steps/s"</dt><dd id="steps-per-second">
                     {move || if lab.playing.get() { thousands(lab.throughput.get().round() as u64) } else { "—".to_string() }}
                 </dd></div>
+                <div><dt>"loss"</dt><dd id="loss">{move || lab.shown.with(|s| loss_text(s.as_ref()))}</dd></div>
                 <div><dt>"global ‖g‖"</dt><dd id="global-norm">{norm}</dd></div>
-                <div title="Cosine between the gradient before and after clipping: exactly 1 when clipping only rescales (norm clipping), below 1 when it bends the direction (value or per-layer clipping).">
+                <div title=COSINE_TITLE>
                     <dt>"cos(g, g′)"</dt>
-                    <dd id="clip-cosine">{move || lab.shown.with(|s| s.as_ref().map_or("—".to_string(), |s| format!("{:.4}", s.cos_pre_post)))}</dd>
+                    <dd id="clip-cosine">{move || lab.shown.with(|s| cosine_text(s.as_ref()))}</dd>
                 </div>
                 <div><dt>"steps clipped"</dt><dd id="clipped-share">{move || format!("{:.0}%", lab.clipped_share.get() * 100.0)}</dd></div>
                 <div title="The largest global gradient norm of this run, before and after clipping">
@@ -70,6 +90,48 @@ pub fn StatusLine() -> impl IntoView {
                 <button id="restart-worker" on:click=move |_| controller::start_worker(lab)>"Restart the worker"</button>
             </Show>
         </div>
+    }
+}
+
+/// Run B's status in compare mode: what it changes, its state and its numbers.
+#[component]
+pub fn SecondStatusLine() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let read = move |f: fn(Option<&StepStats>) -> String| {
+        lab.second
+            .with(|b| f(b.as_ref().and_then(|b| b.shown.as_ref())))
+    };
+    let state = move || {
+        lab.second
+            .with(|b| match b.as_ref().and_then(|b| b.diverged) {
+                Some(at) => ("diverged", capitalise(&at.to_string())),
+                None if lab.playing.get() => ("training", "Training".to_string()),
+                None => ("paused", "Waiting".to_string()),
+            })
+    };
+    let summary = move || {
+        lab.compare
+            .with(|v| v.as_ref().map(|v| v.summary()).unwrap_or_default())
+    };
+    view! {
+        <Show when=move || lab.compare.with(Option::is_some)>
+            <div class="status-line second" id="status-b" data-state=move || state().0>
+                <p role="status">
+                    <span class="run-tag run-b">"run B"</span>
+                    {move || state().1}
+                    <span class="differs">{move || format!(" · differs in: {}", summary())}</span>
+                </p>
+                <dl class="metrics">
+                    <div><dt>"step"</dt><dd id="b-step-count">{move || thousands(lab.second.with(|b| b.as_ref().map_or(0, |b| b.steps)))}</dd></div>
+                    <div><dt>"loss"</dt><dd id="b-loss">{move || read(loss_text)}</dd></div>
+                    <div><dt>"global ‖g‖"</dt><dd id="b-global-norm">{move || read(norm_text)}</dd></div>
+                    <div title=COSINE_TITLE><dt>"cos(g, g′)"</dt><dd id="b-clip-cosine">{move || read(cosine_text)}</dd></div>
+                    <div><dt>"steps clipped"</dt><dd id="b-clipped-share">
+                        {move || format!("{:.0}%", lab.second.with(|b| b.as_ref().map_or(0.0, |b| b.clipped_share)) * 100.0)}
+                    </dd></div>
+                </dl>
+            </div>
+        </Show>
     }
 }
 

@@ -1,0 +1,383 @@
+//! Downloads of a run: every step's numbers as CSV, and configuration + steps as JSON.
+//!
+//! Owns [`RunLog`], the per-step record the worker keeps beside each trainer (the page's
+//! [`RunHistory`](crate::charts::history::RunHistory) is decimated for drawing; a download needs
+//! the steps themselves), and the two text formats. Memory is bounded: a log holds at most
+//! [`MAX_CELLS`] numbers; past that, every second row is dropped and only every second step is
+//! recorded from then on (the `step` column shows which), so a run of millions of steps still
+//! exports its whole span.
+//!
+//! CSV, one row per step and run (`run` is `A`, or `B` in compare mode):
+//! `run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1..grad_norm_L,grad_norm_clipped_1..L`
+//! where layer 1 is the input layer and norms are Frobenius norms of `(∂W_l, ∂b_l)`. Non-finite
+//! values are written `NaN`, `inf`, `-inf`. JSON (`"format": "gradlab-run/1"`) holds per run
+//! the settings (the same keys as links and the headless runner), the rows, and the full
+//! statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
+
+use crate::engine::{StepStats, TrainConfig, TrainParams};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// Most numbers one log holds (≈ 16 MB of `f32`).
+pub const MAX_CELLS: usize = 4_000_000;
+/// Fewest rows a log keeps before thinning, however wide the network.
+const MIN_ROWS: usize = 1_000;
+
+/// The numbers of one step a download needs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Row {
+    /// Step index (0-based).
+    pub step: u64,
+    /// Loss.
+    pub loss: f32,
+    /// Global gradient norm before clipping.
+    pub global_norm: f32,
+    /// Global gradient norm after clipping.
+    pub global_norm_clipped: f32,
+    /// Whether clipping acted.
+    pub clipped: bool,
+    /// Per layer, ‖∂L/∂W_l‖ before clipping (input layer first).
+    pub grad_norms: Vec<f32>,
+    /// Per layer, after clipping.
+    pub grad_norms_clipped: Vec<f32>,
+}
+
+/// One run's steps, bounded (see the module docs).
+#[derive(Clone, Debug)]
+pub struct RunLog {
+    layer_count: usize,
+    /// Only steps that are multiples of this are recorded.
+    stride: u64,
+    /// `(step, loss, global norm, clipped global norm, clipped)` per row.
+    scalars: Vec<(u64, f32, f32, f32, bool)>,
+    /// Per row: `layer_count` norms before clipping, then `layer_count` after.
+    norms: Vec<f32>,
+    capacity: usize,
+    last: Option<StepStats>,
+}
+
+impl RunLog {
+    /// An empty log for a network of `layer_count` weight layers.
+    pub fn new(layer_count: usize) -> Self {
+        Self::with_capacity(
+            layer_count,
+            (MAX_CELLS / (2 * layer_count + 4)).max(MIN_ROWS),
+        )
+    }
+
+    /// An empty log that thins once it holds `capacity` rows (at least 2).
+    pub fn with_capacity(layer_count: usize, capacity: usize) -> Self {
+        Self {
+            layer_count,
+            stride: 1,
+            scalars: Vec::new(),
+            norms: Vec::new(),
+            capacity: capacity.max(2),
+            last: None,
+        }
+    }
+
+    /// Records one step.
+    pub fn record(&mut self, stats: &StepStats) {
+        self.last = Some(stats.clone());
+        if !stats.step.is_multiple_of(self.stride) {
+            return;
+        }
+        if self.scalars.len() == self.capacity {
+            self.thin();
+            if !stats.step.is_multiple_of(self.stride) {
+                return;
+            }
+        }
+        self.scalars.push((
+            stats.step,
+            stats.loss as f32,
+            stats.global_norm as f32,
+            stats.global_norm_clipped as f32,
+            stats.clipped,
+        ));
+        for norms in [&stats.grad_norms, &stats.grad_norms_clipped] {
+            self.norms.extend(
+                (0..self.layer_count).map(|l| norms.get(l).map_or(f32::NAN, |&x| x as f32)),
+            );
+        }
+    }
+
+    /// Keeps the rows whose step is a multiple of twice the stride.
+    fn thin(&mut self) {
+        self.stride *= 2;
+        let width = 2 * self.layer_count;
+        let mut kept = 0;
+        for row in 0..self.scalars.len() {
+            if self.scalars[row].0.is_multiple_of(self.stride) {
+                self.scalars[kept] = self.scalars[row];
+                self.norms
+                    .copy_within(row * width..(row + 1) * width, kept * width);
+                kept += 1;
+            }
+        }
+        self.scalars.truncate(kept);
+        self.norms.truncate(kept * width);
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.scalars.len()
+    }
+
+    /// Whether no step was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.scalars.is_empty()
+    }
+
+    /// Every `stride`-th step is held (1 until the log first filled up).
+    pub fn stride(&self) -> u64 {
+        self.stride
+    }
+
+    /// Weight layers.
+    pub fn layer_count(&self) -> usize {
+        self.layer_count
+    }
+
+    /// The rows, oldest first.
+    pub fn rows(&self) -> impl Iterator<Item = Row> + '_ {
+        let width = 2 * self.layer_count;
+        self.scalars.iter().enumerate().map(move |(i, s)| {
+            let norms = &self.norms[i * width..(i + 1) * width];
+            Row {
+                step: s.0,
+                loss: s.1,
+                global_norm: s.2,
+                global_norm_clipped: s.3,
+                clipped: s.4,
+                grad_norms: norms[..self.layer_count].to_vec(),
+                grad_norms_clipped: norms[self.layer_count..].to_vec(),
+            }
+        })
+    }
+}
+
+/// One run to export: its name (`A`, `B`), settings and log.
+pub struct Exported<'a> {
+    /// `A`, or `B` for the second run of compare mode.
+    pub name: &'a str,
+    /// The settings it trains with.
+    pub config: &'a TrainConfig,
+    /// Its steps.
+    pub log: &'a RunLog,
+}
+
+/// The CSV text of `runs` (see the module docs for the columns).
+pub fn to_csv(runs: &[Exported]) -> String {
+    let layers = runs.iter().map(|r| r.log.layer_count).max().unwrap_or(0);
+    let mut out = String::from("run,step,loss,global_norm,global_norm_clipped,clipped");
+    for prefix in ["grad_norm", "grad_norm_clipped"] {
+        for l in 1..=layers {
+            let _ = write!(out, ",{prefix}_{l}");
+        }
+    }
+    out.push('\n');
+    for run in runs {
+        for row in run.log.rows() {
+            let _ = write!(
+                out,
+                "{},{},{},{},{},{}",
+                run.name,
+                row.step,
+                row.loss,
+                row.global_norm,
+                row.global_norm_clipped,
+                u8::from(row.clipped)
+            );
+            for part in [&row.grad_norms, &row.grad_norms_clipped] {
+                for l in 0..layers {
+                    match part.get(l) {
+                        Some(v) => {
+                            let _ = write!(out, ",{v}");
+                        }
+                        None => out.push(','),
+                    }
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonRun<'a> {
+    name: &'a str,
+    settings: TrainParams,
+    /// 1 while every step is held; 2, 4, … once the log was thinned.
+    step_stride: u64,
+    steps: Vec<Row>,
+    last: Option<&'a StepStats>,
+}
+
+#[derive(Serialize)]
+struct JsonExport<'a> {
+    format: &'static str,
+    runs: Vec<JsonRun<'a>>,
+}
+
+/// The JSON text of `runs` (see the module docs).
+pub fn to_json(runs: &[Exported]) -> String {
+    let export = JsonExport {
+        format: "gradlab-run/1",
+        runs: runs
+            .iter()
+            .map(|r| JsonRun {
+                name: r.name,
+                settings: r.config.to_params(),
+                step_stride: r.log.stride,
+                steps: r.log.rows().collect(),
+                last: r.log.last.as_ref(),
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&export).expect("plain data always serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Trainer;
+
+    fn trained(params: TrainParams, steps: usize) -> (TrainConfig, RunLog, Vec<StepStats>) {
+        let config = params.check().unwrap();
+        let mut trainer = Trainer::new(config);
+        let mut log = RunLog::new(trainer.layer_count());
+        let mut all = Vec::new();
+        for _ in 0..steps {
+            let Ok(stats) = trainer.step() else { break };
+            log.record(&stats);
+            all.push(stats);
+        }
+        (config, log, all)
+    }
+
+    /// Header + one row per step, and each cell is the step's number (f32, shortest form).
+    #[test]
+    fn csv_has_one_row_per_step_with_every_layer() {
+        let params = TrainParams {
+            depth: 2.0,
+            clip_mode: "global-norm".into(),
+            clip_threshold: 0.05,
+            ..TrainParams::default()
+        };
+        let (config, log, stats) = trained(params, 5);
+        let csv = to_csv(&[Exported {
+            name: "A",
+            config: &config,
+            log: &log,
+        }]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1,grad_norm_2,\
+             grad_norm_3,grad_norm_clipped_1,grad_norm_clipped_2,grad_norm_clipped_3"
+        );
+        assert_eq!(lines.len(), 6);
+        for (line, s) in lines[1..].iter().zip(&stats) {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(cells.len(), 12);
+            assert_eq!(cells[0], "A");
+            assert_eq!(cells[1], s.step.to_string());
+            assert_eq!(cells[2].parse::<f32>().unwrap(), s.loss as f32);
+            assert_eq!(cells[3].parse::<f32>().unwrap(), s.global_norm as f32);
+            assert_eq!(
+                cells[4].parse::<f32>().unwrap(),
+                s.global_norm_clipped as f32
+            );
+            assert_eq!(cells[5], if s.clipped { "1" } else { "0" });
+            for l in 0..3 {
+                assert_eq!(cells[6 + l].parse::<f32>().unwrap(), s.grad_norms[l] as f32);
+                assert_eq!(
+                    cells[9 + l].parse::<f32>().unwrap(),
+                    s.grad_norms_clipped[l] as f32
+                );
+            }
+        }
+        // The threshold is tiny: clipping acted, and the clipped global norm is the threshold.
+        assert!(lines[1].split(',').nth(5) == Some("1"));
+    }
+
+    #[test]
+    fn csv_writes_non_finite_values_readably() {
+        let params = TrainParams {
+            depth: 200.0,
+            width: 64.0,
+            activation: "relu".into(),
+            weight_scale: 3.0,
+            ..TrainParams::default()
+        };
+        let (config, log, stats) = trained(params, 3);
+        assert!(stats[0].non_finite.is_some());
+        let csv = to_csv(&[Exported {
+            name: "A",
+            config: &config,
+            log: &log,
+        }]);
+        let row = csv.lines().nth(1).unwrap();
+        assert!(row.contains("NaN") || row.contains("inf"), "{row:.200}");
+        // Every non-finite cell parses back as what it was.
+        assert!(row.split(',').skip(2).all(|c| c.parse::<f32>().is_ok()));
+    }
+
+    #[test]
+    fn json_holds_settings_rows_and_last_step() {
+        let params = TrainParams {
+            depth: 3.0,
+            seed: 42,
+            weight_scale: 2.5,
+            ..TrainParams::default()
+        };
+        let (config, log, stats) = trained(params.clone(), 4);
+        let text = to_json(&[Exported {
+            name: "A",
+            config: &config,
+            log: &log,
+        }]);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["format"], "gradlab-run/1");
+        let run = &json["runs"][0];
+        assert_eq!(run["name"], "A");
+        // Settings use the link keys and read back as the same configuration.
+        let settings: TrainParams = serde_json::from_value(run["settings"].clone()).unwrap();
+        assert_eq!(settings.check().unwrap(), config);
+        assert_eq!(run["settings"]["weight-scale"], 2.5);
+        assert_eq!(run["step_stride"], 1);
+        let steps = run["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 4);
+        assert_eq!(steps[3]["step"], 3);
+        assert_eq!(steps[2]["grad_norms"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            steps[1]["loss"].as_f64().unwrap() as f32,
+            stats[1].loss as f32
+        );
+        assert_eq!(run["last"]["step"], 3);
+        assert_eq!(run["last"]["delta_norms"].as_array().unwrap().len(), 4);
+    }
+
+    /// A full log keeps every other row and records every other step from then on.
+    #[test]
+    fn a_full_log_thins_evenly_and_keeps_the_whole_span() {
+        let (_, _, stats) = trained(TrainParams::default(), 1);
+        let mut log = RunLog::with_capacity(11, 8);
+        let mut s = stats[0].clone();
+        for step in 0..40 {
+            s.step = step;
+            s.loss = step as f64;
+            log.record(&s);
+        }
+        assert!(log.len() <= 8);
+        let steps: Vec<u64> = log.rows().map(|r| r.step).collect();
+        let stride = log.stride();
+        assert_eq!(stride, 8);
+        assert_eq!(steps, vec![0, 8, 16, 24, 32]);
+        assert!(log.rows().all(|r| r.loss == r.step as f32));
+        assert!(log.rows().all(|r| r.grad_norms.len() == 11));
+    }
+}

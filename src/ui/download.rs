@@ -1,0 +1,40 @@
+//! Saving files from the page: a run as CSV or JSON, a chart as PNG.
+//!
+//! A temporary `<a download>` is clicked on a `blob:` (text) or `data:` (PNG) URL — no server,
+//! no outside request.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+
+/// Offers `text` as a file called `name`.
+pub fn save_text(name: &str, mime: &str, text: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&text.into());
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(describe)?;
+    let url = Url::create_object_url_with_blob(&blob).map_err(describe)?;
+    let saved = save_url(name, &url);
+    // The click has started the download; the blob can go once it returns.
+    let _ = Url::revoke_object_url(&url);
+    saved
+}
+
+/// Offers what `url` points at as a file called `name`.
+pub fn save_url(name: &str, url: &str) -> Result<(), String> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let anchor: HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(describe)?
+        .dyn_into()
+        .map_err(|_| "not an anchor".to_string())?;
+    anchor.set_href(url);
+    anchor.set_download(name);
+    anchor.click();
+    Ok(())
+}
+
+fn describe(e: wasm_bindgen::JsValue) -> String {
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}

@@ -1,0 +1,247 @@
+//! The lesson panel: loads the lesson file, shows one lesson at a time — explanation,
+//! prediction question, *Run it*, what to look for — and highlights the element it points at.
+//!
+//! Lessons are data ([`crate::lesson`]); nothing here knows what any lesson says.
+
+use super::charts_view::set_bars_quantity;
+use super::controller;
+use super::state::{BarsQuantity, Lab, Lessons};
+use crate::lesson::{self, Lesson};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// The lesson file, beside `index.html` (a teacher may replace it with their own).
+pub const LESSON_FILE: &str = "lessons.json";
+
+/// Fetches and checks the lesson file; a lesson number the file does not have is dropped with
+/// a notice.
+pub fn load(lab: Lab) {
+    leptos::task::spawn_local(async move {
+        let loaded = fetch_text(LESSON_FILE)
+            .await
+            .and_then(|text| lesson::parse(&text).map_err(|e| e.to_string()));
+        match loaded {
+            Ok(lessons) => {
+                if let Some(i) = lab.lesson.get_untracked().filter(|&i| i >= lessons.len()) {
+                    lab.notices.update(|n| {
+                        n.push(format!(
+                            "The link asks for lesson {}, but there are {} — showing the list instead.",
+                            i + 1,
+                            lessons.len()
+                        ))
+                    });
+                    lab.lesson.set(None);
+                }
+                lab.lessons.set(Lessons::Ready(lessons));
+            }
+            Err(message) => {
+                lab.lessons.set(Lessons::Failed(message));
+            }
+        }
+    });
+}
+
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let describe = |e: wasm_bindgen::JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(describe)?
+        .dyn_into()
+        .map_err(|_| "not a response".to_string())?;
+    if !response.ok() {
+        return Err(format!(
+            "{url} could not be loaded (HTTP {})",
+            response.status()
+        ));
+    }
+    let text = JsFuture::from(response.text().map_err(describe)?)
+        .await
+        .map_err(describe)?;
+    text.as_string().ok_or_else(|| format!("{url} is not text"))
+}
+
+/// Puts the spotlight on the element with `id` (on its chart, control or metric as a whole),
+/// taking it off whatever had it.
+fn spotlight(id: Option<&str>) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(lit) = document.query_selector_all(".spotlight") {
+        for i in 0..lit.length() {
+            if let Some(el) = lit
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            {
+                let _ = el.class_list().remove_1("spotlight");
+            }
+        }
+    }
+    let Some(el) = id.and_then(|id| document.get_element_by_id(id)) else {
+        return;
+    };
+    let container = el
+        .closest("figure, .control, .metrics > div, .table-wrap, .status-line, .badge")
+        .ok()
+        .flatten()
+        .unwrap_or(el);
+    let _ = container.class_list().add_1("spotlight");
+    let options = web_sys::ScrollIntoViewOptions::new();
+    options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+    container.scroll_into_view_with_scroll_into_view_options(&options);
+}
+
+fn view_of(lesson: &Lesson) -> BarsQuantity {
+    match lesson.view.as_deref() {
+        Some("delta") => BarsQuantity::Delta,
+        Some("update-ratio") => BarsQuantity::UpdateRatio,
+        _ => BarsQuantity::Gradient,
+    }
+}
+
+/// Sets the lesson's controls, seed, view and compare mode, and starts training.
+fn run_lesson(lab: Lab, lesson: &Lesson) {
+    set_bars_quantity(lab, view_of(lesson));
+    if let Some(speed) = lesson.speed {
+        lab.speed.set(speed.min(super::state::SPEEDS.len() - 1));
+    }
+    controller::run_with(lab, lesson.settings.clone(), lesson.compare.clone());
+    lab.highlight.set(Some(lesson.look_for.target.clone()));
+}
+
+/// The guided lessons: a start button, or the open lesson with its question, *Run it*, what to
+/// look for, and previous / next.
+#[component]
+pub fn LessonPanel() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let chosen = RwSignal::new(None::<usize>);
+    let ran = RwSignal::new(false);
+    // A new lesson starts unanswered and unrun, with nothing highlighted.
+    Effect::new(move |_| {
+        lab.lesson.track();
+        chosen.set(None);
+        ran.set(false);
+        lab.highlight.set(None);
+    });
+    Effect::new(move |_| spotlight(lab.highlight.get().as_deref()));
+    let lessons = move || match lab.lessons.get() {
+        Lessons::Ready(l) => l,
+        _ => Vec::new(),
+    };
+    let current = move || {
+        let i = lab.lesson.get()?;
+        lab.lessons.with(|l| match l {
+            Lessons::Ready(l) => l.get(i).cloned().map(|lesson| (i, l.len(), lesson)),
+            _ => None,
+        })
+    };
+    let go = move |i: usize| lab.lesson.set(Some(i));
+    view! {
+        <section class="group lesson" aria-labelledby="lesson-heading">
+            {move || match (lab.lessons.get(), current()) {
+                (Lessons::Loading, _) => view! { <p class="hint">"Loading the lessons…"</p> }.into_any(),
+                (Lessons::Failed(message), _) => view! {
+                    <h2 id="lesson-heading">"Guided lessons"</h2>
+                    <p class="hint" id="lesson-error">{format!("The lessons could not be loaded: {message}")}</p>
+                }.into_any(),
+                (Lessons::Ready(list), None) => view! {
+                    <h2 id="lesson-heading">"Guided lessons"</h2>
+                    <p class="lesson-text">
+                        {format!("{} short steps through gradient explosion and its cures: predict, run, look.", list.len())}
+                    </p>
+                    <button id="start-lessons" class="primary" on:click=move |_| go(0)>"Start the lessons"</button>
+                }.into_any(),
+                (Lessons::Ready(_), Some((i, count, lesson))) => {
+                    let question = lesson.question.clone();
+                    let answer = question.answer;
+                    let run_it = lesson.clone();
+                    let target = lesson.look_for.target.clone();
+                    let (first, last) = (i == 0, i + 1 >= count);
+                    let choices = question
+                        .choices
+                        .iter()
+                        .enumerate()
+                        .map(|(k, text)| {
+                            let id = format!("lesson-choice-{k}");
+                            view! {
+                                <label class="choice" class:right=move || ran.get() && chosen.get().is_some() && k == answer>
+                                    <input
+                                        type="radio"
+                                        name="prediction"
+                                        id=id
+                                        prop:checked=move || chosen.get() == Some(k)
+                                        on:change=move |_| chosen.set(Some(k))
+                                    />
+                                    {text.clone()}
+                                </label>
+                            }
+                        })
+                        .collect_view();
+                    let feedback = move || {
+                        if !ran.get() {
+                            return match chosen.get() {
+                                Some(_) => "Prediction noted — now run it and see.".to_string(),
+                                None => "Pick an answer, then run it.".to_string(),
+                            };
+                        }
+                        let verdict = match chosen.get() {
+                            Some(k) if k == answer => "✓ Your prediction was right. ",
+                            Some(_) => "✗ Not what happens. ",
+                            None => "",
+                        };
+                        format!("{verdict}{}", question.why)
+                    };
+                    view! {
+                        <div class="lesson-head">
+                            <h2 id="lesson-heading">
+                                <small>{format!("Lesson {} of {count}", i + 1)}</small>
+                                {lesson.title.clone()}
+                            </h2>
+                            <button id="close-lesson" class="quiet" title="Close the lessons" on:click=move |_| lab.lesson.set(None)>"×"</button>
+                        </div>
+                        <p class="lesson-text" id="lesson-text">{lesson.text.clone()}</p>
+                        <fieldset class="prediction">
+                            <legend>{format!("Predict: {}", question.prompt)}</legend>
+                            {choices}
+                        </fieldset>
+                        <button id="run-lesson" class="primary" on:click=move |_| {
+                            run_lesson(lab, &run_it);
+                            ran.set(true);
+                        }>"▶ Run it"</button>
+                        <p class="feedback" id="lesson-feedback" role="status">{feedback}</p>
+                        <div class="look-for" id="look-for">
+                            <strong>"What to look for: "</strong>
+                            {lesson.look_for.note.clone()}
+                            " "
+                            <button class="quiet" id="show-me" on:click=move |_| {
+                                lab.highlight.set(None);
+                                lab.highlight.set(Some(target.clone()));
+                            }>"Show me"</button>
+                        </div>
+                        <nav class="lesson-nav" aria-label="Lessons">
+                            <button id="prev-lesson" disabled=first on:click=move |_| go(i - 1)>"◀ Previous"</button>
+                            <select
+                                id="lesson-select"
+                                aria-label="Jump to a lesson"
+                                on:change=move |ev| {
+                                    if let Ok(k) = event_target_value(&ev).parse::<usize>() {
+                                        go(k);
+                                    }
+                                }
+                            >
+                                {lessons()
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(k, l)| view! { <option value=k selected=k == i>{format!("{}. {}", k + 1, l.title)}</option> })
+                                    .collect_view()}
+                            </select>
+                            <button id="next-lesson" disabled=last on:click=move |_| go(i + 1)>"Next ▶"</button>
+                        </nav>
+                    }
+                    .into_any()
+                }
+            }}
+        </section>
+    }
+}
