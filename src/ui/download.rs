@@ -14,8 +14,16 @@ pub fn save_text(name: &str, mime: &str, text: &str) -> Result<(), String> {
     let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(describe)?;
     let url = Url::create_object_url_with_blob(&blob).map_err(describe)?;
     let saved = save_url(name, &url);
-    // The click has started the download; the blob can go once it returns.
-    let _ = Url::revoke_object_url(&url);
+    // The download reads the blob after the click returns: let it go a minute later.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = Url::revoke_object_url(&url);
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            revoke.unchecked_ref(),
+            60_000,
+        );
+    }
     saved
 }
 

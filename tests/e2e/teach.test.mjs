@@ -1,0 +1,184 @@
+// Issue 5 in real Chromium: the lessons, compare mode and the downloads.
+// Every wait is for a condition, never a fixed sleep.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { serveDist, launchBrowser, openPage, screenshot, waitReady, setInput, stepCount } from './harness.mjs';
+
+let server;
+let browser;
+const LESSONS = JSON.parse(
+  await readFile(new URL('../../public/lessons.json', import.meta.url), 'utf8'),
+).lessons;
+
+// TrainParams::default(), by link key: what a lesson's missing settings take.
+const DEFAULTS = {
+  depth: 10, width: 16, activation: 'tanh', 'weight-scale': 1, 'bias-scale': 0, dataset: 'circle',
+  batch: 32, lr: 0.03, 'clip-mode': 'none', clip: 1, l1: 0, l2: 0, seed: 1,
+};
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const query = (page) => page.evaluate(() => Object.fromEntries(new URLSearchParams(location.search)));
+const same = (a, b) => (typeof b === 'number' ? Math.abs(parseFloat(a) - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
+
+/** Waits until the page has taken more than `n` steps. */
+async function stepsAbove(page, n) {
+  await page.waitForFunction(
+    (k) => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > k,
+    n,
+    { timeout: 30_000 },
+  );
+}
+
+test('each lesson\'s Run it sets the controls and seed, starts training and highlights its target', async () => {
+  assert.equal(LESSONS.length, 10);
+  const { page, errors } = await openPage(browser, `${server.url}?lesson=1`);
+  await waitReady(page);
+  for (const [i, lesson] of LESSONS.entries()) {
+    await page.waitForFunction((t) => document.querySelector('#lesson-heading')?.textContent.includes(t), lesson.title);
+    assert.equal((await query(page)).lesson, String(i + 1), 'the lesson is in the address');
+    await page.click('#lesson-choice-0');
+    await page.click('#run-lesson');
+    await stepsAbove(page, 0);
+    // Every setting (defaults where the lesson is silent) is in force: the address mirrors the
+    // configuration the worker was sent.
+    const q = await query(page);
+    const want = { ...DEFAULTS, ...lesson.settings };
+    for (const [key, value] of Object.entries(want)) {
+      assert.ok(same(q[key], value), `lesson ${i + 1}: ${key} = ${q[key]}, want ${value}`);
+    }
+    // The controls show it.
+    assert.equal(await page.inputValue('#depth'), String(want.depth));
+    assert.equal(await page.inputValue('#activation'), want.activation);
+    assert.equal(await page.inputValue('#clip-mode'), want['clip-mode']);
+    assert.equal(await page.inputValue('#seed'), String(want.seed));
+    assert.ok(Math.abs(parseFloat(await page.inputValue('#weight-scale')) - want['weight-scale']) <= 0.025);
+    // Compare mode as the lesson says, with run B's differences.
+    assert.equal(await page.isChecked('#compare'), Boolean(lesson.compare), `lesson ${i + 1}: compare`);
+    assert.equal(q.compare, lesson.compare ? 'on' : undefined);
+    for (const [key, value] of Object.entries(lesson.compare ?? {})) {
+      assert.ok(same(q[`b-${key}`], value), `lesson ${i + 1}: b-${key} = ${q[`b-${key}`]}, want ${value}`);
+    }
+    if (lesson.compare) {
+      await page.waitForFunction(() => parseInt(document.querySelector('#b-step-count')?.textContent ?? '0', 10) > 0);
+    }
+    // It trains (lesson 2 diverges within a few dozen steps: it trained, then stopped).
+    const state = await page.$eval('.status-line', (el) => el.dataset.state);
+    assert.ok(['training', 'diverged', 'paused'].includes(state), `lesson ${i + 1}: ${state}`);
+    // The feedback reveals the answer; the look-for target is highlighted.
+    assert.ok((await page.textContent('#lesson-feedback')).includes(lesson.question.why.slice(0, 40)));
+    const lit = await page.$eval('.spotlight', (el) => el.id || el.className);
+    assert.ok(
+      await page.$eval(`#${lesson['look-for'].target}`, (el) => Boolean(el.closest('.spotlight'))),
+      `lesson ${i + 1}: spotlight on ${lit}`,
+    );
+    if (i === 4) await screenshot(page, 'lesson-5-running');
+    if (i + 1 < LESSONS.length) {
+      if (await page.isEnabled('#pause')) await page.click('#pause');
+      await page.click('#next-lesson');
+    }
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a lesson link reopens that lesson; a lesson the file lacks gives a notice', async () => {
+  const { page } = await openPage(browser, `${server.url}?lesson=4&hide=depth,compare`);
+  await waitReady(page);
+  await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('vanishing'));
+  assert.equal(await page.isDisabled('#prev-lesson'), false);
+  await page.selectOption('#lesson-select', '9');
+  await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('Sandbox'));
+  assert.equal(await page.isDisabled('#next-lesson'), true);
+  const q = await query(page);
+  assert.equal(q.lesson, '10');
+  assert.equal(q.hide, 'depth,compare', 'teacher mode survives');
+  assert.equal(await page.isVisible('#compare'), false);
+  await page.close();
+
+  const bad = await openPage(browser, `${server.url}?lesson=42`);
+  await waitReady(bad.page);
+  await bad.page.waitForSelector('#start-lessons');
+  assert.match(await bad.page.textContent('.notices'), /lesson 42, but there are 10/);
+  await bad.page.close();
+});
+
+test('compare mode with identical settings trains two identical runs in lockstep', async () => {
+  const { page, errors } = await openPage(browser, `${server.url}?depth=8&weight-scale=1.8&compare=on&seed=5`);
+  await waitReady(page);
+  assert.equal(await page.isChecked('#compare'), true);
+  await setInput(page, 'speed', 0); // one step per frame
+  await page.click('#play');
+  await stepsAbove(page, 40);
+  await page.click('#pause');
+  await page.waitForFunction(() => document.querySelector('.status-line').dataset.state === 'paused');
+  const a = await page.$$eval(['#step-count', '#loss', '#global-norm', '#clip-cosine'].join(','), (els) => els.map((e) => e.textContent));
+  const b = await page.$$eval(['#b-step-count', '#b-loss', '#b-global-norm', '#b-clip-cosine'].join(','), (els) => els.map((e) => e.textContent));
+  assert.deepEqual(b, a);
+  // Now B clips by value: same step, different numbers, and cos below 1 shows up for B only.
+  await page.selectOption('#b-clip-mode', 'value');
+  await setInput(page, 'b-clip-threshold', Math.log10(0.01));
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('b-clip-mode') === 'value');
+  await page.click('#play');
+  await stepsAbove(page, 30);
+  await page.waitForFunction(() => parseFloat(document.querySelector('#b-clip-cosine').textContent) < 0.9999);
+  assert.equal(await page.textContent('#clip-cosine'), '1.0000');
+  await page.click('#pause');
+  await screenshot(page, 'compare');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('downloads: CSV has one row per step, JSON the settings and steps, PNG a chart', async () => {
+  const { page, errors } = await openPage(browser, `${server.url}?depth=3&clip-mode=global-norm&clip=0.5&seed=3`);
+  await waitReady(page);
+  for (let i = 0; i < 12; i += 1) {
+    await page.click('#step-once');
+    await page.waitForFunction((k) => parseInt(document.querySelector('#step-count').textContent, 10) === k, i + 1);
+  }
+  const save = async (button) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+    return { name: download.suggestedFilename(), bytes: await readFile(await download.path()) };
+  };
+  const csv = await save('#download-csv');
+  assert.match(csv.name, /^gradlab-seed3-12steps\.csv$/);
+  const lines = csv.bytes.toString('utf8').trim().split('\n');
+  const header = lines[0].split(',');
+  assert.deepEqual(header.slice(0, 6), ['run', 'step', 'loss', 'global_norm', 'global_norm_clipped', 'clipped']);
+  assert.equal(header.length, 6 + 2 * 4, 'per-layer norms before and after clipping, 4 layers');
+  assert.equal(lines.length, 13, 'a header and one row per step');
+  lines.slice(1).forEach((line, step) => {
+    const cells = line.split(',');
+    assert.equal(cells[0], 'A');
+    assert.equal(cells[1], String(step));
+    // Global-norm clipping at 0.5: the clipped norm never exceeds it.
+    assert.ok(parseFloat(cells[4]) <= 0.5 * (1 + 1e-5), line);
+  });
+  // The table's first-layer gradient (last step) is the CSV's.
+  const tableGrad = parseFloat(await page.textContent('#layer-table tbody tr[data-layer="0"] td[data-field="grad-norm"]'));
+  const csvGrad = parseFloat(lines[12].split(',')[6]);
+  assert.ok(Math.abs(tableGrad - csvGrad) <= 1e-3 * Math.abs(csvGrad), `${tableGrad} vs ${csvGrad}`);
+
+  const json = JSON.parse((await save('#download-json')).bytes.toString('utf8'));
+  assert.equal(json.format, 'gradlab-run/1');
+  assert.equal(json.runs[0].settings.depth, 3);
+  assert.equal(json.runs[0].settings['clip-mode'], 'global-norm');
+  assert.equal(json.runs[0].steps.length, 12);
+  assert.equal(json.runs[0].last.step, 11);
+
+  const png = await save('#png-loss-chart');
+  assert.match(png.name, /^gradlab-loss-chart-step12\.png$/);
+  assert.deepEqual([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.ok(png.bytes.length > 5_000, `${png.bytes.length} bytes`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
