@@ -106,7 +106,8 @@ pub fn SecondStatusLine() -> impl IntoView {
             .with(|b| match b.as_ref().and_then(|b| b.diverged) {
                 Some(at) => ("diverged", capitalise(&at.to_string())),
                 None if lab.playing.get() => ("training", "Training".to_string()),
-                None => ("paused", "Waiting".to_string()),
+                None if b.as_ref().is_none_or(|b| b.steps == 0) => ("ready", "Ready".to_string()),
+                None => ("paused", "Paused".to_string()),
             })
     };
     let summary = move || {
