@@ -77,9 +77,8 @@ impl RunLog {
         }
     }
 
-    /// Records one step.
+    /// Records one step's numbers (cheap: no allocation unless the log grows).
     pub fn record(&mut self, stats: &StepStats) {
-        self.last = Some(stats.clone());
         if !stats.step.is_multiple_of(self.stride) {
             return;
         }
@@ -118,6 +117,13 @@ impl RunLog {
         }
         self.scalars.truncate(kept);
         self.norms.truncate(kept * width);
+    }
+
+    /// Keeps the full statistics of the newest step (set once per chunk, not per step).
+    pub fn set_last(&mut self, stats: Option<StepStats>) {
+        if stats.is_some() {
+            self.last = stats;
+        }
     }
 
     /// Rows held.
@@ -255,6 +261,7 @@ mod tests {
             log.record(&stats);
             all.push(stats);
         }
+        log.set_last(all.last().cloned());
         (config, log, all)
     }
 

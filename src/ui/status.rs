@@ -44,7 +44,9 @@ pub fn StatusLine() -> impl IntoView {
             ("failed", format!("The training worker stopped: {message}"))
         }
         WorkerState::Ready => match lab.diverged.get() {
-            Some(at) if !lab.halted.get() => ("diverged", format!("Run A {at}. Run B trains on.")),
+            Some(at) if lab.compare.with(Option::is_some) && !lab.halted.get() => {
+                ("diverged", format!("Run A {at}. Run B trains on."))
+            }
             Some(at) => (
                 "diverged",
                 format!(
@@ -61,10 +63,8 @@ pub fn StatusLine() -> impl IntoView {
     let failed = move || matches!(lab.worker.get(), WorkerState::Failed(_));
     view! {
         <div class="status-line" data-state=move || state().0>
-            <p id="status" role="status" aria-live="polite">
-                <span class="run-tag run-a" hidden=move || lab.compare.with(Option::is_none)>"run A"</span>
-                {move || state().1}
-            </p>
+            <span class="run-tag run-a" hidden=move || lab.compare.with(Option::is_none)>"run A"</span>
+            <p id="status" role="status" aria-live="polite">{move || state().1}</p>
             <dl class="metrics">
                 <div><dt>"step"</dt><dd id="step-count">{move || thousands(lab.step_count.get())}</dd></div>
                 <div><dt>"steps/s"</dt><dd id="steps-per-second">
@@ -117,8 +117,8 @@ pub fn SecondStatusLine() -> impl IntoView {
     view! {
         <Show when=move || lab.compare.with(Option::is_some)>
             <div class="status-line second" id="status-b" data-state=move || state().0>
+                <span class="run-tag run-b">"run B"</span>
                 <p role="status">
-                    <span class="run-tag run-b">"run B"</span>
                     {move || state().1}
                     <span class="differs">{move || format!(" · differs in: {}", summary())}</span>
                 </p>

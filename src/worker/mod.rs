@@ -152,8 +152,9 @@ impl WorkerCore {
                 break;
             }
         }
-        for (lane, progress) in self.lanes.iter().zip(&mut runs) {
+        for (lane, progress) in self.lanes.iter_mut().zip(&mut runs) {
             progress.diverged = lane.trainer.diverged();
+            lane.log.set_last(progress.last.clone());
         }
         Chunk {
             run: self.run,
