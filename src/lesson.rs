@@ -8,6 +8,7 @@
 
 use crate::compare::Variant;
 use crate::engine::TrainParams;
+use crate::link::{SPEED_POSITIONS, VIEWS};
 use serde::Deserialize;
 
 /// Page elements a lesson may point at (element ids).
@@ -27,9 +28,6 @@ pub const HIGHLIGHTS: [&str; 14] = [
     "clip-threshold",
     "l2",
 ];
-
-/// Views of the per-layer chart a lesson may choose.
-pub const VIEWS: [&str; 3] = ["gradient", "delta", "update-ratio"];
 
 /// A whole lesson file.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -59,7 +57,7 @@ pub struct Lesson {
     /// The per-layer chart's view, one of [`VIEWS`] (absent: the weight gradient).
     #[serde(default)]
     pub view: Option<String>,
-    /// Steps per frame while it runs, an index of the speed control (absent: unchanged).
+    /// Steps per frame while it runs, a position of the speed control (absent: unchanged).
     #[serde(default)]
     pub speed: Option<usize>,
     /// What to look for once it runs.
@@ -163,8 +161,11 @@ impl Lesson {
             }
         }
         if let Some(speed) = self.speed {
-            if speed > 10 {
-                problems.push(format!("speed {speed} is not a speed setting (0 to 10)"));
+            if speed >= SPEED_POSITIONS {
+                problems.push(format!(
+                    "speed {speed} is not a speed setting (0 to {})",
+                    SPEED_POSITIONS - 1
+                ));
             }
         }
         if problems.is_empty() {

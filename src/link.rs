@@ -19,6 +19,10 @@ const MAX_PARAMS: usize = 64;
 
 /// Highest lesson number a link may name (the lesson file decides how many there are).
 pub const MAX_LESSON: usize = 99;
+/// Positions of the speed control (`speed=0` … `speed=10`).
+pub const SPEED_POSITIONS: usize = 11;
+/// The per-layer chart's views, by their link names (`view=delta`); the first is the default.
+pub const VIEWS: [&str; 3] = ["gradient", "delta", "update-ratio"];
 
 /// Controls a teacher can hide with `hide=` (teacher mode), by their element ids.
 pub const HIDEABLE: [&str; 15] = [
@@ -48,6 +52,10 @@ pub struct PageState {
     pub compare: Option<Variant>,
     /// The open lesson, numbered from 1.
     pub lesson: Option<usize>,
+    /// The per-layer chart's view, one of [`VIEWS`] (None: the default).
+    pub view: Option<&'static str>,
+    /// The speed control's position, below [`SPEED_POSITIONS`] (None: the default).
+    pub speed: Option<usize>,
 }
 
 /// What a link asks for.
@@ -93,6 +101,12 @@ pub fn to_query(config: &TrainConfig, page: &PageState) -> String {
     if let Some(lesson) = page.lesson {
         out.append_pair("lesson", &lesson.to_string());
     }
+    if let Some(view) = page.view {
+        out.append_pair("view", view);
+    }
+    if let Some(speed) = page.speed {
+        out.append_pair("speed", &speed.to_string());
+    }
     if !page.hidden.is_empty() {
         out.append_pair("hide", &page.hidden.join(","));
     }
@@ -106,6 +120,8 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
     let mut hidden = Vec::new();
     let mut compare: Option<Variant> = None;
     let mut lesson = None;
+    let mut view = None;
+    let mut speed = None;
     let mut b_scratch = defaults.clone();
     let query = query.strip_prefix('?').unwrap_or(query);
     for (i, (key, value)) in form_urlencoded::parse(query.as_bytes()).enumerate() {
@@ -157,6 +173,26 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
             }
             continue;
         }
+        if key == "view" {
+            match VIEWS.iter().find(|v| **v == value.trim()) {
+                Some(v) => view = Some(*v),
+                None => notices.push(format!(
+                    "Ignored the link's \"view\": it must be one of {}, not \"{value}\".",
+                    VIEWS.join(", ")
+                )),
+            }
+            continue;
+        }
+        if key == "speed" {
+            match value.trim().parse::<usize>() {
+                Ok(n) if n < SPEED_POSITIONS => speed = Some(n),
+                _ => notices.push(format!(
+                    "Ignored the link's \"speed\": it must be a whole number from 0 to {}, not \"{value}\".",
+                    SPEED_POSITIONS - 1
+                )),
+            }
+            continue;
+        }
         if let Some(b_key) = key.strip_prefix("b-") {
             if VARIANT_KEYS.contains(&b_key) {
                 // Read like A's parameter, then keep just that field for B.
@@ -198,6 +234,8 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
             hidden,
             compare,
             lesson,
+            view,
+            speed,
         },
         notices,
     }
@@ -315,6 +353,8 @@ mod tests {
                 hidden: vec!["compare"],
                 compare: Some(variant),
                 lesson: Some(7),
+                view: Some("delta"),
+                speed: Some(10),
             };
             let query = to_query(&config, &page);
             let back = from_query(&query, &defaults());
@@ -337,6 +377,9 @@ mod tests {
             ("b-lr=x", "b-lr"),
             ("b-clip-mode=sideways", "b-clip-mode"),
             ("b-depth=3", "b-depth"),
+            ("view=sideways", "view"),
+            ("speed=11", "speed"),
+            ("speed=-1", "speed"),
         ] {
             let opened = from_query(query, &defaults());
             assert!(

@@ -7,7 +7,9 @@
 use super::bridge::Bridge;
 use super::download;
 use super::now;
-use super::state::{Lab, PerfReadout, RunReadout, Trace, Travel, WorkerState, SPEEDS};
+use super::state::{
+    BarsQuantity, Lab, PerfReadout, RunReadout, Trace, Travel, WorkerState, DEFAULT_SPEED, SPEEDS,
+};
 use crate::compare::Variant;
 use crate::engine::TrainParams;
 use crate::link::{self, PageState};
@@ -80,9 +82,9 @@ pub fn configure(lab: Lab) {
     }
 }
 
-/// Mirrors the settings, compare mode, lesson and hidden controls in the page's address, so the
-/// address is always a link that reproduces the run (replaced, not pushed: settings are not
-/// history entries).
+/// Mirrors the settings, compare mode, lesson, chart view, speed and hidden controls in the
+/// page's address, so the address is always a link that reproduces the run and the page as it
+/// looks (replaced, not pushed: settings are not history entries).
 pub fn keep_in_address_bar(lab: Lab) {
     let Some(window) = web_sys::window() else {
         return;
@@ -92,6 +94,10 @@ pub fn keep_in_address_bar(lab: Lab) {
         hidden: lab.hidden.get_untracked(),
         compare: lab.compare.get_untracked(),
         lesson: lab.lesson.get_untracked().map(|i| i + 1),
+        view: Some(lab.bars_quantity.get_untracked())
+            .filter(|q| *q != BarsQuantity::Gradient)
+            .map(BarsQuantity::name),
+        speed: Some(lab.speed.get_untracked()).filter(|s| *s != DEFAULT_SPEED),
     };
     let query = format!("?{}", link::to_query(&config, &page));
     if window.location().search().ok().as_deref() == Some(query.as_str()) {

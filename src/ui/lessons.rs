@@ -7,6 +7,7 @@ use super::charts_view::set_bars_quantity;
 use super::controller;
 use super::state::{BarsQuantity, Lab, Lessons};
 use crate::lesson::{self, Lesson};
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -92,17 +93,12 @@ fn spotlight(id: Option<&str>) {
     container.scroll_into_view_with_scroll_into_view_options(&options);
 }
 
-fn view_of(lesson: &Lesson) -> BarsQuantity {
-    match lesson.view.as_deref() {
-        Some("delta") => BarsQuantity::Delta,
-        Some("update-ratio") => BarsQuantity::UpdateRatio,
-        _ => BarsQuantity::Gradient,
-    }
-}
-
 /// Sets the lesson's controls, seed, view and compare mode, and starts training.
 fn run_lesson(lab: Lab, lesson: &Lesson) {
-    set_bars_quantity(lab, view_of(lesson));
+    set_bars_quantity(
+        lab,
+        BarsQuantity::from_name(lesson.view.as_deref().unwrap_or_default()),
+    );
     if let Some(speed) = lesson.speed {
         lab.speed.set(speed.min(super::state::SPEEDS.len() - 1));
     }
@@ -140,18 +136,18 @@ pub fn LessonPanel() -> impl IntoView {
     view! {
         <section class="group lesson" aria-labelledby="lesson-heading">
             {move || match (lab.lessons.get(), current()) {
-                (Lessons::Loading, _) => view! { <p class="hint">"Loading the lessons…"</p> }.into_any(),
-                (Lessons::Failed(message), _) => view! {
+                (Lessons::Loading, _) => EitherOf4::A(view! { <p class="hint">"Loading the lessons…"</p> }),
+                (Lessons::Failed(message), _) => EitherOf4::B(view! {
                     <h2 id="lesson-heading">"Guided lessons"</h2>
                     <p class="hint" id="lesson-error">{format!("The lessons could not be loaded: {message}")}</p>
-                }.into_any(),
-                (Lessons::Ready(list), None) => view! {
+                }),
+                (Lessons::Ready(list), None) => EitherOf4::C(view! {
                     <h2 id="lesson-heading">"Guided lessons"</h2>
                     <p class="lesson-text">
                         {format!("{} short steps through gradient explosion and its cures: predict, run, look.", list.len())}
                     </p>
                     <button id="start-lessons" class="primary" on:click=move |_| go(0)>"Start the lessons"</button>
-                }.into_any(),
+                }),
                 (Lessons::Ready(_), Some((i, count, lesson))) => {
                     let question = lesson.question.clone();
                     let answer = question.answer;
@@ -192,7 +188,7 @@ pub fn LessonPanel() -> impl IntoView {
                         };
                         format!("{verdict}{}", question.why)
                     };
-                    view! {
+                    let view = view! {
                         <div class="lesson-head">
                             <h2 id="lesson-heading">
                                 <small>{format!("Lesson {} of {count}", i + 1)}</small>
@@ -238,8 +234,8 @@ pub fn LessonPanel() -> impl IntoView {
                             </select>
                             <button id="next-lesson" disabled=last on:click=move |_| go(i + 1)>"Next ▶"</button>
                         </nav>
-                    }
-                    .into_any()
+                    };
+                    EitherOf4::D(view)
                 }
             }}
         </section>

@@ -58,6 +58,12 @@ pub fn App() -> impl IntoView {
     lab.hidden.set(opened.page.hidden);
     lab.compare.set(opened.page.compare);
     lab.lesson.set(opened.page.lesson.map(|n| n - 1));
+    if let Some(view) = opened.page.view {
+        charts_view::set_bars_quantity(lab, state::BarsQuantity::from_name(view));
+    }
+    if let Some(speed) = opened.page.speed {
+        lab.speed.set(speed);
+    }
     provide_context(lab);
     Effect::new(move |_| {
         lab.params.track();
@@ -66,6 +72,8 @@ pub fn App() -> impl IntoView {
     });
     Effect::new(move |_| {
         lab.lesson.track();
+        lab.bars_quantity.track();
+        lab.speed.track();
         controller::keep_in_address_bar(lab);
     });
     lessons::load(lab);

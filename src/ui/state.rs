@@ -14,7 +14,8 @@ use leptos::prelude::*;
 use std::collections::VecDeque;
 
 /// Steps per animation frame offered by the speed control; 0 means "as fast as possible".
-pub const SPEEDS: [u32; 11] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0];
+pub const SPEEDS: [u32; crate::link::SPEED_POSITIONS] =
+    [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0];
 /// The speed the page starts at.
 pub const DEFAULT_SPEED: usize = 6;
 
@@ -27,6 +28,26 @@ pub enum BarsQuantity {
     Delta,
     /// ‖ΔW_l‖/‖W_l‖, with the 10⁻³ rule of thumb.
     UpdateRatio,
+}
+
+impl BarsQuantity {
+    /// Its name in links and lesson files (one of [`crate::link::VIEWS`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gradient => "gradient",
+            Self::Delta => "delta",
+            Self::UpdateRatio => "update-ratio",
+        }
+    }
+
+    /// The view called `name`; the weight gradient for anything else.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "delta" => Self::Delta,
+            "update-ratio" => Self::UpdateRatio,
+            _ => Self::Gradient,
+        }
+    }
 }
 
 /// How the training worker is doing.

@@ -56,6 +56,10 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     for (const [key, value] of Object.entries(want)) {
       assert.ok(same(q[key], value), `lesson ${i + 1}: ${key} = ${q[key]}, want ${value}`);
     }
+    // The chart view and the speed are part of the link too (defaults are left out).
+    assert.equal(q.view, lesson.view && lesson.view !== 'gradient' ? lesson.view : undefined);
+    if (lesson.speed !== undefined) assert.equal(q.speed, lesson.speed === 6 ? undefined : String(lesson.speed));
+    assert.equal(await page.isChecked(lesson.view === 'delta' ? '#show-delta' : '#show-gradient'), true);
     // The controls show it.
     assert.equal(await page.inputValue('#depth'), String(want.depth));
     assert.equal(await page.inputValue('#activation'), want.activation);
