@@ -94,7 +94,9 @@ impl Painter {
             .map(|(trace, config)| BarsOwned::of(session.bars_quantity, trace, config))
             .collect();
         let bars: Vec<LayerBars> = bars.iter().map(BarsOwned::view).collect();
-        let mut frame = BarsFrame::fit(&bars, self.bars);
+        let live = live_runs(session);
+        let scaled: Vec<LayerBars> = live.iter().map(|&i| bars[i]).collect();
+        let mut frame = BarsFrame::fit(&scaled, self.bars);
         frame.layers = session.traces[0].history.layer_count();
         let new_frame = self.bars != Some(frame);
         self.bars = Some(frame);
@@ -132,7 +134,8 @@ impl Painter {
 
         // 3. Loss.
         let runs: Vec<_> = session.traces.iter().map(|t| &t.history).collect();
-        let frame = LossFrame::fit(&runs, self.loss);
+        let scaled: Vec<_> = live.iter().map(|&i| runs[i]).collect();
+        let frame = LossFrame::fit(&scaled, self.loss);
         if self.loss != Some(frame) || resized[2] {
             let style = loss_canvas.style();
             loss_canvas.draw_axes(|area| draw_loss_axes(area, style, frame));
@@ -141,6 +144,20 @@ impl Painter {
         let style = loss_canvas.style();
         loss_canvas.draw_data(|area| draw_loss(area, style, frame, &runs));
         true
+    }
+}
+
+/// The runs the charts' scales follow: those still training — a run that overflowed would
+/// squash the other's numbers against the floor; its own are clamped at the top — or every run
+/// once all have diverged.
+fn live_runs(session: &Session) -> Vec<usize> {
+    let live: Vec<usize> = (0..session.traces.len())
+        .filter(|&i| session.traces[i].history.diverged().is_none())
+        .collect();
+    if live.is_empty() {
+        (0..session.traces.len()).collect()
+    } else {
+        live
     }
 }
 
