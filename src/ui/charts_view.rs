@@ -94,7 +94,9 @@ impl Painter {
             .map(|(trace, config)| BarsOwned::of(session.bars_quantity, trace, config))
             .collect();
         let bars: Vec<LayerBars> = bars.iter().map(BarsOwned::view).collect();
-        let live = live_runs(session);
+        // Between a change of compare mode and the worker's answer, the configurations and the
+        // traces can differ in number: draw what both have.
+        let live = live_runs(session, bars.len());
         let scaled: Vec<LayerBars> = live.iter().map(|&i| bars[i]).collect();
         let mut frame = BarsFrame::fit(&scaled, self.bars);
         frame.layers = session.traces[0].history.layer_count();
@@ -134,7 +136,10 @@ impl Painter {
 
         // 3. Loss.
         let runs: Vec<_> = session.traces.iter().map(|t| &t.history).collect();
-        let scaled: Vec<_> = live.iter().map(|&i| runs[i]).collect();
+        let scaled: Vec<_> = live_runs(session, runs.len())
+            .into_iter()
+            .map(|i| runs[i])
+            .collect();
         let frame = LossFrame::fit(&scaled, self.loss);
         if self.loss != Some(frame) || resized[2] {
             let style = loss_canvas.style();
@@ -150,12 +155,14 @@ impl Painter {
 /// The runs the charts' scales follow: those still training — a run that overflowed would
 /// squash the other's numbers against the floor; its own are clamped at the top — or every run
 /// once all have diverged.
-fn live_runs(session: &Session) -> Vec<usize> {
-    let live: Vec<usize> = (0..session.traces.len())
+/// Only the first `count` runs are considered.
+fn live_runs(session: &Session, count: usize) -> Vec<usize> {
+    let count = count.min(session.traces.len());
+    let live: Vec<usize> = (0..count)
         .filter(|&i| session.traces[i].history.diverged().is_none())
         .collect();
     if live.is_empty() {
-        (0..session.traces.len()).collect()
+        (0..count).collect()
     } else {
         live
     }
