@@ -1,0 +1,170 @@
+//! The story each shipped lesson tells holds in the engine.
+//!
+//! Each lesson's text makes a claim about what its run will show (an explosion, a divergence, a
+//! run that learns while its twin does not). These tests read `public/lessons.json`, train each
+//! lesson's run A (and run B, with the lesson's compare settings) natively with the same seed as
+//! the page, and check the claim — so an engine change that breaks a lesson's point fails here,
+//! not in front of a class. Thresholds are loose on purpose (the claims are qualitative); the
+//! numbers quoted in the texts were measured with `examples/headless.rs`, seed 1.
+
+use gradlab::engine::{StepStats, TrainParams, Trainer};
+use gradlab::lesson::{parse, Lesson};
+
+fn lessons() -> Vec<Lesson> {
+    parse(include_str!("../public/lessons.json")).expect("the shipped lessons parse")
+}
+
+fn lesson(title_part: &str) -> Lesson {
+    lessons()
+        .into_iter()
+        .find(|l| l.title.contains(title_part))
+        .unwrap_or_else(|| panic!("no lesson titled …{title_part}…"))
+}
+
+/// Trains `params` for up to `steps` steps (stopping at divergence).
+fn train(params: &TrainParams, steps: usize) -> Vec<StepStats> {
+    let mut trainer = Trainer::new(params.check().expect("lesson settings are valid"));
+    let mut out = Vec::new();
+    for _ in 0..steps {
+        match trainer.step() {
+            Ok(stats) => {
+                let diverged = stats.non_finite.is_some();
+                out.push(stats);
+                if diverged {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// Runs A and B of a compare lesson.
+fn both(lesson: &Lesson, steps: usize) -> (Vec<StepStats>, Vec<StepStats>) {
+    let b = lesson
+        .compare
+        .as_ref()
+        .expect("a compare lesson")
+        .apply(&lesson.settings);
+    (train(&lesson.settings, steps), train(&b, steps))
+}
+
+fn diverged(run: &[StepStats]) -> Option<u64> {
+    run.last()?.non_finite.map(|nf| nf.step)
+}
+
+/// Mean loss over the last `n` steps.
+fn late_loss(run: &[StepStats], n: usize) -> f64 {
+    let tail = &run[run.len().saturating_sub(n)..];
+    tail.iter().map(|s| s.loss).sum::<f64>() / tail.len() as f64
+}
+
+fn first_over_last(s: &StepStats) -> f64 {
+    s.grad_norms[0] / s.grad_norms[s.grad_norms.len() - 1]
+}
+
+#[test]
+fn a_healthy_net_keeps_its_layers_within_a_decade_and_learns() {
+    let run = train(&lesson("healthy").settings, 600);
+    assert!(diverged(&run).is_none());
+    let ratio = first_over_last(&run[0]);
+    assert!((0.1..10.0).contains(&ratio), "first/last = {ratio}");
+    assert!(late_loss(&run, 50) < 0.5 * run[0].loss);
+}
+
+/// "the first layer's gradient starts about 190 times the last's … after about 20 steps it
+/// overflows to NaN"
+#[test]
+fn the_explosion_lesson_explodes_then_overflows() {
+    let run = train(&lesson("Explosion").settings, 200);
+    assert!(first_over_last(&run[0]) > 100.0);
+    let at = diverged(&run).expect("it diverges");
+    assert!((10..40).contains(&at), "diverged at {at}");
+}
+
+/// "the ‖δ‖ bars follow the green theory line; the badge says exploding"
+#[test]
+fn the_why_lesson_is_in_the_exploding_phase_and_delta_grows_toward_the_input() {
+    use gradlab::engine::theory::{MeanField, Phase};
+    let lesson = lesson("product");
+    let config = lesson.settings.check().unwrap();
+    let mf = MeanField::of(
+        config.net.activation,
+        config.net.init.weight_scale,
+        config.net.init.bias_scale,
+    );
+    assert_eq!(mf.phase(), Phase::Exploding);
+    let step0 = &train(&lesson.settings, 1)[0];
+    let d = &step0.delta_norms;
+    assert!(d[0] > 10.0 * d[d.len() - 1], "δ profile {d:?}");
+}
+
+/// "0.6 multiplied 20 times is about 4·10⁻⁵ … the loss stays near 1"
+#[test]
+fn the_vanishing_lesson_starves_the_input_layers() {
+    let run = train(&lesson("vanishing").settings, 600);
+    assert!(first_over_last(&run[0]) < 1e-3);
+    assert!(late_loss(&run, 100) > 0.8);
+}
+
+/// "Run B overflows to NaN within about 25 steps, while run A's steps stay bounded and its
+/// loss falls" — and norm clipping keeps the direction.
+#[test]
+fn norm_clipping_saves_the_run_its_twin_loses() {
+    let (a, b) = both(&lesson("Clipping by norm"), 1200);
+    let at = diverged(&b).expect("the unclipped twin diverges");
+    assert!(at < 40, "B diverged at {at}");
+    assert!(diverged(&a).is_none());
+    assert!(a.iter().all(|s| s.global_norm_clipped <= 1.0 + 1e-5));
+    assert!(a.iter().all(|s| (s.cos_pre_post - 1.0).abs() < 1e-4));
+    // Bumpy (spikes up to ~1 late on), but down from ~4 at the start to under 0.3.
+    assert!(late_loss(&a, 200) < 0.3, "A's loss {}", late_loss(&a, 200));
+}
+
+/// "cos(g, g′) drops to about 0.3 at times, and run B's loss stays near 1 while run A learns"
+#[test]
+fn value_clipping_bends_the_gradient_and_stalls() {
+    let (a, b) = both(&lesson("Clipping by value"), 1200);
+    assert!(diverged(&b).is_none());
+    let min_cos = b.iter().map(|s| s.cos_pre_post).fold(1.0, f64::min);
+    assert!(min_cos < 0.6, "B's smallest cos {min_cos}");
+    assert!(late_loss(&b, 200) > 0.5, "B's loss {}", late_loss(&b, 200));
+    assert!(late_loss(&a, 200) < 0.3, "A's loss {}", late_loss(&a, 200));
+}
+
+/// "With c = 0.01 every step is clipped … so B crawls"
+#[test]
+fn a_far_too_small_threshold_clips_every_step_and_crawls() {
+    let (a, b) = both(&lesson("threshold"), 1200);
+    assert!(b.iter().all(|s| s.clipped));
+    assert!(
+        late_loss(&b, 200) > 3.0 * late_loss(&a, 200),
+        "A {} B {}",
+        late_loss(&a, 200),
+        late_loss(&b, 200)
+    );
+}
+
+/// "At σ = √2 … all 30 layers learn. At σ = 1 … B's loss stays near 1."
+#[test]
+fn he_initialisation_trains_where_sigma_one_vanishes() {
+    let (a, b) = both(&lesson("initialization"), 800);
+    assert!(
+        first_over_last(&b[0]) < 1e-2,
+        "B first/last {}",
+        first_over_last(&b[0])
+    );
+    assert!(late_loss(&a, 100) < 0.2, "A's loss {}", late_loss(&a, 100));
+    assert!(late_loss(&b, 100) > 0.8, "B's loss {}", late_loss(&b, 100));
+}
+
+/// "B's loss includes λ/2·‖W‖² and its weights cannot grow to what the data needs, so it ends
+/// far above A" — and the penalty does shrink the weights.
+#[test]
+fn l2_costs_fit_and_shrinks_weights() {
+    let (a, b) = both(&lesson("L2"), 1500);
+    assert!(late_loss(&b, 100) > 5.0 * late_loss(&a, 100));
+    let norm = |s: &StepStats| s.weight_norms.iter().map(|w| w * w).sum::<f64>().sqrt();
+    assert!(norm(b.last().unwrap()) < norm(a.last().unwrap()));
+}
