@@ -186,3 +186,20 @@ test('downloads: CSV has one row per step, JSON the settings and steps, PNG a ch
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a missing or broken lesson file says so in the panel, and the lab still trains', async () => {
+  for (const [body, status, says] of [
+    ['not found', 404, /HTTP 404/],
+    ['{"lessons": [{"title": "x"}]}', 200, /not valid/],
+  ]) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.route('**/lessons.json', (route) => route.fulfill({ status, body, contentType: 'application/json' }));
+    await page.goto(`${server.url}?lesson=2`);
+    await waitReady(page);
+    await page.waitForSelector('#lesson-error');
+    assert.match(await page.textContent('#lesson-error'), says);
+    await page.click('#play');
+    await stepsAbove(page, 10);
+    await page.close();
+  }
+});
