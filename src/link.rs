@@ -138,76 +138,74 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
             ));
             continue;
         }
-        if key == "hide" {
-            for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                match HIDEABLE.iter().find(|h| **h == name) {
-                    Some(h) if !hidden.contains(h) => hidden.push(*h),
-                    Some(_) => {}
-                    None => notices.push(format!(
-                        "The link's \"hide\" names no control \"{}\"; the hideable ones are {}.",
-                        name.chars().take(24).collect::<String>(),
-                        HIDEABLE.join(", ")
-                    )),
+        let outcome = match &*key {
+            "hide" => {
+                for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    match HIDEABLE.iter().find(|h| **h == name) {
+                        Some(h) if !hidden.contains(h) => hidden.push(*h),
+                        Some(_) => {}
+                        None => notices.push(format!(
+                            "The link's \"hide\" names no control \"{}\"; the hideable ones are {}.",
+                            name.chars().take(24).collect::<String>(),
+                            HIDEABLE.join(", ")
+                        )),
+                    }
                 }
+                Ok(())
             }
-            continue;
-        }
-        if key == "compare" {
-            match value.trim() {
+            "compare" => match value.trim() {
                 "on" | "1" | "true" => {
                     compare.get_or_insert_with(Variant::default);
+                    Ok(())
                 }
-                "off" | "0" | "false" => compare = None,
-                _ => notices.push(format!(
-                    "Ignored the link's \"compare\": it must be on or off, not \"{value}\"."
+                "off" | "0" | "false" => {
+                    compare = None;
+                    Ok(())
+                }
+                _ => Err(refused(&key, "on or off", &value)),
+            },
+            "lesson" => match value.trim().parse::<usize>() {
+                Ok(n) if (1..=MAX_LESSON).contains(&n) => {
+                    lesson = Some(n);
+                    Ok(())
+                }
+                _ => Err(refused(&key, "a lesson number", &value)),
+            },
+            "view" => match VIEWS.iter().find(|v| **v == value.trim()) {
+                Some(v) => {
+                    view = Some(*v);
+                    Ok(())
+                }
+                None => Err(refused(
+                    &key,
+                    &format!("one of {}", VIEWS.join(", ")),
+                    &value,
                 )),
-            }
-            continue;
-        }
-        if key == "lesson" {
-            match value.trim().parse::<usize>() {
-                Ok(n) if (1..=MAX_LESSON).contains(&n) => lesson = Some(n),
-                _ => notices.push(format!(
-                    "Ignored the link's \"lesson\": it must be a lesson number, not \"{value}\"."
+            },
+            "speed" => match value.trim().parse::<usize>() {
+                Ok(n) if n < SPEED_POSITIONS => {
+                    speed = Some(n);
+                    Ok(())
+                }
+                _ => Err(refused(
+                    &key,
+                    &format!("a whole number from 0 to {}", SPEED_POSITIONS - 1),
+                    &value,
                 )),
-            }
-            continue;
-        }
-        if key == "view" {
-            match VIEWS.iter().find(|v| **v == value.trim()) {
-                Some(v) => view = Some(*v),
-                None => notices.push(format!(
-                    "Ignored the link's \"view\": it must be one of {}, not \"{value}\".",
-                    VIEWS.join(", ")
-                )),
-            }
-            continue;
-        }
-        if key == "speed" {
-            match value.trim().parse::<usize>() {
-                Ok(n) if n < SPEED_POSITIONS => speed = Some(n),
-                _ => notices.push(format!(
-                    "Ignored the link's \"speed\": it must be a whole number from 0 to {}, not \"{value}\".",
-                    SPEED_POSITIONS - 1
-                )),
-            }
-            continue;
-        }
-        if let Some(b_key) = key.strip_prefix("b-") {
-            if VARIANT_KEYS.contains(&b_key) {
+            },
+            _ => match key.strip_prefix("b-").filter(|k| VARIANT_KEYS.contains(k)) {
                 // Read like A's parameter, then keep just that field for B.
-                match apply(&mut b_scratch, b_key, &value) {
-                    Ok(()) => {
+                Some(b_key) => apply(&mut b_scratch, b_key, &value)
+                    .map(|()| {
                         compare
                             .get_or_insert_with(Variant::default)
                             .take(b_key, &b_scratch);
-                    }
-                    Err(message) => notices.push(message.replacen(b_key, &key, 1)),
-                }
-                continue;
-            }
-        }
-        if let Err(message) = apply(&mut params, &key, &value) {
+                    })
+                    .map_err(|message| message.replacen(b_key, &key, 1)),
+                None => apply(&mut params, &key, &value),
+            },
+        };
+        if let Err(message) = outcome {
             notices.push(message);
         }
     }
@@ -245,6 +243,11 @@ fn describe(e: &ConfigError) -> String {
     format!("{e} (parameter \"{}\")", e.field().key())
 }
 
+/// The notice for a parameter whose value is not what it must be.
+fn refused(key: &str, must_be: &str, value: &str) -> String {
+    format!("Ignored the link's \"{key}\": it must be {must_be}, not \"{value}\".")
+}
+
 /// Sets one parameter; unknown keys and unreadable numbers are refused with a message.
 fn apply(params: &mut TrainParams, key: &str, value: &str) -> Result<(), String> {
     let number = |field: Option<Field>| -> Result<f64, String> {
@@ -267,9 +270,10 @@ fn apply(params: &mut TrainParams, key: &str, value: &str) -> Result<(), String>
         "dataset" => params.dataset = value.to_string(),
         "clip-mode" => params.clip_mode = value.to_string(),
         "seed" => {
-            params.seed = value.trim().parse::<u64>().map_err(|_| {
-                format!("Ignored the link's \"seed\": it must be a whole number from 0 up, not \"{value}\".")
-            })?
+            params.seed = value
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| refused(key, "a whole number from 0 up", value))?
         }
         _ => {
             let shown: String = key.chars().take(24).collect();

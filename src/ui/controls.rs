@@ -208,6 +208,26 @@ fn Choice(
     }
 }
 
+// Scales shared by run A's slider and run B's, so the two always offer the same range.
+const WEIGHT_SCALE: Scale = Scale::Linear {
+    min: 0.0,
+    max: 4.0,
+    step: 0.05,
+};
+const LEARNING_RATE: Scale = Scale::Log {
+    min: 1e-4,
+    max: 1.0,
+};
+const CLIP_THRESHOLD: Scale = Scale::Log {
+    min: 0.01,
+    max: 100.0,
+};
+const L2_STRENGTH: Scale = Scale::Linear {
+    min: 0.0,
+    max: 0.05,
+    step: 0.0005,
+};
+
 const ACTIVATIONS: &[(&str, &str)] = &[
     ("tanh", "tanh"),
     ("relu", "ReLU"),
@@ -367,7 +387,7 @@ fn CompareControls() -> impl IntoView {
                     id="b-clip-threshold"
                     label="B: clip threshold"
                     hint="B's threshold."
-                    scale=Scale::Log { min: 0.01, max: 100.0 }
+                    scale=CLIP_THRESHOLD
                     get=|p| p.clip_threshold
                     set=|p, v| p.clip_threshold = v
                     of_b=true
@@ -376,7 +396,7 @@ fn CompareControls() -> impl IntoView {
                     id="b-weight-scale"
                     label="B: weight scale σ"
                     hint="B's initial weights ~ N(0, σ²/fan-in), from the same random draw as A's."
-                    scale=Scale::Linear { min: 0.0, max: 4.0, step: 0.05 }
+                    scale=WEIGHT_SCALE
                     get=|p| p.weight_scale
                     set=|p, v| p.weight_scale = v
                     of_b=true
@@ -385,7 +405,7 @@ fn CompareControls() -> impl IntoView {
                     id="b-learning-rate"
                     label="B: learning rate"
                     hint="B's step size."
-                    scale=Scale::Log { min: 1e-4, max: 1.0 }
+                    scale=LEARNING_RATE
                     get=|p| p.learning_rate
                     set=|p, v| p.learning_rate = v
                     of_b=true
@@ -394,7 +414,7 @@ fn CompareControls() -> impl IntoView {
                     id="b-l2"
                     label="B: L2 strength λ"
                     hint="B's weight penalty."
-                    scale=Scale::Linear { min: 0.0, max: 0.05, step: 0.0005 }
+                    scale=L2_STRENGTH
                     get=|p| p.l2
                     set=|p, v| p.l2 = v
                     of_b=true
@@ -465,7 +485,7 @@ pub fn Controls() -> impl IntoView {
                 id="weight-scale"
                 label="Weight scale σ"
                 hint="Initial weights ~ N(0, σ²/fan-in). Past the critical mark, gradients explode toward the input."
-                scale=Scale::Linear { min: 0.0, max: 4.0, step: 0.05 }
+                scale=WEIGHT_SCALE
                 get=|p| p.weight_scale
                 set=|p, v| p.weight_scale = v
                 mark=critical_mark(lab)
@@ -504,7 +524,7 @@ pub fn Controls() -> impl IntoView {
                 id="learning-rate"
                 label="Learning rate"
                 hint="Step size: exploding gradients times a large rate make huge updates."
-                scale=Scale::Log { min: 1e-4, max: 1.0 }
+                scale=LEARNING_RATE
                 get=|p| p.learning_rate
                 set=|p, v| p.learning_rate = v
             />
@@ -528,7 +548,7 @@ pub fn Controls() -> impl IntoView {
                 id="clip-threshold"
                 label="Clip threshold"
                 hint="Largest gradient norm (or element, in value mode) allowed through."
-                scale=Scale::Log { min: 0.01, max: 100.0 }
+                scale=CLIP_THRESHOLD
                 get=|p| p.clip_threshold
                 set=|p, v| p.clip_threshold = v
             />
@@ -536,7 +556,7 @@ pub fn Controls() -> impl IntoView {
                 id="l2"
                 label="L2 strength λ"
                 hint="Adds λ·W to each weight's gradient: pulls weights, and so the growth, down."
-                scale=Scale::Linear { min: 0.0, max: 0.05, step: 0.0005 }
+                scale=L2_STRENGTH
                 get=|p| p.l2
                 set=|p, v| p.l2 = v
             />

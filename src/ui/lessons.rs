@@ -121,34 +121,18 @@ pub fn LessonPanel() -> impl IntoView {
         lab.highlight.set(None);
     });
     Effect::new(move |_| spotlight(lab.highlight.get().as_deref()));
-    let lessons = move || match lab.lessons.get() {
-        Lessons::Ready(l) => l,
-        _ => Vec::new(),
-    };
-    let current = move || {
-        let i = lab.lesson.get()?;
-        lab.lessons.with(|l| match l {
-            Lessons::Ready(l) => l.get(i).cloned().map(|lesson| (i, l.len(), lesson)),
-            _ => None,
-        })
-    };
     let go = move |i: usize| lab.lesson.set(Some(i));
     view! {
         <section class="group lesson" aria-labelledby="lesson-heading">
-            {move || match (lab.lessons.get(), current()) {
+            {move || match (lab.lessons.get(), lab.lesson.get()) {
                 (Lessons::Loading, _) => EitherOf4::A(view! { <p class="hint">"Loading the lessons…"</p> }),
                 (Lessons::Failed(message), _) => EitherOf4::B(view! {
                     <h2 id="lesson-heading">"Guided lessons"</h2>
                     <p class="hint" id="lesson-error">{format!("The lessons could not be loaded: {message}")}</p>
                 }),
-                (Lessons::Ready(list), None) => EitherOf4::C(view! {
-                    <h2 id="lesson-heading">"Guided lessons"</h2>
-                    <p class="lesson-text">
-                        {format!("{} short steps through gradient explosion and its cures: predict, run, look.", list.len())}
-                    </p>
-                    <button id="start-lessons" class="primary" on:click=move |_| go(0)>"Start the lessons"</button>
-                }),
-                (Lessons::Ready(_), Some((i, count, lesson))) => {
+                (Lessons::Ready(list), Some(i)) if i < list.len() => {
+                    let count = list.len();
+                    let lesson = list[i].clone();
                     let question = lesson.question.clone();
                     let answer = question.answer;
                     let run_it = lesson.clone();
@@ -226,7 +210,7 @@ pub fn LessonPanel() -> impl IntoView {
                                     }
                                 }
                             >
-                                {lessons()
+                                {list
                                     .iter()
                                     .enumerate()
                                     .map(|(k, l)| view! { <option value=k selected=k == i>{format!("{}. {}", k + 1, l.title)}</option> })
@@ -237,6 +221,13 @@ pub fn LessonPanel() -> impl IntoView {
                     };
                     EitherOf4::D(view)
                 }
+                (Lessons::Ready(list), _) => EitherOf4::C(view! {
+                    <h2 id="lesson-heading">"Guided lessons"</h2>
+                    <p class="lesson-text">
+                        {format!("{} short steps through gradient explosion and its cures: predict, run, look.", list.len())}
+                    </p>
+                    <button id="start-lessons" class="primary" on:click=move |_| go(0)>"Start the lessons"</button>
+                }),
             }}
         </section>
     }

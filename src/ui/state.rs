@@ -31,22 +31,20 @@ pub enum BarsQuantity {
 }
 
 impl BarsQuantity {
-    /// Its name in links and lesson files (one of [`crate::link::VIEWS`]).
+    /// Every view, in the order of [`crate::link::VIEWS`], which names them.
+    const ALL: [BarsQuantity; 3] = [Self::Gradient, Self::Delta, Self::UpdateRatio];
+
+    /// Its name in links and lesson files.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Gradient => "gradient",
-            Self::Delta => "delta",
-            Self::UpdateRatio => "update-ratio",
-        }
+        crate::link::VIEWS[self as usize]
     }
 
     /// The view called `name`; the weight gradient for anything else.
     pub fn from_name(name: &str) -> Self {
-        match name {
-            "delta" => Self::Delta,
-            "update-ratio" => Self::UpdateRatio,
-            _ => Self::Gradient,
-        }
+        Self::ALL
+            .into_iter()
+            .find(|q| q.name() == name)
+            .unwrap_or(Self::Gradient)
     }
 }
 
@@ -318,6 +316,15 @@ impl PerfReadout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn views_are_named_as_links_name_them() {
+        for (i, name) in crate::link::VIEWS.iter().enumerate() {
+            assert_eq!(BarsQuantity::ALL[i].name(), *name);
+            assert_eq!(BarsQuantity::from_name(name), BarsQuantity::ALL[i]);
+        }
+        assert_eq!(BarsQuantity::from_name("nonsense"), BarsQuantity::Gradient);
+    }
 
     #[test]
     fn latency_counts_from_the_change_to_the_paint_after_trained_data() {

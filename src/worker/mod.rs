@@ -32,6 +32,11 @@ impl Lane {
 
     fn reset(&mut self) {
         self.trainer.reset();
+        self.clear_log();
+    }
+
+    /// An empty log for the trainer's current network.
+    fn clear_log(&mut self) {
         self.log = RunLog::new(self.trainer.layer_count());
     }
 }
@@ -90,7 +95,7 @@ impl WorkerCore {
             let any = rebuilt.iter().any(|&r| r);
             for (lane, rebuilt) in self.lanes.iter_mut().zip(rebuilt) {
                 if rebuilt {
-                    lane.log = RunLog::new(lane.trainer.layer_count());
+                    lane.clear_log();
                 } else if any {
                     lane.reset();
                 }
@@ -132,12 +137,10 @@ impl WorkerCore {
             })
             .collect();
         for _ in 0..max_steps {
-            let mut stepped = false;
             for (lane, progress) in self.lanes.iter_mut().zip(&mut runs) {
                 let Ok(stats) = lane.trainer.step() else {
                     continue;
                 };
-                stepped = true;
                 lane.log.record(&stats);
                 progress.steps.push(StepSummary::from(&stats));
                 for (peak, &norm) in progress.peak_grad_norms.iter_mut().zip(&stats.grad_norms) {
@@ -145,7 +148,8 @@ impl WorkerCore {
                 }
                 progress.last = Some(stats);
             }
-            if !stepped || self.lanes.iter().all(|l| l.trainer.diverged().is_some()) {
+            // A step fails only on a diverged network: stop once every network has.
+            if self.lanes.iter().all(|l| l.trainer.diverged().is_some()) {
                 break;
             }
             if now() - started >= budget_ms {
