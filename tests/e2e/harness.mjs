@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const DIST = new URL('../../dist/', import.meta.url).pathname;
@@ -58,6 +59,23 @@ export async function launchBrowser(extraArgs = []) {
   });
 }
 
+/**
+ * Serves dist/ and launches Chromium for the calling test file, stopping both after its tests.
+ * Returns an object whose `server` and `browser` are set once the file's tests start.
+ */
+export function useLab() {
+  const lab = { server: undefined, browser: undefined };
+  before(async () => {
+    lab.server = await serveDist();
+    lab.browser = await launchBrowser();
+  });
+  after(async () => {
+    await lab.browser?.close();
+    await lab.server?.close();
+  });
+  return lab;
+}
+
 /** Opens `url` in a new page, recording console errors and uncaught exceptions. */
 export async function openPage(browser, url, viewport = { width: 1280, height: 800 }) {
   const page = await browser.newPage({ viewport });
@@ -109,6 +127,15 @@ export async function column(page, field) {
 /** The current step count as a number. */
 export async function stepCount(page) {
   return parseInt((await page.textContent('#step-count')).replace(/,/g, ''), 10);
+}
+
+/** Waits until the page has taken more than `n` steps. */
+export async function stepsAbove(page, n) {
+  await page.waitForFunction(
+    (k) => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > k,
+    n,
+    { timeout: 30_000 },
+  );
 }
 
 /** A fingerprint of a canvas's pixels. */

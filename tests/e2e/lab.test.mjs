@@ -1,28 +1,17 @@
 // The live lab in real Chromium: controls, worker, charts, table and status working together.
 // Every wait is for a condition, never a fixed sleep.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  serveDist, launchBrowser, openPage, screenshot, waitReady, setInput, column, stepCount, canvasPixels,
+  useLab, openPage, screenshot, waitReady, setInput, column, stepCount, stepsAbove, canvasPixels,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const lab = useLab();
 
 const rows = (page) => page.$$eval('#layer-table tbody tr', (r) => r.length);
 
 test('the worker starts and the page logs no console error', async () => {
-  const { page, errors } = await openPage(browser, server.url);
+  const { page, errors } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
   assert.match(await page.title(), /gradlab/);
   assert.match(await page.textContent('#status'), /Ready/);
@@ -33,7 +22,7 @@ test('the worker starts and the page logs no console error', async () => {
 });
 
 test('moving depth changes the number of layer-table rows', async () => {
-  const { page } = await openPage(browser, server.url);
+  const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
   await setInput(page, 'depth', 4);
   await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 5);
@@ -46,12 +35,12 @@ test('moving depth changes the number of layer-table rows', async () => {
 });
 
 test('play advances the step count and redraws every chart', async () => {
-  const { page, errors } = await openPage(browser, server.url);
+  const { page, errors } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
   const ids = ['grad-chart', 'history-chart', 'loss-chart'];
   const before = await Promise.all(ids.map((id) => canvasPixels(page, id)));
   await page.click('#play');
-  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > 500);
+  await stepsAbove(page, 500);
   const after = await Promise.all(ids.map((id) => canvasPixels(page, id)));
   ids.forEach((id, i) => assert.notEqual(after[i], before[i], `${id} did not change`));
   assert.match(await page.textContent('#status'), /Training/);
@@ -69,7 +58,7 @@ test('play advances the step count and redraws every chart', async () => {
 });
 
 test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the last', async () => {
-  const { page } = await openPage(browser, server.url);
+  const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
   await setInput(page, 'depth', 30);
   await page.selectOption('#activation', 'tanh');
@@ -95,14 +84,14 @@ test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the 
   await setInput(page, 'learning-rate', -3);
   await setInput(page, 'speed', 0);
   await page.click('#play');
-  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) >= 200);
+  await stepsAbove(page, 199);
   await page.click('#pause');
   await screenshot(page, 'lab-explosion');
   await page.close();
 });
 
 test('global-norm clipping at 1: the clipped global norm never exceeds 1', async () => {
-  const { page } = await openPage(browser, server.url);
+  const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
   await setInput(page, 'depth', 30);
   await setInput(page, 'weight-scale', 2.5);
@@ -111,7 +100,7 @@ test('global-norm clipping at 1: the clipped global norm never exceeds 1', async
   await setInput(page, 'clip-threshold', 0); // 10^0 = 1
   await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 31);
   await page.click('#play');
-  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > 2000);
+  await stepsAbove(page, 2000);
   await page.click('#pause');
   await page.waitForFunction(() => /Paused/.test(document.querySelector('#status').textContent));
   // The run-wide maximum of the clipped global norm, and the raw one for contrast.
@@ -130,7 +119,7 @@ test('global-norm clipping at 1: the clipped global norm never exceeds 1', async
 });
 
 test('a divergent setting shows the diverged state and pauses', async () => {
-  const { page } = await openPage(browser, server.url);
+  const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
   await setInput(page, 'depth', 30);
   await setInput(page, 'weight-scale', 2.5);
@@ -152,9 +141,9 @@ test('a divergent setting shows the diverged state and pauses', async () => {
 });
 
 test('a worker that cannot start is reported and can be restarted', async () => {
-  const page = await browser.newPage();
+  const page = await lab.browser.newPage();
   await page.route('**/worker_bg.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
-  await page.goto(server.url);
+  await page.goto(lab.server.url);
   await page.waitForFunction(() => /worker stopped/.test(document.querySelector('#status').textContent), null, { timeout: 30_000 });
   await page.waitForSelector('#restart-worker');
   await page.unroute('**/worker_bg.wasm');
@@ -164,21 +153,21 @@ test('a worker that cannot start is reported and can be restarted', async () => 
 });
 
 test('no request leaves the machine', async () => {
-  const page = await browser.newPage();
+  const page = await lab.browser.newPage();
   const foreign = [];
   page.on('request', (req) => {
-    if (!req.url().startsWith(server.url) && !req.url().startsWith('data:')) foreign.push(req.url());
+    if (!req.url().startsWith(lab.server.url) && !req.url().startsWith('data:')) foreign.push(req.url());
   });
-  await page.goto(server.url);
+  await page.goto(lab.server.url);
   await waitReady(page);
   await page.click('#play');
-  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > 100);
+  await stepsAbove(page, 100);
   assert.deepEqual(foreign, []);
   await page.close();
 });
 
 test('phone-width layout has no horizontal scroll', async () => {
-  const { page } = await openPage(browser, server.url, { width: 390, height: 844 });
+  const { page } = await openPage(lab.browser, lab.server.url, { width: 390, height: 844 });
   await waitReady(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
@@ -187,7 +176,7 @@ test('phone-width layout has no horizontal scroll', async () => {
 });
 
 test('a copied link reopened in a new page reproduces the run step for step', async () => {
-  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+  const context = await lab.browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
   const stepFive = async (page) => {
     for (let i = 1; i <= 5; i++) {
       await page.click('#step-once');
@@ -196,7 +185,7 @@ test('a copied link reopened in a new page reproduces the run step for step', as
     return Promise.all(['grad-norm', 'grad-norm-clipped', 'delta-norm', 'update-ratio'].map((f) => column(page, f)));
   };
   const first = await context.newPage();
-  await first.goto(`${server.url}?depth=12&weight-scale=1.7&seed=42&lr=0.1&clip-mode=value&clip=0.05`);
+  await first.goto(`${lab.server.url}?depth=12&weight-scale=1.7&seed=42&lr=0.1&clip-mode=value&clip=0.05`);
   await waitReady(first);
   await first.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 13);
   await first.selectOption('#dataset', 'spiral'); // a change made on the page is in the link too
@@ -218,22 +207,22 @@ test('a copied link reopened in a new page reproduces the run step for step', as
 
 test('a hostile link shows notices naming each parameter and a working page', async () => {
   const { page, errors } = await openPage(
-    browser,
-    `${server.url}?depth=NaN&activation=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&lr=1e999&gpu=1&width=${'9'.repeat(500)}`,
+    lab.browser,
+    `${lab.server.url}?depth=NaN&activation=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&lr=1e999&gpu=1&width=${'9'.repeat(500)}`,
   );
   await waitReady(page);
   const notices = await page.textContent('.notices');
   for (const name of ['depth', 'activation', 'lr', 'gpu', 'width']) assert.match(notices, new RegExp(name));
   assert.equal(await page.$$eval('img', (imgs) => imgs.length), 0, 'no markup from the link reaches the page');
   await page.click('#play');
-  await page.waitForFunction(() => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > 50);
+  await stepsAbove(page, 50);
   await screenshot(page, 'lab-hostile-link');
   assert.deepEqual(errors, []);
   await page.close();
 });
 
 test('teacher mode hides the controls the link names, and keeps them hidden in its links', async () => {
-  const { page, errors } = await openPage(browser, `${server.url}?weight-scale=2.5&hide=depth,width,seed,clip-mode`);
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?weight-scale=2.5&hide=depth,width,seed,clip-mode`);
   await waitReady(page);
   for (const id of ['depth', 'width', 'seed', 'clip-mode']) assert.ok(await page.isHidden(`#${id}`), `${id} shown`);
   for (const id of ['weight-scale', 'learning-rate', 'play']) assert.ok(await page.isVisible(`#${id}`), `${id} hidden`);

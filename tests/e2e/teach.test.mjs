@@ -1,12 +1,11 @@
 // Issue 5 in real Chromium: the lessons, compare mode and the downloads.
 // Every wait is for a condition, never a fixed sleep.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { serveDist, launchBrowser, openPage, screenshot, waitReady, setInput, stepCount } from './harness.mjs';
+import { useLab, openPage, screenshot, waitReady, setInput, stepsAbove } from './harness.mjs';
 
-let server;
-let browser;
+const lab = useLab();
 const LESSONS = JSON.parse(
   await readFile(new URL('../../public/lessons.json', import.meta.url), 'utf8'),
 ).lessons;
@@ -17,31 +16,12 @@ const DEFAULTS = {
   batch: 32, lr: 0.03, 'clip-mode': 'none', clip: 1, l1: 0, l2: 0, seed: 1,
 };
 
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
 const query = (page) => page.evaluate(() => Object.fromEntries(new URLSearchParams(location.search)));
 const same = (a, b) => (typeof b === 'number' ? Math.abs(parseFloat(a) - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
 
-/** Waits until the page has taken more than `n` steps. */
-async function stepsAbove(page, n) {
-  await page.waitForFunction(
-    (k) => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) > k,
-    n,
-    { timeout: 30_000 },
-  );
-}
-
 test('each lesson\'s Run it sets the controls and seed, starts training and highlights its target', async () => {
   assert.equal(LESSONS.length, 10);
-  const { page, errors } = await openPage(browser, `${server.url}?lesson=1`);
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?lesson=1`);
   await waitReady(page);
   for (const [i, lesson] of LESSONS.entries()) {
     await page.waitForFunction((t) => document.querySelector('#lesson-heading')?.textContent.includes(t), lesson.title);
@@ -96,7 +76,7 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
 });
 
 test('a lesson link reopens that lesson; a lesson the file lacks gives a notice', async () => {
-  const { page } = await openPage(browser, `${server.url}?lesson=4&hide=depth,compare`);
+  const { page } = await openPage(lab.browser, `${lab.server.url}?lesson=4&hide=depth,compare`);
   await waitReady(page);
   await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('vanishing'));
   assert.equal(await page.isDisabled('#prev-lesson'), false);
@@ -109,7 +89,7 @@ test('a lesson link reopens that lesson; a lesson the file lacks gives a notice'
   assert.equal(await page.isVisible('#compare'), false);
   await page.close();
 
-  const bad = await openPage(browser, `${server.url}?lesson=42`);
+  const bad = await openPage(lab.browser, `${lab.server.url}?lesson=42`);
   await waitReady(bad.page);
   await bad.page.waitForSelector('#start-lessons');
   assert.match(await bad.page.textContent('.notices'), /lesson 42, but there are 10/);
@@ -117,7 +97,7 @@ test('a lesson link reopens that lesson; a lesson the file lacks gives a notice'
 });
 
 test('compare mode with identical settings trains two identical runs in lockstep', async () => {
-  const { page, errors } = await openPage(browser, `${server.url}?depth=8&weight-scale=1.8&compare=on&seed=5`);
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=8&weight-scale=1.8&compare=on&seed=5`);
   await waitReady(page);
   assert.equal(await page.isChecked('#compare'), true);
   await setInput(page, 'speed', 0); // one step per frame
@@ -143,7 +123,7 @@ test('compare mode with identical settings trains two identical runs in lockstep
 });
 
 test('downloads: CSV has one row per step, JSON the settings and steps, PNG a chart', async () => {
-  const { page, errors } = await openPage(browser, `${server.url}?depth=3&clip-mode=global-norm&clip=0.5&seed=3`);
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=3&clip-mode=global-norm&clip=0.5&seed=3`);
   await waitReady(page);
   for (let i = 0; i < 12; i += 1) {
     await page.click('#step-once');
@@ -192,9 +172,9 @@ test('a missing or broken lesson file says so in the panel, and the lab still tr
     ['not found', 404, /HTTP 404/],
     ['{"lessons": [{"title": "x"}]}', 200, /not valid/],
   ]) {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await lab.browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.route('**/lessons.json', (route) => route.fulfill({ status, body, contentType: 'application/json' }));
-    await page.goto(`${server.url}?lesson=2`);
+    await page.goto(`${lab.server.url}?lesson=2`);
     await waitReady(page);
     await page.waitForSelector('#lesson-error');
     assert.match(await page.textContent('#lesson-error'), says);
