@@ -5,7 +5,9 @@
 //! the steps themselves), and the two text formats. Memory is bounded: a log holds at most
 //! [`MAX_CELLS`] numbers; past that, every second row is dropped and only every second step is
 //! recorded from then on (the `step` column shows which), so a run of millions of steps still
-//! exports its whole span.
+//! exports its whole span. A download is written straight from the log into one buffer of its
+//! exact size (measured in `tests/export_memory.rs`), and a download too large for memory is an
+//! error that leaves the run alone.
 //!
 //! CSV, one row per step and run (`run` is `A`, or `B` in compare mode):
 //! `run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1..grad_norm_L,grad_norm_clipped_1..L`
@@ -15,17 +17,18 @@
 //! statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
 
 use crate::engine::{StepStats, TrainConfig, TrainParams};
+use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
-use std::fmt::Write;
+use std::io::{self, Write};
 
 /// Most numbers one log holds (≈ 16 MB of `f32`).
 pub const MAX_CELLS: usize = 4_000_000;
 /// Fewest rows a log keeps before thinning, however wide the network.
 const MIN_ROWS: usize = 1_000;
 
-/// The numbers of one step a download needs.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Row {
+/// The numbers of one step a download needs, borrowed from the log.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Row<'a> {
     /// Step index (0-based).
     pub step: u64,
     /// Loss.
@@ -37,9 +40,9 @@ pub struct Row {
     /// Whether clipping acted.
     pub clipped: bool,
     /// Per layer, ‖∂L/∂W_l‖ before clipping (input layer first).
-    pub grad_norms: Vec<f32>,
+    pub grad_norms: &'a [f32],
     /// Per layer, after clipping.
-    pub grad_norms_clipped: Vec<f32>,
+    pub grad_norms_clipped: &'a [f32],
 }
 
 /// One run's steps, bounded (see the module docs).
@@ -146,8 +149,8 @@ impl RunLog {
         self.layer_count
     }
 
-    /// The rows, oldest first.
-    pub fn rows(&self) -> impl Iterator<Item = Row> + '_ {
+    /// The rows, oldest first (borrowed: a download copies nothing but its text).
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
         let width = 2 * self.layer_count;
         self.scalars.iter().enumerate().map(move |(i, s)| {
             let norms = &self.norms[i * width..(i + 1) * width];
@@ -157,8 +160,8 @@ impl RunLog {
                 global_norm: s.2,
                 global_norm_clipped: s.3,
                 clipped: s.4,
-                grad_norms: norms[..self.layer_count].to_vec(),
-                grad_norms_clipped: norms[self.layer_count..].to_vec(),
+                grad_norms: &norms[..self.layer_count],
+                grad_norms_clipped: &norms[self.layer_count..],
             }
         })
     }
@@ -174,19 +177,89 @@ pub struct Exported<'a> {
     pub log: &'a RunLog,
 }
 
+/// Why a download could not be made (the run and its log are untouched).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportError(pub String);
+
+impl std::fmt::Display for ExportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ExportError {}
+
 /// The CSV text of `runs` (see the module docs for the columns).
-pub fn to_csv(runs: &[Exported]) -> String {
+pub fn to_csv(runs: &[Exported]) -> Result<String, ExportError> {
+    render_exact(|out| write_csv(runs, out))
+}
+
+/// The JSON text of `runs` (see the module docs), compact.
+pub fn to_json(runs: &[Exported]) -> Result<String, ExportError> {
+    render_exact(|out| {
+        let export = JsonExport {
+            format: "gradlab-run/1",
+            runs: runs
+                .iter()
+                .map(|r| JsonRun {
+                    name: r.name,
+                    settings: r.config.to_params(),
+                    step_stride: r.log.stride,
+                    steps: Steps(r.log),
+                    last: r.log.last.as_ref(),
+                })
+                .collect(),
+        };
+        serde_json::to_writer(out, &export).map_err(io::Error::other)
+    })
+}
+
+/// Renders text into one buffer of exactly its size. A first pass only counts the bytes, so the
+/// text is never copied while it grows (a doubling buffer would briefly hold it three times),
+/// and a buffer the memory cannot hold is an [`ExportError`], not an abort that would lose the
+/// worker and every run in it.
+fn render_exact(render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<String, ExportError> {
+    let failed = |e: io::Error| ExportError(format!("the download could not be written: {e}"));
+    let mut counter = ByteCounter(0);
+    render(&mut counter).map_err(failed)?;
+    let mut text = Vec::new();
+    text.try_reserve_exact(counter.0).map_err(|_| {
+        ExportError(format!(
+            "the download ({:.0} MB) does not fit in the worker's memory; the run and its log \
+             are kept — try again after a reset, or download the CSV",
+            counter.0 as f64 / 1e6
+        ))
+    })?;
+    render(&mut text).map_err(failed)?;
+    String::from_utf8(text).map_err(|e| ExportError(e.to_string()))
+}
+
+/// Counts what would be written.
+struct ByteCounter(usize);
+
+impl Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
     let layers = runs.iter().map(|r| r.log.layer_count).max().unwrap_or(0);
-    let mut out = String::from("run,step,loss,global_norm,global_norm_clipped,clipped");
+    out.write_all(b"run,step,loss,global_norm,global_norm_clipped,clipped")?;
     for prefix in ["grad_norm", "grad_norm_clipped"] {
         for l in 1..=layers {
-            let _ = write!(out, ",{prefix}_{l}");
+            write!(out, ",{prefix}_{l}")?;
         }
     }
-    out.push('\n');
+    out.write_all(b"\n")?;
     for run in runs {
         for row in run.log.rows() {
-            let _ = write!(
+            write!(
                 out,
                 "{},{},{},{},{},{}",
                 run.name,
@@ -195,21 +268,32 @@ pub fn to_csv(runs: &[Exported]) -> String {
                 row.global_norm,
                 row.global_norm_clipped,
                 u8::from(row.clipped)
-            );
-            for part in [&row.grad_norms, &row.grad_norms_clipped] {
+            )?;
+            for part in [row.grad_norms, row.grad_norms_clipped] {
                 for l in 0..layers {
                     match part.get(l) {
-                        Some(v) => {
-                            let _ = write!(out, ",{v}");
-                        }
-                        None => out.push(','),
+                        Some(v) => write!(out, ",{v}")?,
+                        None => out.write_all(b",")?,
                     }
                 }
             }
-            out.push('\n');
+            out.write_all(b"\n")?;
         }
     }
-    out
+    Ok(())
+}
+
+/// A log's rows as a JSON array, written one row at a time.
+struct Steps<'a>(&'a RunLog);
+
+impl Serialize for Steps<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for row in self.0.rows() {
+            seq.serialize_element(&row)?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -218,7 +302,7 @@ struct JsonRun<'a> {
     settings: TrainParams,
     /// 1 while every step is held; 2, 4, … once the log was thinned.
     step_stride: u64,
-    steps: Vec<Row>,
+    steps: Steps<'a>,
     last: Option<&'a StepStats>,
 }
 
@@ -226,24 +310,6 @@ struct JsonRun<'a> {
 struct JsonExport<'a> {
     format: &'static str,
     runs: Vec<JsonRun<'a>>,
-}
-
-/// The JSON text of `runs` (see the module docs).
-pub fn to_json(runs: &[Exported]) -> String {
-    let export = JsonExport {
-        format: "gradlab-run/1",
-        runs: runs
-            .iter()
-            .map(|r| JsonRun {
-                name: r.name,
-                settings: r.config.to_params(),
-                step_stride: r.log.stride,
-                steps: r.log.rows().collect(),
-                last: r.log.last.as_ref(),
-            })
-            .collect(),
-    };
-    serde_json::to_string_pretty(&export).expect("plain data always serialises")
 }
 
 #[cfg(test)]
@@ -279,7 +345,8 @@ mod tests {
             name: "A",
             config: &config,
             log: &log,
-        }]);
+        }])
+        .unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
@@ -326,7 +393,8 @@ mod tests {
             name: "A",
             config: &config,
             log: &log,
-        }]);
+        }])
+        .unwrap();
         let row = csv.lines().nth(1).unwrap();
         assert!(row.contains("NaN") || row.contains("inf"), "{row:.200}");
         // Every non-finite cell parses back as what it was.
@@ -346,7 +414,8 @@ mod tests {
             name: "A",
             config: &config,
             log: &log,
-        }]);
+        }])
+        .unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(json["format"], "gradlab-run/1");
         let run = &json["runs"][0];

@@ -29,12 +29,13 @@ pub const HIGHLIGHTS: [&str; 14] = [
     "l2",
 ];
 
-/// A whole lesson file.
+/// A whole lesson file: `{"lessons": [...]}`. Each lesson is read on its own, so an error
+/// (an unknown or misspelt key among them) names the lesson it is in.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LessonFile {
-    /// The lessons, in order.
-    pub lessons: Vec<Lesson>,
+    /// The lessons, in order, not yet read as [`Lesson`]s.
+    pub lessons: Vec<serde_json::Value>,
 }
 
 /// One lesson.
@@ -114,12 +115,20 @@ pub fn parse(text: &str) -> Result<Vec<Lesson>, LessonError> {
             crate::link::MAX_LESSON
         )));
     }
-    for (i, lesson) in file.lessons.iter().enumerate() {
+    let mut lessons = Vec::with_capacity(file.lessons.len());
+    for (i, value) in file.lessons.into_iter().enumerate() {
+        let lesson = Lesson::deserialize(value).map_err(|e| {
+            LessonError(format!(
+                "the lesson file is not valid: lesson {}: {e}",
+                i + 1
+            ))
+        })?;
         lesson
             .check()
             .map_err(|e| LessonError(format!("lesson {} (\"{}\"): {e}", i + 1, lesson.title)))?;
+        lessons.push(lesson);
     }
-    Ok(file.lessons)
+    Ok(lessons)
 }
 
 impl Lesson {
@@ -238,6 +247,15 @@ mod tests {
             (
                 format!(r#"{{"lessons":[{good},"colour":"red"}}]}}"#),
                 "colour",
+            ),
+            // A misspelt setting is refused by name, not silently left at its default.
+            (
+                format!(r#"{{"lessons":[{good}}},{good},"settings":{{"wieght-scale":3}}}}]}}"#),
+                "lesson 2: unknown field `wieght-scale`",
+            ),
+            (
+                format!(r#"{{"lessons":[{good},"compare":{{"b-lr":3}}}}]}}"#),
+                "lesson 1: unknown field `b-lr`",
             ),
         ] {
             let err = parse(&file).unwrap_err().to_string();

@@ -18,16 +18,26 @@ pub enum Command {
     Configure(Vec<TrainConfig>),
     /// Start the current configuration over from step 0.
     Reset,
-    /// Take up to `max_steps` steps (each network one step per step), stopping early once
-    /// `budget_ms` of training time has passed or every network has diverged, and report them
-    /// in one [`Chunk`].
-    Train { max_steps: u32, budget_ms: f64 },
+    /// Take up to `max_steps` steps (each network one step per step; never more than
+    /// [`MAX_CHUNK_STEPS`], whatever is asked), stopping early once `budget_ms` of training time
+    /// has passed or every network has diverged, and report them in one [`Chunk`], with peak
+    /// gradient norms per block of `peak_stride` steps (the page's history column width).
+    Train {
+        max_steps: u32,
+        budget_ms: f64,
+        peak_stride: u64,
+    },
     /// Send the whole run as text for a download.
     Export(ExportFormat),
 }
 
 /// Most networks trained side by side.
 pub const MAX_RUNS: usize = 2;
+
+/// Most steps in one chunk, however many are asked for: the time budget ends a chunk only while
+/// the worker's clock moves, and a chunk's answer must stay small (≈ 4 k steps is ~35 ms of the
+/// fastest network here).
+pub const MAX_CHUNK_STEPS: u32 = 4096;
 
 /// What a download holds (see [`crate::export`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,13 +139,32 @@ pub struct Chunk {
 pub struct Progress {
     /// Every step taken, in order.
     pub steps: Vec<StepSummary>,
-    /// Per layer, the largest pre-clip gradient norm over these steps (NaN wins, so an
-    /// overflow is never averaged away).
-    pub peak_grad_norms: Vec<f32>,
+    /// Peak gradient norms per block of `peak_stride` steps, in step order: one entry for each
+    /// block these steps touched, so the history shows each column's own steps.
+    pub peaks: Vec<PeakBlock>,
     /// Full statistics of the last step taken.
     pub last: Option<StepStats>,
     /// Set once training has diverged (on this chunk or before).
     pub diverged: Option<NonFinite>,
+}
+
+/// The largest pre-clip gradient norm per group over one block of steps, `first_step` to
+/// `first_step + peak_stride − 1` (NaN wins, so an overflow is never averaged away).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeakBlock {
+    /// The block's first step: a multiple of the `peak_stride` asked for.
+    pub first_step: u64,
+    /// Per group, input side first.
+    pub norms: Vec<f32>,
+}
+
+impl PeakBlock {
+    /// Folds one step's per-group norms into the block.
+    pub fn merge(&mut self, norms: &[f64]) {
+        for (peak, &norm) in self.norms.iter_mut().zip(norms) {
+            *peak = merge_peak(*peak, norm as f32);
+        }
+    }
 }
 
 /// Combines two peak gradient norms: the larger, except that NaN wins — a layer that overflowed
@@ -160,10 +189,32 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Encodes a message as bytes.
-pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
-    postcard::to_allocvec(message).expect("protocol types always serialise")
+/// Encodes a message as bytes, into one buffer of exactly its size (a download's text can be
+/// tens of MB: no doubling copies, and no abort when memory is short — an error instead).
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, EncodeError> {
+    let failed = |e: postcard::Error| EncodeError(e.to_string());
+    let size = postcard::experimental::serialized_size(message).map_err(failed)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(size).map_err(|_| {
+        EncodeError(format!(
+            "a message of {:.0} MB does not fit in memory",
+            size as f64 / 1e6
+        ))
+    })?;
+    postcard::to_extend(message, bytes).map_err(failed)
 }
+
+/// A message that could not be encoded (only when memory is short).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncodeError(pub String);
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EncodeError {}
 
 /// Decodes a message from bytes.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
@@ -186,9 +237,12 @@ mod tests {
             Command::Train {
                 max_steps: 500,
                 budget_ms: 12.5,
+                peak_stride: 4,
             },
         ] {
-            assert_eq!(decode::<Command>(&encode(&command)).unwrap(), command);
+            let bytes = encode(&command).unwrap();
+            assert_eq!(bytes.capacity(), bytes.len(), "exactly sized");
+            assert_eq!(decode::<Command>(&bytes).unwrap(), command);
         }
     }
 
@@ -209,21 +263,24 @@ mod tests {
             run: 3,
             runs: vec![Progress {
                 steps: vec![StepSummary::from(&stats)],
-                peak_grad_norms: vec![f32::NAN, f32::NEG_INFINITY],
+                peaks: vec![PeakBlock {
+                    first_step: 0,
+                    norms: vec![f32::NAN, f32::NEG_INFINITY],
+                }],
                 last: Some(stats),
                 diverged: None,
             }],
             busy_ms: 1.0,
         }));
-        let Event::Progress(chunk) = decode::<Event>(&encode(&event)).unwrap() else {
+        let Event::Progress(chunk) = decode::<Event>(&encode(&event).unwrap()).unwrap() else {
             panic!("wrong variant")
         };
         let back = &chunk.runs[0];
         let last = back.last.clone().unwrap();
         assert!(last.loss.is_nan() && back.steps[0].loss.is_nan());
         assert_eq!(last.grad_norms[0], f64::INFINITY);
-        assert!(back.peak_grad_norms[0].is_nan());
-        assert_eq!(back.peak_grad_norms[1], f32::NEG_INFINITY);
+        assert!(back.peaks[0].norms[0].is_nan());
+        assert_eq!(back.peaks[0].norms[1], f32::NEG_INFINITY);
     }
 
     #[test]

@@ -31,6 +31,7 @@ fn train(params: TrainParams, chunks: usize) -> (RunHistory, Progress) {
         let command = Command::Train {
             max_steps: 25,
             budget_ms: f64::INFINITY,
+            peak_stride: history.stride(),
         };
         let Event::Progress(chunk) = core.handle(command, &mut || 0.0) else {
             panic!()

@@ -87,11 +87,13 @@ fn protocol_survives_a_javascript_buffer() {
     let command = Command::Train {
         max_steps: 7,
         budget_ms: f64::NAN,
+        peak_stride: 2,
     };
-    let bytes = js_sys::Uint8Array::from(encode(&command).as_slice());
+    let bytes = js_sys::Uint8Array::from(encode(&command).unwrap().as_slice());
     let Command::Train {
         max_steps,
         budget_ms,
+        ..
     } = decode(&bytes.to_vec()).unwrap()
     else {
         panic!("wrong command")

@@ -9,6 +9,8 @@
 
 use super::palette::heat_colour;
 use crate::engine::NonFinite;
+#[cfg(test)]
+use crate::protocol::PeakBlock;
 use crate::protocol::{merge_peak, Progress};
 
 /// Columns in the history charts.
@@ -150,7 +152,7 @@ impl RunHistory {
 
     /// Records one chunk of training.
     pub fn record(&mut self, progress: &Progress) {
-        let (Some(first), Some(last)) = (progress.steps.first(), progress.steps.last()) else {
+        let Some(last) = progress.steps.last() else {
             self.diverged = self.diverged.or(progress.diverged);
             return;
         };
@@ -169,15 +171,14 @@ impl RunHistory {
             self.max_norms.1 = self.max_norms.1.max(s.global_norm_clipped);
         }
         self.steps += progress.steps.len() as u64;
-        // The chunk's peaks stand for every column its steps touched.
-        let columns = (first.step / self.stride) as usize..=(last.step / self.stride) as usize;
-        for column in columns {
-            for (layer, &value) in progress
-                .peak_grad_norms
-                .iter()
-                .enumerate()
-                .take(self.layer_count)
-            {
+        // Each block of steps lies inside one column: blocks were cut at the stride asked for,
+        // and the stride only ever doubles from there.
+        for block in &progress.peaks {
+            let column = (block.first_step / self.stride) as usize;
+            if column >= HISTORY_COLUMNS {
+                continue;
+            }
+            for (layer, &value) in block.norms.iter().enumerate().take(self.layer_count) {
                 let cell = &mut self.peaks[column * self.layer_count + layer];
                 *cell = merge_peak(*cell, value);
             }
@@ -240,7 +241,9 @@ mod tests {
     use super::*;
     use crate::protocol::StepSummary;
 
+    /// A chunk whose steps all fall in one peak block starting at its first step.
     fn chunk(steps: std::ops::Range<u64>, peaks: Vec<f32>) -> Progress {
+        let first_step = steps.start;
         Progress {
             steps: steps
                 .map(|step| StepSummary {
@@ -251,7 +254,10 @@ mod tests {
                     clipped: step % 2 == 0,
                 })
                 .collect(),
-            peak_grad_norms: peaks,
+            peaks: vec![PeakBlock {
+                first_step,
+                norms: peaks,
+            }],
             last: None,
             diverged: None,
         }
@@ -302,6 +308,25 @@ mod tests {
         h.record(&chunk(500..501, vec![3.0]));
         assert!(h.peak(0, 0).unwrap().is_nan());
         assert_eq!(&h.image()[0..4], &heat_colour(f32::NAN));
+    }
+
+    /// One chunk spanning 100 columns with a spike in one step: only that step's column is hot.
+    #[test]
+    fn each_column_shows_its_own_steps() {
+        let mut h = RunHistory::new(1);
+        let mut progress = chunk(0..100, vec![]);
+        progress.peaks = (0..100u64)
+            .map(|step| PeakBlock {
+                first_step: step,
+                norms: vec![if step == 50 { 1e6 } else { 1.0 }],
+            })
+            .collect();
+        h.record(&progress);
+        assert_eq!(h.peak(50, 0), Some(1e6));
+        assert!((0..100)
+            .filter(|&c| c != 50)
+            .all(|c| h.peak(c, 0) == Some(1.0)));
+        assert_eq!(h.peak(100, 0), None);
     }
 
     #[test]

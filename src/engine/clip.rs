@@ -3,8 +3,9 @@
 //! Applied to the whole gradient (every group's `(∂W, ∂b)`) after backprop and before the update:
 //! - [`ClipMode::GlobalNorm`] — PyTorch `clip_grad_norm_`: one L2 norm over all parameters as a
 //!   single vector; every element times `min(1, c / (‖g‖ + 1e-6))`. Keeps the direction exactly.
-//! - [`ClipMode::LayerNorm`] — Keras `clipnorm`, per group: `g_l · c / max(‖g_l‖, c)`, with a
-//!   group being `W_l` and `b_l` together (Keras clips kernel and bias as separate tensors).
+//! - [`ClipMode::LayerNorm`] — Keras' `clipnorm` rule, `g_l · c / max(‖g_l‖, c)`, applied per
+//!   parameter group: for the MLP a group is a layer's `W_l` and `b_l` together, where Keras
+//!   clips kernel and bias as two tensors (so this is Keras' rule, not Keras' exact grouping).
 //!   Keeps each group's direction, not the whole gradient's.
 //! - [`ClipMode::Value`] — PyTorch `clip_grad_value_`: clamp each element to `[−c, c]`.
 //!   Changes the direction.
@@ -81,7 +82,8 @@ pub struct ClipOutcome {
     /// Global-norm mode: the factor applied. Other modes: the effective factor
     /// `global_after / global_before` (1 for an all-zero gradient).
     pub scale: f64,
-    /// Whether clipping changed the gradient.
+    /// Whether clipping acted: some part of the gradient was above the threshold, or NaN (a
+    /// NaN is never within it, and norm clipping turns the whole gradient NaN then).
     pub clipped: bool,
     /// cos(g_before, g_after): 1 when the direction is kept.
     pub cosine: f64,
@@ -140,7 +142,9 @@ pub fn clip_gradients<S: Scalar>(
                     (sw + sb).sqrt()
                 })
                 .collect();
-            outcome(norms_after, global_before, dot, max_abs > c)
+            // A NaN element is not within [−c, c] either; Σ g·clamp(g) sums non-negative terms,
+            // so it is NaN exactly when some element is.
+            outcome(norms_after, global_before, dot, max_abs > c || dot.is_nan())
         }
     }
 }
@@ -193,7 +197,8 @@ fn rescale<S: Scalar>(
         norms_after,
         global_before,
         dot,
-        factors.iter().any(|&f| f < 1.0),
+        // A NaN factor (a NaN norm) acted too: it made the gradient NaN.
+        factors.iter().any(|&f| f < 1.0 || f.is_nan()),
     )
 }
 
@@ -301,6 +306,23 @@ mod tests {
         assert_eq!(g[0].b[0], 0.0);
         let mut g = vec![group(&[f64::NAN], &[1.0])];
         assert!(run(&mut g, ClipMode::GlobalNorm, 1.0).scale.is_nan());
+    }
+
+    /// A NaN element is not within [−c, c]: value clipping reports that it acted even when no
+    /// finite element exceeded c; global-norm clipping with a NaN norm scales by NaN and acts.
+    #[test]
+    fn nan_gradients_count_as_clipped() {
+        let mut g = vec![group(&[f64::NAN], &[0.5])];
+        let out = run(&mut g, ClipMode::Value, 1.0);
+        assert!(out.clipped);
+        assert!(g[0].w[[0, 0]].is_nan() && g[0].b[0] == 0.5);
+        let mut g = vec![group(&[f64::NAN], &[0.5])];
+        assert!(run(&mut g, ClipMode::GlobalNorm, 1.0).clipped);
+        let mut g = vec![group(&[f64::NAN], &[0.5])];
+        assert!(run(&mut g, ClipMode::LayerNorm, 1.0).clipped);
+        // A finite gradient inside the threshold is still left alone.
+        let mut g = vec![group(&[0.25], &[0.5])];
+        assert!(!run(&mut g, ClipMode::Value, 1.0).clipped);
     }
 
     #[test]

@@ -19,8 +19,11 @@ use std::fmt;
 
 /// Unchecked settings, as a control, URL, flag or file gives them. Numbers are `f64` even where a
 /// whole number is expected, so a slider or URL value reaches `check` as it came.
+///
+/// Read from a file (a lesson's `settings`), an unknown key is an error that names it, so a
+/// misspelt setting is caught rather than silently left at its default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", default)]
+#[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct TrainParams {
     /// Hidden layers.
     pub depth: f64,
@@ -356,6 +359,16 @@ impl TrainParams {
 }
 
 impl TrainConfig {
+    /// Checks a configuration that did not come from [`TrainParams::check`] — one that crossed
+    /// the worker boundary as bytes, say: it must be exactly what checking its own parameters
+    /// gives, so a deserialised config can never carry a value a slider could not set.
+    ///
+    /// Every field of a config is one field of [`TrainParams`], and `check` changes none that it
+    /// accepts, so passing `check` means the config is one `check` could have produced.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.to_params().check().map(|_| ())
+    }
+
     /// The raw parameters that check into this configuration.
     pub fn to_params(&self) -> TrainParams {
         let (net, live) = (&self.net, &self.live);
@@ -592,6 +605,38 @@ mod tests {
             fields,
             vec![Field::Depth, Field::LearningRate, Field::Dataset]
         );
+    }
+
+    /// A configuration decoded from bytes is checked like a slider value.
+    #[test]
+    fn validate_refuses_what_check_would_refuse() {
+        let good = TrainParams::default().check().unwrap();
+        assert_eq!(good.validate(), Ok(()));
+        let mut deep = good;
+        deep.net.depth = 100_000;
+        assert_eq!(deep.validate().unwrap_err().field(), Field::Depth);
+        let mut wild = good;
+        wild.live.learning_rate = f64::NAN;
+        assert_eq!(wild.validate().unwrap_err().field(), Field::LearningRate);
+        let mut empty = good;
+        empty.live.batch = 0;
+        assert_eq!(empty.validate().unwrap_err().field(), Field::Batch);
+        let mut negative = good;
+        negative.live.clip.threshold = -1.0;
+        assert_eq!(
+            negative.validate().unwrap_err().field(),
+            Field::ClipThreshold
+        );
+    }
+
+    #[test]
+    fn unknown_keys_in_a_file_are_refused_by_name() {
+        let e = serde_json::from_str::<TrainParams>(r#"{"depth": 3, "wieght-scale": 3}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("wieght-scale"), "{e}");
+        let p: TrainParams = serde_json::from_str(r#"{"depth": 3}"#).unwrap();
+        assert_eq!(p.depth, 3.0);
     }
 
     #[test]

@@ -74,7 +74,8 @@ pub struct StepStats {
     pub delta_norms: Vec<f64>,
     /// ‖W_l‖ before the update.
     pub weight_norms: Vec<f64>,
-    /// ‖ΔW_l‖ / ‖W_l‖ (weights only; NaN when ‖W_l‖ = 0).
+    /// ‖ΔW_l‖ / ‖W_l‖ (weights only). Where ‖W_l‖ = 0 the ratio is 0 if the update was zero
+    /// too and +∞ otherwise (the weights moved off zero); NaN only when a norm is NaN.
     pub update_ratios: Vec<f64>,
     /// Global gradient norm before clipping.
     pub global_norm: f64,
@@ -82,7 +83,7 @@ pub struct StepStats {
     pub global_norm_clipped: f64,
     /// The clip factor (see [`ClipOutcome::scale`](super::clip::ClipOutcome::scale)).
     pub clip_scale: f64,
-    /// Whether clipping changed the gradient.
+    /// Whether clipping acted (part of the gradient above the threshold, or NaN).
     pub clipped: bool,
     /// cos(gradient before, gradient after clipping).
     pub cos_pre_post: f64,

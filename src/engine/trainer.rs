@@ -232,13 +232,52 @@ impl Trainer {
     }
 }
 
-/// ‖ΔW‖ / ‖W‖; for all-zero weights, 0 if nothing moved and +∞ otherwise.
+/// ‖ΔW‖ / ‖W‖ (documented on [`StepStats::update_ratios`]): for all-zero weights 0 if nothing
+/// moved and +∞ if they moved off zero; NaN whenever either norm is NaN.
 fn update_ratio(delta: f64, weight: f64) -> f64 {
-    if weight > 0.0 {
+    if weight != 0.0 || delta.is_nan() {
         delta / weight
     } else if delta == 0.0 {
         0.0
     } else {
         f64::INFINITY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::TrainParams;
+
+    #[test]
+    fn update_ratio_matches_its_documentation() {
+        assert_eq!(update_ratio(1.0, 4.0), 0.25);
+        assert_eq!(update_ratio(0.0, 0.0), 0.0);
+        assert_eq!(update_ratio(0.5, 0.0), f64::INFINITY);
+        assert!(update_ratio(f64::NAN, 0.0).is_nan());
+        assert!(update_ratio(f64::NAN, 2.0).is_nan());
+        assert!(update_ratio(1.0, f64::NAN).is_nan());
+    }
+
+    /// σ = 0: every weight starts at zero. The biases (σ_b = 0.5) make each hidden output
+    /// nonzero, so the output layer's weights get a gradient and move off zero (ratio +∞);
+    /// every earlier layer's δ passed through an all-zero W, so it did not move (ratio 0).
+    #[test]
+    fn zero_weights_give_zero_or_infinite_ratios() {
+        let config = TrainParams {
+            weight_scale: 0.0,
+            bias_scale: 0.5,
+            depth: 3.0,
+            ..TrainParams::default()
+        }
+        .check()
+        .unwrap();
+        let stats = Trainer::new(config).step().unwrap();
+        assert!(stats.weight_norms.iter().all(|&w| w == 0.0));
+        assert!(stats
+            .update_ratios
+            .iter()
+            .all(|&r| r == 0.0 || r == f64::INFINITY));
+        assert!(stats.update_ratios.contains(&f64::INFINITY));
     }
 }

@@ -54,7 +54,7 @@ impl Bridge {
 
     /// Posts a command (its bytes are transferred, not copied).
     pub fn send(&self, command: &Command) -> Result<(), String> {
-        let bytes = Uint8Array::from(encode(command).as_slice());
+        let bytes = Uint8Array::from(encode(command).map_err(|e| e.to_string())?.as_slice());
         self.worker
             .post_message_with_transfer(&bytes, &Array::of1(&bytes.buffer()))
             .map_err(|e| describe(&e))

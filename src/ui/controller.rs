@@ -1,8 +1,9 @@
 //! What the page does: turns user intent and worker events into commands and state.
 //!
-//! Pacing: below full speed, each animation frame asks the worker for `speed` steps and waits
-//! for the answer (so 1 step/frame really is one). At full speed two chunks stay in flight, each
-//! ~12 ms of training, so the worker never idles while the page draws.
+//! Pacing (see [`Pacer`](super::pacing::Pacer)): below full speed, each animation frame asks the
+//! worker for `speed` steps and waits for the answer (so 1 step/frame really is one). At full
+//! speed two chunks stay in flight, each ~12 ms of training, so the worker never idles while the
+//! page draws.
 
 use super::bridge::Bridge;
 use super::download;
@@ -25,7 +26,7 @@ const REFRESH_MS: f64 = 150.0;
 pub fn start_worker(lab: Lab) {
     lab.session.update_value(|s| {
         s.bridge = None; // terminates the old worker
-        s.in_flight = 0;
+        s.pacer.clear();
     });
     lab.worker.set(WorkerState::Loading);
     let on_error = move |message: String| {
@@ -39,12 +40,19 @@ pub fn start_worker(lab: Lab) {
 }
 
 fn send(lab: Lab, command: Command) {
-    let failed = lab.session.with_value(|s| {
-        s.bridge
-            .as_ref()
-            .map(|b| b.send(&command))
-            .and_then(Result::err)
-    });
+    let failed = lab
+        .session
+        .try_update_value(|s| {
+            let sent = s.bridge.as_ref().map(|b| b.send(&command))?;
+            match sent {
+                Ok(()) => {
+                    s.pacer.sent(&command);
+                    None
+                }
+                Err(message) => Some(message),
+            }
+        })
+        .flatten();
     if let Some(message) = failed {
         lab.playing.set(false);
         lab.worker.set(WorkerState::Failed(message));
@@ -139,19 +147,21 @@ pub fn reset(lab: Lab) {
 
 /// Takes exactly one step (when paused).
 pub fn step_once(lab: Lab) {
-    let idle = lab.session.with_value(|s| s.in_flight == 0);
+    let idle = lab.session.with_value(|s| s.pacer.trains_in_flight() == 0);
     if ready(lab) && idle && !lab.playing.get_untracked() && !lab.halted.get_untracked() {
         request(lab, 1);
     }
 }
 
 fn request(lab: Lab, max_steps: u32) {
-    lab.session.update_value(|s| s.in_flight += 1);
+    // Peaks come per history column, so each column shows its own steps.
+    let peak_stride = lab.session.with_value(|s| s.traces[0].history.stride());
     send(
         lab,
         Command::Train {
             max_steps,
             budget_ms: CHUNK_BUDGET_MS,
+            peak_stride,
         },
     );
 }
@@ -162,18 +172,17 @@ fn pump(lab: Lab, from_frame: bool) {
         return;
     }
     let speed = SPEEDS[lab.speed.get_untracked().min(SPEEDS.len() - 1)];
-    let in_flight = lab.session.with_value(|s| s.in_flight);
-    if speed == 0 {
-        for _ in in_flight..2 {
-            request(lab, u32::MAX);
-        }
-    } else if from_frame && in_flight == 0 {
-        request(lab, speed);
+    let requests = lab
+        .session
+        .with_value(|s| s.pacer.requests(speed, from_frame));
+    for max_steps in requests {
+        request(lab, max_steps);
     }
 }
 
 /// Handles one event from the worker.
 fn on_event(lab: Lab, event: Event) {
+    lab.session.update_value(|s| s.pacer.answered(&event));
     match event {
         Event::Ready => {
             let t = now();
@@ -215,14 +224,20 @@ fn on_event(lab: Lab, event: Event) {
                     .update(|n| n.push(format!("The download failed: {message}")));
             }
         }
-        Event::Failed { message } => lab.notices.update(|n| n.push(message)),
+        Event::Failed { message } => {
+            // The same failure repeated (a request answered with it every frame) is one notice.
+            lab.notices.update(|n| {
+                if n.last() != Some(&message) {
+                    n.push(message);
+                }
+            });
+        }
     }
 }
 
 fn on_progress(lab: Lab, chunk: Chunk) {
     let current = lab.session.with_value(|s| s.run == chunk.run);
     let halted = lab.session.try_update_value(|s| {
-        s.in_flight = s.in_flight.saturating_sub(1);
         if !current {
             return false;
         }

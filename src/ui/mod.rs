@@ -10,6 +10,7 @@ pub mod controls;
 pub mod download;
 pub mod format;
 pub mod lessons;
+pub mod pacing;
 pub mod state;
 pub mod status;
 pub mod table;

@@ -6,6 +6,7 @@
 
 use super::bridge::Bridge;
 use super::charts_view::Painter;
+use super::pacing::Pacer;
 use crate::charts::history::RunHistory;
 use crate::compare::Variant;
 use crate::engine::{NonFinite, StepStats, TrainConfig, TrainParams};
@@ -160,8 +161,8 @@ pub struct Session {
     pub configs: Vec<TrainConfig>,
     /// The worker, once spawned.
     pub bridge: Option<Bridge>,
-    /// Train commands awaiting their answer.
-    pub in_flight: u32,
+    /// Commands awaiting their answer, and what to ask for next.
+    pub pacer: Pacer,
     /// The run whose progress is current.
     pub run: u32,
     /// Bumped whenever the history changes; charts repaint when it moves.
@@ -207,7 +208,7 @@ impl Lab {
                 traces: vec![Trace::new(layer_count)],
                 configs: vec![config],
                 bridge: None,
-                in_flight: 0,
+                pacer: Pacer::default(),
                 run: 0,
                 version: 0,
                 recent: VecDeque::new(),

@@ -35,7 +35,18 @@ pub fn start() {
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, event: &Event) {
-    let bytes = Uint8Array::from(encode(event).as_slice());
+    // An event too large for memory (a huge download) is answered with a small `Failed`: the
+    // command still gets its one answer, and the runs are untouched.
+    let encoded = encode(event).or_else(|e| {
+        encode(&Event::Failed {
+            message: format!("The download failed: {e}; the run and its log are kept."),
+        })
+    });
+    let Ok(encoded) = encoded else {
+        web_sys::console::error_1(&"gradlab worker: could not encode an answer".into());
+        return;
+    };
+    let bytes = Uint8Array::from(encoded.as_slice());
     let transfer = Array::of1(&bytes.buffer());
     if let Err(e) = scope.post_message_with_transfer(&bytes, &transfer) {
         web_sys::console::error_2(&"gradlab worker: could not post".into(), &e);

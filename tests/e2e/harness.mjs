@@ -138,6 +138,19 @@ export async function stepsAbove(page, n) {
   );
 }
 
+/**
+ * Pauses training if it is running. The check and the click happen in one turn of the page's
+ * own event loop, so nothing can change between them (a run that diverges disables Pause: a
+ * check from the test followed by a click from the test would race it and wait 30 s).
+ */
+export async function pause(page) {
+  await page.evaluate(() => {
+    const button = document.querySelector('#pause');
+    if (button && !button.disabled) button.click();
+  });
+  await page.waitForFunction(() => document.querySelector('.status-line')?.dataset.state !== 'training');
+}
+
 /** A fingerprint of a canvas's pixels. */
 export async function canvasPixels(page, id) {
   return page.$eval(`#${id}`, (c) => c.toDataURL());

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useLab, openPage, screenshot, waitReady, setInput, column, stepCount, stepsAbove, canvasPixels,
+  useLab, openPage, screenshot, waitReady, setInput, column, stepCount, stepsAbove, canvasPixels, pause,
 } from './harness.mjs';
 
 const lab = useLab();
@@ -46,7 +46,7 @@ test('play advances the step count and redraws every chart', async () => {
   assert.match(await page.textContent('#status'), /Training/);
   const rate = parseInt((await page.textContent('#steps-per-second')).replace(/,/g, ''), 10);
   assert.ok(rate > 0, `steps/s ${rate}`);
-  await page.click('#pause');
+  await pause(page);
   await page.waitForFunction(() => /Paused/.test(document.querySelector('#status').textContent));
   const paused = await stepCount(page);
   // Pausing stops training: one more frame-sized wait shows no new steps.
@@ -85,7 +85,7 @@ test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the 
   await setInput(page, 'speed', 0);
   await page.click('#play');
   await stepsAbove(page, 199);
-  await page.click('#pause');
+  await pause(page);
   await screenshot(page, 'lab-explosion');
   await page.close();
 });
@@ -101,7 +101,7 @@ test('global-norm clipping at 1: the clipped global norm never exceeds 1', async
   await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 31);
   await page.click('#play');
   await stepsAbove(page, 2000);
-  await page.click('#pause');
+  await pause(page);
   await page.waitForFunction(() => /Paused/.test(document.querySelector('#status').textContent));
   // The run-wide maximum of the clipped global norm, and the raw one for contrast.
   const maxClipped = parseFloat(await page.getAttribute('#max-clipped-norm', 'data-value'));

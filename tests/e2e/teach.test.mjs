@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { useLab, openPage, screenshot, waitReady, setInput, stepsAbove } from './harness.mjs';
+import { useLab, openPage, screenshot, waitReady, setInput, stepsAbove, pause } from './harness.mjs';
 
 const lab = useLab();
 const LESSONS = JSON.parse(
@@ -67,7 +67,7 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     );
     if (i === 4) await screenshot(page, 'lesson-5-running');
     if (i + 1 < LESSONS.length) {
-      if (await page.isEnabled('#pause')) await page.click('#pause');
+      await pause(page);
       await page.click('#next-lesson');
     }
   }
@@ -103,7 +103,7 @@ test('compare mode with identical settings trains two identical runs in lockstep
   await setInput(page, 'speed', 0); // one step per frame
   await page.click('#play');
   await stepsAbove(page, 40);
-  await page.click('#pause');
+  await pause(page);
   await page.waitForFunction(() => document.querySelector('.status-line').dataset.state === 'paused');
   const a = await page.$$eval(['#step-count', '#loss', '#global-norm', '#clip-cosine'].join(','), (els) => els.map((e) => e.textContent));
   const b = await page.$$eval(['#b-step-count', '#b-loss', '#b-global-norm', '#b-clip-cosine'].join(','), (els) => els.map((e) => e.textContent));
@@ -116,7 +116,7 @@ test('compare mode with identical settings trains two identical runs in lockstep
   await stepsAbove(page, 30);
   await page.waitForFunction(() => parseFloat(document.querySelector('#b-clip-cosine').textContent) < 0.9999);
   assert.equal(await page.textContent('#clip-cosine'), '1.0000');
-  await page.click('#pause');
+  await pause(page);
   await screenshot(page, 'compare');
   assert.deepEqual(errors, []);
   await page.close();
