@@ -3,7 +3,7 @@
 //! The output layer is always linear; one activation serves every hidden layer.
 
 use super::scalar::Scalar;
-use ndarray::{Array2, Zip};
+use ndarray::{ArrayBase, Data, DataMut, Ix2, Zip};
 use serde::{Deserialize, Serialize};
 
 /// The nonlinearity applied after each hidden layer's affine map.
@@ -82,7 +82,7 @@ impl Activation {
 
     /// Applies φ to every element of `z` in place. The match sits outside the loop so each arm
     /// is a plain loop the compiler can vectorise.
-    pub fn apply_inplace<S: Scalar>(self, z: &mut Array2<S>) {
+    pub fn apply_inplace<S: Scalar, D: DataMut<Elem = S>>(self, z: &mut ArrayBase<D, Ix2>) {
         match self {
             Self::Linear => {}
             Self::Tanh => z.mapv_inplace(|v| Self::Tanh.apply(v)),
@@ -92,7 +92,11 @@ impl Activation {
     }
 
     /// `delta ⊙= φ′`, with φ′ read off the layer's outputs `a = φ(z)`; one loop per arm.
-    pub fn scale_by_slope<S: Scalar>(self, delta: &mut Array2<S>, a: &Array2<S>) {
+    pub fn scale_by_slope<S: Scalar, D: DataMut<Elem = S>, A: Data<Elem = S>>(
+        self,
+        delta: &mut ArrayBase<D, Ix2>,
+        a: &ArrayBase<A, Ix2>,
+    ) {
         let mut scale = |slope: fn(S) -> S| {
             Zip::from(&mut *delta)
                 .and(a)

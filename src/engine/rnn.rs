@@ -1,0 +1,360 @@
+//! A vanilla (Elman) recurrent network, trained by backprop through time.
+//!
+//! Conventions (row vectors, as for the MLP; the README states them for outside checkers):
+//! - Batches are **time-major**: `x: [T·n, d]`, row `t·n + i` is sequence i's input at step
+//!   t + 1. Targets likewise: `[n, ·]` for readout `last`, `[T·n, ·]` for readout `all`.
+//! - `h_0 = 0`, `z_t = x_t·W_x + h_{t−1}·W_h + b`, `h_t = φ(z_t)`, t = 1..T.
+//! - Readout `last` (many-to-one): `ŷ = h_T·W_out + b_out`. Readout `all` (many-to-many):
+//!   `ŷ_t = h_t·W_out + b_out` for every t. The loss is the task's (MSE or softmax
+//!   cross-entropy), a mean over every readout.
+//! - Parameter groups, in this order: `W_x [d, H]`, `W_h [H, H]`, `b [H]`, `W_out [H, k]`,
+//!   `b_out [k]` ([`GROUP_NAMES`]). Each is a [`LayerParams`] holding one tensor: a weight
+//!   matrix in `w` (penalised by L1/L2) with an empty `b`, or a bias in `b` with an empty `w`
+//!   (`[0, H]`). So clipping "per group" is per tensor here, exactly Keras' `clipnorm`.
+//!
+//! Backward: with `g_t = ∂L/∂h_t` (the readout's term at t plus what flows back from t + 1),
+//! `δ_t = g_t ⊙ φ′(z_t)` and `g_{t−1} += δ_t·W_hᵀ`; `∂W_x = Σ_t x_tᵀδ_t`,
+//! `∂W_h = Σ_t h_{t−1}ᵀδ_t`, `∂b = Σ_t Σ_rows δ_t`. The profile the trainer reports is
+//! `‖g_t‖` for t = 1..T, earliest first. Only `δ_t·W_hᵀ` is computed step by step: the input
+//! projections of all steps are one product (`X·W_x` over `[T·n, d]`), and so are `∂W_x`,
+//! `∂W_h` and the readout's products.
+//!
+//! Truncated BPTT with k: the steps are cut into blocks of k, counted back from the last step,
+//! and the error does not flow from a block into the one before it (the hidden state still
+//! flows forward) — as PyTorch's `detach()` every k steps. k = 0 (or k ≥ T) is full BPTT.
+
+use super::activation::Activation;
+use super::layer::LayerParams;
+use super::loss::{LossKind, Penalty};
+use super::network::{Backprop, Network};
+use super::scalar::{sum_sq, Scalar};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
+use rand::{Rng, RngExt};
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+/// The parameter groups' names, in order.
+pub const GROUP_NAMES: [&str; 5] = ["W_x", "W_h", "b", "W_out", "b_out"];
+/// Index of `W_h` in the groups.
+pub const RECURRENT_GROUP: usize = 1;
+
+/// Where the readout reads the hidden state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Readout {
+    /// From the last state only (many-to-one).
+    Last,
+    /// From every state (many-to-many).
+    All,
+}
+
+impl Readout {
+    /// Every readout, in the order controls list them.
+    pub const ALL: [Readout; 2] = [Self::Last, Self::All];
+    /// The names accepted by [`Readout::from_name`].
+    pub const NAMES: &'static [&'static str] = &["last", "all"];
+
+    /// The name used in URLs, flags and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Last => "last",
+            Self::All => "all",
+        }
+    }
+
+    /// Parses a name from [`Readout::NAMES`] (case-insensitive).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// How the recurrent matrix `W_h` starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecurrentInit {
+    /// `W_h ~ N(0, g²/H)`: spectral radius ≈ g, largest singular value ≈ 2g.
+    Gaussian,
+    /// A random orthogonal matrix × g: every singular value and |eigenvalue| is exactly g.
+    Orthogonal,
+    /// The identity × g (Le, Jaitly & Hinton's IRNN).
+    Identity,
+}
+
+impl RecurrentInit {
+    /// Every scheme, in the order controls list them.
+    pub const ALL: [RecurrentInit; 3] = [Self::Gaussian, Self::Orthogonal, Self::Identity];
+    /// The names accepted by [`RecurrentInit::from_name`].
+    pub const NAMES: &'static [&'static str] = &["gaussian", "orthogonal", "identity"];
+
+    /// The name used in URLs, flags and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gaussian => "gaussian",
+            Self::Orthogonal => "orthogonal",
+            Self::Identity => "identity",
+        }
+    }
+
+    /// Parses a name from [`RecurrentInit::NAMES`] (case-insensitive).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// Sizes of an RNN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RnnShape {
+    /// Input features per step, d.
+    pub input_dim: usize,
+    /// Hidden units, H.
+    pub hidden: usize,
+    /// Outputs per readout, k.
+    pub output_dim: usize,
+    /// Time steps, T.
+    pub steps: usize,
+}
+
+/// Scales of the initial weights.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RnnInit {
+    /// σ_x: `W_x ~ N(0, σ_x²/d)`.
+    pub input_scale: f64,
+    /// The scheme for `W_h`.
+    pub recurrent: RecurrentInit,
+    /// g: the recurrent scale (see [`RecurrentInit`]).
+    pub recurrent_scale: f64,
+}
+
+impl RnnInit {
+    /// Draws the five groups: `W_x`, `W_h` (by the scheme), `b = 0`, `W_out ~ N(0, 1/H)`,
+    /// `b_out = 0`. Drawn in f64 and rounded to `S`, so an f32 net and its f64 copy match.
+    pub fn draw<S: Scalar, R: Rng + ?Sized>(
+        &self,
+        shape: RnnShape,
+        rng: &mut R,
+    ) -> Vec<LayerParams<S>> {
+        let RnnShape {
+            input_dim: d,
+            hidden: h,
+            output_dim: k,
+            ..
+        } = shape;
+        let mut gauss = |rows: usize, cols: usize, std: f64| {
+            Array2::from_shape_simple_fn((rows, cols), || {
+                std * rng.sample::<f64, _>(StandardNormal)
+            })
+        };
+        let w_x = gauss(d, h, self.input_scale / (d as f64).sqrt());
+        let g = self.recurrent_scale;
+        let w_h = match self.recurrent {
+            RecurrentInit::Gaussian => gauss(h, h, g / (h as f64).sqrt()),
+            RecurrentInit::Orthogonal => orthogonal(gauss(h, h, 1.0)) * g,
+            RecurrentInit::Identity => Array2::eye(h) * g,
+        };
+        let w_out = gauss(h, k, 1.0 / (h as f64).sqrt());
+        let cast = |a: Array2<f64>| a.mapv(S::of);
+        vec![
+            matrix(cast(w_x)),
+            matrix(cast(w_h)),
+            bias(Array1::zeros(h)),
+            matrix(cast(w_out)),
+            bias(Array1::zeros(k)),
+        ]
+    }
+}
+
+/// A group holding one weight matrix.
+fn matrix<S: Scalar>(w: Array2<S>) -> LayerParams<S> {
+    LayerParams {
+        w,
+        b: Array1::zeros(0),
+    }
+}
+
+/// A group holding one bias vector.
+fn bias<S: Scalar>(b: Array1<S>) -> LayerParams<S> {
+    LayerParams {
+        w: Array2::zeros((0, b.len())),
+        b,
+    }
+}
+
+/// The orthogonal factor Q of a square Gaussian matrix's QR decomposition, with the signs fixed
+/// by R's diagonal so Q is uniformly (Haar) distributed (Mezzadri 2007).
+fn orthogonal(a: Array2<f64>) -> Array2<f64> {
+    let n = a.nrows();
+    let m = nalgebra::DMatrix::from_fn(n, n, |i, j| a[[i, j]]);
+    let qr = m.qr();
+    let (q, r) = (qr.q(), qr.r());
+    Array2::from_shape_fn((n, n), |(i, j)| {
+        let sign = if r[(j, j)] < 0.0 { -1.0 } else { 1.0 };
+        q[(i, j)] * sign
+    })
+}
+
+/// A vanilla RNN with its readout, loss and truncation.
+#[derive(Clone, Debug)]
+pub struct Rnn<S> {
+    /// `W_x`, `W_h`, `b`, `W_out`, `b_out` ([`GROUP_NAMES`]).
+    pub groups: Vec<LayerParams<S>>,
+    /// Sizes.
+    pub shape: RnnShape,
+    /// φ of the hidden state.
+    pub activation: Activation,
+    /// Where the readout reads.
+    pub readout: Readout,
+    /// The data term of the loss.
+    pub loss: LossKind,
+    /// Truncated BPTT length k (0 = full).
+    pub truncation: usize,
+}
+
+/// The hidden states of a forward pass and its output.
+#[derive(Clone, Debug)]
+pub struct RnnForward<S> {
+    /// `[(T + 1)·n, H]`, time-major, block 0 is `h_0 = 0`.
+    pub states: Array2<S>,
+    /// `[n, k]` (readout last) or `[T·n, k]` (readout all).
+    pub output: Array2<S>,
+    /// The first step (0-based) whose hidden state held a NaN or ±Inf.
+    pub first_non_finite: Option<usize>,
+}
+
+impl<S: Scalar> Rnn<S> {
+    /// The same network in another float type.
+    pub fn cast<T: Scalar>(&self) -> Rnn<T> {
+        Rnn {
+            groups: self.groups.iter().map(LayerParams::cast).collect(),
+            shape: self.shape,
+            activation: self.activation,
+            readout: self.readout,
+            loss: self.loss,
+            truncation: self.truncation,
+        }
+    }
+
+    /// Sequences in a time-major batch of `rows` rows.
+    fn batch_size(&self, rows: usize) -> usize {
+        rows / self.shape.steps.max(1)
+    }
+
+    /// Forward pass over a time-major batch `x: [T·n, d]`.
+    pub fn forward(&self, x: ArrayView2<S>) -> RnnForward<S> {
+        let (steps, hidden) = (self.shape.steps, self.shape.hidden);
+        let n = self.batch_size(x.nrows());
+        let (w_x, w_h, b) = (&self.groups[0].w, &self.groups[1].w, &self.groups[2].b);
+        // Every step's input projection and bias at once; the recurrence adds h_{t−1}·W_h.
+        let mut states = Array2::zeros(((steps + 1) * n, hidden));
+        let mut projected = x.dot(w_x);
+        projected += b;
+        states.slice_mut(s![n.., ..]).assign(&projected);
+        let mut first_non_finite = None;
+        for t in 1..=steps {
+            let (before, mut after) = states.view_mut().split_at(Axis(0), t * n);
+            let previous = before.slice(s![(t - 1) * n.., ..]);
+            let mut z = after.slice_mut(s![..n, ..]);
+            general_mat_mul(S::one(), &previous, w_h, S::one(), &mut z);
+            self.activation.apply_inplace(&mut z);
+            let finite = z
+                .as_slice_memory_order()
+                .map_or_else(|| z.iter().all(|v| v.is_finite()), S::all_finite);
+            if first_non_finite.is_none() && !finite {
+                first_non_finite = Some(t - 1);
+            }
+        }
+        let read = self.read_states(&states, n);
+        let mut output = read.dot(&self.groups[3].w);
+        output += &self.groups[4].b;
+        RnnForward {
+            states,
+            output,
+            first_non_finite,
+        }
+    }
+
+    /// The hidden states the readout reads: `h_T` (`[n, H]`) or `h_1..h_T` (`[T·n, H]`).
+    fn read_states<'a>(&self, states: &'a Array2<S>, n: usize) -> ArrayView2<'a, S> {
+        match self.readout {
+            Readout::Last => states.slice(s![self.shape.steps * n.., ..]),
+            Readout::All => states.slice(s![n.., ..]),
+        }
+    }
+
+    /// Whether the error stops between step t and t − 1 (t is 1-based): at the start of each
+    /// block of `truncation` steps counted back from the last.
+    fn cut_before(&self, t: usize) -> bool {
+        let k = self.truncation;
+        t == 1 || (k > 0 && (self.shape.steps + 1 - t).is_multiple_of(k))
+    }
+}
+
+impl<S: Scalar> Network<S> for Rnn<S> {
+    fn layers(&self) -> &[LayerParams<S>] {
+        &self.groups
+    }
+
+    fn layers_mut(&mut self) -> &mut [LayerParams<S>] {
+        &mut self.groups
+    }
+
+    fn backprop(&self, x: ArrayView2<S>, y: ArrayView2<S>, penalty: &Penalty) -> Backprop<S> {
+        let (steps, hidden) = (self.shape.steps, self.shape.hidden);
+        let n = self.batch_size(x.nrows());
+        let forward = self.forward(x);
+        let (data_loss, d_output) = self.loss.eval(forward.output.view(), y);
+        let loss = data_loss + penalty.value(&self.groups);
+        let states = &forward.states;
+
+        // Readout: ∂W_out = Hᵀ·∂ŷ, ∂b_out = Σ ∂ŷ, and its share of each g_t: ∂ŷ·W_outᵀ.
+        let read = self.read_states(states, n);
+        let mut grad_w_out = read.t().dot(&d_output);
+        penalty.add_gradient(&self.groups[3].w, &mut grad_w_out);
+        let grad_b_out = d_output.sum_axis(Axis(0));
+        let from_readout = d_output.dot(&self.groups[3].w.t());
+
+        let w_h = &self.groups[RECURRENT_GROUP].w;
+        let mut deltas = Array2::zeros((steps * n, hidden));
+        let mut carry = Array2::<S>::zeros((n, hidden));
+        let mut time_norms = vec![0.0; steps];
+        for t in (1..=steps).rev() {
+            let mut g = carry;
+            match self.readout {
+                Readout::Last if t == steps => g += &from_readout,
+                Readout::All => g += &from_readout.slice(s![(t - 1) * n..t * n, ..]),
+                Readout::Last => {}
+            }
+            time_norms[t - 1] = sum_sq(&g).sqrt();
+            let h_t = states.slice(s![t * n..(t + 1) * n, ..]);
+            self.activation.scale_by_slope(&mut g, &h_t);
+            carry = if self.cut_before(t) {
+                Array2::zeros((n, hidden))
+            } else {
+                g.dot(&w_h.t())
+            };
+            deltas.slice_mut(s![(t - 1) * n..t * n, ..]).assign(&g);
+        }
+        let mut grad_w_x = x.t().dot(&deltas);
+        penalty.add_gradient(&self.groups[0].w, &mut grad_w_x);
+        let mut grad_w_h = states.slice(s![..steps * n, ..]).t().dot(&deltas);
+        penalty.add_gradient(w_h, &mut grad_w_h);
+        let grad_b = deltas.sum_axis(Axis(0));
+
+        Backprop {
+            loss,
+            grads: vec![
+                matrix(grad_w_x),
+                matrix(grad_w_h),
+                bias(grad_b),
+                matrix(grad_w_out),
+                bias(grad_b_out),
+            ],
+            delta_norms: time_norms,
+            first_non_finite_activation: forward.first_non_finite,
+        }
+    }
+}
