@@ -66,7 +66,13 @@ fn main() {
         let flops_per_step = 6.0
             * shape.batch as f64
             * MlpShape {
-                input_dim: config.net.dataset.input_dim(),
+                input_dim: config
+                    .net
+                    .model
+                    .as_mlp()
+                    .expect("an MLP")
+                    .dataset
+                    .input_dim(),
                 depth: shape.depth,
                 width: shape.width,
                 output_dim: 1,

@@ -2,23 +2,41 @@
 //!
 //! ```text
 //! cargo run --release --example headless -- --depth 30 --activation tanh --weight-scale 1.5 --steps 50
+//! cargo run --release --example headless -- --model rnn --task adding --seq-len 50 --recurrent-scale 1.5
 //! ```
-//! Flags mirror the page's controls (`--help` lists them). Output is JSON Lines on stdout, one
-//! [`StepStats`] per step (NaN/Inf written as `null`); `--dump-step0 FILE` also writes the first
-//! step's batch, weights and raw gradients for checking against an independent implementation.
-//! Bad flags exit with status 2 and one line on stderr.
+//! Flags are the settings table's keys (the same as the page's links; `--help` lists them).
+//! Output is JSON Lines on stdout, one [`StepStats`] per step (NaN/Inf written as `null`) plus
+//! `group_names`, and for an RNN `sigma_max` (λ₁ of `W_h`) and `spectral_radius` (ρ of `W_h`,
+//! both before the step's update). `--dump-step0 FILE` also writes the first step's batch,
+//! weights and raw gradients for checking against an independent implementation. Bad flags exit
+//! with status 2 and one line on stderr.
 
-use gradlab::engine::{StepStats, StepTrace, TrainParams, Trainer};
-use serde_json::json;
+use gradlab::engine::settings::{Kind, SETTINGS};
+use gradlab::engine::{
+    Field, ModelConfig, StepStats, StepTrace, TrainConfig, TrainParams, Trainer,
+};
+use serde_json::{json, Value};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: headless [--depth N] [--width N] [--activation linear|tanh|relu|sigmoid]
-  [--weight-scale σ] [--bias-scale σ_b] [--dataset circle|xor|spiral|clusters|sine] [--batch N]
-  [--lr η] [--clip-mode none|global-norm|layer-norm|value] [--clip c] [--l1 λ] [--l2 λ]
-  [--steps N] [--seed N] [--dump-step0 FILE]";
+/// `--help`: every setting of the table, then the runner's own flags.
+fn usage() -> String {
+    let mut text = String::from(
+        "usage: headless [--SETTING VALUE]... [--steps N] [--dump-step0 FILE]\n\nsettings:\n",
+    );
+    for s in &SETTINGS {
+        let values = match s.kind {
+            Kind::Number { min, max, .. } => format!("{min} to {max}"),
+            Kind::Choice { names, .. } => names.join("|"),
+            Kind::Seed { .. } => "0 up".to_string(),
+        };
+        text.push_str(&format!("  --{:<16} {} ({values})\n", s.key, s.label));
+    }
+    text.push_str("  --steps N          steps to train (default 100)\n");
+    text.push_str("  --dump-step0 FILE  write the first step's batch, weights and gradients");
+    text
+}
 
 struct Args {
     params: TrainParams,
@@ -43,46 +61,31 @@ fn parse_args() -> Result<Option<Args>, String> {
             });
         };
         let flag = flag.to_string();
-        let p = &mut args.params;
-        let mut number = || -> Result<f64, String> {
+        let mut text = || -> Result<String, String> {
             parser
                 .value()
-                .and_then(|v| v.parse::<f64>())
+                .and_then(|v| v.string())
                 .map_err(|e| fail(&flag, e))
         };
         match flag.as_str() {
             "help" => return Ok(None),
-            "depth" => p.depth = number()?,
-            "width" => p.width = number()?,
-            "weight-scale" => p.weight_scale = number()?,
-            "bias-scale" => p.bias_scale = number()?,
-            "batch" => p.batch = number()?,
-            "lr" => p.learning_rate = number()?,
-            "clip" => p.clip_threshold = number()?,
-            "l1" => p.l1 = number()?,
-            "l2" => p.l2 = number()?,
-            "activation" | "dataset" | "clip-mode" | "dump-step0" => {
-                let value = parser.value().map_err(|e| fail(&flag, e))?;
-                let text = value.string().map_err(|e| fail(&flag, e))?;
-                match flag.as_str() {
-                    "activation" => p.activation = text,
-                    "dataset" => p.dataset = text,
-                    "clip-mode" => p.clip_mode = text,
-                    _ => args.dump_step0 = Some(text.into()),
-                }
+            "steps" => {
+                let value = text()?;
+                args.steps = value.trim().parse().map_err(|_| {
+                    format!("--steps: must be a whole number from 0 up, not \"{value}\"")
+                })?;
             }
-            "steps" | "seed" => {
-                let value = parser
-                    .value()
-                    .and_then(|v| v.parse::<u64>())
-                    .map_err(|e| fail(&flag, e))?;
-                if flag == "steps" {
-                    args.steps = value;
-                } else {
-                    p.seed = value;
+            "dump-step0" => args.dump_step0 = Some(text()?.into()),
+            key => match Field::from_key(key) {
+                Some(field) => {
+                    let value = text()?;
+                    field
+                        .setting()
+                        .parse_into(&mut args.params, &value)
+                        .map_err(|e| format!("--{key}: {e}"))?;
                 }
-            }
-            _ => return Err(format!("unknown flag --{flag} (see --help)")),
+                None => return Err(format!("unknown flag --{key} (see --help)")),
+            },
         }
     }
     Ok(Some(args))
@@ -92,7 +95,7 @@ fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(Some(args)) => args,
         Ok(None) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
     let mut trainer = Trainer::new(config);
     let mut out = BufWriter::new(io::stdout().lock());
     for i in 0..args.steps {
+        let spectrum = trainer.recurrent_spectrum();
         let step = if i == 0 && args.dump_step0.is_some() {
             trainer
                 .step_traced()
@@ -119,12 +123,13 @@ fn main() -> ExitCode {
         };
         let Ok((stats, trace)) = step else { break };
         if let (Some(path), Some(trace)) = (&args.dump_step0, trace) {
-            if let Err(e) = write_dump(path, &args.params, &trace) {
+            if let Err(e) = write_dump(path, &config, &trace) {
                 eprintln!("headless: error: --dump-step0 {}: {e}", path.display());
                 return ExitCode::FAILURE;
             }
         }
-        if write_line(&mut out, &stats).is_err() {
+        let names = &trainer.description().group_names;
+        if write_line(&mut out, &stats, names, spectrum).is_err() {
             // The reader went away (e.g. `| head`): stop quietly.
             return ExitCode::SUCCESS;
         }
@@ -138,8 +143,21 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn write_line(out: &mut impl Write, stats: &StepStats) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, stats)?;
+fn write_line(
+    out: &mut impl Write,
+    stats: &StepStats,
+    group_names: &[String],
+    spectrum: Option<(f64, f64)>,
+) -> io::Result<()> {
+    let mut line = serde_json::to_value(stats)?;
+    if let Value::Object(fields) = &mut line {
+        fields.insert("group_names".into(), json!(group_names));
+        if let Some((sigma_max, radius)) = spectrum {
+            fields.insert("sigma_max".into(), json!(sigma_max));
+            fields.insert("spectral_radius".into(), json!(radius));
+        }
+    }
+    serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
 }
 
@@ -147,25 +165,63 @@ fn rows(a: &ndarray::Array2<f32>) -> Vec<Vec<f32>> {
     a.outer_iter().map(|row| row.to_vec()).collect()
 }
 
-fn write_dump(path: &PathBuf, params: &TrainParams, trace: &StepTrace) -> io::Result<()> {
-    let config = params
-        .check()
-        .map(|c| c.to_params())
-        .unwrap_or_else(|_| params.clone());
-    let layers: Vec<_> = trace
-        .layers_before
-        .iter()
-        .zip(&trace.grads)
-        .map(|(p, g)| {
-            json!({"W": rows(&p.w), "b": p.b.to_vec(), "dW": rows(&g.w), "db": g.b.to_vec()})
-        })
-        .collect();
-    let dump = json!({
-        "config": config,
-        "x": rows(&trace.x),
-        "y": rows(&trace.y),
-        "loss": trace.loss,
-        "layers": layers,
-    });
+/// A time-major `[T·n, c]` array as `[n][T][c]`.
+fn sequences(a: &ndarray::Array2<f32>, steps: usize) -> Vec<Vec<Vec<f32>>> {
+    let n = a.nrows() / steps.max(1);
+    (0..n)
+        .map(|i| (0..steps).map(|t| a.row(t * n + i).to_vec()).collect())
+        .collect()
+}
+
+fn write_dump(path: &PathBuf, config: &TrainConfig, trace: &StepTrace) -> io::Result<()> {
+    let dump = match &config.net.model {
+        ModelConfig::Mlp(_) => {
+            let layers: Vec<_> = trace
+                .layers_before
+                .iter()
+                .zip(&trace.grads)
+                .map(|(p, g)| {
+                    json!({"W": rows(&p.w), "b": p.b.to_vec(), "dW": rows(&g.w), "db": g.b.to_vec()})
+                })
+                .collect();
+            json!({
+                "config": config.to_params(),
+                "x": rows(&trace.x),
+                "y": rows(&trace.y),
+                "loss": trace.loss,
+                "layers": layers,
+            })
+        }
+        ModelConfig::Rnn(rnn) => {
+            let names = config.net.model.describe().group_names;
+            // Each group in its natural shape: a matrix as rows, a bias as a vector.
+            let natural = |p: &gradlab::engine::layer::LayerParams<f32>| {
+                if p.w.is_empty() {
+                    json!(p.b.to_vec())
+                } else {
+                    json!(rows(&p.w))
+                }
+            };
+            let groups: Vec<_> = names
+                .iter()
+                .zip(trace.layers_before.iter().zip(&trace.grads))
+                .map(
+                    |(name, (p, g))| json!({"name": name, "value": natural(p), "grad": natural(g)}),
+                )
+                .collect();
+            let y = if trace.y.nrows() == trace.x.nrows() {
+                json!(sequences(&trace.y, rnn.steps))
+            } else {
+                json!(rows(&trace.y))
+            };
+            json!({
+                "config": config.to_params(),
+                "x": sequences(&trace.x, rnn.steps),
+                "y": y,
+                "loss": trace.loss,
+                "groups": groups,
+            })
+        }
+    };
     std::fs::write(path, serde_json::to_vec(&dump)?)
 }

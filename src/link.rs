@@ -1,7 +1,9 @@
 //! Links that reproduce a run: every control and the seed in the page's query string.
 //!
 //! `?depth=30&activation=tanh&weight-scale=2.5&lr=0.1&clip-mode=global-norm&clip=1&seed=7`
-//! Keys are the flag names of the headless runner ([`Field::key`], plus `seed`). Reading a link
+//! Keys are the flag names of the headless runner, from the one settings table
+//! ([`SETTINGS`](crate::engine::settings::SETTINGS)); a link holds the settings of its model
+//! (`model=rnn` links hold the RNN's). Reading a link
 //! never fails: unknown, malformed, absurdly long or out-of-range parameters are dropped or
 //! clamped, each with a notice that names it, and the rest of the link still applies.
 //! `hide=depth,width` is teacher mode: those controls are not shown (as TensorFlow Playground
@@ -73,23 +75,8 @@ pub struct Opened {
 
 /// The query string (without `?`) that reproduces `config` and `page`.
 pub fn to_query(config: &TrainConfig, page: &PageState) -> String {
-    let p = config.to_params();
     let mut out = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in [
-        ("depth", p.depth.to_string()),
-        ("width", p.width.to_string()),
-        ("activation", p.activation),
-        ("weight-scale", p.weight_scale.to_string()),
-        ("bias-scale", p.bias_scale.to_string()),
-        ("dataset", p.dataset),
-        ("batch", p.batch.to_string()),
-        ("lr", p.learning_rate.to_string()),
-        ("clip-mode", p.clip_mode),
-        ("clip", p.clip_threshold.to_string()),
-        ("l1", p.l1.to_string()),
-        ("l2", p.l2.to_string()),
-        ("seed", p.seed.to_string()),
-    ] {
+    for (key, value) in config.to_params().pairs() {
         out.append_pair(key, &value);
     }
     if let Some(variant) = &page.compare {
@@ -248,39 +235,19 @@ fn refused(key: &str, must_be: &str, value: &str) -> String {
     format!("Ignored the link's \"{key}\": it must be {must_be}, not \"{value}\".")
 }
 
-/// Sets one parameter; unknown keys and unreadable numbers are refused with a message.
+/// Sets one parameter through the settings table; unknown keys and unreadable numbers are
+/// refused with a message.
 fn apply(params: &mut TrainParams, key: &str, value: &str) -> Result<(), String> {
-    let number = |field: Option<Field>| -> Result<f64, String> {
-        value.trim().parse::<f64>().map_err(|_| {
-            let label = field.map_or("Seed", Field::label);
-            format!("Ignored the link's \"{key}\": {label} must be a number, not \"{value}\".")
-        })
-    };
-    match key {
-        "depth" => params.depth = number(Some(Field::Depth))?,
-        "width" => params.width = number(Some(Field::Width))?,
-        "weight-scale" => params.weight_scale = number(Some(Field::WeightScale))?,
-        "bias-scale" => params.bias_scale = number(Some(Field::BiasScale))?,
-        "batch" => params.batch = number(Some(Field::Batch))?,
-        "lr" => params.learning_rate = number(Some(Field::LearningRate))?,
-        "clip" => params.clip_threshold = number(Some(Field::ClipThreshold))?,
-        "l1" => params.l1 = number(Some(Field::L1))?,
-        "l2" => params.l2 = number(Some(Field::L2))?,
-        "activation" => params.activation = value.to_string(),
-        "dataset" => params.dataset = value.to_string(),
-        "clip-mode" => params.clip_mode = value.to_string(),
-        "seed" => {
-            params.seed = value
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| refused(key, "a whole number from 0 up", value))?
-        }
-        _ => {
+    match Field::from_key(key) {
+        Some(field) => field
+            .setting()
+            .parse_into(params, value)
+            .map_err(|e| format!("Ignored the link's \"{key}\": {e}.")),
+        None => {
             let shown: String = key.chars().take(24).collect();
-            return Err(format!("Ignored the link's unknown parameter \"{shown}\"."));
+            Err(format!("Ignored the link's unknown parameter \"{shown}\"."))
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -310,6 +277,7 @@ mod tests {
                 l1: 0.001,
                 l2: 0.0125,
                 seed: 18_446_744_073_709_551_615,
+                ..TrainParams::default()
             },
             TrainParams {
                 activation: "sigmoid".into(),

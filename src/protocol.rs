@@ -258,6 +258,7 @@ mod tests {
             step: 0,
             layer: Some(0),
             quantity: Quantity::Gradient,
+            axis: crate::engine::ProfileAxis::Layers,
         });
         let event = Event::Progress(Box::new(Chunk {
             run: 3,

@@ -89,11 +89,8 @@ fn the_why_lesson_is_in_the_exploding_phase_and_delta_grows_toward_the_input() {
     use gradlab::engine::theory::{MeanField, Phase};
     let lesson = lesson("product");
     let config = lesson.settings.check().unwrap();
-    let mf = MeanField::of(
-        config.net.activation,
-        config.net.init.weight_scale,
-        config.net.init.bias_scale,
-    );
+    let init = config.net.model.as_mlp().expect("an MLP lesson").init;
+    let mf = MeanField::of(config.net.activation, init.weight_scale, init.bias_scale);
     assert_eq!(mf.phase(), Phase::Exploding);
     let step0 = &train(&lesson.settings, 1)[0];
     let d = &step0.delta_norms;

@@ -336,7 +336,10 @@ fn configurations_from_the_page_are_checked() {
     configure(&mut core, TrainParams::default());
     train(&mut core, 3);
     let mut bad = TrainParams::default().check().unwrap();
-    bad.net.depth = 1_000_000;
+    bad.net.model = gradlab::engine::ModelConfig::Mlp(gradlab::engine::MlpConfig {
+        depth: 1_000_000,
+        ..*bad.net.model.as_mlp().unwrap()
+    });
     let event = core.handle(Command::Configure(vec![bad]), &mut || 0.0);
     let Event::Failed { message } = event else {
         panic!("{event:?}")

@@ -1,42 +1,69 @@
 //! Run configuration: raw [`TrainParams`] (what sliders, URLs, flags and files give) are checked
 //! into a [`TrainConfig`] the trainer can trust.
 //!
-//! Every bad field gets its own [`ConfigError`] with a message a student understands, and
-//! [`TrainParams::repair`] also returns a safe value for it (clamped into range, or the default),
-//! so a page can show the message and keep working.
+//! The checks read the settings table ([`SETTINGS`](super::settings::SETTINGS)): every bad field
+//! gets its own [`ConfigError`] with a message a student understands, and
+//! [`TrainParams::repair`] also returns a safe value for it (clamped into range, or the
+//! default), so a page can show the message and keep working.
 //!
-//! The config is split by what a change costs: [`NetConfig`] (depth, width, activation, init,
-//! data, seed) builds the network; [`LiveConfig`] (batch, learning rate, clipping, L1/L2) applies
-//! between two steps without rebuilding.
+//! The config is split by what a change costs: [`NetConfig`] (the model, its shape and data,
+//! the seed) builds the network; [`LiveConfig`] (batch, learning rate, clipping, L1/L2) applies
+//! between two steps without rebuilding. [`ModelConfig`] is the one place that matches on the
+//! kind of model: it builds the network and its data, names its parameter groups and says what
+//! its profile axis is.
 
 use super::activation::Activation;
 use super::clip::{Clip, ClipMode};
-use super::data::{DatasetKind, DATASET_SIZE};
+use super::data::DatasetKind;
 use super::init::Init;
 use super::loss::Penalty;
+use super::model::{MlpConfig, ModelConfig, RnnConfig};
+use super::rnn::{Readout, RecurrentInit, RnnInit};
+use super::sequence::Task;
+pub use super::settings::{Field, MAX_DEPTH, MAX_WIDTH};
+use super::settings::{Kind, Value, MODEL_NAMES, SETTINGS};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Unchecked settings, as a control, URL, flag or file gives them. Numbers are `f64` even where a
-/// whole number is expected, so a slider or URL value reaches `check` as it came.
+/// whole number is expected, so a slider or URL value reaches `check` as it came. Each member is
+/// one row of the settings table (its key is the serde name).
 ///
 /// Read from a file (a lesson's `settings`), an unknown key is an error that names it, so a
 /// misspelt setting is caught rather than silently left at its default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct TrainParams {
-    /// Hidden layers.
+    /// Model kind name (`mlp`, `rnn`).
+    pub model: String,
+    /// Hidden layers (MLP).
     pub depth: f64,
-    /// Units per hidden layer.
+    /// Units per hidden layer (MLP).
     pub width: f64,
     /// Hidden activation name.
     pub activation: String,
-    /// σ of the initial weights.
+    /// σ of the initial weights (MLP).
     pub weight_scale: f64,
-    /// σ_b of the initial biases.
+    /// σ_b of the initial biases (MLP).
     pub bias_scale: f64,
-    /// Data set name.
+    /// Data set name (MLP).
     pub dataset: String,
+    /// Sequence task name (RNN).
+    pub task: String,
+    /// Sequence length T (RNN).
+    pub seq_len: f64,
+    /// Hidden units H (RNN).
+    pub hidden: f64,
+    /// Recurrent init scheme name (RNN).
+    pub recurrent_init: String,
+    /// Recurrent scale g (RNN).
+    pub recurrent_scale: f64,
+    /// Input weight scale σ_x (RNN).
+    pub input_scale: f64,
+    /// Truncated BPTT length k, 0 for full (RNN).
+    pub bptt: f64,
+    /// Readout name (RNN).
+    pub readout: String,
     /// Mini-batch size.
     pub batch: f64,
     /// Learning rate η.
@@ -56,99 +83,38 @@ pub struct TrainParams {
 }
 
 impl Default for TrainParams {
+    /// Every setting at its table default.
     fn default() -> Self {
-        Self {
-            depth: 10.0,
-            width: 16.0,
-            activation: "tanh".into(),
-            weight_scale: 1.0,
+        let mut params = Self {
+            model: String::new(),
+            depth: 0.0,
+            width: 0.0,
+            activation: String::new(),
+            weight_scale: 0.0,
             bias_scale: 0.0,
-            dataset: "circle".into(),
-            batch: 32.0,
-            learning_rate: 0.03,
-            clip_mode: "none".into(),
-            clip_threshold: 1.0,
+            dataset: String::new(),
+            task: String::new(),
+            seq_len: 0.0,
+            hidden: 0.0,
+            recurrent_init: String::new(),
+            recurrent_scale: 0.0,
+            input_scale: 0.0,
+            bptt: 0.0,
+            readout: String::new(),
+            batch: 0.0,
+            learning_rate: 0.0,
+            clip_mode: String::new(),
+            clip_threshold: 0.0,
             l1: 0.0,
             l2: 0.0,
-            seed: 1,
+            seed: 0,
+        };
+        for setting in &SETTINGS {
+            params.set(setting.field, setting.default_value());
         }
+        params
     }
 }
-
-/// A setting that can be wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Field {
-    Depth,
-    Width,
-    Activation,
-    WeightScale,
-    BiasScale,
-    Dataset,
-    Batch,
-    LearningRate,
-    ClipMode,
-    ClipThreshold,
-    L1,
-    L2,
-}
-
-impl Field {
-    /// The key used in flags (`--key`), URLs and JSON.
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Depth => "depth",
-            Self::Width => "width",
-            Self::Activation => "activation",
-            Self::WeightScale => "weight-scale",
-            Self::BiasScale => "bias-scale",
-            Self::Dataset => "dataset",
-            Self::Batch => "batch",
-            Self::LearningRate => "lr",
-            Self::ClipMode => "clip-mode",
-            Self::ClipThreshold => "clip",
-            Self::L1 => "l1",
-            Self::L2 => "l2",
-        }
-    }
-
-    /// The name a person reads.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Depth => "Depth (hidden layers)",
-            Self::Width => "Width (units per layer)",
-            Self::Activation => "Activation",
-            Self::WeightScale => "Weight scale σ",
-            Self::BiasScale => "Bias scale σ_b",
-            Self::Dataset => "Data set",
-            Self::Batch => "Batch size",
-            Self::LearningRate => "Learning rate",
-            Self::ClipMode => "Clip mode",
-            Self::ClipThreshold => "Clip threshold",
-            Self::L1 => "L1 strength",
-            Self::L2 => "L2 strength",
-        }
-    }
-
-    /// Allowed range of a numeric field, `(min, max, whole number?)`.
-    pub fn range(self) -> Option<(f64, f64, bool)> {
-        Some(match self {
-            Self::Depth => (1.0, MAX_DEPTH as f64, true),
-            Self::Width => (1.0, MAX_WIDTH as f64, true),
-            Self::WeightScale => (0.0, 10.0, false),
-            Self::BiasScale => (0.0, 5.0, false),
-            Self::Batch => (1.0, DATASET_SIZE as f64, true),
-            Self::LearningRate => (1e-6, 10.0, false),
-            Self::ClipThreshold => (1e-4, 1e4, false),
-            Self::L1 | Self::L2 => (0.0, 10.0, false),
-            Self::Activation | Self::Dataset | Self::ClipMode => return None,
-        })
-    }
-}
-
-/// Most hidden layers a network may have.
-pub const MAX_DEPTH: usize = 200;
-/// Most units a hidden layer may have.
-pub const MAX_WIDTH: usize = 512;
 
 /// One bad setting.
 #[derive(Clone, Debug, PartialEq)]
@@ -216,16 +182,10 @@ impl std::error::Error for ConfigError {}
 /// What builds the network: changing any of these starts a new run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NetConfig {
-    /// Hidden layers, 1..=[`MAX_DEPTH`].
-    pub depth: usize,
-    /// Units per hidden layer, 1..=[`MAX_WIDTH`].
-    pub width: usize,
+    /// The model, its shape and its data.
+    pub model: ModelConfig,
     /// Hidden activation.
     pub activation: Activation,
-    /// Initial weight and bias scales.
-    pub init: Init,
-    /// The data set.
-    pub dataset: DatasetKind,
     /// Seed of every random stream in the run.
     pub seed: u64,
 }
@@ -233,7 +193,7 @@ pub struct NetConfig {
 /// What applies between two steps of a running network.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveConfig {
-    /// Mini-batch size, 1..=[`DATASET_SIZE`].
+    /// Mini-batch size, 1..=[`DATASET_SIZE`](super::data::DATASET_SIZE).
     pub batch: usize,
     /// Learning rate η.
     pub learning_rate: f64,
@@ -273,95 +233,119 @@ impl TrainParams {
 
     /// A valid configuration in every case, with one error per field that had to be changed:
     /// out-of-range numbers are clamped (fractions rounded), NaN and unknown names fall back to
-    /// the default.
+    /// the default. Every setting is checked, whichever model it applies to, so a bad value
+    /// is reported even where it does nothing yet.
     pub fn repair(&self) -> (TrainConfig, Vec<ConfigError>) {
-        let defaults = Self::default();
         let mut errors = Vec::new();
-        let mut number = |field: Field, value: f64, default: f64| -> f64 {
-            let (min, max, whole) = field.range().expect("numeric field");
-            if !value.is_finite() {
-                errors.push(ConfigError::NotFinite { field, value });
-                return default;
+        let mut p = self.clone();
+        for setting in &SETTINGS {
+            let field = setting.field;
+            match (setting.kind, p.value(field)) {
+                (
+                    Kind::Number {
+                        min,
+                        max,
+                        whole,
+                        default,
+                    },
+                    Value::Number(value),
+                ) => {
+                    let repaired = if !value.is_finite() {
+                        errors.push(ConfigError::NotFinite { field, value });
+                        default
+                    } else if value < min || value > max {
+                        errors.push(ConfigError::OutOfRange {
+                            field,
+                            value,
+                            min,
+                            max,
+                        });
+                        let clamped = value.clamp(min, max);
+                        if whole {
+                            clamped.round()
+                        } else {
+                            clamped
+                        }
+                    } else if whole && value.fract() != 0.0 {
+                        errors.push(ConfigError::NotWhole { field, value });
+                        value.round()
+                    } else {
+                        value
+                    };
+                    p.set(field, Value::Number(repaired));
+                }
+                (Kind::Choice { names, default }, Value::Name(given)) => {
+                    let known = names.iter().find(|n| n.eq_ignore_ascii_case(given.trim()));
+                    let canonical = known.copied().unwrap_or_else(|| {
+                        errors.push(ConfigError::UnknownName {
+                            field,
+                            given: given.clone(),
+                            expected: names,
+                        });
+                        default
+                    });
+                    p.set(field, Value::Name(canonical.to_string()));
+                }
+                _ => {}
             }
-            if value < min || value > max {
-                errors.push(ConfigError::OutOfRange {
-                    field,
-                    value,
-                    min,
-                    max,
-                });
-                return value.clamp(min, max).round_if(whole);
-            }
-            if whole && value.fract() != 0.0 {
-                errors.push(ConfigError::NotWhole { field, value });
-                return value.round();
-            }
-            value
-        };
-        let depth = number(Field::Depth, self.depth, defaults.depth) as usize;
-        let width = number(Field::Width, self.width, defaults.width) as usize;
-        let weight_scale = number(Field::WeightScale, self.weight_scale, defaults.weight_scale);
-        let bias_scale = number(Field::BiasScale, self.bias_scale, defaults.bias_scale);
-        let batch = number(Field::Batch, self.batch, defaults.batch) as usize;
-        let learning_rate = number(
-            Field::LearningRate,
-            self.learning_rate,
-            defaults.learning_rate,
-        );
-        let threshold = number(
-            Field::ClipThreshold,
-            self.clip_threshold,
-            defaults.clip_threshold,
-        );
-        let l1 = number(Field::L1, self.l1, defaults.l1);
-        let l2 = number(Field::L2, self.l2, defaults.l2);
+        }
+        (p.config_of_valid(), errors)
+    }
 
-        let mut name = |field: Field, given: &str, expected: &'static [&'static str]| {
-            if !expected
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(given.trim()))
-            {
-                errors.push(ConfigError::UnknownName {
-                    field,
-                    given: given.to_string(),
-                    expected,
-                });
-            }
-        };
-        name(Field::Activation, &self.activation, Activation::NAMES);
-        name(Field::Dataset, &self.dataset, DatasetKind::NAMES);
-        name(Field::ClipMode, &self.clip_mode, ClipMode::NAMES);
-        let activation = Activation::from_name(&self.activation).unwrap_or(Activation::Tanh);
-        let dataset = DatasetKind::from_name(&self.dataset).unwrap_or(DatasetKind::Circle);
-        let mode = ClipMode::from_name(&self.clip_mode).unwrap_or(ClipMode::None);
-
-        let config = TrainConfig {
-            net: NetConfig {
-                depth,
-                width,
-                activation,
-                init: Init {
-                    weight_scale,
-                    bias_scale,
+    /// The configuration of parameters every value of which is already valid and canonical.
+    fn config_of_valid(&self) -> TrainConfig {
+        // Repaired names are always known; the fallbacks are the table defaults.
+        let model = if self.model == MODEL_NAMES[1] {
+            ModelConfig::Rnn(RnnConfig {
+                task: Task::from_name(&self.task).unwrap_or(Task::Adding),
+                steps: self.seq_len as usize,
+                hidden: self.hidden as usize,
+                init: RnnInit {
+                    input_scale: self.input_scale,
+                    recurrent: RecurrentInit::from_name(&self.recurrent_init)
+                        .unwrap_or(RecurrentInit::Gaussian),
+                    recurrent_scale: self.recurrent_scale,
                 },
-                dataset,
+                readout: Readout::from_name(&self.readout).unwrap_or(Readout::Last),
+                truncation: self.bptt as usize,
+            })
+        } else {
+            ModelConfig::Mlp(MlpConfig {
+                depth: self.depth as usize,
+                width: self.width as usize,
+                init: Init {
+                    weight_scale: self.weight_scale,
+                    bias_scale: self.bias_scale,
+                },
+                dataset: DatasetKind::from_name(&self.dataset).unwrap_or(DatasetKind::Circle),
+            })
+        };
+        TrainConfig {
+            net: NetConfig {
+                model,
+                activation: Activation::from_name(&self.activation).unwrap_or(Activation::Tanh),
                 seed: self.seed,
             },
             live: LiveConfig {
-                batch,
-                learning_rate,
-                clip: Clip { mode, threshold },
-                penalty: Penalty { l1, l2 },
+                batch: self.batch as usize,
+                learning_rate: self.learning_rate,
+                clip: Clip {
+                    mode: ClipMode::from_name(&self.clip_mode).unwrap_or(ClipMode::None),
+                    threshold: self.clip_threshold,
+                },
+                penalty: Penalty {
+                    l1: self.l1,
+                    l2: self.l2,
+                },
             },
-        };
-        (config, errors)
+        }
     }
 }
 
 impl TrainConfig {
     /// Checks a configuration that did not come from [`TrainParams::check`] — one that crossed
-    /// the worker boundary as bytes, say: it must be exactly what checking its own parameters
-    /// gives, so a deserialised config can never carry a value a slider could not set.
+    /// the worker boundary as bytes, say: a deserialised config can never carry a value a
+    /// slider could not set.
     ///
     /// Every field of a config is one field of [`TrainParams`], and `check` changes none that it
     /// accepts, so passing `check` means the config is one `check` could have produced.
@@ -369,16 +353,12 @@ impl TrainConfig {
         self.to_params().check().map(|_| ())
     }
 
-    /// The raw parameters that check into this configuration.
+    /// The raw parameters that check into this configuration (the other model's settings at
+    /// their defaults).
     pub fn to_params(&self) -> TrainParams {
         let (net, live) = (&self.net, &self.live);
-        TrainParams {
-            depth: net.depth as f64,
-            width: net.width as f64,
+        let mut p = TrainParams {
             activation: net.activation.name().into(),
-            weight_scale: net.init.weight_scale,
-            bias_scale: net.init.bias_scale,
-            dataset: net.dataset.name().into(),
             batch: live.batch as f64,
             learning_rate: live.learning_rate,
             clip_mode: live.clip.mode.name().into(),
@@ -386,27 +366,41 @@ impl TrainConfig {
             l1: live.penalty.l1,
             l2: live.penalty.l2,
             seed: net.seed,
+            ..TrainParams::default()
+        };
+        match &net.model {
+            ModelConfig::Mlp(m) => {
+                p.model = MODEL_NAMES[0].into();
+                p.depth = m.depth as f64;
+                p.width = m.width as f64;
+                p.weight_scale = m.init.weight_scale;
+                p.bias_scale = m.init.bias_scale;
+                p.dataset = m.dataset.name().into();
+            }
+            ModelConfig::Rnn(r) => {
+                p.model = MODEL_NAMES[1].into();
+                p.task = r.task.name().into();
+                p.seq_len = r.steps as f64;
+                p.hidden = r.hidden as f64;
+                p.recurrent_init = r.init.recurrent.name().into();
+                p.recurrent_scale = r.init.recurrent_scale;
+                p.input_scale = r.init.input_scale;
+                p.bptt = r.truncation as f64;
+                p.readout = r.readout.name().into();
+            }
         }
-    }
-}
-
-trait RoundIf {
-    fn round_if(self, whole: bool) -> Self;
-}
-
-impl RoundIf for f64 {
-    fn round_if(self, whole: bool) -> Self {
-        if whole {
-            self.round()
-        } else {
-            self
-        }
+        p
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::data::DatasetKind;
+
+    fn mlp(c: &TrainConfig) -> MlpConfig {
+        *c.net.model.as_mlp().expect("an MLP")
+    }
 
     fn with(edit: impl FnOnce(&mut TrainParams)) -> TrainParams {
         let mut p = TrainParams::default();
@@ -434,7 +428,7 @@ mod tests {
                     min: 1.0,
                     max: 200.0,
                 },
-                |c| c.net.depth == 200,
+                |c| mlp(c).depth == 200,
             ),
             (
                 with(|p| p.depth = 0.0),
@@ -444,7 +438,7 @@ mod tests {
                     min: 1.0,
                     max: 200.0,
                 },
-                |c| c.net.depth == 1,
+                |c| mlp(c).depth == 1,
             ),
             (
                 with(|p| p.width = 3.5),
@@ -452,7 +446,7 @@ mod tests {
                     field: Field::Width,
                     value: 3.5,
                 },
-                |c| c.net.width == 4,
+                |c| mlp(c).width == 4,
             ),
             (
                 with(|p| p.width = 1000.0),
@@ -462,7 +456,7 @@ mod tests {
                     min: 1.0,
                     max: 512.0,
                 },
-                |c| c.net.width == 512,
+                |c| mlp(c).width == 512,
             ),
             (
                 with(|p| p.weight_scale = f64::NAN),
@@ -470,7 +464,7 @@ mod tests {
                     field: Field::WeightScale,
                     value: f64::NAN,
                 },
-                |c| c.net.init.weight_scale == 1.0,
+                |c| mlp(c).init.weight_scale == 1.0,
             ),
             (
                 with(|p| p.weight_scale = -1.0),
@@ -480,7 +474,7 @@ mod tests {
                     min: 0.0,
                     max: 10.0,
                 },
-                |c| c.net.init.weight_scale == 0.0,
+                |c| mlp(c).init.weight_scale == 0.0,
             ),
             (
                 with(|p| p.bias_scale = f64::INFINITY),
@@ -488,7 +482,7 @@ mod tests {
                     field: Field::BiasScale,
                     value: f64::INFINITY,
                 },
-                |c| c.net.init.bias_scale == 0.0,
+                |c| mlp(c).init.bias_scale == 0.0,
             ),
             (
                 with(|p| p.batch = 0.0),
@@ -554,7 +548,7 @@ mod tests {
                     given: "mnist".into(),
                     expected: DatasetKind::NAMES,
                 },
-                |c| c.net.dataset == DatasetKind::Circle,
+                |c| mlp(c).dataset == DatasetKind::Circle,
             ),
             (
                 with(|p| p.clip_mode = "norm".into()),
@@ -601,9 +595,10 @@ mod tests {
         });
         let (_, errors) = p.repair();
         let fields: Vec<Field> = errors.iter().map(ConfigError::field).collect();
+        // In the settings table's order.
         assert_eq!(
             fields,
-            vec![Field::Depth, Field::LearningRate, Field::Dataset]
+            vec![Field::Depth, Field::Dataset, Field::LearningRate]
         );
     }
 
@@ -613,7 +608,10 @@ mod tests {
         let good = TrainParams::default().check().unwrap();
         assert_eq!(good.validate(), Ok(()));
         let mut deep = good;
-        deep.net.depth = 100_000;
+        deep.net.model = ModelConfig::Mlp(MlpConfig {
+            depth: 100_000,
+            ..mlp(&good)
+        });
         assert_eq!(deep.validate().unwrap_err().field(), Field::Depth);
         let mut wild = good;
         wild.live.learning_rate = f64::NAN;

@@ -20,6 +20,16 @@ pub struct Init {
     pub bias_scale: f64,
 }
 
+impl Default for Init {
+    /// LeCun's σ = 1 with zero biases (the page's defaults).
+    fn default() -> Self {
+        Self {
+            weight_scale: 1.0,
+            bias_scale: 0.0,
+        }
+    }
+}
+
 /// Named initialisations, each a value of σ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InitPreset {

@@ -4,6 +4,8 @@
 //! 0-based (the UI shows them 1-based). Non-finite numbers stay in the stats as NaN/±Inf; in
 //! JSON they are written as `null`.
 
+use super::model::ProfileAxis;
+use super::rnn::GROUP_NAMES;
 use serde::{Deserialize, Serialize};
 
 /// Which quantity first became NaN or ±Inf.
@@ -38,23 +40,30 @@ impl Quantity {
 pub struct NonFinite {
     /// The step it happened in.
     pub step: u64,
-    /// The 0-based weight layer, or `None` for the loss.
+    /// Where: the 0-based weight layer (MLP); for an RNN the 0-based time step of a hidden
+    /// state, or the parameter group of a gradient or weights. `None` for the loss.
     pub layer: Option<usize>,
     /// What overflowed.
     pub quantity: Quantity,
+    /// The model's profile axis, which says how to read `layer`.
+    #[serde(default)]
+    pub axis: ProfileAxis,
 }
 
 impl std::fmt::Display for NonFinite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "diverged at step {}", self.step)?;
-        match self.layer {
-            Some(layer) => write!(
-                f,
-                " — layer {} {} overflowed",
-                layer + 1,
-                self.quantity.describe()
-            ),
-            None => write!(f, " — the {} overflowed", self.quantity.describe()),
+        let what = self.quantity.describe();
+        match (self.layer, self.axis, self.quantity) {
+            (None, ..) => write!(f, " — the {what} overflowed"),
+            (Some(l), ProfileAxis::Layers, _) => write!(f, " — layer {} {what} overflowed", l + 1),
+            (Some(t), ProfileAxis::TimeSteps, Quantity::Activation) => {
+                write!(f, " — the hidden state at time step {} overflowed", t + 1)
+            }
+            (Some(g), ProfileAxis::TimeSteps, _) => {
+                let group = GROUP_NAMES.get(g).copied().unwrap_or("?");
+                write!(f, " — the {group} {what} overflowed")
+            }
         }
     }
 }
@@ -70,8 +79,13 @@ pub struct StepStats {
     pub grad_norms: Vec<f64>,
     /// ‖(∂W_l, ∂b_l)‖ after clipping (what the update used).
     pub grad_norms_clipped: Vec<f64>,
-    /// ‖δ_l‖ = ‖∂loss/∂z_l‖, the back-propagated error at layer l's pre-activation.
+    /// ‖δ_l‖ = ‖∂loss/∂z_l‖, the back-propagated error at layer l's pre-activation (MLP;
+    /// empty for an RNN).
     pub delta_norms: Vec<f64>,
+    /// ‖∂L/∂h_t‖ for t = 1..T, earliest first: the back-propagated error at each time step
+    /// (RNN; empty for an MLP).
+    #[serde(default)]
+    pub time_norms: Vec<f64>,
     /// ‖W_l‖ before the update.
     pub weight_norms: Vec<f64>,
     /// ‖ΔW_l‖ / ‖W_l‖ (weights only). Where ‖W_l‖ = 0 the ratio is 0 if the update was zero
@@ -101,6 +115,7 @@ mod tests {
             step: 41,
             layer: Some(2),
             quantity: Quantity::Gradient,
+            axis: ProfileAxis::Layers,
         };
         assert_eq!(
             nf.to_string(),
@@ -110,7 +125,27 @@ mod tests {
             step: 0,
             layer: None,
             quantity: Quantity::Loss,
+            axis: ProfileAxis::Layers,
         };
         assert_eq!(loss.to_string(), "diverged at step 0 — the loss overflowed");
+        let state = NonFinite {
+            step: 7,
+            layer: Some(11),
+            quantity: Quantity::Activation,
+            axis: ProfileAxis::TimeSteps,
+        };
+        assert_eq!(
+            state.to_string(),
+            "diverged at step 7 — the hidden state at time step 12 overflowed"
+        );
+        let grad = NonFinite {
+            layer: Some(1),
+            quantity: Quantity::Gradient,
+            ..state
+        };
+        assert_eq!(
+            grad.to_string(),
+            "diverged at step 7 — the W_h gradient overflowed"
+        );
     }
 }

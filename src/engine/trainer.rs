@@ -7,12 +7,12 @@
 
 use super::clip::clip_gradients;
 use super::config::{LiveConfig, TrainConfig};
-use super::data::Dataset;
 use super::layer::LayerParams;
-use super::mlp::{Mlp, MlpShape};
+use super::model::{DataSource, ModelDescription, ProfileAxis};
 use super::network::Network;
 use super::optim::Optimizer;
 use super::rng::{stream_rng, Stream};
+use super::spectral::{largest_singular_value, spectral_radius};
 use super::stats::{NonFinite, Quantity, StepStats};
 use ndarray::Array2;
 use rand::rngs::StdRng;
@@ -42,9 +42,9 @@ pub enum Applied {
 /// implementation.
 #[derive(Clone, Debug)]
 pub struct StepTrace {
-    /// The batch inputs, `[batch, input_dim]`.
+    /// The batch inputs, `[batch, input_dim]` (an RNN's: time-major, `[T·batch, d]`).
     pub x: Array2<f32>,
-    /// The batch targets, `[batch, 1]`.
+    /// The batch targets (an RNN's: `[batch, ·]` or time-major `[T·batch, ·]`).
     pub y: Array2<f32>,
     /// The loss (data term plus penalty).
     pub loss: f32,
@@ -58,7 +58,8 @@ pub struct StepTrace {
 pub struct Trainer {
     config: TrainConfig,
     network: Box<dyn Network<f32>>,
-    data: Dataset,
+    data: DataSource,
+    description: ModelDescription,
     batch_rng: StdRng,
     optimizer: Optimizer,
     next_step: u64,
@@ -69,23 +70,12 @@ impl Trainer {
     /// A fresh run of `config`: data, weights and batch order all from its seed.
     pub fn new(config: TrainConfig) -> Self {
         let net = &config.net;
-        let data = Dataset::generate(net.dataset, &mut stream_rng(net.seed, Stream::Data));
-        let shape = MlpShape {
-            input_dim: net.dataset.input_dim(),
-            depth: net.depth,
-            width: net.width,
-            output_dim: 1,
-        };
-        let mlp = Mlp::<f32>::new(
-            shape,
-            net.activation,
-            net.init,
-            &mut stream_rng(net.seed, Stream::Init),
-        );
+        let (network, data) = net.model.build(net.activation, net.seed);
         Self {
             config,
-            network: Box::new(mlp),
+            network,
             data,
+            description: net.model.describe(),
             batch_rng: stream_rng(net.seed, Stream::Batches),
             optimizer: Optimizer::default(),
             next_step: 0,
@@ -113,14 +103,21 @@ impl Trainer {
         self.network.as_ref()
     }
 
-    /// The data set of this run.
-    pub fn dataset(&self) -> &Dataset {
-        &self.data
+    /// What the model is: its groups' names and its profile axis.
+    pub fn description(&self) -> &ModelDescription {
+        &self.description
     }
 
-    /// Number of weight layers (depth + 1).
+    /// Number of parameter groups (an MLP's weight layers: depth + 1).
     pub fn layer_count(&self) -> usize {
         self.network.layers().len()
+    }
+
+    /// The recurrent matrix's largest singular value λ₁ and spectral radius ρ, for an RNN
+    /// (computed on demand: once per chunk in the worker, not every step).
+    pub fn recurrent_spectrum(&self) -> Option<(f64, f64)> {
+        let w_h = &self.network.layers()[self.description.recurrent_group?].w;
+        Some((largest_singular_value(w_h), spectral_radius(w_h)))
     }
 
     /// Starts the run over from step 0 with the same configuration.
@@ -162,7 +159,7 @@ impl Trainer {
         }
         let step = self.next_step;
         let live = self.config.live;
-        let (x, y) = self.data.sample_batch(live.batch, &mut self.batch_rng);
+        let (x, y) = self.data.batch(live.batch, &mut self.batch_rng);
         let mut backprop = self.network.backprop(x.view(), y.view(), &live.penalty);
 
         let layers = self.network.layers();
@@ -209,16 +206,27 @@ impl Trainer {
                 step,
                 layer,
                 quantity,
+                axis: self.description.axis,
             });
 
         self.next_step += 1;
         self.diverged = non_finite;
+        let mut profile = Some(backprop.delta_norms);
+        let axis = self.description.axis;
+        let by_axis = |wanted: ProfileAxis, profile: &mut Option<Vec<f64>>| {
+            if wanted == axis {
+                profile.take().unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        };
         let stats = StepStats {
             step,
             loss: f64::from(backprop.loss),
             grad_norms,
             grad_norms_clipped: clip.norms_after,
-            delta_norms: backprop.delta_norms,
+            delta_norms: by_axis(ProfileAxis::Layers, &mut profile),
+            time_norms: by_axis(ProfileAxis::TimeSteps, &mut profile),
             weight_norms,
             update_ratios,
             global_norm: clip.global_before,

@@ -186,9 +186,7 @@ impl<'a> BarsOwned<'a> {
         match quantity {
             BarsQuantity::Delta => {
                 let deltas = pick(|s| &s.delta_norms);
-                let net = config.net;
-                let mean_field =
-                    MeanField::of(net.activation, net.init.weight_scale, net.init.bias_scale);
+                let mean_field = mean_field_of(config);
                 Self {
                     before: deltas,
                     after: deltas,
@@ -357,16 +355,7 @@ fn Key(
 fn BarsOptions() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let choose = move |quantity: BarsQuantity| set_bars_quantity(lab, quantity);
-    let mean_field = Memo::new(move |_| {
-        lab.params.with(|p| {
-            let (config, _) = p.repair();
-            MeanField::of(
-                config.net.activation,
-                config.net.init.weight_scale,
-                config.net.init.bias_scale,
-            )
-        })
-    });
+    let mean_field = Memo::new(move |_| lab.params.with(|p| mean_field_of(&p.repair().0)));
     let badge = move || {
         let mf = mean_field.get();
         let xi = mf.depth_scale();
@@ -493,4 +482,14 @@ pub fn Charts() -> impl IntoView {
             </Chart>
         </section>
     }
+}
+
+/// The mean-field theory of the page's feed-forward network (the page trains MLPs only).
+fn mean_field_of(config: &TrainConfig) -> MeanField {
+    let init = config
+        .net
+        .model
+        .as_mlp()
+        .map_or(crate::engine::init::Init::default(), |m| m.init);
+    MeanField::of(config.net.activation, init.weight_scale, init.bias_scale)
 }

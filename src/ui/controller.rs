@@ -66,6 +66,20 @@ fn ready(lab: Lab) -> bool {
 /// Checks the controls' values (run A's, and run B's in compare mode), shows what had to be
 /// corrected, and sends the configurations.
 pub fn configure(lab: Lab) {
+    if lab
+        .params
+        .with_untracked(|p| !p.model.eq_ignore_ascii_case("mlp"))
+    {
+        // The page draws feed-forward networks only, for now; the headless runner trains RNNs.
+        lab.params.update(|p| p.model = "mlp".into());
+        lab.notices.update(|n| {
+            n.push(
+                "This page does not draw recurrent networks yet: model=rnn was set back to the \
+                 feed-forward network (the headless runner trains RNNs — see the README)."
+                    .into(),
+            )
+        });
+    }
     let params = lab.params.get_untracked();
     let compare = lab.compare.get_untracked();
     let (config, errors) = params.repair();

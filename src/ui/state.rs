@@ -181,7 +181,7 @@ impl Lab {
     /// Fresh state for `params`.
     pub fn new(params: TrainParams) -> Self {
         let (config, _) = params.repair();
-        let layer_count = config.net.depth + 1;
+        let layer_count = config.net.model.group_count();
         Self {
             params: RwSignal::new(params),
             notices: RwSignal::new(Vec::new()),

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Independent check of gradlab's engine: a NumPy (float64) re-implementation of one step.
 
-For several configurations it runs the headless runner with --dump-step0, takes the batch and the
-weights it dumped, and recomputes from scratch -- forward pass, MSE + L1/L2 loss, backprop, the
-three clipping rules as PyTorch/Keras define them, the SGD update -- then compares every number
+For several configurations -- feed-forward nets and recurrent ones -- it runs the headless runner
+with --dump-step0, takes the batch and the weights it dumped, and recomputes from scratch --
+forward pass, MSE or cross-entropy + L1/L2 loss, backprop (through time for an RNN, truncated or
+not), the three clipping rules as PyTorch/Keras define them, the SGD update, and for an RNN the
+largest singular value and spectral radius of W_h (numpy.linalg) -- then compares every number
 of the first JSON line (loss, per-layer norms, global norms, clip scale, cosine, update ratios)
 and the raw gradients. Nothing here imports or mirrors the Rust code; the formulas are written
 from THEORY.md. The engine computes in float32, so agreement is asked to ~1e-4 relative.
@@ -30,6 +32,25 @@ CASES = [
      "--clip-mode", "layer-norm", "--clip", "0.2", "--dataset", "sine", "--batch", "16"], 2e-4),
     (["--activation", "tanh", "--depth", "30", "--width", "16", "--weight-scale", "2.5",
      "--clip-mode", "global-norm", "--clip", "1", "--dataset", "spiral", "--lr", "0.1"], 2e-2),
+]
+
+# Recurrent nets: every activation, both readouts, truncated BPTT, the three clip rules, the
+# three tasks (MSE and cross-entropy) and the three recurrent inits. Explosion through time
+# amplifies float32 rounding like depth does, hence the looser tolerance at g = 1.8.
+RNN_CASES = [
+    (["--model", "rnn", "--task", "adding", "--seq-len", "20", "--hidden", "8",
+      "--recurrent-scale", "1.2", "--clip-mode", "global-norm", "--clip", "1"], 2e-4),
+    (["--model", "rnn", "--task", "series", "--activation", "relu", "--readout", "all",
+      "--bptt", "5", "--seq-len", "16", "--hidden", "6", "--l2", "0.01",
+      "--clip-mode", "layer-norm", "--clip", "0.5", "--recurrent-init", "identity"], 2e-4),
+    (["--model", "rnn", "--task", "copy", "--activation", "sigmoid", "--readout", "all",
+      "--seq-len", "25", "--hidden", "12", "--l1", "0.001", "--clip-mode", "value",
+      "--clip", "0.01", "--batch", "8"], 2e-4),
+    (["--model", "rnn", "--task", "adding", "--activation", "linear", "--seq-len", "30",
+      "--hidden", "10", "--recurrent-init", "orthogonal", "--recurrent-scale", "1.1",
+      "--input-scale", "0.5"], 2e-4),
+    (["--model", "rnn", "--task", "adding", "--seq-len", "40", "--hidden", "16",
+      "--recurrent-scale", "1.8", "--lr", "0.1"], 2e-3),
 ]
 
 PHI = {
@@ -102,6 +123,109 @@ def reference_step(dump):
     }, gWs, gbs
 
 
+def softmax_ce(logits, classes):
+    """Mean softmax cross-entropy over rows; classes are indices. Returns (loss, dlogits)."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    rows = np.arange(len(classes))
+    loss = -np.mean(np.log(p[rows, classes]))
+    grad = p.copy()
+    grad[rows, classes] -= 1.0
+    return loss, grad / len(classes)
+
+
+def clip_groups(grads, mode, c):
+    """The three clip rules over a list of tensors (one parameter group each)."""
+    norms = np.array([np.linalg.norm(g) for g in grads])
+    total = np.sqrt((norms ** 2).sum())
+    if mode == "global-norm":  # torch.nn.utils.clip_grad_norm_
+        clipped = [g * min(1.0, c / (total + 1e-6)) for g in grads]
+    elif mode == "layer-norm":  # Keras clipnorm, per group (here: per tensor)
+        clipped = [g * (c / max(n, c)) for g, n in zip(grads, norms)]
+    elif mode == "value":  # torch.nn.utils.clip_grad_value_
+        clipped = [np.clip(g, -c, c) for g in grads]
+    else:
+        clipped = list(grads)
+    return norms, total, clipped
+
+
+def reference_rnn_step(dump):
+    """An Elman RNN step: h_t = phi(x_t W_x + h_{t-1} W_h + b), BPTT (optionally truncated in
+    blocks of k counted back from the last step), readout from the last or every state."""
+    cfg = dump["config"]
+    x = np.array(dump["x"], float)  # [n, T, d]
+    groups = {g["name"]: np.array(g["value"], float) for g in dump["groups"]}
+    Wx, Wh, b, Wo, bo = (groups[k] for k in ("W_x", "W_h", "b", "W_out", "b_out"))
+    n, T, _ = x.shape
+    phi, dphi = PHI[cfg["activation"]]
+    l1, l2, k = cfg["l1"], cfg["l2"], int(cfg["bptt"])
+    hs = [np.zeros((n, Wh.shape[0]))]
+    for t in range(T):
+        hs.append(phi(x[:, t] @ Wx + hs[-1] @ Wh + b))
+    last = cfg["readout"] == "last"
+    read = [hs[T]] if last else hs[1:]
+    outs = [h @ Wo + bo for h in read]
+    if cfg["task"] == "copy":
+        classes = np.array(dump["y"], int).reshape(-1) if last else \
+            np.array(dump["y"], int)[:, :, 0].T.reshape(-1)
+        loss, dz = softmax_ce(np.concatenate(outs), classes)
+    else:
+        y = np.array(dump["y"], float)
+        target = [y] if last else [y[:, t] for t in range(T)]
+        diff = np.concatenate(outs) - np.concatenate(target)
+        loss, dz = np.mean(diff ** 2), 2.0 * diff / diff.size
+    douts = np.split(dz, len(outs))
+    weights = (Wx, Wh, Wo)
+    loss += sum(l1 * np.abs(W).sum() + 0.5 * l2 * (W * W).sum() for W in weights)
+
+    gWo = sum(h.T @ d for h, d in zip(read, douts)) + l1 * np.sign(Wo) + l2 * Wo
+    gbo = sum(d.sum(axis=0) for d in douts)
+    gWx, gWh, gb = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    carry = np.zeros_like(hs[0])
+    time_norms = np.zeros(T)
+    for t in range(T, 0, -1):
+        g = carry + (douts[0] @ Wo.T if (last and t == T) else 0.0) + \
+            (douts[t - 1] @ Wo.T if not last else 0.0)
+        time_norms[t - 1] = np.linalg.norm(g)
+        delta = g * dphi(hs[t])
+        gWx += x[:, t - 1].T @ delta
+        gWh += hs[t - 1].T @ delta
+        gb += delta.sum(axis=0)
+        cut = t == 1 or (k > 0 and (T - t + 1) % k == 0)
+        carry = np.zeros_like(carry) if cut else delta @ Wh.T
+    gWx += l1 * np.sign(Wx) + l2 * Wx
+    gWh += l1 * np.sign(Wh) + l2 * Wh
+    grads = [gWx, gWh, gb, gWo, gbo]
+
+    norms, total, clipped = clip_groups(grads, cfg["clip-mode"], cfg["clip"])
+    clipped_norms = np.array([np.linalg.norm(g) for g in clipped])
+    clipped_total = np.sqrt((clipped_norms ** 2).sum())
+    flat = np.concatenate([g.ravel() for g in grads])
+    flat_c = np.concatenate([g.ravel() for g in clipped])
+    # Weights only: a bias group has no weight matrix, so its norm and update ratio are 0.
+    is_weight = [True, True, False, True, False]
+    weight_norms = np.array([np.linalg.norm(v) if w else 0.0
+                             for v, w in zip((Wx, Wh, b, Wo, bo), is_weight)])
+    update_ratios = np.array([cfg["lr"] * np.linalg.norm(g) / wn if w else 0.0
+                              for g, wn, w in zip(clipped, weight_norms, is_weight)])
+    mode, c = cfg["clip-mode"], cfg["clip"]
+    expected = {
+        "loss": loss,
+        "grad_norms": norms,
+        "grad_norms_clipped": clipped_norms,
+        "time_norms": time_norms,
+        "weight_norms": weight_norms,
+        "update_ratios": update_ratios,
+        "global_norm": total,
+        "global_norm_clipped": clipped_total,
+        "clip_scale": min(1.0, c / (total + 1e-6)) if mode == "global-norm" else clipped_total / total,
+        "cos_pre_post": flat @ flat_c / (np.linalg.norm(flat) * np.linalg.norm(flat_c)),
+        "sigma_max": np.linalg.svd(Wh, compute_uv=False)[0],
+        "spectral_radius": np.abs(np.linalg.eigvals(Wh)).max(),
+    }
+    return expected, grads
+
+
 def close(a, b, rel=2e-4, abs_=1e-9):
     a, b = np.asarray(a, float), np.asarray(b, float)
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= rel * np.maximum(np.abs(a), np.abs(b)) + abs_))
@@ -113,20 +237,26 @@ def main():
         return 2
     runner = sys.argv[1]
     passed = failed = 0
-    for args, rel in CASES:
+    for args, rel in CASES + RNN_CASES:
         with tempfile.NamedTemporaryFile(suffix=".json") as dump_file:
             out = subprocess.run([runner, *args, "--steps", "1", "--dump-step0", dump_file.name],
                                  check=True, capture_output=True, text=True).stdout
             dump = json.load(open(dump_file.name))
         stats = json.loads(out.splitlines()[0])
-        expected, gWs, gbs = reference_step(dump)
-        problems = [k for k, v in expected.items() if not close(stats[k], v, rel=rel)]
         # Raw gradients, tensor by tensor: relative error in the Frobenius norm.
-        for i, layer in enumerate(dump["layers"]):
-            for key, ref in (("dW", gWs[i]), ("db", gbs[i])):
-                got = np.array(layer[key], float).reshape(ref.shape)
-                if np.linalg.norm(got - ref) > rel * np.linalg.norm(ref) + 1e-9:
-                    problems.append(f"{key}[{i}]")
+        if "groups" in dump:
+            expected, grads = reference_rnn_step(dump)
+            pairs = [(f"grad {g['name']}", np.array(g["grad"], float), ref)
+                     for g, ref in zip(dump["groups"], grads)]
+        else:
+            expected, gWs, gbs = reference_step(dump)
+            pairs = [(f"{key}[{i}]", np.array(layer[key], float).reshape(ref.shape), ref)
+                     for i, layer in enumerate(dump["layers"])
+                     for key, ref in (("dW", gWs[i]), ("db", gbs[i]))]
+        problems = [k for k, v in expected.items() if not close(stats[k], v, rel=rel)]
+        for name, got, ref in pairs:
+            if got.shape != ref.shape or np.linalg.norm(got - ref) > rel * np.linalg.norm(ref) + 1e-9:
+                problems.append(name)
         if stats["clipped"] != (expected["global_norm_clipped"] < expected["global_norm"] * (1 - 1e-9)):
             problems.append("clipped")
         name = " ".join(args)

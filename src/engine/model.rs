@@ -1,0 +1,213 @@
+//! The model seam: which network a run trains, and everything that differs between kinds.
+//!
+//! [`ModelConfig`] is the one place that matches on the kind of model: it builds the network
+//! and its data source, names the parameter groups (MLP: one per layer, `W_l` and `b_l`
+//! together; RNN: `W_x`, `W_h`, `b`, `W_out`, `b_out`) and says what the **profile axis** is —
+//! the axis along which the back-propagated error is measured (layers for the MLP, time steps
+//! for the RNN). The trainer, clipping, the optimizer, the statistics, the worker and the page
+//! read that description and never match on the kind themselves.
+
+use super::activation::Activation;
+use super::data::{Dataset, DatasetKind};
+use super::init::Init;
+use super::mlp::{Mlp, MlpShape};
+use super::network::Network;
+use super::rng::{stream_rng, Stream};
+use super::rnn::{Readout, Rnn, RnnInit, RnnShape, GROUP_NAMES, RECURRENT_GROUP};
+use super::sequence::{SeriesShape, Task};
+use ndarray::Array2;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// A feed-forward network's shape and data.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpConfig {
+    /// Hidden layers, 1..=[`MAX_DEPTH`](super::settings::MAX_DEPTH).
+    pub depth: usize,
+    /// Units per hidden layer, 1..=[`MAX_WIDTH`](super::settings::MAX_WIDTH).
+    pub width: usize,
+    /// Initial weight and bias scales.
+    pub init: Init,
+    /// The data set.
+    pub dataset: DatasetKind,
+}
+
+/// A recurrent network's shape and task.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RnnConfig {
+    /// The sequence task.
+    pub task: Task,
+    /// Time steps T.
+    pub steps: usize,
+    /// Hidden units H.
+    pub hidden: usize,
+    /// Initial weights.
+    pub init: RnnInit,
+    /// Where the readout reads.
+    pub readout: Readout,
+    /// Truncated BPTT length (0 = full).
+    pub truncation: usize,
+}
+
+/// Which network a run trains.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ModelConfig {
+    /// A feed-forward network on a toy data set.
+    Mlp(MlpConfig),
+    /// A vanilla RNN on a sequence task.
+    Rnn(RnnConfig),
+}
+
+/// What the back-propagated error is measured along.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProfileAxis {
+    /// ‖δ_l‖ per weight layer, input side first.
+    #[default]
+    Layers,
+    /// ‖∂L/∂h_t‖ per time step, earliest first.
+    TimeSteps,
+}
+
+/// What the page and the statistics need to know of a model, sent with `Configured`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelDescription {
+    /// The parameter groups' names, in order.
+    pub group_names: Vec<String>,
+    /// The profile's axis.
+    pub axis: ProfileAxis,
+    /// Points on it (layers, or time steps).
+    pub profile_len: usize,
+    /// The index of the recurrent matrix among the groups, for an RNN.
+    pub recurrent_group: Option<usize>,
+    /// The task's baseline loss (the best loss that remembers nothing), where known.
+    pub baseline: Option<f64>,
+}
+
+/// Where a run's batches come from.
+#[derive(Clone, Debug)]
+pub enum DataSource {
+    /// A fixed data set of points, sampled without replacement per batch.
+    Points(Dataset),
+    /// Fresh sequences every batch.
+    Sequences {
+        /// The task.
+        task: Task,
+        /// The series' shape (used by the series task).
+        series: SeriesShape,
+        /// Time steps.
+        steps: usize,
+        /// Whether targets are for every step or the last.
+        readout: Readout,
+    },
+}
+
+impl DataSource {
+    /// One batch of `size` examples: `(x, y)` in the network's layout.
+    pub fn batch<R: Rng + ?Sized>(&self, size: usize, rng: &mut R) -> (Array2<f32>, Array2<f32>) {
+        match self {
+            Self::Points(data) => data.sample_batch(size, rng),
+            Self::Sequences {
+                task,
+                series,
+                steps,
+                readout,
+            } => task.batch(series, *steps, size, *readout, rng),
+        }
+    }
+}
+
+impl ModelConfig {
+    /// A fresh network with weights drawn from `seed`'s init stream, and its data source
+    /// (from the data stream).
+    pub fn build(&self, activation: Activation, seed: u64) -> (Box<dyn Network<f32>>, DataSource) {
+        let mut init_rng = stream_rng(seed, Stream::Init);
+        let mut data_rng = stream_rng(seed, Stream::Data);
+        match self {
+            Self::Mlp(m) => {
+                let data = Dataset::generate(m.dataset, &mut data_rng);
+                let net = Mlp::<f32>::new(self.mlp_shape(m), activation, m.init, &mut init_rng);
+                (Box::new(net), DataSource::Points(data))
+            }
+            Self::Rnn(r) => {
+                let shape = self.rnn_shape(r);
+                let net = Rnn::<f32> {
+                    groups: r.init.draw(shape, &mut init_rng),
+                    shape,
+                    activation,
+                    readout: r.readout,
+                    loss: r.task.loss(),
+                    truncation: r.truncation,
+                };
+                let source = DataSource::Sequences {
+                    task: r.task,
+                    series: SeriesShape::draw(&mut data_rng),
+                    steps: r.steps,
+                    readout: r.readout,
+                };
+                (Box::new(net), source)
+            }
+        }
+    }
+
+    fn mlp_shape(&self, m: &MlpConfig) -> MlpShape {
+        MlpShape {
+            input_dim: m.dataset.input_dim(),
+            depth: m.depth,
+            width: m.width,
+            output_dim: 1,
+        }
+    }
+
+    fn rnn_shape(&self, r: &RnnConfig) -> RnnShape {
+        RnnShape {
+            input_dim: r.task.input_dim(),
+            hidden: r.hidden,
+            output_dim: r.task.output_dim(),
+            steps: r.steps,
+        }
+    }
+
+    /// The description the page draws from.
+    pub fn describe(&self) -> ModelDescription {
+        match self {
+            Self::Mlp(m) => ModelDescription {
+                group_names: (1..=m.depth + 1).map(|l| format!("layer {l}")).collect(),
+                axis: ProfileAxis::Layers,
+                profile_len: m.depth + 1,
+                recurrent_group: None,
+                baseline: None,
+            },
+            Self::Rnn(r) => ModelDescription {
+                group_names: GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
+                axis: ProfileAxis::TimeSteps,
+                profile_len: r.steps,
+                recurrent_group: Some(RECURRENT_GROUP),
+                baseline: r.task.baseline(r.steps, r.readout),
+            },
+        }
+    }
+
+    /// Parameter groups.
+    pub fn group_count(&self) -> usize {
+        match self {
+            Self::Mlp(m) => m.depth + 1,
+            Self::Rnn(_) => GROUP_NAMES.len(),
+        }
+    }
+
+    /// The feed-forward configuration, if this is one.
+    pub fn as_mlp(&self) -> Option<&MlpConfig> {
+        match self {
+            Self::Mlp(m) => Some(m),
+            Self::Rnn(_) => None,
+        }
+    }
+
+    /// The recurrent configuration, if this is one.
+    pub fn as_rnn(&self) -> Option<&RnnConfig> {
+        match self {
+            Self::Rnn(r) => Some(r),
+            Self::Mlp(_) => None,
+        }
+    }
+}
