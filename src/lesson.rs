@@ -12,7 +12,7 @@ use crate::link::{SPEED_POSITIONS, VIEWS};
 use serde::Deserialize;
 
 /// Page elements a lesson may point at (element ids).
-pub const HIGHLIGHTS: [&str; 14] = [
+pub const HIGHLIGHTS: [&str; 16] = [
     "grad-chart",
     "grad-chart-b",
     "history-chart",
@@ -27,6 +27,8 @@ pub const HIGHLIGHTS: [&str; 14] = [
     "weight-scale",
     "clip-threshold",
     "l2",
+    "sigma-max",
+    "time-table",
 ];
 
 /// A whole lesson file: `{"lessons": [...]}`. Each lesson is read on its own, so an error

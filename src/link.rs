@@ -253,6 +253,7 @@ fn apply(params: &mut TrainParams, key: &str, value: &str) -> Result<(), String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::settings::Value;
 
     fn defaults() -> TrainParams {
         TrainParams::default()
@@ -305,22 +306,44 @@ mod tests {
     /// Lesson and compare mode (every setting B may change) survive encode → decode.
     #[test]
     fn lesson_and_compare_round_trip() {
-        let config = TrainParams::default().check().unwrap();
-        let variants = [
-            Variant::default(),
-            Variant {
-                clip_mode: Some("value".into()),
-                clip_threshold: Some(0.25),
-                weight_scale: Some(2.5),
-                learning_rate: Some(0.1),
-                l2: Some(0.001),
-            },
-            Variant {
-                clip_mode: Some("global-norm".into()),
-                ..Variant::default()
-            },
+        let mlp = TrainParams::default().check().unwrap();
+        let rnn = TrainParams {
+            model: "rnn".into(),
+            ..TrainParams::default()
+        }
+        .check()
+        .unwrap();
+        let shared = [
+            (Field::ClipMode, Value::Name("value".into())),
+            (Field::ClipThreshold, Value::Number(0.25)),
+            (Field::LearningRate, Value::Number(0.1)),
+            (Field::L2, Value::Number(0.001)),
         ];
-        for variant in variants {
+        // B changes only settings of its own model: σ for an MLP, the recurrent ones for an RNN.
+        let cases = [
+            (mlp, Variant::default()),
+            (
+                mlp,
+                Variant::of(
+                    shared
+                        .clone()
+                        .into_iter()
+                        .chain([(Field::WeightScale, Value::Number(2.5))]),
+                ),
+            ),
+            (
+                mlp,
+                Variant::of([(Field::ClipMode, Value::Name("global-norm".into()))]),
+            ),
+            (
+                rnn,
+                Variant::of(shared.into_iter().chain([
+                    (Field::RecurrentInit, Value::Name("identity".into())),
+                    (Field::RecurrentScale, Value::Number(0.5)),
+                ])),
+            ),
+        ];
+        for (config, variant) in cases {
             let page = PageState {
                 hidden: vec!["compare"],
                 compare: Some(variant),
@@ -333,7 +356,7 @@ mod tests {
             assert!(back.notices.is_empty(), "{query}: {:?}", back.notices);
             assert_eq!(back.page, page, "{query}");
         }
-        let off = from_query(&to_query(&config, &PageState::default()), &defaults());
+        let off = from_query(&to_query(&mlp, &PageState::default()), &defaults());
         assert_eq!(off.page, PageState::default());
     }
 

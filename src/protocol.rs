@@ -6,7 +6,7 @@
 //! compact, fast, and — unlike JSON — NaN and ±Inf survive the trip, which matters in an app
 //! about overflow.
 
-use crate::engine::{NonFinite, StepStats, TrainConfig};
+use crate::engine::{ModelDescription, NonFinite, StepStats, TrainConfig};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// Page → worker.
@@ -88,8 +88,11 @@ pub struct Configured {
     pub run: u32,
     /// Whether the run restarted from step 0.
     pub restarted: bool,
-    /// Weight layers in each network (compared networks share their shape).
+    /// Parameter groups in each network (compared networks share their shape).
     pub layer_count: u32,
+    /// What the model is: its groups' names, its profile axis and length (the page draws from
+    /// this, never from the settings).
+    pub model: ModelDescription,
     /// Networks training side by side.
     pub runs: u32,
     /// Steps already taken in this run.
@@ -139,22 +142,25 @@ pub struct Chunk {
 pub struct Progress {
     /// Every step taken, in order.
     pub steps: Vec<StepSummary>,
-    /// Peak gradient norms per block of `peak_stride` steps, in step order: one entry for each
-    /// block these steps touched, so the history shows each column's own steps.
+    /// Peak profile norms per block of `peak_stride` steps, in step order: one entry for each
+    /// block these steps touched, so the history shows each column's own steps. The profile is
+    /// [`StepStats::profile`]: per-layer gradient norms (MLP) or ‖∂L/∂h_t‖ per time step (RNN).
     pub peaks: Vec<PeakBlock>,
+    /// For an RNN, `(λ₁, ρ)` of the recurrent matrix after the chunk's last step.
+    pub spectrum: Option<(f64, f64)>,
     /// Full statistics of the last step taken.
     pub last: Option<StepStats>,
     /// Set once training has diverged (on this chunk or before).
     pub diverged: Option<NonFinite>,
 }
 
-/// The largest pre-clip gradient norm per group over one block of steps, `first_step` to
+/// The largest profile norm (see [`Progress::peaks`]) over one block of steps, `first_step` to
 /// `first_step + peak_stride − 1` (NaN wins, so an overflow is never averaged away).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PeakBlock {
     /// The block's first step: a multiple of the `peak_stride` asked for.
     pub first_step: u64,
-    /// Per group, input side first.
+    /// Per row of the history: layer (input side first) or time step (earliest first).
     pub norms: Vec<f32>,
 }
 
@@ -270,6 +276,7 @@ mod tests {
                 }],
                 last: Some(stats),
                 diverged: None,
+                spectrum: None,
             }],
             busy_ms: 1.0,
         }));

@@ -165,3 +165,82 @@ fn l2_costs_fit_and_shrinks_weights() {
     let norm = |s: &StepStats| s.weight_norms.iter().map(|w| w * w).sum::<f64>().sqrt();
     assert!(norm(b.last().unwrap()) < norm(a.last().unwrap()));
 }
+
+/// ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖: the error at the first time step over the error at the last.
+fn first_over_last_step(s: &StepStats) -> f64 {
+    s.time_norms[0] / s.time_norms[s.time_norms.len() - 1]
+}
+
+/// "over a hundred times the last one's … overflow the loss within about 30 steps"
+#[test]
+fn rnn_explosion_through_time_grows_toward_the_first_step_and_diverges() {
+    let run = train(&lesson("Explosion through time").settings, 200);
+    let ratio = first_over_last_step(&run[0]);
+    assert!(ratio > 100.0, "first/last time step = {ratio}");
+    let at = diverged(&run).expect("diverges");
+    assert!(at < 60, "diverged at {at}");
+}
+
+/// "λ₁ crosses 1 within the first few dozen steps and the loss falls well below the 0.167
+/// baseline"
+#[test]
+fn the_lambda_rule_lesson_pushes_sigma_max_past_one() {
+    let config = lesson("λ₁ rule").settings.check().unwrap();
+    let mut trainer = Trainer::new(config);
+    let (start, _) = trainer.recurrent_spectrum().unwrap();
+    assert!((start - 0.9).abs() < 1e-5, "λ₁ starts at {start}");
+    let mut crossed = None;
+    let mut losses = Vec::new();
+    for step in 0..3000 {
+        losses.push(trainer.step().unwrap().loss);
+        let (sigma, _) = trainer.recurrent_spectrum().unwrap();
+        if crossed.is_none() && sigma > 1.0 {
+            crossed = Some(step);
+        }
+    }
+    assert!(
+        crossed.is_some_and(|s| s < 100),
+        "λ₁ crossed 1 at {crossed:?}"
+    );
+    let late = losses[2800..].iter().sum::<f64>() / 200.0;
+    assert!(late < 0.1, "late loss {late}");
+}
+
+/// "by step 1 it has shrunk by far more than a millionfold … the loss stays at the baseline"
+#[test]
+fn rnn_vanishing_stays_at_the_baseline() {
+    let run = train(&lesson("Vanishing through time").settings, 2000);
+    assert!(diverged(&run).is_none());
+    assert!(first_over_last_step(&run[0]) < 1e-6);
+    let late = late_loss(&run, 300);
+    assert!((late - 1.0 / 6.0).abs() < 0.03, "late loss {late}");
+}
+
+/// "Run B's loss overflows within about a hundred steps … Run A never diverges, and its loss
+/// falls far below the 0.167 baseline"
+#[test]
+fn clipping_rescues_the_rnn() {
+    let (a, b) = both(&lesson("Clipping rescues"), 4000);
+    let at = diverged(&b).expect("the unclipped run diverges");
+    assert!(at < 300, "B diverged at {at}");
+    assert!(diverged(&a).is_none());
+    assert!(a.iter().all(|s| s.global_norm_clipped <= 1.0 + 1e-6));
+    assert!(
+        late_loss(&a, 200) < 0.1,
+        "A's late loss {}",
+        late_loss(&a, 200)
+    );
+}
+
+/// "‖∂L/∂h_t‖ is nearly flat … Gaussian … shrunk a billionfold … after about 8000 steps A's
+/// loss is well below 1/12, B's is still above it"
+#[test]
+fn identity_initialisation_learns_the_long_adding_problem() {
+    let (a, b) = both(&lesson("identity initialization"), 8000);
+    let (flat, fading) = (first_over_last_step(&a[0]), first_over_last_step(&b[0]));
+    assert!((0.1..10.0).contains(&flat), "IRNN first/last = {flat}");
+    assert!(fading < 1e-6, "Gaussian first/last = {fading}");
+    let (late_a, late_b) = (late_loss(&a, 300), late_loss(&b, 300));
+    assert!(late_a < 0.06, "A's late loss {late_a}");
+    assert!(late_b > 1.0 / 12.0, "B's late loss {late_b}");
+}

@@ -10,7 +10,7 @@
 use super::history::{RunHistory, HISTORY_COLUMNS};
 use super::loss::step_label;
 use super::palette::{heat_colour, GRID, HEAT_MAX_EXP, HEAT_MIN_EXP, INK, OVERFLOW, THRESHOLD};
-use super::{mesh, plot, pow10_label, DrawResult, Linear, Margins, PlotResult, Style};
+use super::{mesh, plot, pow10_label, DrawResult, Linear, Margins, PlotResult, Style, Unit};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -19,8 +19,10 @@ use plotters::prelude::*;
 pub struct HistoryFrame {
     /// The step at the right edge.
     pub x_extent: u64,
-    /// Weight layers (rows).
+    /// Rows: weight layers, or time steps.
     pub layers: usize,
+    /// What a row stands for.
+    pub unit: Unit,
 }
 
 impl HistoryFrame {
@@ -29,6 +31,7 @@ impl HistoryFrame {
         HistoryFrame {
             x_extent: history.x_extent(),
             layers: history.layer_count(),
+            unit: Unit::Layers,
         }
     }
 
@@ -92,7 +95,7 @@ pub fn draw_history_axes<DB: DrawingBackend>(
             }
         })
         .x_desc("step")
-        .y_desc("layer")
+        .y_desc(frame.unit.rows_description())
         .draw()?;
     chart.plotting_area().draw(&Rectangle::new(
         [(0.0, 0.0), (frame.x_extent as f64, layers)],

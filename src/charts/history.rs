@@ -260,6 +260,7 @@ mod tests {
             }],
             last: None,
             diverged: None,
+            spectrum: None,
         }
     }
 

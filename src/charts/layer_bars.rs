@@ -7,7 +7,9 @@
 //! (the mean-field ‖δ‖ profile) is drawn as a green line with dots.
 
 use super::palette::{AFTER_CLIP, BEFORE_CLIP, OVERFLOW, THEORY, THRESHOLD};
-use super::{log_plot, mesh, pow10_label, Decades, DrawResult, Linear, Log, PlotResult, Style};
+use super::{
+    log_plot, mesh, pow10_label, Decades, DrawResult, Linear, Log, PlotResult, Style, Unit,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -29,10 +31,12 @@ pub struct LayerBars<'a> {
 /// The axes of the bar chart: what, when it changes, needs a redraw of the lower layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BarsFrame {
-    /// Number of layers.
+    /// Number of bars.
     pub layers: usize,
     /// The y range.
     pub y: Decades,
+    /// What a bar stands for.
+    pub unit: Unit,
 }
 
 impl BarsFrame {
@@ -52,6 +56,7 @@ impl BarsFrame {
         BarsFrame {
             layers,
             y: Decades::fit(values, previous_y),
+            unit: previous.map_or(Unit::Layers, |p| p.unit),
         }
     }
 
@@ -75,10 +80,10 @@ pub fn draw_layer_bars_axes<DB: DrawingBackend>(
     mesh(&mut chart, style)
         .disable_x_mesh()
         .x_labels(frame.layers.min(12))
-        .x_label_formatter(&|x| layer_label(*x))
+        .x_label_formatter(&|x| bar_label(*x, frame.unit))
         .y_labels(8)
         .y_label_formatter(&|y| pow10_label(*y))
-        .x_desc("layer (input → output)")
+        .x_desc(frame.unit.bars_description())
         .draw()
 }
 
@@ -163,10 +168,10 @@ pub fn draw_layer_bars<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Layer number for an integer tick (bars sit at 0, 1, …; people count from 1).
-fn layer_label(x: f64) -> String {
+/// The label of an integer tick (bars sit at 0, 1, …; people count from 1, groups by name).
+fn bar_label(x: f64, unit: Unit) -> String {
     if (x - x.round()).abs() < 1e-9 && x >= -0.01 {
-        format!("{}", x.round() as i64 + 1)
+        unit.label(x.round() as usize)
     } else {
         String::new()
     }
@@ -178,9 +183,10 @@ mod tests {
 
     #[test]
     fn labels_count_layers_from_one() {
-        assert_eq!(layer_label(0.0), "1");
-        assert_eq!(layer_label(9.0), "10");
-        assert_eq!(layer_label(2.5), "");
+        assert_eq!(bar_label(0.0, Unit::Layers), "1");
+        assert_eq!(bar_label(9.0, Unit::TimeSteps), "10");
+        assert_eq!(bar_label(2.5, Unit::Layers), "");
+        assert_eq!(bar_label(1.0, Unit::Groups), "W_h");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! its own strip of clip ticks (A's at the bottom, B's just above).
 
 use super::history::RunHistory;
-use super::palette::{OVERFLOW, RUN_COLOURS, THRESHOLD};
+use super::palette::{BASELINE, OVERFLOW, RUN_COLOURS, THRESHOLD};
 use super::{log_plot, mesh, pow10_label, Decades, DrawResult, Linear, Log, PlotResult, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -126,6 +126,28 @@ pub fn draw_loss<DB: DrawingBackend>(
             )?;
         }
     }
+    Ok(())
+}
+
+/// A dashed grey line at the task's baseline loss — the best a model that remembers nothing
+/// can do (upper layer; its label is in the legend, so no text is measured per frame).
+pub fn draw_loss_baseline<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    style: Style,
+    frame: LossFrame,
+    baseline: f64,
+) -> DrawResult<DB> {
+    let mut chart = frame.chart(area, style)?;
+    let level = frame.y.clamp(baseline);
+    let width = frame.x_extent as f64;
+    let dash = width / 60.0;
+    chart.draw_series((0..60).step_by(2).map(|k| {
+        let x = k as f64 * dash;
+        PathElement::new(
+            vec![(x, level), (x + dash, level)],
+            ShapeStyle::from(&BASELINE).stroke_width(style.line()),
+        )
+    }))?;
     Ok(())
 }
 

@@ -270,3 +270,44 @@ mod tests {
         assert_eq!(pow10_label(2e-3), "2e-3");
     }
 }
+
+/// What a chart's bars (x) or rows (y) stand for: the model's profile axis, or its groups.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unit {
+    /// An MLP's weight layers, input side first.
+    #[default]
+    Layers,
+    /// An RNN's time steps, earliest first.
+    TimeSteps,
+    /// An RNN's parameter groups (`W_x`, `W_h`, `b`, `W_out`, `b_out`).
+    Groups,
+}
+
+impl Unit {
+    /// The axis description under a bar chart.
+    pub fn bars_description(self) -> &'static str {
+        match self {
+            Self::Layers => "layer (input → output)",
+            Self::TimeSteps => "time step t (earliest → last)",
+            Self::Groups => "parameter group",
+        }
+    }
+
+    /// The axis description beside a heat map's rows.
+    pub fn rows_description(self) -> &'static str {
+        match self {
+            Self::Layers | Self::Groups => "layer",
+            Self::TimeSteps => "time step",
+        }
+    }
+
+    /// The label of bar or row `index` (0-based): its number from 1, or the group's name.
+    pub fn label(self, index: usize) -> String {
+        match self {
+            Self::Groups => crate::engine::rnn::GROUP_NAMES
+                .get(index)
+                .map_or_else(String::new, |n| n.to_string()),
+            Self::Layers | Self::TimeSteps => format!("{}", index + 1),
+        }
+    }
+}

@@ -22,6 +22,8 @@ pub const THRESHOLD: RGBColor = RGBColor(0xe6, 0x9f, 0x00);
 pub const OVERFLOW: RGBColor = RGBColor(0xd5, 0x5e, 0x00);
 /// Theory overlays (Okabe–Ito bluish green).
 pub const THEORY: RGBColor = RGBColor(0x00, 0x9e, 0x73);
+/// A task's baseline loss (what remembering nothing scores): a quiet grey.
+pub const BASELINE: RGBColor = RGBColor(0x6b, 0x72, 0x80);
 
 /// log₁₀ of the smallest magnitude the heat map tells apart (darkest colour).
 pub const HEAT_MIN_EXP: i32 = -6;

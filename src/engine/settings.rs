@@ -202,6 +202,11 @@ impl Field {
         }
     }
 
+    /// The setting whose control on the page has this id.
+    pub fn from_control(id: &str) -> Option<Field> {
+        SETTINGS.iter().find(|s| s.control == id).map(|s| s.field)
+    }
+
     /// The setting whose link key (or flag) is `key`.
     pub fn from_key(key: &str) -> Option<Field> {
         SETTINGS.iter().find(|s| s.key == key).map(|s| s.field)

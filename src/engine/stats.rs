@@ -105,6 +105,18 @@ pub struct StepStats {
     pub non_finite: Option<NonFinite>,
 }
 
+impl StepStats {
+    /// What the history heat map shows per row: each layer's gradient norm before clipping
+    /// (MLP), or the back-propagated error at each time step (RNN).
+    pub fn profile(&self) -> &[f64] {
+        if self.time_norms.is_empty() {
+            &self.grad_norms
+        } else {
+            &self.time_norms
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,9 @@ use crate::charts::heatmap::{
 };
 use crate::charts::history::HISTORY_COLUMNS;
 use crate::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
-use crate::charts::loss::{draw_loss, draw_loss_axes, LossFrame};
+use crate::charts::loss::{draw_loss, draw_loss_axes, draw_loss_baseline, LossFrame};
+use crate::charts::Unit;
+use crate::engine::rnn::RecurrentInit;
 use crate::engine::theory::MeanField;
 use crate::engine::{ClipMode, TrainConfig};
 use leptos::html::Canvas;
@@ -99,7 +101,9 @@ impl Painter {
         let live = live_runs(session, bars.len());
         let scaled: Vec<LayerBars> = live.iter().map(|&i| bars[i]).collect();
         let mut frame = BarsFrame::fit(&scaled, self.bars);
-        frame.layers = session.traces[0].history.layer_count();
+        let (unit, bar_count) = bars_unit(session.bars_quantity, &session.configs[0]);
+        frame.unit = unit;
+        frame.layers = bar_count;
         let new_frame = self.bars != Some(frame);
         self.bars = Some(frame);
         for (i, (canvas, bars)) in [bars_canvas, bars_b_canvas]
@@ -117,7 +121,10 @@ impl Painter {
 
         // 2. Layer × step heat map.
         let history = &session.traces[0].history;
-        let frame = HistoryFrame::of(history);
+        let mut frame = HistoryFrame::of(history);
+        if session.configs[0].net.model.as_rnn().is_some() {
+            frame.unit = Unit::TimeSteps;
+        }
         if self.history != Some(frame) || resized[1] {
             let style = history_canvas.style();
             history_canvas.draw_axes(|area| draw_history_axes(area, style, frame));
@@ -147,7 +154,18 @@ impl Painter {
             self.loss = Some(frame);
         }
         let style = loss_canvas.style();
-        loss_canvas.draw_data(|area| draw_loss(area, style, frame, &runs));
+        let baseline = session.configs[0]
+            .net
+            .model
+            .as_rnn()
+            .and_then(|r| r.task.baseline(r.steps, r.readout));
+        loss_canvas.draw_data(|area| {
+            draw_loss(area, style, frame, &runs)?;
+            match baseline {
+                Some(level) => draw_loss_baseline(area, style, frame, level),
+                None => Ok(()),
+            }
+        });
         true
     }
 }
@@ -178,13 +196,25 @@ struct BarsOwned<'a> {
 }
 
 impl<'a> BarsOwned<'a> {
-    /// What `quantity` shows for `trace`, trained with `config`.
+    /// What `quantity` shows for `trace`, trained with `config`. For an RNN the first view is
+    /// the error through time, ‖∂L/∂h_t‖, and the second the groups' gradients.
     fn of(quantity: BarsQuantity, trace: &'a Trace, config: &TrainConfig) -> Self {
         let empty: &[f64] = &[];
         let latest = trace.latest.as_ref();
         let pick = |f: fn(&crate::engine::StepStats) -> &Vec<f64>| latest.map_or(empty, |s| f(s));
+        let recurrent = config.net.model.as_rnn();
         match quantity {
-            BarsQuantity::Delta => {
+            BarsQuantity::Gradient if recurrent.is_some() => {
+                let norms = pick(|s| &s.time_norms);
+                Self {
+                    before: norms,
+                    after: norms,
+                    clipping: false,
+                    threshold: None,
+                    theory: rnn_theory(config, norms),
+                }
+            }
+            BarsQuantity::Delta if recurrent.is_none() => {
                 let deltas = pick(|s| &s.delta_norms);
                 let mean_field = mean_field_of(config);
                 Self {
@@ -207,7 +237,7 @@ impl<'a> BarsOwned<'a> {
                     theory: None,
                 }
             }
-            BarsQuantity::Gradient => {
+            BarsQuantity::Gradient | BarsQuantity::Delta => {
                 let clip = config.live.clip;
                 Self {
                     before: pick(|s| &s.grad_norms),
@@ -285,6 +315,12 @@ fn Chart(
     id: &'static str,
     /// The chart's title.
     title: &'static str,
+    /// Its title while the model is an RNN, where that differs.
+    #[prop(optional)]
+    rnn_title: Option<&'static str>,
+    /// Its subtitle while the model is an RNN, where that differs.
+    #[prop(optional)]
+    rnn_subtitle: Option<&'static str>,
     /// In compare mode, the run it shows ("A", "B") or "A + B".
     #[prop(optional)]
     run: &'static str,
@@ -300,6 +336,7 @@ fn Chart(
     children: Children,
 ) -> impl IntoView {
     let lab = expect_context::<Lab>();
+    let recurrent = move || lab.params.with(|p| p.model == "rnn");
     let tag = (!run.is_empty()).then(|| {
         let class = format!(
             "run-tag run-{}",
@@ -311,7 +348,7 @@ fn Chart(
         <figure class="chart" id=format!("{id}-figure")>
             <figcaption>
                 <div class="caption-row">
-                    <h2>{title} {tag}</h2>
+                    <h2>{move || if recurrent() { rnn_title.unwrap_or(title) } else { title }} {tag}</h2>
                     <button
                         class="png"
                         id=format!("png-{id}")
@@ -322,7 +359,7 @@ fn Chart(
                         "PNG"
                     </button>
                 </div>
-                <p class="subtitle">{subtitle}</p>
+                <p class="subtitle">{move || if recurrent() { rnn_subtitle.unwrap_or(subtitle) } else { subtitle }}</p>
             </figcaption>
             <div class="canvas-stack">
                 <canvas class="axes" node_ref=axes aria-hidden="true"></canvas>
@@ -370,7 +407,9 @@ fn BarsOptions() -> impl IntoView {
             compact(mf.chi1)
         )
     };
-    let option = move |quantity: BarsQuantity, id: &'static str, label: &'static str| {
+    let option = move |quantity: BarsQuantity,
+                       id: &'static str,
+                       label: Box<dyn Fn() -> &'static str + Send + Sync>| {
         view! {
             <label class="segment">
                 <input
@@ -384,21 +423,36 @@ fn BarsOptions() -> impl IntoView {
             </label>
         }
     };
+    let recurrent = move || lab.params.with(|p| p.model == "rnn");
+    // The same three views for both models, each labelled for what it shows there.
+    let option =
+        move |quantity: BarsQuantity, id: &'static str, mlp: &'static str, rnn: &'static str| {
+            option(
+                quantity,
+                id,
+                Box::new(move || if recurrent() { rnn } else { mlp }),
+            )
+        };
     view! {
         <div class="bars-options">
-            <div class="segmented" role="radiogroup" aria-label="Per-layer quantity">
-                {option(BarsQuantity::Gradient, "show-gradient", "‖∂L/∂W‖ weight gradient")}
-                {option(BarsQuantity::Delta, "show-delta", "‖δ‖ error + theory")}
-                {option(BarsQuantity::UpdateRatio, "show-update-ratio", "‖ΔW‖/‖W‖ update")}
+            <div class="segmented" role="radiogroup" aria-label="What the chart shows">
+                {option(BarsQuantity::Gradient, "show-gradient", "‖∂L/∂W‖ weight gradient", "‖∂L/∂h_t‖ through time")}
+                {option(BarsQuantity::Delta, "show-delta", "‖δ‖ error + theory", "‖∂L/∂θ‖ per group")}
+                {option(BarsQuantity::UpdateRatio, "show-update-ratio", "‖ΔW‖/‖W‖ update", "‖ΔW‖/‖W‖ update")}
             </div>
-            <span id="phase-badge" class="badge" data-phase=move || mean_field.get().phase().name()>{badge}</span>
+            <span id="phase-badge" class="badge" hidden=recurrent data-phase=move || mean_field.get().phase().name()>{badge}</span>
+            <SigmaMax/>
         </div>
         <p class="subtitle why">
-            {move || match lab.bars_quantity.get() {
+            {move || if recurrent() { match lab.bars_quantity.get() {
+                BarsQuantity::Gradient => "‖∂L/∂h_t‖ is the error reaching time step t: backprop through time multiplies it by W_hᵀ·diag(φ′) once per step back. The green line (linear RNN with orthogonal or identity W_h, last-state readout) is the exact theory: growth by g per step.",
+                BarsQuantity::Delta => "The gradient of each parameter tensor before and after clipping — per-group clipping here is exactly Keras' clipnorm (one tensor per group).",
+                BarsQuantity::UpdateRatio => "How far each step moves each weight matrix, relative to its size (biases: 0). The orange line is the common rule of thumb, about 10⁻³.",
+            } } else { match lab.bars_quantity.get() {
                 BarsQuantity::Gradient => "The weight gradient ∂L/∂W = hᵀδ also carries the forward signal h, which often shrinks where δ grows — so its profile can look flatter than δ's.",
                 BarsQuantity::UpdateRatio => "How far each step moves each layer's weights, relative to their size. The orange line is the common rule of thumb, about 10⁻³: far above it, updates are too violent; far below, the layer barely learns.",
                 BarsQuantity::Delta => "δ is the error arriving at each layer. The green line is mean-field theory for the initial weights: ‖δ‖ grows by √χ₁ per layer toward the input, anchored at the output. Training moves the weights, and the measured profile away from it.",
-            }}
+            } }}
         </p>
     }
 }
@@ -429,7 +483,9 @@ pub fn Charts() -> impl IntoView {
                 id="grad-chart"
                 run="A"
                 title="Gradient magnitude per layer"
+                rnn_title="Gradient magnitude per time step"
                 subtitle="each layer at the latest step, log scale — input on the left"
+                rnn_subtitle="the error reaching each time step at the latest step, log scale — earliest step on the left"
                 description="Bar chart of each layer's gradient norm; the same numbers are in the layer table below."
                 axes=refs[0]
                 data=refs[1]
@@ -459,6 +515,7 @@ pub fn Charts() -> impl IntoView {
                 run="A"
                 title="Gradient magnitude over time"
                 subtitle="each layer's largest ‖∂L/∂W‖ per column of steps, colour on a log scale — explosion lights up the lower rows"
+                rnn_subtitle="each time step's largest ‖∂L/∂h_t‖ per column of training steps, colour on a log scale — explosion lights up the lower (earliest) rows"
                 description="Heat map of gradient norm by layer and step."
                 axes=refs[2]
                 data=refs[3]
@@ -471,6 +528,7 @@ pub fn Charts() -> impl IntoView {
                 run="A + B"
                 title="Loss"
                 subtitle="mean squared error (plus L1/L2) per step, log scale, the whole run"
+                rnn_subtitle="the task's loss (mean squared error, or cross-entropy for copy; plus L1/L2) per step, log scale"
                 description="Line chart of the training loss over steps."
                 axes=refs[4]
                 data=refs[5]
@@ -479,6 +537,9 @@ pub fn Charts() -> impl IntoView {
                 <span hidden=move || lab.compare.with(Option::is_none)><Key swatch="run-b" label="run B's loss"/></span>
                 <Key swatch="overflow" label="divergence"/>
                 <Key swatch="threshold" label="clipping acted (ticks)"/>
+                <span hidden=move || lab.model.with(|m| m.baseline.is_none())>
+                    <Key swatch="baseline" label="baseline: the best loss without memory"/>
+                </span>
             </Chart>
         </section>
     }
@@ -492,4 +553,79 @@ fn mean_field_of(config: &TrainConfig) -> MeanField {
         .as_mlp()
         .map_or(crate::engine::init::Init::default(), |m| m.init);
     MeanField::of(config.net.activation, init.weight_scale, init.bias_scale)
+}
+
+/// What the per-layer chart's bars stand for, and how many there are, for `quantity` of a
+/// network configured as `config`.
+fn bars_unit(quantity: BarsQuantity, config: &TrainConfig) -> (Unit, usize) {
+    match config.net.model.as_rnn() {
+        None => (Unit::Layers, config.net.model.group_count()),
+        Some(r) if quantity == BarsQuantity::Gradient => (Unit::TimeSteps, r.steps),
+        Some(_) => (Unit::Groups, config.net.model.group_count()),
+    }
+}
+
+/// The theory line over an RNN's ‖∂L/∂h_t‖ for its initial weights, where it is exact
+/// (THEORY.md): a linear RNN whose W_h is orthogonal (or the identity) times g, read out from
+/// the last state, has ‖∂L/∂h_t‖ = g^{T−t}·‖∂L/∂h_T‖. Elsewhere no line is drawn.
+fn rnn_theory(config: &TrainConfig, norms: &[f64]) -> Option<Vec<f64>> {
+    let r = config.net.model.as_rnn()?;
+    let exact = config.net.activation == crate::engine::Activation::Linear
+        && r.readout == crate::engine::rnn::Readout::Last
+        && matches!(
+            r.init.recurrent,
+            RecurrentInit::Orthogonal | RecurrentInit::Identity
+        );
+    let last = *norms.last()?;
+    exact.then(|| {
+        let steps = norms.len();
+        (0..steps)
+            .map(|t| last * r.init.recurrent_scale.powi((steps - 1 - t) as i32))
+            .collect()
+    })
+}
+
+/// The λ₁ gauge (RNN only): the recurrent matrix's largest singular value and spectral radius,
+/// live, with Pascanu et al.'s condition. |φ′| ≤ γ (1 for tanh, linear and ReLU, ¼ for
+/// sigmoid): λ₁ < 1/γ is sufficient for the error to vanish through time, λ₁ > 1/γ necessary
+/// for it to explode.
+#[component]
+fn SigmaMax() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let gamma_inverse = move || {
+        lab.params
+            .with(|p| if p.activation == "sigmoid" { 4.0 } else { 1.0 })
+    };
+    let text = move || match lab.spectrum.get() {
+        Some((sigma, radius)) => {
+            let bound = gamma_inverse();
+            let meaning = if sigma < bound {
+                format!("below 1/γ = {bound}: the error must vanish through time")
+            } else {
+                format!("above 1/γ = {bound}: explosion is possible (necessary, not sufficient)")
+            };
+            format!(
+                "λ₁(W_h) = {} · ρ = {} — {meaning}",
+                compact(sigma),
+                compact(radius)
+            )
+        }
+        None => "λ₁(W_h) — shown once training starts".to_string(),
+    };
+    let state = move || match lab.spectrum.get() {
+        Some((sigma, _)) if sigma >= gamma_inverse() => "exploding",
+        Some(_) => "vanishing",
+        None => "critical",
+    };
+    view! {
+        <span
+            id="sigma-max"
+            class="badge"
+            hidden=move || lab.params.with(|p| p.model != "rnn")
+            data-phase=state
+            data-value=move || lab.spectrum.get().map(|s| s.0.to_string())
+        >
+            {text}
+        </span>
+    }
 }

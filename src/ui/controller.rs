@@ -66,20 +66,6 @@ fn ready(lab: Lab) -> bool {
 /// Checks the controls' values (run A's, and run B's in compare mode), shows what had to be
 /// corrected, and sends the configurations.
 pub fn configure(lab: Lab) {
-    if lab
-        .params
-        .with_untracked(|p| !p.model.eq_ignore_ascii_case("mlp"))
-    {
-        // The page draws feed-forward networks only, for now; the headless runner trains RNNs.
-        lab.params.update(|p| p.model = "mlp".into());
-        lab.notices.update(|n| {
-            n.push(
-                "This page does not draw recurrent networks yet: model=rnn was set back to the \
-                 feed-forward network (the headless runner trains RNNs — see the README)."
-                    .into(),
-            )
-        });
-    }
     let params = lab.params.get_untracked();
     let compare = lab.compare.get_untracked();
     let (config, errors) = params.repair();
@@ -214,7 +200,7 @@ fn on_event(lab: Lab, event: Event) {
                 lab.session.update_value(|s| {
                     s.run = c.run;
                     s.traces = (0..c.runs)
-                        .map(|_| Trace::new(c.layer_count as usize))
+                        .map(|_| Trace::new(c.model.profile_len))
                         .collect();
                     s.recent.clear();
                     s.perf.engine_steps = 0;
@@ -222,6 +208,8 @@ fn on_event(lab: Lab, event: Event) {
                     s.version += 1;
                 });
                 lab.layer_count.set(c.layer_count as usize);
+                lab.spectrum.set(None);
+                lab.model.set(c.model);
                 lab.diverged.set(None);
                 lab.halted.set(false);
                 refresh(lab);
@@ -261,6 +249,7 @@ fn on_progress(lab: Lab, chunk: Chunk) {
             if progress.last.is_some() {
                 trace.latest = progress.last.clone();
             }
+            trace.spectrum = progress.spectrum.or(trace.spectrum);
         }
         if steps > 0 {
             s.recent.push_back((now(), steps as u64));
@@ -353,6 +342,10 @@ fn refresh(lab: Lab) {
     });
     lab.perf.set(readout);
     lab.shown.set(latest);
+    let spectrum = lab
+        .session
+        .with_value(|s| s.traces.first().and_then(|t| t.spectrum));
+    lab.spectrum.set(spectrum);
     lab.step_count.set(steps);
     lab.clipped_share.set(share);
     lab.throughput.set(if lab.playing.get_untracked() {

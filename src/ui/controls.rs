@@ -5,7 +5,7 @@ use super::controller;
 use super::format::compact;
 use super::state::{Lab, WorkerState, SPEEDS};
 use crate::compare::Variant;
-use crate::engine::{Activation, TrainParams};
+use crate::engine::{Activation, Field, TrainParams};
 use crate::protocol::ExportFormat;
 use leptos::prelude::*;
 
@@ -33,10 +33,12 @@ fn write(lab: Lab, of_b: bool, set: impl FnOnce(&mut TrainParams)) {
     }
 }
 
-/// Whether a control is hidden: named by the link (teacher mode), or one of run B's while
-/// compare mode is hidden.
+/// Whether a control is hidden: named by the link (teacher mode), one of run B's while compare
+/// mode is hidden, or a setting the current model does not have (the settings table says).
 fn hidden(lab: Lab, id: &str, of_b: bool) -> bool {
-    lab.is_hidden(id) || (of_b && lab.is_hidden("compare"))
+    let foreign = Field::from_control(id.strip_prefix("b-").unwrap_or(id))
+        .is_some_and(|f| lab.params.with(|p| !f.setting().models.include(&p.model)));
+    foreign || lab.is_hidden(id) || (of_b && lab.is_hidden("compare"))
 }
 
 /// How a slider's position maps to its value.
@@ -241,10 +243,25 @@ const DATASETS: &[(&str, &str)] = &[
     ("clusters", "two clusters"),
     ("sine", "sine (regression)"),
 ];
+const MODELS: &[(&str, &str)] = &[("mlp", "feed-forward (MLP)"), ("rnn", "recurrent (RNN)")];
+const TASKS: &[(&str, &str)] = &[
+    ("adding", "adding problem"),
+    ("copy", "copy (delayed recall)"),
+    ("series", "time-series prediction"),
+];
+const RECURRENT_INITS: &[(&str, &str)] = &[
+    ("gaussian", "Gaussian N(0, g²/H)"),
+    ("orthogonal", "orthogonal × g"),
+    ("identity", "identity × g (IRNN)"),
+];
+const READOUTS: &[(&str, &str)] = &[
+    ("last", "last state (many-to-one)"),
+    ("all", "every state (many-to-many)"),
+];
 const CLIP_MODES: &[(&str, &str)] = &[
     ("none", "off"),
     ("global-norm", "global norm (PyTorch clip_grad_norm_)"),
-    ("layer-norm", "per-layer norm (Keras clipnorm)"),
+    ("layer-norm", "per-group norm (Keras' clipnorm rule)"),
     ("value", "value (clamp each element)"),
 ];
 
@@ -401,6 +418,24 @@ fn CompareControls() -> impl IntoView {
                     set=|p, v| p.weight_scale = v
                     of_b=true
                 />
+                <Choice
+                    id="b-recurrent-init"
+                    label="B: recurrent init"
+                    hint="B's W_h scheme (same random draw as A's where the scheme draws)."
+                    options=RECURRENT_INITS
+                    get=|p| p.recurrent_init.clone()
+                    set=|p, v| p.recurrent_init = v
+                    of_b=true
+                />
+                <Slider
+                    id="b-recurrent-scale"
+                    label="B: recurrent scale g"
+                    hint="B's scale of W_h."
+                    scale=WEIGHT_SCALE
+                    get=|p| p.recurrent_scale
+                    set=|p, v| p.recurrent_scale = v
+                    of_b=true
+                />
                 <Slider
                     id="b-learning-rate"
                     label="B: learning rate"
@@ -457,6 +492,79 @@ pub fn Controls() -> impl IntoView {
         </section>
         <section class="group" aria-labelledby="network-heading">
             <h2 id="network-heading">"Network " <small>"— changing these restarts training"</small></h2>
+            <Choice
+                id="model"
+                label="Model"
+                hint="A deep feed-forward net (depth multiplies the factors), or a recurrent net (time does)."
+                options=MODELS
+                get=|p| p.model.clone()
+                set=|p, v| p.model = v
+            />
+            <Choice
+                id="task"
+                label="Task"
+                hint="Adding: sum the two marked numbers. Copy: repeat symbols after a gap. Series: predict the next value."
+                options=TASKS
+                get=|p| p.task.clone()
+                set=|p, v| p.task = v
+            />
+            <Slider
+                id="seq-len"
+                label="Sequence length T"
+                hint="Time steps the error must travel back through: the RNN's depth."
+                scale=Scale::Linear { min: 1.0, max: 200.0, step: 1.0 }
+                get=|p| p.seq_len
+                set=|p, v| p.seq_len = v
+            />
+            <Slider
+                id="hidden"
+                label="Hidden units H"
+                hint="Size of the state h_t carried from step to step."
+                scale=Scale::Linear { min: 1.0, max: 128.0, step: 1.0 }
+                get=|p| p.hidden
+                set=|p, v| p.hidden = v
+            />
+            <Choice
+                id="recurrent-init"
+                label="Recurrent init"
+                hint="Gaussian W_h: λ₁ ≈ 2g. Orthogonal × g: every singular value is g. Identity × g: Le et al.'s IRNN."
+                options=RECURRENT_INITS
+                get=|p| p.recurrent_init.clone()
+                set=|p, v| p.recurrent_init = v
+            />
+            <Slider
+                id="recurrent-scale"
+                label="Recurrent scale g"
+                hint="Scale of W_h. The error is multiplied by W_hᵀ once per step back in time."
+                scale=WEIGHT_SCALE
+                get=|p| p.recurrent_scale
+                set=|p, v| p.recurrent_scale = v
+                mark=Signal::derive(|| Some((1.0, "critical 1".to_string())))
+            />
+            <Slider
+                id="input-scale"
+                label="Input scale σ_x"
+                hint="Input weights ~ N(0, σ_x²/d)."
+                scale=WEIGHT_SCALE
+                get=|p| p.input_scale
+                set=|p, v| p.input_scale = v
+            />
+            <Slider
+                id="bptt"
+                label="Truncated BPTT k"
+                hint="Backprop through at most k steps per block (0 = all the way back)."
+                scale=Scale::Linear { min: 0.0, max: 200.0, step: 1.0 }
+                get=|p| p.bptt
+                set=|p, v| p.bptt = v
+            />
+            <Choice
+                id="readout"
+                label="Readout"
+                hint="From the last state only (many-to-one) or from every state (many-to-many)."
+                options=READOUTS
+                get=|p| p.readout.clone()
+                set=|p, v| p.readout = v
+            />
             <Slider
                 id="depth"
                 label="Depth (hidden layers)"

@@ -107,8 +107,8 @@ pub fn App() -> impl IntoView {
         </div>
         <PerfProbe/>
         <footer class="colophon">
-            "A real multi-layer perceptron trained in your browser (Rust → WebAssembly, in a Web Worker). "
-            "Gradient norms are Frobenius norms of each layer's weight and bias gradients."
+            "A real multi-layer perceptron or recurrent network, trained in your browser (Rust → WebAssembly, in a Web Worker). "
+            "Gradient norms are Frobenius norms: of each layer's weight and bias gradients together (MLP), of each parameter tensor (RNN)."
         </footer>
     }
 }

@@ -9,7 +9,7 @@ use super::charts_view::Painter;
 use super::pacing::Pacer;
 use crate::charts::history::RunHistory;
 use crate::compare::Variant;
-use crate::engine::{NonFinite, StepStats, TrainConfig, TrainParams};
+use crate::engine::{ModelDescription, NonFinite, StepStats, TrainConfig, TrainParams};
 use crate::lesson::Lesson;
 use leptos::prelude::*;
 use std::collections::VecDeque;
@@ -127,8 +127,12 @@ pub struct Lab {
     pub bars_quantity: RwSignal<BarsQuantity>,
     /// Controls hidden by the link (teacher mode).
     pub hidden: RwSignal<Vec<&'static str>>,
-    /// Weight layers of the current network.
+    /// Parameter groups of the current network (an MLP's weight layers).
     pub layer_count: RwSignal<usize>,
+    /// What the current network is (groups, profile axis), as the worker described it.
+    pub model: RwSignal<ModelDescription>,
+    /// For an RNN, `(λ₁, ρ)` of the recurrent matrix at the newest chunk.
+    pub spectrum: RwSignal<Option<(f64, f64)>>,
     /// Non-reactive run data.
     pub session: StoredValue<Session, LocalStorage>,
     /// The chart painter, once the canvases exist.
@@ -141,14 +145,17 @@ pub struct Trace {
     pub history: RunHistory,
     /// Full statistics of the newest step.
     pub latest: Option<StepStats>,
+    /// For an RNN, `(λ₁, ρ)` of the recurrent matrix at the newest chunk.
+    pub spectrum: Option<(f64, f64)>,
 }
 
 impl Trace {
-    /// An empty run of a network with `layer_count` weight layers.
-    pub fn new(layer_count: usize) -> Self {
+    /// An empty run whose history has `rows` rows (the model's profile length).
+    pub fn new(rows: usize) -> Self {
         Self {
-            history: RunHistory::new(layer_count),
+            history: RunHistory::new(rows),
             latest: None,
+            spectrum: None,
         }
     }
 }
@@ -181,7 +188,9 @@ impl Lab {
     /// Fresh state for `params`.
     pub fn new(params: TrainParams) -> Self {
         let (config, _) = params.repair();
-        let layer_count = config.net.model.group_count();
+        let model = config.net.model.describe();
+        let layer_count = model.group_names.len();
+        let rows = model.profile_len;
         Self {
             params: RwSignal::new(params),
             notices: RwSignal::new(Vec::new()),
@@ -204,8 +213,10 @@ impl Lab {
             bars_quantity: RwSignal::new(BarsQuantity::Gradient),
             hidden: RwSignal::new(Vec::new()),
             layer_count: RwSignal::new(layer_count),
+            model: RwSignal::new(model),
+            spectrum: RwSignal::new(None),
             session: StoredValue::new_local(Session {
-                traces: vec![Trace::new(layer_count)],
+                traces: vec![Trace::new(rows)],
                 configs: vec![config],
                 bridge: None,
                 pacer: Pacer::default(),

@@ -1,9 +1,10 @@
-//! The layer table: every layer's numbers as text — the accessible alternative to the charts,
-//! and what the browser tests read.
+//! The layer table: every parameter group's numbers as text (an MLP's layers; an RNN's `W_x`,
+//! `W_h`, `b`, `W_out`, `b_out`), and for an RNN the error at every time step — the accessible
+//! alternative to the charts, and what the browser tests read.
 
 use super::format::plain;
 use super::state::Lab;
-use crate::engine::StepStats;
+use crate::engine::{ProfileAxis, StepStats};
 use leptos::prelude::*;
 
 type Column = (&'static str, &'static str, fn(&StepStats) -> &Vec<f64>);
@@ -31,26 +32,46 @@ pub fn LayerTable() -> impl IntoView {
                 .map_or_else(|| "—".to_string(), plain)
         })
     };
+    let recurrent = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
     let caption = move || {
+        let what = if recurrent() {
+            "Per-group"
+        } else {
+            "Per-layer"
+        };
         lab.shown.with(|s| match s {
-            Some(s) => format!("Per-layer numbers at step {}", s.step),
-            None => "Per-layer numbers (no step yet)".to_string(),
+            Some(s) => format!("{what} numbers at step {}", s.step),
+            None => format!("{what} numbers (no step yet)"),
+        })
+    };
+    // An RNN's groups are named; an MLP's layers are numbered from 1.
+    let group = move |layer: usize| {
+        lab.model
+            .with(|m| (m.axis == ProfileAxis::TimeSteps).then(|| m.group_names.get(layer).cloned()))
+            .flatten()
+    };
+    let time_norm = move |t: usize| {
+        lab.shown.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.time_norms.get(t).copied())
+                .map_or_else(|| "—".to_string(), plain)
         })
     };
     view! {
+        <div class="tables" class:single=move || !recurrent()>
         <div class="table-wrap">
-            <table id="layer-table">
+            <table id="layer-table" class="numbers">
                 <caption>{caption}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">"layer"</th>
+                        <th scope="col">{move || if recurrent() { "group" } else { "layer" }}</th>
                         {COLUMNS.iter().map(|(_, title, _)| view! { <th scope="col">{*title}</th> }).collect_view()}
                     </tr>
                 </thead>
                 <tbody>
                     <For each=move || 0..lab.layer_count.get() key=|layer| *layer let:layer>
-                        <tr data-layer=layer>
-                            <th scope="row">{layer + 1}</th>
+                        <tr data-layer=layer data-group=move || group(layer)>
+                            <th scope="row">{move || group(layer).unwrap_or_else(|| (layer + 1).to_string())}</th>
                             {COLUMNS
                                 .iter()
                                 .map(|(field, _, column)| {
@@ -62,6 +83,27 @@ pub fn LayerTable() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+        </div>
+        <div class="table-wrap" hidden=move || !recurrent()>
+            <table id="time-table" class="numbers">
+                <caption>"Per time step"</caption>
+                <thead>
+                    <tr><th scope="col">"time step t"</th><th scope="col">"‖∂L/∂h_t‖"</th></tr>
+                </thead>
+                <tbody>
+                    <For
+                        each=move || 0..lab.model.with(|m| if m.axis == ProfileAxis::TimeSteps { m.profile_len } else { 0 })
+                        key=|t| *t
+                        let:t
+                    >
+                        <tr data-time-step=t + 1>
+                            <th scope="row">{t + 1}</th>
+                            <td data-field="time-norm">{move || time_norm(t)}</td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+        </div>
         </div>
     }
 }

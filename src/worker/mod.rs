@@ -133,6 +133,7 @@ impl WorkerCore {
             run: self.run,
             restarted,
             layer_count: first.layer_count() as u32,
+            model: first.description().clone(),
             runs: self.lanes.len() as u32,
             step: first.step_count(),
         })
@@ -157,6 +158,7 @@ impl WorkerCore {
                 peaks: Vec::new(),
                 last: None,
                 diverged: None,
+                spectrum: None,
             })
             .collect();
         for _ in 0..max_steps {
@@ -168,13 +170,13 @@ impl WorkerCore {
                 progress.steps.push(StepSummary::from(&stats));
                 let first_step = stats.step - stats.step % peak_stride;
                 match progress.peaks.last_mut() {
-                    Some(block) if block.first_step == first_step => block.merge(&stats.grad_norms),
+                    Some(block) if block.first_step == first_step => block.merge(stats.profile()),
                     _ => {
                         let mut block = PeakBlock {
                             first_step,
-                            norms: vec![f32::NEG_INFINITY; stats.grad_norms.len()],
+                            norms: vec![f32::NEG_INFINITY; stats.profile().len()],
                         };
-                        block.merge(&stats.grad_norms);
+                        block.merge(stats.profile());
                         progress.peaks.push(block);
                     }
                 }
@@ -190,6 +192,10 @@ impl WorkerCore {
         }
         for (lane, progress) in self.lanes.iter_mut().zip(&mut runs) {
             progress.diverged = lane.trainer.diverged();
+            // λ₁ and ρ once per chunk (an SVD and a Schur form: far too dear per step).
+            if !progress.steps.is_empty() {
+                progress.spectrum = lane.trainer.recurrent_spectrum();
+            }
             lane.log.set_last(progress.last.clone());
         }
         Chunk {
