@@ -502,6 +502,7 @@ pub fn Charts() -> impl IntoView {
                     id="grad-chart-b"
                     run="B"
                     title="Gradient magnitude per layer"
+                    rnn_title="Gradient magnitude per time step"
                     subtitle="run B, same quantity and scale as run A's chart"
                     description="Bar chart of run B's per-layer numbers, on the same scale as run A's."
                     axes=refs[6]

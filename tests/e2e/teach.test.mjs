@@ -12,15 +12,23 @@ const LESSONS = JSON.parse(
 
 // TrainParams::default(), by link key: what a lesson's missing settings take.
 const DEFAULTS = {
-  depth: 10, width: 16, activation: 'tanh', 'weight-scale': 1, 'bias-scale': 0, dataset: 'circle',
-  batch: 32, lr: 0.03, 'clip-mode': 'none', clip: 1, l1: 0, l2: 0, seed: 1,
+  model: 'mlp', depth: 10, width: 16, activation: 'tanh', 'weight-scale': 1, 'bias-scale': 0,
+  dataset: 'circle', task: 'adding', 'seq-len': 50, hidden: 32, 'recurrent-init': 'gaussian',
+  'recurrent-scale': 1, 'input-scale': 1, bptt: 0, readout: 'last', batch: 32, lr: 0.03,
+  'clip-mode': 'none', clip: 1, l1: 0, l2: 0, seed: 1,
 };
+// Settings of one model only: a link holds those of its own model (the settings table says).
+const ONLY = {
+  mlp: ['depth', 'width', 'weight-scale', 'bias-scale', 'dataset'],
+  rnn: ['task', 'seq-len', 'hidden', 'recurrent-init', 'recurrent-scale', 'input-scale', 'bptt', 'readout'],
+};
+const applies = (key, model) => !ONLY[model === 'rnn' ? 'mlp' : 'rnn'].includes(key);
 
 const query = (page) => page.evaluate(() => Object.fromEntries(new URLSearchParams(location.search)));
 const same = (a, b) => (typeof b === 'number' ? Math.abs(parseFloat(a) - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
 
 test('each lesson\'s Run it sets the controls and seed, starts training and highlights its target', async () => {
-  assert.equal(LESSONS.length, 10);
+  assert.equal(LESSONS.length, 15);
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?lesson=1`);
   await waitReady(page);
   for (const [i, lesson] of LESSONS.entries()) {
@@ -34,6 +42,10 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     const q = await query(page);
     const want = { ...DEFAULTS, ...lesson.settings };
     for (const [key, value] of Object.entries(want)) {
+      if (!applies(key, want.model)) {
+        assert.equal(q[key], undefined, `lesson ${i + 1}: ${key} is not a ${want.model} setting`);
+        continue;
+      }
       assert.ok(same(q[key], value), `lesson ${i + 1}: ${key} = ${q[key]}, want ${value}`);
     }
     // The chart view and the speed are part of the link too (defaults are left out).
@@ -41,7 +53,12 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     if (lesson.speed !== undefined) assert.equal(q.speed, lesson.speed === 6 ? undefined : String(lesson.speed));
     assert.equal(await page.isChecked(lesson.view === 'delta' ? '#show-delta' : '#show-gradient'), true);
     // The controls show it.
+    assert.equal(await page.inputValue('#model'), want.model);
     assert.equal(await page.inputValue('#depth'), String(want.depth));
+    assert.equal(await page.inputValue('#seq-len'), String(want['seq-len']));
+    assert.equal(await page.inputValue('#recurrent-init'), want['recurrent-init']);
+    assert.equal(await page.isVisible('#seq-len'), want.model === 'rnn', `lesson ${i + 1}: RNN controls shown`);
+    assert.equal(await page.isVisible('#depth'), want.model === 'mlp', `lesson ${i + 1}: MLP controls shown`);
     assert.equal(await page.inputValue('#activation'), want.activation);
     assert.equal(await page.inputValue('#clip-mode'), want['clip-mode']);
     assert.equal(await page.inputValue('#seed'), String(want.seed));
@@ -80,11 +97,11 @@ test('a lesson link reopens that lesson; a lesson the file lacks gives a notice'
   await waitReady(page);
   await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('vanishing'));
   assert.equal(await page.isDisabled('#prev-lesson'), false);
-  await page.selectOption('#lesson-select', '9');
-  await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('Sandbox'));
+  await page.selectOption('#lesson-select', '14');
+  await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('identity'));
   assert.equal(await page.isDisabled('#next-lesson'), true);
   const q = await query(page);
-  assert.equal(q.lesson, '10');
+  assert.equal(q.lesson, '15');
   assert.equal(q.hide, 'depth,compare', 'teacher mode survives');
   assert.equal(await page.isVisible('#compare'), false);
   await page.close();
@@ -92,7 +109,7 @@ test('a lesson link reopens that lesson; a lesson the file lacks gives a notice'
   const bad = await openPage(lab.browser, `${lab.server.url}?lesson=42`);
   await waitReady(bad.page);
   await bad.page.waitForSelector('#start-lessons');
-  assert.match(await bad.page.textContent('.notices'), /lesson 42, but there are 10/);
+  assert.match(await bad.page.textContent('.notices'), /lesson 42, but there are 15/);
   await bad.page.close();
 });
 

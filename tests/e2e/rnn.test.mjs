@@ -1,0 +1,121 @@
+// Issue 9 in real Chromium: the recurrent network's view, its explosion through time, clipping,
+// the λ₁ gauge against the headless runner, and RNN links that reproduce their run.
+// Every wait is for a condition, never a fixed sleep.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { useLab, openPage, screenshot, waitReady, stepsAbove, pause } from './harness.mjs';
+
+const lab = useLab();
+
+/** The table's numbers for one field, by row attribute (`data-group`, `data-time-step`). */
+async function cells(page, table, field) {
+  return page.$$eval(`#${table} tbody tr td[data-field="${field}"]`, (tds) => tds.map((c) => parseFloat(c.textContent)));
+}
+
+/** Takes `n` single steps with the Step button, each waited for. */
+async function stepTimes(page, n) {
+  for (let i = 1; i <= n; i += 1) {
+    await page.click('#step-once');
+    await page.waitForFunction((k) => document.querySelector('#step-count').textContent === String(k), i);
+  }
+}
+
+test('choosing the RNN turns the chart to time steps and the table to groups and time steps', async () => {
+  const { page, errors } = await openPage(lab.browser, lab.server.url);
+  await waitReady(page);
+  assert.equal(await page.isVisible('#seq-len'), false, 'RNN controls hidden for the MLP');
+  await page.selectOption('#model', 'rnn');
+  await page.waitForSelector('#layer-table tr[data-group="W_h"]');
+  assert.deepEqual(
+    await page.$$eval('#layer-table tbody tr', (rows) => rows.map((r) => r.dataset.group)),
+    ['W_x', 'W_h', 'b', 'W_out', 'b_out'],
+  );
+  await page.waitForFunction(() => document.querySelectorAll('#time-table tbody tr').length === 50);
+  assert.equal(await page.isVisible('#depth'), false, 'MLP controls hidden for the RNN');
+  for (const id of ['task', 'seq-len', 'hidden', 'recurrent-init', 'recurrent-scale', 'input-scale', 'bptt', 'readout']) {
+    assert.ok(await page.isVisible(`#${id}`), `${id} shown`);
+  }
+  assert.match(await page.textContent('#grad-chart-figure h2'), /per time step/);
+  assert.match(new URL(page.url()).search, /model=rnn/);
+  await stepTimes(page, 1);
+  const times = await cells(page, 'time-table', 'time-norm');
+  assert.equal(times.length, 50);
+  assert.ok(times.every((v) => Number.isFinite(v) && v > 0), `${times}`);
+  assert.match(await page.textContent('#sigma-max'), /λ₁\(W_h\) = [0-9.]+/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a tanh RNN at recurrent scale 2 over 50 steps: the first step\'s error dwarfs the last\'s', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?model=rnn&seq-len=50&recurrent-scale=2&seed=1`);
+  await waitReady(page);
+  await page.waitForFunction(() => document.querySelectorAll('#time-table tbody tr').length === 50);
+  await stepTimes(page, 1);
+  const first = parseFloat(await page.textContent('#time-table tr[data-time-step="1"] td[data-field="time-norm"]'));
+  const last = parseFloat(await page.textContent('#time-table tr[data-time-step="50"] td[data-field="time-norm"]'));
+  assert.ok(first > 100 * last, `‖∂L/∂h_1‖ = ${first}, ‖∂L/∂h_50‖ = ${last}`);
+  await screenshot(page, 'rnn-explosion');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('global-norm clipping at 1 keeps an exploding RNN\'s clipped norm at most 1 for 1000+ steps', async () => {
+  const { page, errors } = await openPage(
+    lab.browser,
+    `${lab.server.url}?model=rnn&seq-len=30&recurrent-scale=1.8&lr=0.1&clip-mode=global-norm&clip=1`,
+  );
+  await waitReady(page);
+  await page.click('#play');
+  await stepsAbove(page, 1000);
+  await pause(page);
+  const maxClipped = parseFloat(await page.getAttribute('#max-clipped-norm', 'data-value'));
+  const maxRaw = parseFloat(await page.getAttribute('#max-raw-norm', 'data-value'));
+  assert.ok(maxClipped <= 1 + 1e-6, `max clipped global norm ${maxClipped}`);
+  assert.ok(maxRaw > 1, `the raw norm should pass the threshold (max ${maxRaw})`);
+  const clipped = await cells(page, 'layer-table', 'grad-norm-clipped');
+  assert.ok(Math.hypot(...clipped) <= 1 + 1e-4, `clipped group norms ${clipped}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the λ₁ gauge agrees with the headless runner for the same link', async () => {
+  const settings = { model: 'rnn', 'seq-len': 30, 'recurrent-scale': 1.2, lr: 0.1, seed: 3 };
+  const query = new URLSearchParams(settings).toString();
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?${query}`);
+  await waitReady(page);
+  await stepTimes(page, 5);
+  await page.waitForFunction(() => document.querySelector('#sigma-max').dataset.value !== undefined);
+  const shown = parseFloat(await page.getAttribute('#sigma-max', 'data-value'));
+  // The runner prints λ₁ before each step's update: line 5 is the weights after 5 steps.
+  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, '--steps', '6'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    encoding: 'utf8',
+  });
+  const runner = JSON.parse(out.trim().split('\n')[5]).sigma_max;
+  assert.ok(Math.abs(shown - runner) <= 0.01 * runner, `page λ₁ ${shown} vs runner ${runner}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an RNN link reproduces the run step for step', async () => {
+  const link = `${lab.server.url}?model=rnn&task=copy&readout=all&seq-len=25&hidden=16&recurrent-init=orthogonal&recurrent-scale=1.1&bptt=10&seed=7`;
+  const numbers = async () => {
+    const { page, errors } = await openPage(lab.browser, link);
+    await waitReady(page);
+    await page.waitForFunction(() => document.querySelectorAll('#time-table tbody tr').length === 25);
+    await stepTimes(page, 5);
+    const got = [
+      await cells(page, 'time-table', 'time-norm'),
+      await cells(page, 'layer-table', 'grad-norm'),
+      await page.textContent('#loss'),
+    ];
+    assert.deepEqual(errors, []);
+    await page.close();
+    return got;
+  };
+  const first = await numbers();
+  assert.equal(first[0].length, 25);
+  assert.deepEqual(await numbers(), first);
+});
