@@ -1,39 +1,53 @@
-//! Native engine benchmark: training steps per second for three network shapes.
+//! Native engine benchmark: training steps per second for three MLP shapes and a recurrent one.
 //!
-//! Each step is the full product path: batch draw, forward, backward, per-layer norms,
+//! Each step is the full product path: batch draw, forward, backward, per-group norms,
 //! global-norm clip at 1, SGD update. tanh, MSE, f32. `cargo bench --bench steps`
-//! (or `make bench`). GFLOP/s counts ≈ 6·batch·Σ fan_in·fan_out per step (2 for the forward
-//! product, 4 for the two backward products).
+//! (or `make bench`). GFLOP/s counts ≈ 6·batch·Σ fan_in·fan_out per step for the MLP (2 for the
+//! forward product, 4 for the two backward products) and ≈ 6·batch·(T·(d·H + H·H) + H·k) for
+//! the RNN (shape R: the adding task, T = 100, H = 64, full BPTT).
 
 use gradlab::engine::mlp::MlpShape;
-use gradlab::engine::{TrainParams, Trainer};
+use gradlab::engine::{ModelConfig, TrainParams, Trainer};
 use std::time::{Duration, Instant};
 
 struct Shape {
     name: &'static str,
+    /// MLP: hidden layers; RNN: sequence length T.
     depth: usize,
+    /// MLP: units per layer; RNN: hidden units H.
     width: usize,
     batch: usize,
+    recurrent: bool,
 }
 
-const SHAPES: [Shape; 3] = [
+const SHAPES: [Shape; 4] = [
     Shape {
         name: "A",
         depth: 8,
         width: 8,
         batch: 10,
+        recurrent: false,
     },
     Shape {
         name: "B",
         depth: 20,
         width: 32,
         batch: 32,
+        recurrent: false,
     },
     Shape {
         name: "C",
         depth: 50,
         width: 128,
         batch: 64,
+        recurrent: false,
+    },
+    Shape {
+        name: "R",
+        depth: 100,
+        width: 64,
+        batch: 32,
+        recurrent: true,
     },
 ];
 
@@ -52,8 +66,11 @@ fn main() {
     }
     for shape in SHAPES.iter().filter(|s| filter.is_none_or(|f| f == s.name)) {
         let params = TrainParams {
+            model: if shape.recurrent { "rnn" } else { "mlp" }.into(),
             depth: shape.depth as f64,
             width: shape.width as f64,
+            seq_len: shape.depth as f64,
+            hidden: shape.width as f64,
             batch: shape.batch as f64,
             activation: "tanh".into(),
             clip_mode: "global-norm".into(),
@@ -65,22 +82,22 @@ fn main() {
         let mut trainer = Trainer::new(config);
         let flops_per_step = 6.0
             * shape.batch as f64
-            * MlpShape {
-                input_dim: config
-                    .net
-                    .model
-                    .as_mlp()
-                    .expect("an MLP")
-                    .dataset
-                    .input_dim(),
-                depth: shape.depth,
-                width: shape.width,
-                output_dim: 1,
-            }
-            .layer_dims()
-            .iter()
-            .map(|(i, o)| (i * o) as f64)
-            .sum::<f64>();
+            * match &config.net.model {
+                ModelConfig::Mlp(m) => MlpShape {
+                    input_dim: m.dataset.input_dim(),
+                    depth: shape.depth,
+                    width: shape.width,
+                    output_dim: 1,
+                }
+                .layer_dims()
+                .iter()
+                .map(|(i, o)| (i * o) as f64)
+                .sum::<f64>(),
+                ModelConfig::Rnn(r) => {
+                    let (d, h, k) = (r.task.input_dim(), r.hidden, r.task.output_dim());
+                    (r.steps * (d * h + h * h) + h * k) as f64
+                }
+            };
 
         // Warm up, then time whole rounds for at least two seconds; report the best round
         // (the least disturbed by the other core's load).
@@ -105,8 +122,9 @@ fn main() {
         }
         if json {
             println!(
-                r#"{{"shape":"{}","depth":{},"width":{},"batch":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
+                r#"{{"shape":"{}","model":"{}","depth":{},"width":{},"batch":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
                 shape.name,
+                if shape.recurrent { "rnn" } else { "mlp" },
                 shape.depth,
                 shape.width,
                 shape.batch,
@@ -118,7 +136,11 @@ fn main() {
         println!(
             "{:<6} {:>22} {:>7} {:>12.0} {:>10.1} {:>9.2}",
             shape.name,
-            format!("{} × {}, {}", shape.depth, shape.width, shape.batch),
+            if shape.recurrent {
+                format!("RNN T {} × H {}, {}", shape.depth, shape.width, shape.batch)
+            } else {
+                format!("{} × {}, {}", shape.depth, shape.width, shape.batch)
+            },
             total_steps,
             1.0 / best,
             best * 1e6,

@@ -11,11 +11,13 @@
 //!
 //! CSV, one row per step and run (`run` is `A`, or `B` in compare mode):
 //! `run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1..grad_norm_L,grad_norm_clipped_1..L`
-//! where layer 1 is the input layer and norms are Frobenius norms of `(∂W_l, ∂b_l)`. Non-finite
+//! where layer 1 is the input layer and norms are Frobenius norms of `(∂W_l, ∂b_l)`; for an RNN
+//! the columns are named by group (`grad_norm_W_x … grad_norm_b_out`). Non-finite
 //! values are written `NaN`, `inf`, `-inf`. JSON (`"format": "gradlab-run/1"`) holds per run
 //! the settings (the same keys as links and the headless runner), the rows, and the full
 //! statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
 
+use crate::engine::rnn::GROUP_NAMES;
 use crate::engine::{StepStats, TrainConfig, TrainParams};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
@@ -251,9 +253,12 @@ impl Write for ByteCounter {
 fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
     let layers = runs.iter().map(|r| r.log.layer_count).max().unwrap_or(0);
     out.write_all(b"run,step,loss,global_norm,global_norm_clipped,clipped")?;
+    let groups = runs
+        .first()
+        .map_or_else(Vec::new, |r| column_names(r.config, layers));
     for prefix in ["grad_norm", "grad_norm_clipped"] {
-        for l in 1..=layers {
-            write!(out, ",{prefix}_{l}")?;
+        for group in &groups {
+            write!(out, ",{prefix}_{group}")?;
         }
     }
     out.write_all(b"\n")?;
@@ -281,6 +286,15 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The per-group columns' suffixes: an MLP's layers numbered from 1 (input first), an RNN's
+/// groups by name (`grad_norm_W_h`).
+fn column_names(config: &TrainConfig, count: usize) -> Vec<String> {
+    match config.net.model.as_rnn() {
+        Some(_) => GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
+        None => (1..=count).map(|l| l.to_string()).collect(),
+    }
 }
 
 /// A log's rows as a JSON array, written one row at a time.

@@ -12,10 +12,13 @@
 //! [`VARIANT_KEYS`] with a `b-` prefix) says where B differs from A.
 
 use crate::compare::{Variant, VARIANT_KEYS};
+use crate::engine::settings::SETTINGS;
 use crate::engine::{ConfigError, Field, TrainConfig, TrainParams};
 
 /// Longest value read from a link; anything longer is hostile or broken.
 const MAX_VALUE: usize = 64;
+/// Longest `hide=` list read (every control's id, comma-separated, is about 250 characters).
+const MAX_HIDE_VALUE: usize = 512;
 /// Most parameters read from one link.
 const MAX_PARAMS: usize = 64;
 
@@ -26,29 +29,19 @@ pub const SPEED_POSITIONS: usize = 11;
 /// The per-layer chart's views, by their link names (`view=delta`); the first is the default.
 pub const VIEWS: [&str; 3] = ["gradient", "delta", "update-ratio"];
 
-/// Controls a teacher can hide with `hide=` (teacher mode), by their element ids.
-pub const HIDEABLE: [&str; 15] = [
-    "depth",
-    "width",
-    "activation",
-    "weight-scale",
-    "dataset",
-    "seed",
-    "learning-rate",
-    "batch",
-    "clip-mode",
-    "clip-threshold",
-    "l2",
-    "speed",
-    "copy-link",
-    "compare",
-    "downloads",
-];
+/// Controls of the page's own that a teacher can hide besides the settings.
+const PAGE_CONTROLS: [&str; 4] = ["speed", "copy-link", "compare", "downloads"];
+
+/// Controls a teacher can hide with `hide=` (teacher mode), by their element ids: every
+/// setting's control (from the settings table) and the page's own.
+pub fn hideable() -> impl Iterator<Item = &'static str> {
+    SETTINGS.iter().map(|s| s.control).chain(PAGE_CONTROLS)
+}
 
 /// What a link carries besides the settings of run A.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PageState {
-    /// Controls to hide (teacher mode), from [`HIDEABLE`].
+    /// Controls to hide (teacher mode), from [`hideable`].
     pub hidden: Vec<&'static str>,
     /// Compare mode: run B's differences from A, when on.
     pub compare: Option<Variant>,
@@ -119,7 +112,12 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
             break;
         }
         let key_shown: String = key.chars().take(24).collect();
-        if value.chars().count() > MAX_VALUE {
+        let limit = if key == "hide" {
+            MAX_HIDE_VALUE
+        } else {
+            MAX_VALUE
+        };
+        if value.chars().count() > limit {
             notices.push(format!(
                 "Ignored the link's \"{key_shown}\": its value is too long."
             ));
@@ -128,13 +126,13 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
         let outcome = match &*key {
             "hide" => {
                 for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                    match HIDEABLE.iter().find(|h| **h == name) {
-                        Some(h) if !hidden.contains(h) => hidden.push(*h),
+                    match hideable().find(|h| *h == name) {
+                        Some(h) if !hidden.contains(&h) => hidden.push(h),
                         Some(_) => {}
                         None => notices.push(format!(
-                            "The link's \"hide\" names no control \"{}\"; the hideable ones are {}.",
+                            "The link's \"hide\" names no control \"{}\" (any setting's control \
+                             id, or speed, copy-link, compare, downloads).",
                             name.chars().take(24).collect::<String>(),
-                            HIDEABLE.join(", ")
                         )),
                     }
                 }

@@ -194,3 +194,57 @@ fn bad_rnn_settings_are_named() {
         opened.notices
     );
 }
+
+/// Downloads of an RNN run name their columns by parameter group, and its settings are the
+/// RNN's.
+#[test]
+fn rnn_downloads_name_columns_by_group() {
+    use gradlab::protocol::{Command, Event, ExportFormat};
+    use gradlab::worker::WorkerCore;
+    let mut core = WorkerCore::new();
+    let config = rnn(|p| p.seq_len = 12.0).check().unwrap();
+    assert!(matches!(
+        core.handle(Command::Configure(vec![config]), &mut || 0.0),
+        Event::Configured(_)
+    ));
+    core.handle(
+        Command::Train {
+            max_steps: 3,
+            budget_ms: f64::INFINITY,
+            peak_stride: 1,
+        },
+        &mut || 0.0,
+    );
+    let Event::Exported { text, .. } = core.handle(Command::Export(ExportFormat::Csv), &mut || 0.0)
+    else {
+        panic!()
+    };
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert_eq!(&header[6..8], ["grad_norm_W_x", "grad_norm_W_h"]);
+    assert_eq!(header.last(), Some(&"grad_norm_clipped_b_out"));
+    assert_eq!(text.lines().count(), 4);
+    let Event::Exported { text, .. } =
+        core.handle(Command::Export(ExportFormat::Json), &mut || 0.0)
+    else {
+        panic!()
+    };
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["runs"][0]["settings"]["model"], "rnn");
+    assert_eq!(json["runs"][0]["settings"]["seq-len"], 12.0);
+    assert_eq!(
+        json["runs"][0]["last"]["time_norms"]
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+}
+
+/// Teacher mode can hide every RNN control.
+#[test]
+fn teacher_mode_hides_rnn_controls() {
+    let ids = "model,task,seq-len,hidden,recurrent-init,recurrent-scale,input-scale,bptt,readout";
+    let opened = from_query(&format!("model=rnn&hide={ids}"), &TrainParams::default());
+    assert!(opened.notices.is_empty(), "{:?}", opened.notices);
+    assert_eq!(opened.page.hidden.join(","), ids);
+}
