@@ -13,7 +13,7 @@ use super::init::Init;
 use super::layer::LayerParams;
 use super::loss::{mse, Penalty};
 use super::network::{Backprop, Network};
-use super::scalar::{sum_sq, Scalar};
+use super::scalar::{all_finite, sum_sq, Scalar};
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::Rng;
 
@@ -93,9 +93,7 @@ impl<S: Scalar> Mlp<S> {
             if l != last {
                 self.activation.apply_inplace(&mut z);
             }
-            let finite = z
-                .as_slice_memory_order()
-                .map_or_else(|| z.iter().all(|v| v.is_finite()), S::all_finite);
+            let finite = all_finite(&z);
             if first_bad.is_none() && !finite {
                 first_bad = Some(l);
             }

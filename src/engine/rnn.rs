@@ -27,7 +27,7 @@ use super::activation::Activation;
 use super::layer::LayerParams;
 use super::loss::{LossKind, Penalty};
 use super::network::{Backprop, Network};
-use super::scalar::{sum_sq, Scalar};
+use super::scalar::{all_finite, sum_sq, Scalar};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, RngExt};
@@ -260,9 +260,7 @@ impl<S: Scalar> Rnn<S> {
             let mut z = after.slice_mut(s![..n, ..]);
             general_mat_mul(S::one(), &previous, w_h, S::one(), &mut z);
             self.activation.apply_inplace(&mut z);
-            let finite = z
-                .as_slice_memory_order()
-                .map_or_else(|| z.iter().all(|v| v.is_finite()), S::all_finite);
+            let finite = all_finite(&z);
             if first_non_finite.is_none() && !finite {
                 first_non_finite = Some(t - 1);
             }

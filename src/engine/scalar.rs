@@ -4,7 +4,7 @@
 //! at realistic scales; the gradient check runs the very same code in `f64`.
 
 use super::kernels;
-use ndarray::{Array, Dimension, LinalgScalar, ScalarOperand};
+use ndarray::{Array, ArrayBase, Data, Dimension, LinalgScalar, ScalarOperand};
 use num_traits::Float;
 use std::fmt::Debug;
 use std::ops::{AddAssign, MulAssign, SubAssign};
@@ -130,6 +130,13 @@ pub fn sum_sq<S: Scalar, D: Dimension>(array: &Array<S, D>) -> f64 {
         Some(slice) => S::sum_sq(slice),
         None => array.iter().map(|v| v.wide() * v.wide()).sum(),
     }
+}
+
+/// Whether every element is finite, through the fused kernel where the array is contiguous.
+pub fn all_finite<S: Scalar, A: Data<Elem = S>, D: Dimension>(array: &ArrayBase<A, D>) -> bool {
+    array
+        .as_slice_memory_order()
+        .map_or_else(|| array.iter().all(|v| v.is_finite()), S::all_finite)
 }
 
 #[cfg(test)]

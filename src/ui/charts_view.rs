@@ -494,7 +494,8 @@ pub fn Charts() -> impl IntoView {
                 <Key swatch="after" label="after clipping (what the update uses)"/>
                 <Key swatch="threshold" label="clip threshold"/>
                 <Key swatch="overflow" label="NaN / ∞"/>
-                <Key swatch="theory" label="theory (‖δ‖ view)"/>
+                <span hidden=move || lab.params.with(|p| p.model == "rnn")><Key swatch="theory" label="theory (‖δ‖ view)"/></span>
+                <span hidden=move || lab.params.with(|p| p.model != "rnn")><Key swatch="theory" label="theory, where exact (linear, orthogonal or identity W_h)"/></span>
                 <BarsOptions/>
             </Chart>
             <div class="chart-slot" hidden=move || lab.compare.with(Option::is_none)>

@@ -1,0 +1,199 @@
+//! Links through their public API: every control round-trips, compare mode and lessons survive,
+//! and hostile links give a notice naming the parameter and a valid configuration.
+
+use gradlab::compare::Variant;
+use gradlab::engine::settings::Value;
+use gradlab::engine::{Field, TrainParams};
+use gradlab::link::{from_query, to_query, Opened, PageState};
+
+fn defaults() -> TrainParams {
+    TrainParams::default()
+}
+
+/// Every control, at values off its default, survives encode → decode unchanged.
+#[test]
+fn every_control_round_trips() {
+    let cases = [
+        TrainParams::default(),
+        TrainParams {
+            depth: 30.0,
+            width: 128.0,
+            activation: "relu".into(),
+            weight_scale: 2.35,
+            bias_scale: 0.1,
+            dataset: "spiral".into(),
+            batch: 7.0,
+            learning_rate: 0.000316,
+            clip_mode: "layer-norm".into(),
+            clip_threshold: 0.0465,
+            l1: 0.001,
+            l2: 0.0125,
+            seed: 18_446_744_073_709_551_615,
+            ..TrainParams::default()
+        },
+        TrainParams {
+            activation: "sigmoid".into(),
+            dataset: "sine".into(),
+            clip_mode: "value".into(),
+            weight_scale: 0.0,
+            ..TrainParams::default()
+        },
+    ];
+    for params in cases {
+        let config = params.check().unwrap();
+        let page = PageState {
+            hidden: vec!["depth", "seed"],
+            ..PageState::default()
+        };
+        let query = to_query(&config, &page);
+        let back = from_query(&query, &defaults());
+        assert!(back.notices.is_empty(), "{:?}", back.notices);
+        assert_eq!(back.config, config);
+        assert_eq!(back.params, params);
+        assert_eq!(back.page, page);
+    }
+}
+
+/// Lesson and compare mode (every setting B may change) survive encode → decode.
+#[test]
+fn lesson_and_compare_round_trip() {
+    let mlp = TrainParams::default().check().unwrap();
+    let rnn = TrainParams {
+        model: "rnn".into(),
+        ..TrainParams::default()
+    }
+    .check()
+    .unwrap();
+    let shared = [
+        (Field::ClipMode, Value::Name("value".into())),
+        (Field::ClipThreshold, Value::Number(0.25)),
+        (Field::LearningRate, Value::Number(0.1)),
+        (Field::L2, Value::Number(0.001)),
+    ];
+    // B changes only settings of its own model: σ for an MLP, the recurrent ones for an RNN.
+    let cases = [
+        (mlp, Variant::default()),
+        (
+            mlp,
+            Variant::of(
+                shared
+                    .clone()
+                    .into_iter()
+                    .chain([(Field::WeightScale, Value::Number(2.5))]),
+            ),
+        ),
+        (
+            mlp,
+            Variant::of([(Field::ClipMode, Value::Name("global-norm".into()))]),
+        ),
+        (
+            rnn,
+            Variant::of(shared.into_iter().chain([
+                (Field::RecurrentInit, Value::Name("identity".into())),
+                (Field::RecurrentScale, Value::Number(0.5)),
+            ])),
+        ),
+    ];
+    for (config, variant) in cases {
+        let page = PageState {
+            hidden: vec!["compare"],
+            compare: Some(variant),
+            lesson: Some(7),
+            view: Some("delta"),
+            speed: Some(10),
+        };
+        let query = to_query(&config, &page);
+        let back = from_query(&query, &defaults());
+        assert!(back.notices.is_empty(), "{query}: {:?}", back.notices);
+        assert_eq!(back.page, page, "{query}");
+    }
+    let off = from_query(&to_query(&mlp, &PageState::default()), &defaults());
+    assert_eq!(off.page, PageState::default());
+}
+
+#[test]
+fn bad_lesson_and_compare_parameters_are_named() {
+    for (query, named) in [
+        ("lesson=0", "lesson"),
+        ("lesson=abc", "lesson"),
+        ("lesson=100000", "lesson"),
+        ("compare=maybe", "compare"),
+        ("b-weight-scale=NaN", "b-weight-scale"),
+        ("b-weight-scale=99", "b-weight-scale"),
+        ("b-lr=x", "b-lr"),
+        ("b-clip-mode=sideways", "b-clip-mode"),
+        ("b-depth=3", "b-depth"),
+        ("view=sideways", "view"),
+        ("speed=11", "speed"),
+        ("speed=-1", "speed"),
+    ] {
+        let opened = from_query(query, &defaults());
+        assert!(
+            opened.notices.iter().any(|n| n.contains(named)),
+            "{query}: {:?}",
+            opened.notices
+        );
+        if let Some(v) = &opened.page.compare {
+            assert!(v.apply(&opened.params).check().is_ok());
+        }
+    }
+    // A B setting equal to A's follows A.
+    let same = from_query("compare=on&b-lr=0.03", &defaults());
+    assert_eq!(same.page.compare, Some(Variant::default()));
+}
+
+/// Hostile or broken links: each gives a notice naming the parameter and a valid config.
+#[test]
+fn hostile_links_give_a_notice_and_a_valid_config() {
+    let long = "9".repeat(5000);
+    let many = (0..200)
+        .map(|i| format!("depth={i}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let cases: Vec<(String, &str)> = vec![
+        ("depth=NaN".into(), "depth"),
+        ("depth=1e999".into(), "depth"),
+        ("depth=-4".into(), "depth"),
+        ("width=3.7".into(), "width"),
+        ("lr=abc".into(), "lr"),
+        ("lr=0".into(), "lr"),
+        ("weight-scale=inf".into(), "weight-scale"),
+        ("clip=-1".into(), "clip"),
+        (
+            "activation=%3Cscript%3Ealert(1)%3C%2Fscript%3E".into(),
+            "activation",
+        ),
+        ("dataset=mnist".into(), "dataset"),
+        ("clip-mode=".into(), "clip-mode"),
+        ("seed=-1".into(), "seed"),
+        ("seed=12345678901234567890123".into(), "seed"),
+        (format!("depth={long}"), "depth"),
+        ("gpu=1".into(), "gpu"),
+        (format!("{long}=1"), "99999"),
+        (many, "64"),
+        ("%FF%FE=%00".into(), "\u{fffd}"),
+        ("hide=depth,self-destruct".into(), "self-destruct"),
+    ];
+    for (query, named) in cases {
+        let Opened {
+            config, notices, ..
+        } = from_query(&query, &defaults());
+        assert!(!notices.is_empty(), "no notice for {query:.60}");
+        assert!(
+            notices.iter().any(|n| n.contains(named)),
+            "{query:.60}: {notices:?} should name {named:?}"
+        );
+        assert!(notices.iter().all(|n| n.len() < 240), "{notices:?}");
+        // Whatever came in, the result checks as a valid configuration.
+        assert_eq!(config.to_params().check().unwrap(), config);
+    }
+}
+
+#[test]
+fn good_parameters_survive_beside_bad_ones() {
+    let opened = from_query("?depth=7&lr=oops&seed=9&zzz=1&hide=width", &defaults());
+    assert_eq!((opened.params.depth, opened.params.seed), (7.0, 9));
+    assert_eq!(opened.config.live.learning_rate, 0.03);
+    assert_eq!(opened.notices.len(), 2);
+    assert_eq!(opened.page.hidden, vec!["width"]);
+}
