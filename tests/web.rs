@@ -174,13 +174,15 @@ async fn sliders_write_the_parameters_and_show_their_value() {
 async fn the_critical_mark_follows_the_activation() {
     let lab = Lab::new(TrainParams::default());
     let host = mount(lab, || view! { <Controls/> }.into_any());
-    assert_eq!(text(&host, ".mark"), "critical 1");
+    // The weight-scale slider's own mark (the recurrent scale has one too).
+    let mark = "#weight-scale ~ .mark";
+    assert_eq!(text(&host, mark), "critical 1");
     set(&host, "#activation", "relu", "change").await;
     assert_eq!(lab.params.with_untracked(|p| p.activation.clone()), "relu");
-    assert_eq!(text(&host, ".mark"), "critical √2");
+    assert_eq!(text(&host, mark), "critical √2");
     set(&host, "#activation", "sigmoid", "change").await;
     assert!(
-        host.query_selector(".mark").unwrap().is_none(),
+        host.query_selector(mark).unwrap().is_none(),
         "sigmoid has no closed-form critical σ"
     );
 }
@@ -206,6 +208,7 @@ async fn status_announces_states_and_divergence() {
         step: 41,
         layer: Some(2),
         quantity: Quantity::Gradient,
+        axis: gradlab::engine::ProfileAxis::Layers,
     }));
     tick().await;
     assert!(text(&host, "#status").starts_with("Diverged at step 41 — layer 3 gradient overflowed"));
