@@ -6,7 +6,6 @@
 //! forward product, 4 for the two backward products) and ≈ 6·batch·(T·(d·H + H·H) + H·k) for
 //! the RNN (shape R: the adding task, T = 100, H = 64, full BPTT).
 
-use gradlab::engine::mlp::MlpShape;
 use gradlab::engine::{ModelConfig, TrainParams, Trainer};
 use std::time::{Duration, Instant};
 
@@ -83,19 +82,16 @@ fn main() {
         let flops_per_step = 6.0
             * shape.batch as f64
             * match &config.net.model {
-                ModelConfig::Mlp(m) => MlpShape {
-                    input_dim: m.dataset.input_dim(),
-                    depth: shape.depth,
-                    width: shape.width,
-                    output_dim: 1,
-                }
-                .layer_dims()
-                .iter()
-                .map(|(i, o)| (i * o) as f64)
-                .sum::<f64>(),
+                ModelConfig::Mlp(m) => m
+                    .shape()
+                    .layer_dims()
+                    .iter()
+                    .map(|(i, o)| (i * o) as f64)
+                    .sum::<f64>(),
                 ModelConfig::Rnn(r) => {
-                    let (d, h, k) = (r.task.input_dim(), r.hidden, r.task.output_dim());
-                    (r.steps * (d * h + h * h) + h * k) as f64
+                    let s = r.shape();
+                    let (d, h, k) = (s.input_dim, s.hidden, s.output_dim);
+                    (s.steps * (d * h + h * h) + h * k) as f64
                 }
             };
 

@@ -49,6 +49,30 @@ pub struct RnnConfig {
     pub truncation: usize,
 }
 
+impl MlpConfig {
+    /// The widths of its layers.
+    pub fn shape(&self) -> MlpShape {
+        MlpShape {
+            input_dim: self.dataset.input_dim(),
+            depth: self.depth,
+            width: self.width,
+            output_dim: 1,
+        }
+    }
+}
+
+impl RnnConfig {
+    /// Its sizes.
+    pub fn shape(&self) -> RnnShape {
+        RnnShape {
+            input_dim: self.task.input_dim(),
+            hidden: self.hidden,
+            output_dim: self.task.output_dim(),
+            steps: self.steps,
+        }
+    }
+}
+
 /// Which network a run trains.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ModelConfig {
@@ -125,11 +149,11 @@ impl ModelConfig {
         match self {
             Self::Mlp(m) => {
                 let data = Dataset::generate(m.dataset, &mut data_rng);
-                let net = Mlp::<f32>::new(self.mlp_shape(m), activation, m.init, &mut init_rng);
+                let net = Mlp::<f32>::new(m.shape(), activation, m.init, &mut init_rng);
                 (Box::new(net), DataSource::Points(data))
             }
             Self::Rnn(r) => {
-                let shape = self.rnn_shape(r);
+                let shape = r.shape();
                 let net = Rnn::<f32> {
                     groups: r.init.draw(shape, &mut init_rng),
                     shape,
@@ -146,24 +170,6 @@ impl ModelConfig {
                 };
                 (Box::new(net), source)
             }
-        }
-    }
-
-    fn mlp_shape(&self, m: &MlpConfig) -> MlpShape {
-        MlpShape {
-            input_dim: m.dataset.input_dim(),
-            depth: m.depth,
-            width: m.width,
-            output_dim: 1,
-        }
-    }
-
-    fn rnn_shape(&self, r: &RnnConfig) -> RnnShape {
-        RnnShape {
-            input_dim: r.task.input_dim(),
-            hidden: r.hidden,
-            output_dim: r.task.output_dim(),
-            steps: r.steps,
         }
     }
 

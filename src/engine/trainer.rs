@@ -211,22 +211,18 @@ impl Trainer {
 
         self.next_step += 1;
         self.diverged = non_finite;
-        let mut profile = Some(backprop.delta_norms);
-        let axis = self.description.axis;
-        let by_axis = |wanted: ProfileAxis, profile: &mut Option<Vec<f64>>| {
-            if wanted == axis {
-                profile.take().unwrap_or_default()
-            } else {
-                Vec::new()
-            }
+        // The profile is ‖δ_l‖ per layer or ‖∂L/∂h_t‖ per time step, as the model says.
+        let (delta_norms, time_norms) = match self.description.axis {
+            ProfileAxis::Layers => (backprop.delta_norms, Vec::new()),
+            ProfileAxis::TimeSteps => (Vec::new(), backprop.delta_norms),
         };
         let stats = StepStats {
             step,
             loss: f64::from(backprop.loss),
             grad_norms,
             grad_norms_clipped: clip.norms_after,
-            delta_norms: by_axis(ProfileAxis::Layers, &mut profile),
-            time_norms: by_axis(ProfileAxis::TimeSteps, &mut profile),
+            delta_norms,
+            time_norms,
             weight_norms,
             update_ratios,
             global_norm: clip.global_before,
