@@ -129,7 +129,13 @@ fn main() -> ExitCode {
             }
         }
         let names = &trainer.description().group_names;
-        if write_line(&mut out, &stats, names, spectrum).is_err() {
+        // A language model's sample every 100 steps (after the step: what its weights write).
+        let sample = if (stats.step + 1) % 100 == 0 || i + 1 == args.steps {
+            trainer.language_sample(gradlab::protocol::SAMPLE_LENGTH)
+        } else {
+            None
+        };
+        if write_line(&mut out, &stats, names, spectrum, sample).is_err() {
             // The reader went away (e.g. `| head`): stop quietly.
             return ExitCode::SUCCESS;
         }
@@ -148,6 +154,7 @@ fn write_line(
     stats: &StepStats,
     group_names: &[String],
     spectrum: Option<(f64, f64)>,
+    sample: Option<String>,
 ) -> io::Result<()> {
     let mut line = serde_json::to_value(stats)?;
     if let Value::Object(fields) = &mut line {
@@ -155,6 +162,9 @@ fn write_line(
         if let Some((sigma_max, radius)) = spectrum {
             fields.insert("sigma_max".into(), json!(sigma_max));
             fields.insert("spectral_radius".into(), json!(radius));
+        }
+        if let Some(sample) = sample {
+            fields.insert("sample".into(), json!(sample));
         }
     }
     serde_json::to_writer(&mut *out, &line)?;

@@ -12,7 +12,7 @@ use crate::link::{SPEED_POSITIONS, VIEWS};
 use serde::Deserialize;
 
 /// Page elements a lesson may point at (element ids).
-pub const HIGHLIGHTS: [&str; 16] = [
+pub const HIGHLIGHTS: [&str; 17] = [
     "grad-chart",
     "grad-chart-b",
     "history-chart",
@@ -29,6 +29,7 @@ pub const HIGHLIGHTS: [&str; 16] = [
     "l2",
     "sigma-max",
     "time-table",
+    "lm-sample",
 ];
 
 /// A whole lesson file: `{"lessons": [...]}`. Each lesson is read on its own, so an error

@@ -148,10 +148,29 @@ pub struct Progress {
     pub peaks: Vec<PeakBlock>,
     /// For an RNN, `(λ₁, ρ)` of the recurrent matrix after the chunk's last step.
     pub spectrum: Option<(f64, f64)>,
+    /// For a language model, a sample written by its weights after this chunk, when the chunk
+    /// crossed a multiple of [`SAMPLE_EVERY`] steps (or started the run).
+    pub sample: Option<LmSample>,
     /// Full statistics of the last step taken.
     pub last: Option<StepStats>,
     /// Set once training has diverged (on this chunk or before).
     pub diverged: Option<NonFinite>,
+}
+
+/// Steps between a language model's live samples.
+pub const SAMPLE_EVERY: u64 = 50;
+/// Characters in a live sample.
+pub const SAMPLE_LENGTH: usize = 160;
+
+/// Text a language model wrote (see [`crate::engine::language::sample`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LmSample {
+    /// Steps the model had taken when it wrote it.
+    pub step: u64,
+    /// The text; `None` when the weights are no longer finite and it can write nothing.
+    pub text: Option<String>,
+    /// The share of its words that are words of the training text.
+    pub known_words: f64,
 }
 
 /// The largest profile norm (see [`Progress::peaks`]) over one block of steps, `first_step` to
@@ -277,6 +296,7 @@ mod tests {
                 last: Some(stats),
                 diverged: None,
                 spectrum: None,
+                sample: None,
             }],
             busy_ms: 1.0,
         }));

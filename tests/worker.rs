@@ -399,3 +399,68 @@ fn peaks_are_per_block_of_steps() {
         }
     }
 }
+
+fn language(seed: u64) -> TrainParams {
+    TrainParams {
+        model: "rnn".into(),
+        task: "language".into(),
+        readout: "all".into(),
+        seq_len: 12.0,
+        hidden: 8.0,
+        seed,
+        ..TrainParams::default()
+    }
+}
+
+/// A language model's chunk carries a sample when it starts the run or crosses a multiple of
+/// `SAMPLE_EVERY` steps, and none otherwise; other tasks never carry one. Samples come from
+/// their own random stream, so how the steps were chunked (and so when samples were drawn)
+/// does not change the run.
+#[test]
+fn language_samples_arrive_every_sample_every_steps_and_leave_training_alone() {
+    use gradlab::protocol::{SAMPLE_EVERY, SAMPLE_LENGTH};
+    let mut core = WorkerCore::new();
+    configure(&mut core, language(4));
+    let first = train(&mut core, 3);
+    let sample = first.sample.expect("the first chunk samples");
+    assert_eq!(sample.step, 3);
+    assert_eq!(sample.text.as_ref().map(|t| t.len()), Some(SAMPLE_LENGTH));
+    assert!((0.0..=1.0).contains(&sample.known_words));
+    assert!(train(&mut core, 40).sample.is_none(), "steps 3..43 cross no multiple of 50");
+    let crossing = train(&mut core, 10).sample.expect("steps 43..53 cross 50");
+    assert_eq!(crossing.step, 53);
+    assert_ne!(crossing.text, sample.text);
+
+    let losses = |chunks: &[u32]| -> Vec<f32> {
+        let mut core = WorkerCore::new();
+        configure(&mut core, language(4));
+        chunks
+            .iter()
+            .flat_map(|&n| train(&mut core, n).steps)
+            .map(|s| s.loss)
+            .collect()
+    };
+    let one_chunk = losses(&[2 * SAMPLE_EVERY as u32]);
+    assert_eq!(losses(&[1; 2 * SAMPLE_EVERY as usize]), one_chunk);
+
+    let mut adding = WorkerCore::new();
+    configure(&mut adding, TrainParams { task: "adding".into(), ..language(4) });
+    assert!(train(&mut adding, 60).sample.is_none());
+}
+
+/// A language model whose weights are no longer finite says so instead of writing.
+#[test]
+fn a_diverged_language_model_writes_nothing() {
+    let mut core = WorkerCore::new();
+    let params = TrainParams {
+        learning_rate: 10.0,
+        recurrent_scale: 10.0,
+        activation: "relu".into(),
+        ..language(1)
+    };
+    configure(&mut core, params);
+    let progress = train(&mut core, 200);
+    assert!(progress.diverged.is_some(), "the run diverges");
+    let sample = progress.sample.expect("the first chunk samples");
+    assert_eq!(sample.text, None);
+}

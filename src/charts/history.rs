@@ -261,6 +261,7 @@ mod tests {
             last: None,
             diverged: None,
             spectrum: None,
+            sample: None,
         }
     }
 

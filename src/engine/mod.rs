@@ -8,7 +8,8 @@
 //! `b_l: [fan_out]`, `z_l = h_{l−1} · W_l + b_l`; group arrays are input side first. RNN: the
 //! same row convention, time-major (see [`rnn`]).
 //!
-//! One concept per file: [`activation`], [`init`], [`data`], [`sequence`], [`mlp`] and [`rnn`]
+//! One concept per file: [`activation`], [`init`], [`data`], [`sequence`] (and the
+//! [`language`] model's text), [`mlp`] and [`rnn`]
 //! (behind the [`network`] seam, chosen by [`model`]), [`loss`], [`clip`], [`optim`],
 //! [`settings`] (the one table of settings), [`config`], [`stats`], [`spectral`], [`trainer`].
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod data;
 pub mod init;
 pub mod kernels;
+pub mod language;
 pub mod layer;
 pub mod loss;
 pub mod mlp;

@@ -105,6 +105,9 @@ pub struct ModelDescription {
     pub recurrent_group: Option<usize>,
     /// The task's baseline loss (the best loss that remembers nothing), where known.
     pub baseline: Option<f64>,
+    /// Whether it is a language model, which writes text (the page shows its samples, and
+    /// its loss in bits per character).
+    pub writes_text: bool,
 }
 
 /// Where a run's batches come from.
@@ -182,6 +185,7 @@ impl ModelConfig {
                 profile_len: m.depth + 1,
                 recurrent_group: None,
                 baseline: None,
+                writes_text: false,
             },
             Self::Rnn(r) => ModelDescription {
                 group_names: GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
@@ -189,6 +193,7 @@ impl ModelConfig {
                 profile_len: r.steps,
                 recurrent_group: Some(RECURRENT_GROUP),
                 baseline: r.task.baseline(r.steps, r.readout),
+                writes_text: r.task == Task::Language,
             },
         }
     }

@@ -16,6 +16,9 @@ pub enum Stream {
     Init,
     /// Choosing each step's mini-batch.
     Batches,
+    /// Drawing a language model's live samples (never the training streams: when a sample is
+    /// drawn must not change the run).
+    Samples,
 }
 
 /// The generator for `stream` of the run seeded with `seed`.
@@ -25,6 +28,7 @@ pub fn stream_rng(seed: u64, stream: Stream) -> StdRng {
         Stream::Data => 0x9E37_79B9_7F4A_7C15,
         Stream::Init => 0xC2B2_AE3D_27D4_EB4F,
         Stream::Batches => 0x1656_67B1_9E37_79F9,
+        Stream::Samples => 0x27D4_EB2F_1656_67C5,
     };
     StdRng::seed_from_u64(seed.rotate_left(17) ^ salt)
 }

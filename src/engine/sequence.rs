@@ -15,7 +15,12 @@
 //!   guess) scores cross-entropy m·ln 8 / T over all steps (10·ln 8/(T_gap + 20) at m = 10).
 //! - [`Task::Series`]: next-step prediction of `Σ_j a_j sin(ω_j t + φ_j)` plus noise, three
 //!   frequencies fixed by the run seed, a random phase per sequence.
+//! - [`Task::Language`]: a character language model on [`language::TEXT`]: a window of T + 1
+//!   characters at a random place in the text; input t is character t one-hot, target t is
+//!   character t + 1 (29 classes). The memoryless baseline is the text's unigram entropy,
+//!   2.875 nats (4.15 bits) per character.
 
+use super::language::{self, VOCAB};
 use super::loss::LossKind;
 use super::rnn::Readout;
 use ndarray::Array2;
@@ -40,13 +45,15 @@ pub enum Task {
     Copy,
     /// Predict the next value of a noisy sum of sines.
     Series,
+    /// Predict the next character of an English text.
+    Language,
 }
 
 impl Task {
     /// Every task, in the order controls list them.
-    pub const ALL: [Task; 3] = [Self::Adding, Self::Copy, Self::Series];
+    pub const ALL: [Task; 4] = [Self::Adding, Self::Copy, Self::Series, Self::Language];
     /// The names accepted by [`Task::from_name`].
-    pub const NAMES: &'static [&'static str] = &["adding", "copy", "series"];
+    pub const NAMES: &'static [&'static str] = &["adding", "copy", "series", "language"];
 
     /// The name used in URLs, flags and JSON.
     pub fn name(self) -> &'static str {
@@ -54,6 +61,7 @@ impl Task {
             Self::Adding => "adding",
             Self::Copy => "copy",
             Self::Series => "series",
+            Self::Language => "language",
         }
     }
 
@@ -70,6 +78,7 @@ impl Task {
             Self::Adding => 2,
             Self::Copy => COPY_CLASSES,
             Self::Series => 1,
+            Self::Language => VOCAB,
         }
     }
 
@@ -78,6 +87,7 @@ impl Task {
         match self {
             Self::Adding | Self::Series => 1,
             Self::Copy => COPY_CLASSES,
+            Self::Language => VOCAB,
         }
     }
 
@@ -85,7 +95,7 @@ impl Task {
     pub fn loss(self) -> LossKind {
         match self {
             Self::Adding | Self::Series => LossKind::Mse,
-            Self::Copy => LossKind::CrossEntropy,
+            Self::Copy | Self::Language => LossKind::CrossEntropy,
         }
     }
 
@@ -97,6 +107,7 @@ impl Task {
             (Self::Copy, Readout::All) => {
                 Some(copy_symbols(steps) as f64 * (COPY_SYMBOLS as f64).ln() / steps as f64)
             }
+            (Self::Language, _) => Some(language::unigram_entropy()),
             _ => None,
         }
     }
@@ -168,6 +179,14 @@ impl Task {
                         x[[t * n + i, 0]] = value as f32;
                         y_all[[t * n + i, 0]] = next as f32;
                         value = next;
+                    }
+                }
+                Self::Language => {
+                    let text = language::symbols();
+                    let start = rng.random_range(0..text.len() - steps);
+                    for t in 0..steps {
+                        x[[t * n + i, usize::from(text[start + t])]] = 1.0;
+                        y_all[[t * n + i, 0]] = f32::from(text[start + t + 1]);
                     }
                 }
             }
@@ -299,6 +318,33 @@ mod tests {
         }
         assert_eq!(draw(3), (x.clone(), y));
         assert_ne!(draw(4).0, x);
+    }
+
+    /// Language windows: one-hot inputs, each target the next input's symbol, windows taken
+    /// from the shipped text as it is.
+    #[test]
+    fn language_targets_are_the_next_characters() {
+        let mut rng = stream_rng(6, Stream::Batches);
+        let shape = SeriesShape::draw(&mut rng);
+        let (steps, n) = (40, 8);
+        let (x, y) = Task::Language.batch(&shape, steps, n, Readout::All, &mut rng);
+        assert_eq!((x.dim(), y.dim()), ((steps * n, VOCAB), (steps * n, 1)));
+        let symbol = |t: usize, i: usize| (0..VOCAB).find(|&c| x[[t * n + i, c]] == 1.0).unwrap();
+        for i in 0..n {
+            let window: String = (0..steps)
+                .map(|t| language::char_of(symbol(t, i)))
+                .chain(std::iter::once(language::char_of(
+                    y[[(steps - 1) * n + i, 0]] as usize,
+                )))
+                .collect();
+            assert!(language::TEXT.contains(&window), "{window:?}");
+            for t in 0..steps - 1 {
+                assert_eq!(x.row(t * n + i).sum(), 1.0, "one-hot");
+                assert_eq!(y[[t * n + i, 0]] as usize, symbol(t + 1, i));
+            }
+        }
+        let baseline = Task::Language.baseline(steps, Readout::All).unwrap();
+        assert!((baseline - 2.8747).abs() < 1e-4);
     }
 
     #[test]

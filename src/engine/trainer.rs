@@ -7,6 +7,7 @@
 
 use super::clip::clip_gradients;
 use super::config::{LiveConfig, TrainConfig};
+use super::language;
 use super::layer::LayerParams;
 use super::model::{DataSource, ModelDescription, ProfileAxis};
 use super::network::Network;
@@ -118,6 +119,30 @@ impl Trainer {
     pub fn recurrent_spectrum(&self) -> Option<(f64, f64)> {
         let w_h = &self.network.layers()[self.description.recurrent_group?].w;
         Some((largest_singular_value(w_h), spectral_radius(w_h)))
+    }
+
+    /// Whether the model is a language model (it can write samples).
+    pub fn writes_text(&self) -> bool {
+        self.description.writes_text
+    }
+
+    /// For a language model, `length` characters written by the current weights (see
+    /// [`language::sample`]): drawn from the run's own sample stream keyed by the step count,
+    /// so the same run shows the same sample at the same step, and drawing one never changes
+    /// training. `None` for other tasks, or once the weights are not finite.
+    pub fn language_sample(&self, length: usize) -> Option<String> {
+        if !self.writes_text() {
+            return None;
+        }
+        let key = self.config.net.seed ^ self.next_step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut rng = stream_rng(key, Stream::Samples);
+        language::sample(
+            self.network.layers(),
+            self.config.net.activation,
+            length,
+            language::SAMPLE_TEMPERATURE,
+            &mut rng,
+        )
     }
 
     /// Starts the run over from step 0 with the same configuration.

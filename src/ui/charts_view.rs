@@ -530,7 +530,7 @@ pub fn Charts() -> impl IntoView {
                 run="A + B"
                 title="Loss"
                 subtitle="mean squared error (plus L1/L2) per step, log scale, the whole run"
-                rnn_subtitle="the task's loss (mean squared error, or cross-entropy for copy; plus L1/L2) per step, log scale"
+                rnn_subtitle="the task's loss (mean squared error, or cross-entropy in nats for copy and language; plus L1/L2) per step, log scale"
                 description="Line chart of the training loss over steps."
                 axes=refs[4]
                 data=refs[5]

@@ -209,6 +209,7 @@ fn on_event(lab: Lab, event: Event) {
                 });
                 lab.layer_count.set(c.layer_count as usize);
                 lab.spectrum.set(None);
+                lab.samples.set(Vec::new());
                 lab.model.set(c.model);
                 lab.diverged.set(None);
                 lab.halted.set(false);
@@ -250,6 +251,9 @@ fn on_progress(lab: Lab, chunk: Chunk) {
                 trace.latest = progress.last.clone();
             }
             trace.spectrum = progress.spectrum.or(trace.spectrum);
+            if progress.sample.is_some() {
+                trace.sample = progress.sample.clone();
+            }
         }
         if steps > 0 {
             s.recent.push_back((now(), steps as u64));
@@ -342,10 +346,15 @@ fn refresh(lab: Lab) {
     });
     lab.perf.set(readout);
     lab.shown.set(latest);
-    let spectrum = lab
-        .session
-        .with_value(|s| s.traces.first().and_then(|t| t.spectrum));
+    let (spectrum, samples) = lab.session.with_value(|s| {
+        let spectrum = s.traces.first().and_then(|t| t.spectrum);
+        let samples: Vec<_> = s.traces.iter().map(|t| t.sample.clone()).collect();
+        (spectrum, samples)
+    });
     lab.spectrum.set(spectrum);
+    if lab.samples.with_untracked(|old| *old != samples) {
+        lab.samples.set(samples);
+    }
     lab.step_count.set(steps);
     lab.clipped_share.set(share);
     lab.throughput.set(if lab.playing.get_untracked() {

@@ -248,6 +248,7 @@ const TASKS: &[(&str, &str)] = &[
     ("adding", "adding problem"),
     ("copy", "copy (delayed recall)"),
     ("series", "time-series prediction"),
+    ("language", "character language model"),
 ];
 const RECURRENT_INITS: &[(&str, &str)] = &[
     ("gaussian", "Gaussian N(0, g²/H)"),
@@ -503,7 +504,7 @@ pub fn Controls() -> impl IntoView {
             <Choice
                 id="task"
                 label="Task"
-                hint="Adding: sum the two marked numbers. Copy: repeat symbols after a gap. Series: predict the next value."
+                hint="Adding: sum the two marked numbers. Copy: repeat symbols after a gap. Series: predict the next value. Language: predict the next character of Washington's addresses to Congress."
                 options=TASKS
                 get=|p| p.task.clone()
                 set=|p, v| p.task = v

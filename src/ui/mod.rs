@@ -11,6 +11,7 @@ pub mod download;
 pub mod format;
 pub mod lessons;
 pub mod pacing;
+pub mod samples;
 pub mod state;
 pub mod status;
 pub mod table;
@@ -21,6 +22,7 @@ use charts_view::Charts;
 use controls::Controls;
 use leptos::prelude::*;
 use lessons::LessonPanel;
+use samples::LanguageSamples;
 use state::Lab;
 use status::{Notices, SecondStatusLine, StatusLine};
 use table::LayerTable;
@@ -102,6 +104,7 @@ pub fn App() -> impl IntoView {
                 <SecondStatusLine/>
                 <Notices/>
                 <Charts/>
+                <LanguageSamples/>
                 <LayerTable/>
             </main>
         </div>

@@ -11,6 +11,7 @@ use crate::charts::history::RunHistory;
 use crate::compare::Variant;
 use crate::engine::{ModelDescription, NonFinite, StepStats, TrainConfig, TrainParams};
 use crate::lesson::Lesson;
+use crate::protocol::LmSample;
 use leptos::prelude::*;
 use std::collections::VecDeque;
 
@@ -133,6 +134,8 @@ pub struct Lab {
     pub model: RwSignal<ModelDescription>,
     /// For an RNN, `(λ₁, ρ)` of the recurrent matrix at the newest chunk.
     pub spectrum: RwSignal<Option<(f64, f64)>>,
+    /// For a language model, the newest sample of run A and (compare mode) run B.
+    pub samples: RwSignal<Vec<Option<LmSample>>>,
     /// Non-reactive run data.
     pub session: StoredValue<Session, LocalStorage>,
     /// The chart painter, once the canvases exist.
@@ -147,6 +150,8 @@ pub struct Trace {
     pub latest: Option<StepStats>,
     /// For an RNN, `(λ₁, ρ)` of the recurrent matrix at the newest chunk.
     pub spectrum: Option<(f64, f64)>,
+    /// For a language model, the newest sample it wrote.
+    pub sample: Option<LmSample>,
 }
 
 impl Trace {
@@ -156,6 +161,7 @@ impl Trace {
             history: RunHistory::new(rows),
             latest: None,
             spectrum: None,
+            sample: None,
         }
     }
 }
@@ -215,6 +221,7 @@ impl Lab {
             layer_count: RwSignal::new(layer_count),
             model: RwSignal::new(model),
             spectrum: RwSignal::new(None),
+            samples: RwSignal::new(Vec::new()),
             session: StoredValue::new_local(Session {
                 traces: vec![Trace::new(rows)],
                 configs: vec![config],

@@ -11,11 +11,12 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub use web::start;
 
+use crate::engine::language::known_word_share;
 use crate::engine::{Applied, TrainConfig, Trainer};
 use crate::export::{to_csv, to_json, Exported, RunLog};
 use crate::protocol::{
-    Chunk, Command, Configured, Event, ExportFormat, PeakBlock, Progress, StepSummary,
-    MAX_CHUNK_STEPS, MAX_RUNS,
+    Chunk, Command, Configured, Event, ExportFormat, LmSample, PeakBlock, Progress, StepSummary,
+    MAX_CHUNK_STEPS, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
 };
 
 /// One network the worker trains, with the log a download is made from.
@@ -159,8 +160,10 @@ impl WorkerCore {
                 last: None,
                 diverged: None,
                 spectrum: None,
+                sample: None,
             })
             .collect();
+        let first_steps: Vec<u64> = self.lanes.iter().map(|l| l.trainer.step_count()).collect();
         for _ in 0..max_steps {
             for (lane, progress) in self.lanes.iter_mut().zip(&mut runs) {
                 let Ok(stats) = lane.trainer.step() else {
@@ -190,11 +193,30 @@ impl WorkerCore {
                 break;
             }
         }
-        for (lane, progress) in self.lanes.iter_mut().zip(&mut runs) {
+        for (index, (lane, progress)) in self.lanes.iter_mut().zip(&mut runs).enumerate() {
             progress.diverged = lane.trainer.diverged();
             // λ₁ and ρ once per chunk (an SVD and a Schur form: far too dear per step).
             if !progress.steps.is_empty() {
                 progress.spectrum = lane.trainer.recurrent_spectrum();
+            }
+            let (from, to) = (first_steps[index], lane.trainer.step_count());
+            if to > from && (from == 0 || from / SAMPLE_EVERY != to / SAMPLE_EVERY) {
+                progress.sample = lane.trainer.language_sample(SAMPLE_LENGTH).map_or_else(
+                    || {
+                        lane.trainer.writes_text().then_some(LmSample {
+                            step: to,
+                            text: None,
+                            known_words: 0.0,
+                        })
+                    },
+                    |text| {
+                        Some(LmSample {
+                            step: to,
+                            known_words: known_word_share(&text),
+                            text: Some(text),
+                        })
+                    },
+                );
             }
             lane.log.set_last(progress.last.clone());
         }

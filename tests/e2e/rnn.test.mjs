@@ -119,3 +119,27 @@ test('an RNN link reproduces the run step for step', async () => {
   assert.equal(first[0].length, 25);
   assert.deepEqual(await numbers(), first);
 });
+
+test('the language model writes live samples from its alphabet; other tasks show none', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?model=rnn&task=language&readout=all&seq-len=30&hidden=32&lr=0.5&clip-mode=global-norm&clip=1&seed=2`);
+  await waitReady(page);
+  assert.ok(await page.isVisible('#lm-sample'), 'the sample panel shows for the language task');
+  assert.match(await page.textContent('#lm-sample'), /appears once training starts/);
+  await stepTimes(page, 1);
+  await page.waitForFunction(() => document.querySelector('#lm-sample').dataset.step === '1');
+  const text = await page.textContent('#lm-sample');
+  assert.equal(text.length, 160);
+  assert.match(text, /^[ ,.a-z]+$/);
+  // A new sample every 50 steps, written by the newer weights.
+  await page.click('#play');
+  await page.waitForFunction(() => Number(document.querySelector('#lm-sample').dataset.step) >= 100);
+  await pause(page);
+  assert.notEqual(await page.textContent('#lm-sample'), text);
+  const known = parseFloat(await page.getAttribute('#lm-sample', 'data-known-words'));
+  assert.ok(known >= 0 && known <= 1, `${known}`);
+  assert.match(await page.textContent('.samples'), /4\.15 bits per character/);
+  await page.selectOption('#task', 'adding');
+  await page.waitForFunction(() => document.querySelector('.samples').hidden);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -28,7 +28,7 @@ const query = (page) => page.evaluate(() => Object.fromEntries(new URLSearchPara
 const same = (a, b) => (typeof b === 'number' ? Math.abs(parseFloat(a) - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
 
 test('each lesson\'s Run it sets the controls and seed, starts training and highlights its target', async () => {
-  assert.equal(LESSONS.length, 15);
+  assert.equal(LESSONS.length, 16);
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?lesson=1`);
   await waitReady(page);
   for (const [i, lesson] of LESSONS.entries()) {
@@ -97,11 +97,11 @@ test('a lesson link reopens that lesson; a lesson the file lacks gives a notice'
   await waitReady(page);
   await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('vanishing'));
   assert.equal(await page.isDisabled('#prev-lesson'), false);
-  await page.selectOption('#lesson-select', '14');
-  await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('identity'));
+  await page.selectOption('#lesson-select', '15');
+  await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('language model'));
   assert.equal(await page.isDisabled('#next-lesson'), true);
   const q = await query(page);
-  assert.equal(q.lesson, '15');
+  assert.equal(q.lesson, '16');
   assert.equal(q.hide, 'depth,compare', 'teacher mode survives');
   assert.equal(await page.isVisible('#compare'), false);
   await page.close();
@@ -109,7 +109,7 @@ test('a lesson link reopens that lesson; a lesson the file lacks gives a notice'
   const bad = await openPage(lab.browser, `${lab.server.url}?lesson=42`);
   await waitReady(bad.page);
   await bad.page.waitForSelector('#start-lessons');
-  assert.match(await bad.page.textContent('.notices'), /lesson 42, but there are 15/);
+  assert.match(await bad.page.textContent('.notices'), /lesson 42, but there are 16/);
   await bad.page.close();
 });
 

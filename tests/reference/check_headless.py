@@ -35,7 +35,7 @@ CASES = [
 ]
 
 # Recurrent nets: every activation, both readouts, truncated BPTT, the three clip rules, the
-# three tasks (MSE and cross-entropy) and the three recurrent inits. Explosion through time
+# four tasks (MSE and cross-entropy) and the three recurrent inits. Explosion through time
 # amplifies float32 rounding like depth does, hence the looser tolerance at g = 1.8.
 RNN_CASES = [
     (["--model", "rnn", "--task", "adding", "--seq-len", "20", "--hidden", "8",
@@ -51,6 +51,9 @@ RNN_CASES = [
       "--input-scale", "0.5"], 2e-4),
     (["--model", "rnn", "--task", "adding", "--seq-len", "40", "--hidden", "16",
       "--recurrent-scale", "1.8", "--lr", "0.1"], 2e-3),
+    (["--model", "rnn", "--task", "language", "--readout", "all", "--seq-len", "20",
+      "--hidden", "16", "--recurrent-init", "orthogonal", "--clip-mode", "global-norm",
+      "--clip", "1", "--batch", "4"], 2e-4),
 ]
 
 PHI = {
@@ -149,10 +152,29 @@ def clip_groups(grads, mode, c):
     return norms, total, clipped
 
 
+ALPHABET = " ,.abcdefghijklmnopqrstuvwxyz"
+CORPUS = open(__file__.rsplit("/tests/", 1)[0] + "/src/engine/corpus/washington-1790-1793.txt",
+              encoding="utf-8").read().strip()
+
+
+def check_language_batch(dump):
+    """The language task's batch: every sequence is a window of the shipped text, one-hot, and
+    its targets are the next characters."""
+    x, y = np.array(dump["x"]), np.array(dump["y"], int)[:, :, 0]
+    for seq, targets in zip(x, y):
+        assert (seq.sum(axis=1) == 1).all(), "one-hot inputs"
+        text = "".join(ALPHABET[i] for i in seq.argmax(axis=1))
+        window = text + ALPHABET[targets[-1]]
+        assert window in CORPUS, f"{window!r} is not in the text"
+        assert "".join(ALPHABET[i] for i in targets[:-1]) == text[1:], "targets are next chars"
+
+
 def reference_rnn_step(dump):
     """An Elman RNN step: h_t = phi(x_t W_x + h_{t-1} W_h + b), BPTT (optionally truncated in
     blocks of k counted back from the last step), readout from the last or every state."""
     cfg = dump["config"]
+    if cfg["task"] == "language":
+        check_language_batch(dump)
     x = np.array(dump["x"], float)  # [n, T, d]
     groups = {g["name"]: np.array(g["value"], float) for g in dump["groups"]}
     Wx, Wh, b, Wo, bo = (groups[k] for k in ("W_x", "W_h", "b", "W_out", "b_out"))
@@ -165,7 +187,7 @@ def reference_rnn_step(dump):
     last = cfg["readout"] == "last"
     read = [hs[T]] if last else hs[1:]
     outs = [h @ Wo + bo for h in read]
-    if cfg["task"] == "copy":
+    if cfg["task"] in ("copy", "language"):
         classes = np.array(dump["y"], int).reshape(-1) if last else \
             np.array(dump["y"], int)[:, :, 0].T.reshape(-1)
         loss, dz = softmax_ce(np.concatenate(outs), classes)
