@@ -12,10 +12,11 @@
 //! CSV, one row per step and run (`run` is `A`, or `B` in compare mode):
 //! `run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1..grad_norm_L,grad_norm_clipped_1..L`
 //! where layer 1 is the input layer and norms are Frobenius norms of `(∂W_l, ∂b_l)`; for an RNN
-//! the columns are named by group (`grad_norm_W_x … grad_norm_b_out`). Non-finite
+//! the columns are named by group (`grad_norm_W_x … grad_norm_b_out`) and followed by one
+//! column per time step, `time_norm_1..time_norm_T` (‖∂L/∂h_t‖, earliest first). Non-finite
 //! values are written `NaN`, `inf`, `-inf`. JSON (`"format": "gradlab-run/1"`) holds per run
-//! the settings (the same keys as links and the headless runner), the rows, and the full
-//! statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
+//! the settings (the same keys as links and the headless runner), the groups' names, the rows
+//! (an RNN's with `time_norms`), and the full statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
 
 use crate::engine::rnn::GROUP_NAMES;
 use crate::engine::{StepStats, TrainConfig, TrainParams};
@@ -45,35 +46,44 @@ pub struct Row<'a> {
     pub grad_norms: &'a [f32],
     /// Per layer, after clipping.
     pub grad_norms_clipped: &'a [f32],
+    /// For an RNN, ‖∂L/∂h_t‖ per time step, earliest first (empty for an MLP).
+    #[serde(skip_serializing_if = "<[f32]>::is_empty")]
+    pub time_norms: &'a [f32],
 }
 
 /// One run's steps, bounded (see the module docs).
 #[derive(Clone, Debug)]
 pub struct RunLog {
     layer_count: usize,
+    /// Time steps whose ‖∂L/∂h_t‖ is kept per row (0 for an MLP).
+    time_steps: usize,
     /// Only steps that are multiples of this are recorded.
     stride: u64,
     /// `(step, loss, global norm, clipped global norm, clipped)` per row.
     scalars: Vec<(u64, f32, f32, f32, bool)>,
-    /// Per row: `layer_count` norms before clipping, then `layer_count` after.
+    /// Per row: `layer_count` norms before clipping, `layer_count` after, then `time_steps`
+    /// time-step norms.
     norms: Vec<f32>,
     capacity: usize,
     last: Option<StepStats>,
 }
 
 impl RunLog {
-    /// An empty log for a network of `layer_count` weight layers.
-    pub fn new(layer_count: usize) -> Self {
+    /// An empty log for a network of `layer_count` parameter groups and (an RNN) `time_steps`
+    /// time steps.
+    pub fn new(layer_count: usize, time_steps: usize) -> Self {
         Self::with_capacity(
             layer_count,
-            (MAX_CELLS / (2 * layer_count + 4)).max(MIN_ROWS),
+            time_steps,
+            (MAX_CELLS / (2 * layer_count + time_steps + 4)).max(MIN_ROWS),
         )
     }
 
     /// An empty log that thins once it holds `capacity` rows (at least 2).
-    pub fn with_capacity(layer_count: usize, capacity: usize) -> Self {
+    pub fn with_capacity(layer_count: usize, time_steps: usize, capacity: usize) -> Self {
         Self {
             layer_count,
+            time_steps,
             stride: 1,
             scalars: Vec::new(),
             norms: Vec::new(),
@@ -105,12 +115,20 @@ impl RunLog {
                 (0..self.layer_count).map(|l| norms.get(l).map_or(f32::NAN, |&x| x as f32)),
             );
         }
+        let times = &stats.time_norms;
+        self.norms
+            .extend((0..self.time_steps).map(|t| times.get(t).map_or(f32::NAN, |&x| x as f32)));
+    }
+
+    /// Numbers per row beyond the scalars.
+    fn width(&self) -> usize {
+        2 * self.layer_count + self.time_steps
     }
 
     /// Keeps the rows whose step is a multiple of twice the stride.
     fn thin(&mut self) {
         self.stride *= 2;
-        let width = 2 * self.layer_count;
+        let width = self.width();
         let mut kept = 0;
         for row in 0..self.scalars.len() {
             if self.scalars[row].0.is_multiple_of(self.stride) {
@@ -146,14 +164,19 @@ impl RunLog {
         self.stride
     }
 
-    /// Weight layers.
+    /// Parameter groups (an MLP's weight layers).
     pub fn layer_count(&self) -> usize {
         self.layer_count
     }
 
+    /// Time steps per row (0 for an MLP).
+    pub fn time_steps(&self) -> usize {
+        self.time_steps
+    }
+
     /// The rows, oldest first (borrowed: a download copies nothing but its text).
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        let width = 2 * self.layer_count;
+        let (width, groups) = (self.width(), self.layer_count);
         self.scalars.iter().enumerate().map(move |(i, s)| {
             let norms = &self.norms[i * width..(i + 1) * width];
             Row {
@@ -162,8 +185,9 @@ impl RunLog {
                 global_norm: s.2,
                 global_norm_clipped: s.3,
                 clipped: s.4,
-                grad_norms: &norms[..self.layer_count],
-                grad_norms_clipped: &norms[self.layer_count..],
+                grad_norms: &norms[..groups],
+                grad_norms_clipped: &norms[groups..2 * groups],
+                time_norms: &norms[2 * groups..],
             }
         })
     }
@@ -206,6 +230,7 @@ pub fn to_json(runs: &[Exported]) -> Result<String, ExportError> {
                 .map(|r| JsonRun {
                     name: r.name,
                     settings: r.config.to_params(),
+                    group_names: r.config.net.model.describe().group_names,
                     step_stride: r.log.stride,
                     steps: Steps(r.log),
                     last: r.log.last.as_ref(),
@@ -261,6 +286,10 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
             write!(out, ",{prefix}_{group}")?;
         }
     }
+    let times = runs.iter().map(|r| r.log.time_steps).max().unwrap_or(0);
+    for t in 1..=times {
+        write!(out, ",time_norm_{t}")?;
+    }
     out.write_all(b"\n")?;
     for run in runs {
         for row in run.log.rows() {
@@ -274,9 +303,13 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
                 row.global_norm_clipped,
                 u8::from(row.clipped)
             )?;
-            for part in [row.grad_norms, row.grad_norms_clipped] {
-                for l in 0..layers {
-                    match part.get(l) {
+            for (part, width) in [
+                (row.grad_norms, layers),
+                (row.grad_norms_clipped, layers),
+                (row.time_norms, times),
+            ] {
+                for i in 0..width {
+                    match part.get(i) {
                         Some(v) => write!(out, ",{v}")?,
                         None => out.write_all(b",")?,
                     }
@@ -314,6 +347,8 @@ impl Serialize for Steps<'_> {
 struct JsonRun<'a> {
     name: &'a str,
     settings: TrainParams,
+    /// The parameter groups, in the order of each row's `grad_norms`.
+    group_names: Vec<String>,
     /// 1 while every step is held; 2, 4, … once the log was thinned.
     step_stride: u64,
     steps: Steps<'a>,
@@ -334,7 +369,7 @@ mod tests {
     fn trained(params: TrainParams, steps: usize) -> (TrainConfig, RunLog, Vec<StepStats>) {
         let config = params.check().unwrap();
         let mut trainer = Trainer::new(config);
-        let mut log = RunLog::new(trainer.layer_count());
+        let mut log = RunLog::new(trainer.layer_count(), trainer.time_steps());
         let mut all = Vec::new();
         for _ in 0..steps {
             let Ok(stats) = trainer.step() else { break };
@@ -343,6 +378,62 @@ mod tests {
         }
         log.set_last(all.last().cloned());
         (config, log, all)
+    }
+
+    /// An RNN's download names its columns by group and time step, and each time-step cell
+    /// is that step's ‖∂L/∂h_t‖; the JSON rows carry `time_norms` and the groups' names.
+    #[test]
+    fn rnn_downloads_have_group_and_time_step_columns() {
+        let params = TrainParams {
+            model: "rnn".into(),
+            seq_len: 4.0,
+            hidden: 3.0,
+            ..TrainParams::default()
+        };
+        let (config, log, stats) = trained(params, 3);
+        let runs = [Exported {
+            name: "A",
+            config: &config,
+            log: &log,
+        }];
+        let csv = to_csv(&runs).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        let header: Vec<&str> = lines[0].split(',').collect();
+        assert_eq!(
+            header[6..],
+            [
+                "grad_norm_W_x",
+                "grad_norm_W_h",
+                "grad_norm_b",
+                "grad_norm_W_out",
+                "grad_norm_b_out",
+                "grad_norm_clipped_W_x",
+                "grad_norm_clipped_W_h",
+                "grad_norm_clipped_b",
+                "grad_norm_clipped_W_out",
+                "grad_norm_clipped_b_out",
+                "time_norm_1",
+                "time_norm_2",
+                "time_norm_3",
+                "time_norm_4",
+            ]
+        );
+        for (line, s) in lines[1..].iter().zip(&stats) {
+            let cells: Vec<f32> = line
+                .split(',')
+                .skip(16)
+                .map(|c| c.parse().unwrap())
+                .collect();
+            let want: Vec<f32> = s.time_norms.iter().map(|&v| v as f32).collect();
+            assert_eq!(cells, want);
+        }
+        let json: serde_json::Value = serde_json::from_str(&to_json(&runs).unwrap()).unwrap();
+        let run = &json["runs"][0];
+        assert_eq!(run["group_names"][1], "W_h");
+        let times: Vec<f64> =
+            serde_json::from_value(run["steps"][2]["time_norms"].clone()).unwrap();
+        assert_eq!(times.len(), 4);
+        assert_eq!(times[0] as f32, stats[2].time_norms[0] as f32);
     }
 
     /// Header + one row per step, and each cell is the step's number (f32, shortest form).
@@ -455,7 +546,7 @@ mod tests {
     #[test]
     fn a_full_log_thins_evenly_and_keeps_the_whole_span() {
         let (_, _, stats) = trained(TrainParams::default(), 1);
-        let mut log = RunLog::with_capacity(11, 8);
+        let mut log = RunLog::with_capacity(11, 0, 8);
         let mut s = stats[0].clone();
         for step in 0..40 {
             s.step = step;

@@ -55,7 +55,7 @@ fn exporting_a_full_log_holds_the_text_once() {
     let mut trainer = Trainer::new(config);
     let layers = trainer.layer_count();
     let mut stats = trainer.step().unwrap();
-    let mut log = RunLog::new(layers);
+    let mut log = RunLog::new(layers, 0);
     let rows = MAX_CELLS / (2 * layers + 4);
     for step in 0..rows as u64 {
         stats.step = step;

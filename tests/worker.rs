@@ -426,7 +426,10 @@ fn language_samples_arrive_every_sample_every_steps_and_leave_training_alone() {
     assert_eq!(sample.step, 3);
     assert_eq!(sample.text.as_ref().map(|t| t.len()), Some(SAMPLE_LENGTH));
     assert!((0.0..=1.0).contains(&sample.known_words));
-    assert!(train(&mut core, 40).sample.is_none(), "steps 3..43 cross no multiple of 50");
+    assert!(
+        train(&mut core, 40).sample.is_none(),
+        "steps 3..43 cross no multiple of 50"
+    );
     let crossing = train(&mut core, 10).sample.expect("steps 43..53 cross 50");
     assert_eq!(crossing.step, 53);
     assert_ne!(crossing.text, sample.text);
@@ -444,7 +447,13 @@ fn language_samples_arrive_every_sample_every_steps_and_leave_training_alone() {
     assert_eq!(losses(&[1; 2 * SAMPLE_EVERY as usize]), one_chunk);
 
     let mut adding = WorkerCore::new();
-    configure(&mut adding, TrainParams { task: "adding".into(), ..language(4) });
+    configure(
+        &mut adding,
+        TrainParams {
+            task: "adding".into(),
+            ..language(4)
+        },
+    );
     assert!(train(&mut adding, 60).sample.is_none());
 }
 

@@ -109,6 +109,14 @@ impl Trainer {
         &self.description
     }
 
+    /// Time steps of an RNN's profile (0 for an MLP, whose profile is per layer).
+    pub fn time_steps(&self) -> usize {
+        match self.description.axis {
+            ProfileAxis::TimeSteps => self.description.profile_len,
+            ProfileAxis::Layers => 0,
+        }
+    }
+
     /// Number of parameter groups (an MLP's weight layers: depth + 1).
     pub fn layer_count(&self) -> usize {
         self.network.layers().len()

@@ -28,7 +28,7 @@ struct Lane {
 impl Lane {
     fn new(config: TrainConfig) -> Self {
         let trainer = Trainer::new(config);
-        let log = RunLog::new(trainer.layer_count());
+        let log = RunLog::new(trainer.layer_count(), trainer.time_steps());
         Self { trainer, log }
     }
 
@@ -39,7 +39,7 @@ impl Lane {
 
     /// An empty log for the trainer's current network.
     fn clear_log(&mut self) {
-        self.log = RunLog::new(self.trainer.layer_count());
+        self.log = RunLog::new(self.trainer.layer_count(), self.trainer.time_steps());
     }
 }
 
