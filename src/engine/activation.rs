@@ -122,6 +122,17 @@ impl Activation {
             Self::Sigmoid => None,
         }
     }
+
+    /// 1/γ, where γ bounds |φ′| (1 for linear, tanh and ReLU; ¼ for sigmoid): Pascanu et al.'s
+    /// line for the recurrent matrix. λ₁(W_h) < 1/γ is sufficient for the error to vanish
+    /// through time, λ₁ > 1/γ necessary for it to explode. For an orthogonal or identity W_h
+    /// scaled by g, λ₁ = g, so this is also the recurrent scale's critical value.
+    pub fn recurrent_bound(self) -> f64 {
+        match self {
+            Self::Sigmoid => 4.0,
+            Self::Linear | Self::Tanh | Self::Relu => 1.0,
+        }
+    }
 }
 
 #[cfg(test)]

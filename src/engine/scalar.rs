@@ -11,7 +11,8 @@ use std::ops::{AddAssign, MulAssign, SubAssign};
 
 /// A float the engine can train in: `f32` for training, `f64` for the gradient check.
 pub trait Scalar:
-    LinalgScalar
+    kernels::Element
+    + LinalgScalar
     + ScalarOperand
     + Float
     + AddAssign

@@ -1,303 +1,17 @@
-//! The live charts: canvases in the page, painted once per animation frame at most. In compare
-//! mode a second per-layer chart shows run B on the same scale as A's, and the loss chart draws
-//! both runs.
+//! The live charts' components: each chart's caption, stacked canvases and legend, the
+//! per-layer chart's view switch and phase badge, and the λ₁ gauge. In compare mode a second
+//! per-layer chart shows run B on the same scale as A's, and the loss chart draws both runs.
+//! Drawing is the [`painter`](super::painter)'s; the charts' data is
+//! [`chart_data`](super::chart_data)'s.
 
-use super::download;
+use super::chart_data::mean_field_of;
 use super::format::compact;
-use super::now;
-use super::state::{BarsQuantity, Lab, Session, Trace};
-use crate::charts::heatmap::{
-    draw_history_axes, draw_history_clip_ticks, history_plot_rect, HistoryFrame,
-};
-use crate::charts::history::HISTORY_COLUMNS;
-use crate::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
-use crate::charts::loss::{draw_loss, draw_loss_axes, draw_loss_baseline, LossFrame};
-use crate::charts::Unit;
-use crate::engine::rnn::RecurrentInit;
-use crate::engine::theory::MeanField;
-use crate::engine::{ClipMode, TrainConfig};
+use super::painter::{Painter, PainterSlot};
+use super::png::save_png;
+use super::state::{BarsQuantity, Lab};
+use crate::engine::Activation;
 use leptos::html::Canvas;
 use leptos::prelude::*;
-
-use crate::charts::canvas::LayeredCanvas;
-use web_sys::HtmlCanvasElement;
-
-/// Paints the charts from the session; owns the canvases and each chart's current frame.
-pub struct Painter {
-    /// Per-layer A, heat map, loss, per-layer B.
-    layers: [LayeredCanvas; 4],
-    bars: Option<BarsFrame>,
-    history: Option<HistoryFrame>,
-    history_rect: Option<(i32, i32, i32, i32)>,
-    loss: Option<LossFrame>,
-    painted: Option<u64>,
-    /// Milliseconds spent in recent paints that drew something (newest last, bounded).
-    paint_ms: std::collections::VecDeque<f64>,
-}
-
-impl Painter {
-    /// A painter for the charts, given their (axes, data) canvas pairs in [`CHART_IDS`] order.
-    pub fn new(canvases: [(HtmlCanvasElement, HtmlCanvasElement); 4]) -> Self {
-        Self {
-            layers: canvases.map(|(axes, data)| LayeredCanvas::new(axes, data)),
-            bars: None,
-            history: None,
-            history_rect: None,
-            loss: None,
-            painted: None,
-            paint_ms: std::collections::VecDeque::with_capacity(PAINT_SAMPLES),
-        }
-    }
-
-    /// Median and 95th percentile of recent paint times (ms), `(0, 0)` before any.
-    pub fn paint_ms(&self) -> (f64, f64) {
-        let mut sorted: Vec<f64> = self.paint_ms.iter().copied().collect();
-        if sorted.is_empty() {
-            return (0.0, 0.0);
-        }
-        sorted.sort_by(f64::total_cmp);
-        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-        (at(0.5), at(0.95))
-    }
-
-    /// Paints what changed since the last call; returns whether anything was drawn.
-    pub fn paint(&mut self, session: &Session) -> bool {
-        let started = now();
-        let drew = self.paint_inner(session);
-        if drew {
-            if self.paint_ms.len() == PAINT_SAMPLES {
-                self.paint_ms.pop_front();
-            }
-            self.paint_ms.push_back(now() - started);
-        }
-        drew
-    }
-
-    /// The chart with this data-canvas id as a PNG `data:` URL.
-    pub fn png(&self, id: &str) -> Option<String> {
-        let i = CHART_IDS.iter().position(|c| *c == id)?;
-        self.layers[i].png_data_url()
-    }
-
-    /// Returns whether anything was drawn.
-    fn paint_inner(&mut self, session: &Session) -> bool {
-        let resized: Vec<bool> = self.layers.iter_mut().map(|l| l.fit()).collect();
-        if self.painted == Some(session.version) && !resized.iter().any(|&r| r) {
-            return false;
-        }
-        self.painted = Some(session.version);
-        let [bars_canvas, history_canvas, loss_canvas, bars_b_canvas] = &mut self.layers;
-
-        // 1. Per-layer bars of each run, on one scale.
-        let bars: Vec<BarsOwned> = session
-            .traces
-            .iter()
-            .zip(&session.configs)
-            .map(|(trace, config)| BarsOwned::of(session.bars_quantity, trace, config))
-            .collect();
-        let bars: Vec<LayerBars> = bars.iter().map(BarsOwned::view).collect();
-        // Between a change of compare mode and the worker's answer, the configurations and the
-        // traces can differ in number: draw what both have.
-        let live = live_runs(session, bars.len());
-        let scaled: Vec<LayerBars> = live.iter().map(|&i| bars[i]).collect();
-        let mut frame = BarsFrame::fit(&scaled, self.bars);
-        let (unit, bar_count) = bars_unit(session.bars_quantity, &session.configs[0]);
-        frame.unit = unit;
-        frame.layers = bar_count;
-        let new_frame = self.bars != Some(frame);
-        self.bars = Some(frame);
-        for (i, (canvas, bars)) in [bars_canvas, bars_b_canvas]
-            .into_iter()
-            .zip(&bars)
-            .enumerate()
-        {
-            let resized = resized[if i == 0 { 0 } else { 3 }];
-            let style = canvas.style();
-            if new_frame || resized {
-                canvas.draw_axes(|area| draw_layer_bars_axes(area, style, frame));
-            }
-            canvas.draw_data(|area| draw_layer_bars(area, style, frame, bars));
-        }
-
-        // 2. Layer × step heat map.
-        let history = &session.traces[0].history;
-        let mut frame = HistoryFrame::of(history);
-        if session.configs[0].net.model.as_rnn().is_some() {
-            frame.unit = Unit::TimeSteps;
-        }
-        if self.history != Some(frame) || resized[1] {
-            let style = history_canvas.style();
-            history_canvas.draw_axes(|area| draw_history_axes(area, style, frame));
-            self.history_rect = history_canvas
-                .measure(|area| history_plot_rect(area, style, frame).ok())
-                .flatten();
-            self.history = Some(frame);
-        }
-        history_canvas.draw_data(|_| Ok(()));
-        if let Some(rect) = self.history_rect {
-            let rows = history.layer_count() as u32;
-            history_canvas.blit(history.image(), HISTORY_COLUMNS as u32, rows, rect);
-        }
-        let style = history_canvas.style();
-        history_canvas.draw_over_data(|area| draw_history_clip_ticks(area, style, frame, history));
-
-        // 3. Loss.
-        let runs: Vec<_> = session.traces.iter().map(|t| &t.history).collect();
-        let scaled: Vec<_> = live_runs(session, runs.len())
-            .into_iter()
-            .map(|i| runs[i])
-            .collect();
-        let frame = LossFrame::fit(&scaled, self.loss);
-        if self.loss != Some(frame) || resized[2] {
-            let style = loss_canvas.style();
-            loss_canvas.draw_axes(|area| draw_loss_axes(area, style, frame));
-            self.loss = Some(frame);
-        }
-        let style = loss_canvas.style();
-        let baseline = session.configs[0]
-            .net
-            .model
-            .as_rnn()
-            .and_then(|r| r.task.baseline(r.steps, r.readout));
-        loss_canvas.draw_data(|area| {
-            draw_loss(area, style, frame, &runs)?;
-            match baseline {
-                Some(level) => draw_loss_baseline(area, style, frame, level),
-                None => Ok(()),
-            }
-        });
-        true
-    }
-}
-
-/// The runs the charts' scales follow: those still training — a run that overflowed would
-/// squash the other's numbers against the floor; its own are clamped at the top — or every run
-/// once all have diverged.
-/// Only the first `count` runs are considered.
-fn live_runs(session: &Session, count: usize) -> Vec<usize> {
-    let count = count.min(session.traces.len());
-    let live: Vec<usize> = (0..count)
-        .filter(|&i| session.traces[i].history.diverged().is_none())
-        .collect();
-    if live.is_empty() {
-        (0..count).collect()
-    } else {
-        live
-    }
-}
-
-/// The data of one run's per-layer chart, owned (the mean-field line is computed here).
-struct BarsOwned<'a> {
-    before: &'a [f64],
-    after: &'a [f64],
-    clipping: bool,
-    threshold: Option<f64>,
-    theory: Option<Vec<f64>>,
-}
-
-impl<'a> BarsOwned<'a> {
-    /// What `quantity` shows for `trace`, trained with `config`. For an RNN the first view is
-    /// the error through time, ‖∂L/∂h_t‖, and the second the groups' gradients.
-    fn of(quantity: BarsQuantity, trace: &'a Trace, config: &TrainConfig) -> Self {
-        let empty: &[f64] = &[];
-        let latest = trace.latest.as_ref();
-        let pick = |f: fn(&crate::engine::StepStats) -> &Vec<f64>| latest.map_or(empty, |s| f(s));
-        let recurrent = config.net.model.as_rnn();
-        match quantity {
-            BarsQuantity::Gradient if recurrent.is_some() => {
-                let norms = pick(|s| &s.time_norms);
-                Self {
-                    before: norms,
-                    after: norms,
-                    clipping: false,
-                    threshold: None,
-                    theory: rnn_theory(config, norms),
-                }
-            }
-            BarsQuantity::Delta if recurrent.is_none() => {
-                let deltas = pick(|s| &s.delta_norms);
-                let mean_field = mean_field_of(config);
-                Self {
-                    before: deltas,
-                    after: deltas,
-                    clipping: false,
-                    threshold: None,
-                    theory: deltas
-                        .last()
-                        .map(|&output| mean_field.delta_profile(deltas.len(), output)),
-                }
-            }
-            BarsQuantity::UpdateRatio => {
-                let ratios = pick(|s| &s.update_ratios);
-                Self {
-                    before: ratios,
-                    after: ratios,
-                    clipping: false,
-                    threshold: Some(UPDATE_RATIO_RULE),
-                    theory: None,
-                }
-            }
-            BarsQuantity::Gradient | BarsQuantity::Delta => {
-                let clip = config.live.clip;
-                Self {
-                    before: pick(|s| &s.grad_norms),
-                    after: pick(|s| &s.grad_norms_clipped),
-                    clipping: clip.mode != ClipMode::None,
-                    threshold: matches!(clip.mode, ClipMode::GlobalNorm | ClipMode::LayerNorm)
-                        .then_some(clip.threshold),
-                    theory: None,
-                }
-            }
-        }
-    }
-
-    fn view(&self) -> LayerBars<'_> {
-        LayerBars {
-            before: self.before,
-            after: self.after,
-            clipping: self.clipping,
-            threshold: self.threshold,
-            theory: self.theory.as_deref(),
-        }
-    }
-}
-
-/// The charts' data-canvas ids, in the painter's order.
-pub const CHART_IDS: [&str; 4] = ["grad-chart", "history-chart", "loss-chart", "grad-chart-b"];
-
-/// Saves the chart with data-canvas `id` as a PNG.
-fn save_png(lab: Lab, id: &'static str) {
-    let url = lab
-        .painter
-        .with_value(|p| p.as_ref().and_then(|p| p.png(id)));
-    let step = lab.step_count.get_untracked();
-    let saved = url
-        .ok_or_else(|| "the chart is not drawn yet".to_string())
-        .and_then(|url| download::save_url(&format!("gradlab-{id}-step{step}.png"), &url));
-    if let Err(message) = saved {
-        lab.notices
-            .update(|n| n.push(format!("Could not save the chart: {message}")));
-    }
-}
-
-/// The common rule of thumb for a healthy update: ‖ΔW‖/‖W‖ around 10⁻³ (drawn in that view).
-const UPDATE_RATIO_RULE: f64 = 1e-3;
-
-/// Paint times kept for the read-out.
-const PAINT_SAMPLES: usize = 240;
-
-/// Paints the charts if the painter exists (called from the frame loop).
-pub fn paint(lab: Lab) {
-    lab.painter.update_value(|painter| {
-        if let Some(painter) = painter {
-            lab.session.update_value(|session| {
-                if painter.paint(session) {
-                    session.perf.painted(now());
-                }
-            });
-        }
-    });
-}
 
 /// Switches what the per-layer chart plots.
 pub fn set_bars_quantity(lab: Lab, quantity: BarsQuantity) {
@@ -336,6 +50,7 @@ fn Chart(
     children: Children,
 ) -> impl IntoView {
     let lab = expect_context::<Lab>();
+    let painter = expect_context::<PainterSlot>();
     let recurrent = move || lab.params.with(|p| p.model == "rnn");
     let tag = (!run.is_empty()).then(|| {
         let class = format!(
@@ -354,7 +69,7 @@ fn Chart(
                         id=format!("png-{id}")
                         title="Save this chart as a PNG image"
                         hidden=move || lab.is_hidden("downloads")
-                        on:click=move |_| save_png(lab, id)
+                        on:click=move |_| save_png(lab, painter, id)
                     >
                         "PNG"
                     </button>
@@ -461,6 +176,7 @@ fn BarsOptions() -> impl IntoView {
 #[component]
 pub fn Charts() -> impl IntoView {
     let lab = expect_context::<Lab>();
+    let painter = expect_context::<PainterSlot>();
     let refs: [NodeRef<Canvas>; 8] = std::array::from_fn(|_| NodeRef::new());
     Effect::new(move |_| {
         let canvases: Vec<_> = refs.iter().filter_map(|r| r.get()).collect();
@@ -475,7 +191,7 @@ pub fn Charts() -> impl IntoView {
             )
         };
         let pairs = [pair(), pair(), pair(), pair()];
-        lab.painter.set_value(Some(Painter::new(pairs)));
+        painter.0.set_value(Some(Painter::new(pairs)));
     });
     view! {
         <section class="charts" class:compare=move || lab.compare.with(Option::is_some) aria-label="Charts">
@@ -547,46 +263,6 @@ pub fn Charts() -> impl IntoView {
     }
 }
 
-/// The mean-field theory of the page's feed-forward network (the page trains MLPs only).
-fn mean_field_of(config: &TrainConfig) -> MeanField {
-    let init = config
-        .net
-        .model
-        .as_mlp()
-        .map_or(crate::engine::init::Init::default(), |m| m.init);
-    MeanField::of(config.net.activation, init.weight_scale, init.bias_scale)
-}
-
-/// What the per-layer chart's bars stand for, and how many there are, for `quantity` of a
-/// network configured as `config`.
-fn bars_unit(quantity: BarsQuantity, config: &TrainConfig) -> (Unit, usize) {
-    match config.net.model.as_rnn() {
-        None => (Unit::Layers, config.net.model.group_count()),
-        Some(r) if quantity == BarsQuantity::Gradient => (Unit::TimeSteps, r.steps),
-        Some(_) => (Unit::Groups, config.net.model.group_count()),
-    }
-}
-
-/// The theory line over an RNN's ‖∂L/∂h_t‖ for its initial weights, where it is exact
-/// (THEORY.md): a linear RNN whose W_h is orthogonal (or the identity) times g, read out from
-/// the last state, has ‖∂L/∂h_t‖ = g^{T−t}·‖∂L/∂h_T‖. Elsewhere no line is drawn.
-fn rnn_theory(config: &TrainConfig, norms: &[f64]) -> Option<Vec<f64>> {
-    let r = config.net.model.as_rnn()?;
-    let exact = config.net.activation == crate::engine::Activation::Linear
-        && r.readout == crate::engine::rnn::Readout::Last
-        && matches!(
-            r.init.recurrent,
-            RecurrentInit::Orthogonal | RecurrentInit::Identity
-        );
-    let last = *norms.last()?;
-    exact.then(|| {
-        let steps = norms.len();
-        (0..steps)
-            .map(|t| last * r.init.recurrent_scale.powi((steps - 1 - t) as i32))
-            .collect()
-    })
-}
-
 /// The λ₁ gauge (RNN only): the recurrent matrix's largest singular value and spectral radius,
 /// live, with Pascanu et al.'s condition. |φ′| ≤ γ (1 for tanh, linear and ReLU, ¼ for
 /// sigmoid): λ₁ < 1/γ is sufficient for the error to vanish through time, λ₁ > 1/γ necessary
@@ -596,7 +272,7 @@ fn SigmaMax() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let gamma_inverse = move || {
         lab.params
-            .with(|p| if p.activation == "sigmoid" { 4.0 } else { 1.0 })
+            .with(|p| Activation::from_name(&p.activation).map_or(1.0, Activation::recurrent_bound))
     };
     let text = move || match lab.spectrum.get() {
         Some((sigma, radius)) => {

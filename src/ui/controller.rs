@@ -327,10 +327,6 @@ fn refresh(lab: Lab) {
         .unwrap_or((None, 0, 0.0, 0.0, (0.0, 0.0), None));
     lab.max_norms.set(max_norms);
     lab.second.set(second);
-    let paint_ms = lab
-        .painter
-        .with_value(|p| p.as_ref().map(|p| p.paint_ms()))
-        .unwrap_or_default();
     let readout = lab.session.with_value(|s| PerfReadout {
         latencies: s
             .perf
@@ -342,7 +338,7 @@ fn refresh(lab: Lab) {
         first_chart_ms: s.perf.first_chart_ms.unwrap_or(0.0),
         ready_ms: s.perf.ready_ms.unwrap_or(0.0),
         engine: (s.perf.engine_steps, s.perf.engine_ms),
-        paint_ms,
+        paint_ms: s.perf.paint_percentiles(),
     });
     lab.perf.set(readout);
     lab.shown.set(latest);

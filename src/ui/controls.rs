@@ -1,270 +1,17 @@
-//! The controls: native range inputs, selects and buttons, each with a visible label, its
-//! current value and a one-line hint.
+//! The control panel: run buttons and speed, the copy-link button, compare mode's run B, the
+//! downloads, and every setting grouped by what a change costs — built from the generic
+//! [`Slider`] and [`Choice`] widgets, the shared slider scales and the option tables.
 
 use super::controller;
 use super::format::compact;
+use super::options::{ACTIVATIONS, CLIP_MODES, DATASETS, MODELS, READOUTS, RECURRENT_INITS, TASKS};
+use super::scale::{Scale, CLIP_THRESHOLD, L2_STRENGTH, LEARNING_RATE, WEIGHT_SCALE};
 use super::state::{Lab, WorkerState, SPEEDS};
+use super::widgets::{Choice, Slider};
 use crate::compare::Variant;
-use crate::engine::{Activation, Field, TrainParams};
+use crate::engine::Activation;
 use crate::protocol::ExportFormat;
 use leptos::prelude::*;
-
-/// Reads a value from run A's settings, or from run B's (A's with compare mode's changes).
-fn read<T>(lab: Lab, of_b: bool, get: impl Fn(&TrainParams) -> T) -> T {
-    lab.params.with(|a| {
-        if of_b {
-            lab.compare
-                .with(|v| get(&v.clone().unwrap_or_default().apply(a)))
-        } else {
-            get(a)
-        }
-    })
-}
-
-/// Changes run A's settings, or run B's: B keeps only where it then differs from A.
-fn write(lab: Lab, of_b: bool, set: impl FnOnce(&mut TrainParams)) {
-    if of_b {
-        let a = lab.params.get_untracked();
-        let mut b = lab.compare.get_untracked().unwrap_or_default().apply(&a);
-        set(&mut b);
-        lab.compare.set(Some(Variant::between(&a, &b)));
-    } else {
-        lab.params.update(set);
-    }
-}
-
-/// Whether a control is hidden: named by the link (teacher mode), one of run B's while compare
-/// mode is hidden, or a setting the current model does not have (the settings table says).
-fn hidden(lab: Lab, id: &str, of_b: bool) -> bool {
-    let foreign = Field::from_control(id.strip_prefix("b-").unwrap_or(id))
-        .is_some_and(|f| lab.params.with(|p| !f.setting().models.include(&p.model)));
-    foreign || lab.is_hidden(id) || (of_b && lab.is_hidden("compare"))
-}
-
-/// How a slider's position maps to its value.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Scale {
-    /// Position = value.
-    Linear { min: f64, max: f64, step: f64 },
-    /// Position = log₁₀ value, for values spanning decades.
-    Log { min: f64, max: f64 },
-}
-
-impl Scale {
-    /// The input's `(min, max, step)` attributes.
-    pub fn bounds(self) -> (f64, f64, f64) {
-        match self {
-            Self::Linear { min, max, step } => (min, max, step),
-            Self::Log { min, max } => (min.log10(), max.log10(), 0.01),
-        }
-    }
-
-    /// The input position that shows `value`.
-    pub fn position(self, value: f64) -> f64 {
-        match self {
-            Self::Linear { .. } => value,
-            Self::Log { .. } => value.max(f64::MIN_POSITIVE).log10(),
-        }
-    }
-
-    /// The value at input position `x` (log values rounded to 3 significant digits).
-    pub fn value(self, x: f64) -> f64 {
-        match self {
-            Self::Linear { .. } => x,
-            Self::Log { .. } => {
-                let v = 10f64.powf(x);
-                let magnitude = 10f64.powi(v.log10().floor() as i32 - 2);
-                (v / magnitude).round() * magnitude
-            }
-        }
-    }
-
-    /// Where `value` sits along the track, 0–100 %.
-    pub fn percent(self, value: f64) -> f64 {
-        let (min, max, _) = self.bounds();
-        ((self.position(value) - min) / (max - min) * 100.0).clamp(0.0, 100.0)
-    }
-}
-
-/// A labelled range input bound to one number of the parameters.
-#[component]
-fn Slider(
-    /// The input's id (the test hook).
-    id: &'static str,
-    /// Visible label.
-    label: &'static str,
-    /// One line on what it does.
-    hint: &'static str,
-    /// Position ↔ value mapping.
-    scale: Scale,
-    /// Reads the value from the parameters.
-    get: fn(&TrainParams) -> f64,
-    /// Writes the value into the parameters.
-    set: fn(&mut TrainParams, f64),
-    /// An optional mark on the track: `(value, label)`.
-    #[prop(optional, into)]
-    mark: Option<Signal<Option<(f64, String)>>>,
-    /// Whether it sets run B's value (compare mode) rather than run A's.
-    #[prop(optional)]
-    of_b: bool,
-) -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let (min, max, step) = scale.bounds();
-    let value = Memo::new(move |_| read(lab, of_b, get));
-    let whole = matches!(scale, Scale::Linear { step, .. } if step.fract() == 0.0);
-    let shown = move || {
-        let v = value.get();
-        if whole && v.is_finite() {
-            format!("{}", v.round())
-        } else {
-            compact(v)
-        }
-    };
-    let hint_id = format!("{id}-hint");
-    let list_id = format!("{id}-marks");
-    let mark_view = mark.map(|mark| {
-        view! {
-            {move || {
-                mark.get()
-                    .map(|(at, text)| {
-                        let left = format!("left: calc({}% + {}px)", scale.percent(at), 8.0 - 0.16 * scale.percent(at));
-                        view! { <span class="mark" style=left>{text}</span> }
-                    })
-            }}
-            <datalist id=list_id.clone()>
-                {move || mark.get().map(|(at, _)| view! { <option value=scale.position(at)></option> })}
-            </datalist>
-        }
-    });
-    view! {
-        <div class="control" hidden=move || hidden(lab, id, of_b)>
-            <label for=id>
-                <span class="name">{label}</span>
-                <output for=id>{shown}</output>
-            </label>
-            <div class="track">
-                <input
-                    type="range"
-                    id=id
-                    min=min
-                    max=max
-                    step=step
-                    list=mark.map(|_| list_id.clone())
-                    prop:value=move || scale.position(value.get())
-                    aria-describedby=hint_id.clone()
-                    aria-valuetext=shown
-                    on:input=move |ev| {
-                        if let Ok(x) = event_target_value(&ev).parse::<f64>() {
-                            write(lab, of_b, |p| set(p, scale.value(x)));
-                        }
-                    }
-                />
-                {mark_view}
-            </div>
-            <p class="hint" id=hint_id>{hint}</p>
-        </div>
-    }
-}
-
-/// A labelled select bound to one name of the parameters.
-#[component]
-fn Choice(
-    /// The select's id (the test hook).
-    id: &'static str,
-    /// Visible label.
-    label: &'static str,
-    /// One line on what it does.
-    hint: &'static str,
-    /// `(value, label)` of each option.
-    options: &'static [(&'static str, &'static str)],
-    /// Reads the value from the parameters.
-    get: fn(&TrainParams) -> String,
-    /// Writes the value into the parameters.
-    set: fn(&mut TrainParams, String),
-    /// Whether it sets run B's value (compare mode) rather than run A's.
-    #[prop(optional)]
-    of_b: bool,
-) -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let hint_id = format!("{id}-hint");
-    let value = Memo::new(move |_| read(lab, of_b, get));
-    view! {
-        <div class="control" hidden=move || hidden(lab, id, of_b)>
-            <label for=id><span class="name">{label}</span></label>
-            <select
-                id=id
-                aria-describedby=hint_id.clone()
-                prop:value=move || value.get()
-                on:change=move |ev| {
-                    let v = event_target_value(&ev);
-                    write(lab, of_b, |p| set(p, v));
-                }
-            >
-                {options
-                    .iter()
-                    .map(|(v, text)| view! { <option value=*v selected=move || value.get() == *v>{*text}</option> })
-                    .collect_view()}
-            </select>
-            <p class="hint" id=hint_id>{hint}</p>
-        </div>
-    }
-}
-
-// Scales shared by run A's slider and run B's, so the two always offer the same range.
-const WEIGHT_SCALE: Scale = Scale::Linear {
-    min: 0.0,
-    max: 4.0,
-    step: 0.05,
-};
-const LEARNING_RATE: Scale = Scale::Log {
-    min: 1e-4,
-    max: 1.0,
-};
-const CLIP_THRESHOLD: Scale = Scale::Log {
-    min: 0.01,
-    max: 100.0,
-};
-const L2_STRENGTH: Scale = Scale::Linear {
-    min: 0.0,
-    max: 0.05,
-    step: 0.0005,
-};
-
-const ACTIVATIONS: &[(&str, &str)] = &[
-    ("tanh", "tanh"),
-    ("relu", "ReLU"),
-    ("linear", "linear (none)"),
-    ("sigmoid", "sigmoid"),
-];
-const DATASETS: &[(&str, &str)] = &[
-    ("circle", "circle"),
-    ("xor", "XOR"),
-    ("spiral", "two spirals"),
-    ("clusters", "two clusters"),
-    ("sine", "sine (regression)"),
-];
-const MODELS: &[(&str, &str)] = &[("mlp", "feed-forward (MLP)"), ("rnn", "recurrent (RNN)")];
-const TASKS: &[(&str, &str)] = &[
-    ("adding", "adding problem"),
-    ("copy", "copy (delayed recall)"),
-    ("series", "time-series prediction"),
-    ("language", "character language model"),
-];
-const RECURRENT_INITS: &[(&str, &str)] = &[
-    ("gaussian", "Gaussian N(0, g²/H)"),
-    ("orthogonal", "orthogonal × g"),
-    ("identity", "identity × g (IRNN)"),
-];
-const READOUTS: &[(&str, &str)] = &[
-    ("last", "last state (many-to-one)"),
-    ("all", "every state (many-to-many)"),
-];
-const CLIP_MODES: &[(&str, &str)] = &[
-    ("none", "off"),
-    ("global-norm", "global norm (PyTorch clip_grad_norm_)"),
-    ("layer-norm", "per-group norm (Keras' clipnorm rule)"),
-    ("value", "value (clamp each element)"),
-];
 
 /// The critical weight scale of the current activation, as a slider mark.
 fn critical_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
@@ -279,6 +26,19 @@ fn critical_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
                     "critical √2".to_string()
                 };
                 (sigma, text)
+            })
+    })
+}
+
+/// The recurrent scale's critical value for the current activation, 1/γ (where λ₁ = g for an
+/// orthogonal or identity W_h; Pascanu et al.'s line), as a slider mark.
+fn critical_recurrent_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
+    Signal::derive(move || {
+        lab.params
+            .with(|p| Activation::from_name(&p.activation))
+            .map(|a| {
+                let bound = a.recurrent_bound();
+                (bound, format!("critical {}", compact(bound)))
             })
     })
 }
@@ -540,7 +300,7 @@ pub fn Controls() -> impl IntoView {
                 scale=WEIGHT_SCALE
                 get=|p| p.recurrent_scale
                 set=|p, v| p.recurrent_scale = v
-                mark=Signal::derive(|| Some((1.0, "critical 1".to_string())))
+                mark=critical_recurrent_mark(lab)
             />
             <Slider
                 id="input-scale"
@@ -672,34 +432,5 @@ pub fn Controls() -> impl IntoView {
         </section>
         <CompareControls/>
         <Downloads/>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_scale_round_trips_and_rounds_to_three_digits() {
-        let s = Scale::Log {
-            min: 0.01,
-            max: 100.0,
-        };
-        assert_eq!(s.bounds(), (-2.0, 2.0, 0.01));
-        assert_eq!(s.value(0.0), 1.0);
-        assert_eq!(s.value(s.position(0.37)), 0.37);
-        assert!((s.value(-1.333) - 0.0465).abs() < 1e-12);
-        assert_eq!(s.percent(1.0), 50.0);
-    }
-
-    #[test]
-    fn linear_scale_percent() {
-        let s = Scale::Linear {
-            min: 0.0,
-            max: 4.0,
-            step: 0.05,
-        };
-        assert_eq!(s.percent(1.0), 25.0);
-        assert_eq!(s.percent(9.0), 100.0);
     }
 }

@@ -4,17 +4,23 @@
 //! sends it commands and draws what comes back.
 
 pub mod bridge;
+pub mod chart_data;
 pub mod charts_view;
 pub mod controller;
 pub mod controls;
 pub mod download;
 pub mod format;
 pub mod lessons;
+pub mod options;
 pub mod pacing;
+pub mod painter;
+pub mod png;
 pub mod samples;
+pub mod scale;
 pub mod state;
 pub mod status;
 pub mod table;
+pub mod widgets;
 
 use crate::engine::TrainParams;
 use crate::link;
@@ -68,6 +74,8 @@ pub fn App() -> impl IntoView {
         lab.speed.set(speed);
     }
     provide_context(lab);
+    let painter = painter::PainterSlot::new();
+    provide_context(painter);
     Effect::new(move |_| {
         lab.params.track();
         lab.compare.track();
@@ -83,7 +91,7 @@ pub fn App() -> impl IntoView {
     controller::start_worker(lab);
     every_frame(move || {
         controller::on_frame(lab);
-        charts_view::paint(lab);
+        painter::paint(lab, painter);
     });
     view! {
         <header class="masthead">

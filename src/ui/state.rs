@@ -5,7 +5,6 @@
 //! read by the frame loop, so thousands of steps per second never touch the reactive graph.
 
 use super::bridge::Bridge;
-use super::charts_view::Painter;
 use super::pacing::Pacer;
 use crate::charts::history::RunHistory;
 use crate::compare::Variant;
@@ -138,8 +137,6 @@ pub struct Lab {
     pub samples: RwSignal<Vec<Option<LmSample>>>,
     /// Non-reactive run data.
     pub session: StoredValue<Session, LocalStorage>,
-    /// The chart painter, once the canvases exist.
-    pub painter: StoredValue<Option<Painter>, LocalStorage>,
 }
 
 /// One network's run as the page keeps it: A, and B in compare mode.
@@ -234,7 +231,6 @@ impl Lab {
                 bars_quantity: BarsQuantity::Gradient,
                 perf: Perf::default(),
             }),
-            painter: StoredValue::new_local(None),
         }
     }
 }
@@ -268,6 +264,8 @@ pub struct Perf {
     pub first_chart_ms: Option<f64>,
     /// When the worker first said it was ready, in ms since the page started loading.
     pub ready_ms: Option<f64>,
+    /// Milliseconds spent in recent paints that drew something (newest last, bounded).
+    pub paint_ms: VecDeque<f64>,
 }
 
 impl Perf {
@@ -286,7 +284,12 @@ impl Perf {
     }
 
     /// The charts were painted at `t`.
-    pub fn painted(&mut self, t: f64) {
+    /// The charts were drawn at `t`, taking `took` ms.
+    pub fn painted(&mut self, t: f64, took: f64) {
+        if self.paint_ms.len() == PAINT_SAMPLES {
+            self.paint_ms.pop_front();
+        }
+        self.paint_ms.push_back(took);
         self.first_chart_ms.get_or_insert(t);
         if let Some((t0, Travel::Trained)) = self.pending {
             if self.latencies.len() == LATENCY_SAMPLES {
@@ -295,6 +298,22 @@ impl Perf {
             self.latencies.push_back(t - t0);
             self.pending = None;
         }
+    }
+}
+
+/// Paint times kept for the read-out.
+const PAINT_SAMPLES: usize = 240;
+
+impl Perf {
+    /// Median and 95th percentile of recent paint times (ms), `(0, 0)` before any.
+    pub fn paint_percentiles(&self) -> (f64, f64) {
+        let mut sorted: Vec<f64> = self.paint_ms.iter().copied().collect();
+        if sorted.is_empty() {
+            return (0.0, 0.0);
+        }
+        sorted.sort_by(f64::total_cmp);
+        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+        (at(0.5), at(0.95))
     }
 }
 
@@ -348,20 +367,34 @@ mod tests {
     #[test]
     fn latency_counts_from_the_change_to_the_paint_after_trained_data() {
         let mut perf = Perf::default();
-        perf.painted(5.0);
+        perf.painted(5.0, 1.0);
         assert_eq!(perf.first_chart_ms, Some(5.0));
         perf.control_changed(100.0);
-        perf.painted(110.0); // the worker has not applied it yet
+        perf.painted(110.0, 1.0); // the worker has not applied it yet
         perf.advance(Travel::Sent, Travel::Applied);
         perf.advance(Travel::Applied, Travel::Trained);
-        perf.painted(140.0);
+        perf.painted(140.0, 1.0);
         assert_eq!(perf.latencies, VecDeque::from([40.0]));
         assert_eq!(perf.pending, None);
         assert_eq!(perf.first_chart_ms, Some(5.0));
         // A stage cannot be skipped.
         perf.control_changed(200.0);
         perf.advance(Travel::Applied, Travel::Trained);
-        perf.painted(210.0);
+        perf.painted(210.0, 1.0);
         assert_eq!(perf.latencies.len(), 1);
+    }
+
+    #[test]
+    fn paint_percentiles_are_of_the_newest_paints() {
+        let mut perf = Perf::default();
+        assert_eq!(perf.paint_percentiles(), (0.0, 0.0));
+        for (i, took) in (0..PAINT_SAMPLES + 20).map(|i| (i, if i < 20 { 100.0 } else { 1.0 })) {
+            perf.painted(i as f64, took);
+        }
+        // The 20 slow paints fell out of the window.
+        assert_eq!(perf.paint_ms.len(), PAINT_SAMPLES);
+        assert_eq!(perf.paint_percentiles(), (1.0, 1.0));
+        perf.painted(0.0, 9.0);
+        assert_eq!(perf.paint_percentiles().0, 1.0);
     }
 }

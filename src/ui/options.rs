@@ -1,0 +1,37 @@
+//! The choices each select offers: the value a link holds, and its label.
+
+pub const ACTIVATIONS: &[(&str, &str)] = &[
+    ("tanh", "tanh"),
+    ("relu", "ReLU"),
+    ("linear", "linear (none)"),
+    ("sigmoid", "sigmoid"),
+];
+pub const DATASETS: &[(&str, &str)] = &[
+    ("circle", "circle"),
+    ("xor", "XOR"),
+    ("spiral", "two spirals"),
+    ("clusters", "two clusters"),
+    ("sine", "sine (regression)"),
+];
+pub const MODELS: &[(&str, &str)] = &[("mlp", "feed-forward (MLP)"), ("rnn", "recurrent (RNN)")];
+pub const TASKS: &[(&str, &str)] = &[
+    ("adding", "adding problem"),
+    ("copy", "copy (delayed recall)"),
+    ("series", "time-series prediction"),
+    ("language", "character language model"),
+];
+pub const RECURRENT_INITS: &[(&str, &str)] = &[
+    ("gaussian", "Gaussian N(0, g²/H)"),
+    ("orthogonal", "orthogonal × g"),
+    ("identity", "identity × g (IRNN)"),
+];
+pub const READOUTS: &[(&str, &str)] = &[
+    ("last", "last state (many-to-one)"),
+    ("all", "every state (many-to-many)"),
+];
+pub const CLIP_MODES: &[(&str, &str)] = &[
+    ("none", "off"),
+    ("global-norm", "global norm (PyTorch clip_grad_norm_)"),
+    ("layer-norm", "per-group norm (Keras' clipnorm rule)"),
+    ("value", "value (clamp each element)"),
+];

@@ -1,0 +1,96 @@
+//! Slider scales: how a range input's position maps to a setting's value (linear, or
+//! logarithmic for values spanning decades), and the scales run A's and run B's sliders share.
+
+/// How a slider's position maps to its value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scale {
+    /// Position = value.
+    Linear { min: f64, max: f64, step: f64 },
+    /// Position = log₁₀ value, for values spanning decades.
+    Log { min: f64, max: f64 },
+}
+
+impl Scale {
+    /// The input's `(min, max, step)` attributes.
+    pub fn bounds(self) -> (f64, f64, f64) {
+        match self {
+            Self::Linear { min, max, step } => (min, max, step),
+            Self::Log { min, max } => (min.log10(), max.log10(), 0.01),
+        }
+    }
+
+    /// The input position that shows `value`.
+    pub fn position(self, value: f64) -> f64 {
+        match self {
+            Self::Linear { .. } => value,
+            Self::Log { .. } => value.max(f64::MIN_POSITIVE).log10(),
+        }
+    }
+
+    /// The value at input position `x` (log values rounded to 3 significant digits).
+    pub fn value(self, x: f64) -> f64 {
+        match self {
+            Self::Linear { .. } => x,
+            Self::Log { .. } => {
+                let v = 10f64.powf(x);
+                let magnitude = 10f64.powi(v.log10().floor() as i32 - 2);
+                (v / magnitude).round() * magnitude
+            }
+        }
+    }
+
+    /// Where `value` sits along the track, 0–100 %.
+    pub fn percent(self, value: f64) -> f64 {
+        let (min, max, _) = self.bounds();
+        ((self.position(value) - min) / (max - min) * 100.0).clamp(0.0, 100.0)
+    }
+}
+
+// Scales shared by run A's slider and run B's, so the two always offer the same range.
+pub const WEIGHT_SCALE: Scale = Scale::Linear {
+    min: 0.0,
+    max: 4.0,
+    step: 0.05,
+};
+pub const LEARNING_RATE: Scale = Scale::Log {
+    min: 1e-4,
+    max: 1.0,
+};
+pub const CLIP_THRESHOLD: Scale = Scale::Log {
+    min: 0.01,
+    max: 100.0,
+};
+pub const L2_STRENGTH: Scale = Scale::Linear {
+    min: 0.0,
+    max: 0.05,
+    step: 0.0005,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_scale_round_trips_and_rounds_to_three_digits() {
+        let s = Scale::Log {
+            min: 0.01,
+            max: 100.0,
+        };
+        assert_eq!(s.bounds(), (-2.0, 2.0, 0.01));
+        assert_eq!(s.value(0.0), 1.0);
+        assert_eq!(s.value(s.position(0.37)), 0.37);
+        assert!((s.value(-1.333) - 0.0465).abs() < 1e-12);
+        assert_eq!(s.percent(1.0), 50.0);
+    }
+
+    #[test]
+    fn linear_scale_percent() {
+        let s = Scale::Linear {
+            min: 0.0,
+            max: 4.0,
+            step: 0.05,
+        };
+        assert_eq!(s.percent(1.0), 25.0);
+        assert_eq!(s.percent(9.0), 100.0);
+    }
+}
