@@ -187,7 +187,7 @@ fn write_dump(path: &PathBuf, config: &TrainConfig, trace: &StepTrace) -> io::Re
     let dump = match &config.net.model {
         ModelConfig::Mlp(_) => {
             let layers: Vec<_> = trace
-                .layers_before
+                .groups_before
                 .iter()
                 .zip(&trace.grads)
                 .map(|(p, g)| {
@@ -205,7 +205,7 @@ fn write_dump(path: &PathBuf, config: &TrainConfig, trace: &StepTrace) -> io::Re
         ModelConfig::Rnn(rnn) => {
             let names = config.net.model.describe().group_names;
             // Each group in its natural shape: a matrix as rows, a bias as a vector.
-            let natural = |p: &gradlab::engine::layer::LayerParams<f32>| {
+            let natural = |p: &gradlab::engine::group::ParamGroup<f32>| {
                 if p.w.is_empty() {
                     json!(p.b.to_vec())
                 } else {
@@ -214,7 +214,7 @@ fn write_dump(path: &PathBuf, config: &TrainConfig, trace: &StepTrace) -> io::Re
             };
             let groups: Vec<_> = names
                 .iter()
-                .zip(trace.layers_before.iter().zip(&trace.grads))
+                .zip(trace.groups_before.iter().zip(&trace.grads))
                 .map(
                     |(name, (p, g))| json!({"name": name, "value": natural(p), "grad": natural(g)}),
                 )

@@ -54,14 +54,14 @@ pub struct Row<'a> {
 /// One run's steps, bounded (see the module docs).
 #[derive(Clone, Debug)]
 pub struct RunLog {
-    layer_count: usize,
+    group_count: usize,
     /// Time steps whose ‖∂L/∂h_t‖ is kept per row (0 for an MLP).
     time_steps: usize,
     /// Only steps that are multiples of this are recorded.
     stride: u64,
     /// `(step, loss, global norm, clipped global norm, clipped)` per row.
     scalars: Vec<(u64, f32, f32, f32, bool)>,
-    /// Per row: `layer_count` norms before clipping, `layer_count` after, then `time_steps`
+    /// Per row: `group_count` norms before clipping, `group_count` after, then `time_steps`
     /// time-step norms.
     norms: Vec<f32>,
     capacity: usize,
@@ -69,20 +69,20 @@ pub struct RunLog {
 }
 
 impl RunLog {
-    /// An empty log for a network of `layer_count` parameter groups and (an RNN) `time_steps`
+    /// An empty log for a network of `group_count` parameter groups and (an RNN) `time_steps`
     /// time steps.
-    pub fn new(layer_count: usize, time_steps: usize) -> Self {
+    pub fn new(group_count: usize, time_steps: usize) -> Self {
         Self::with_capacity(
-            layer_count,
+            group_count,
             time_steps,
-            (MAX_CELLS / (2 * layer_count + time_steps + 4)).max(MIN_ROWS),
+            (MAX_CELLS / (2 * group_count + time_steps + 4)).max(MIN_ROWS),
         )
     }
 
     /// An empty log that thins once it holds `capacity` rows (at least 2).
-    pub fn with_capacity(layer_count: usize, time_steps: usize, capacity: usize) -> Self {
+    pub fn with_capacity(group_count: usize, time_steps: usize, capacity: usize) -> Self {
         Self {
-            layer_count,
+            group_count,
             time_steps,
             stride: 1,
             scalars: Vec::new(),
@@ -112,7 +112,7 @@ impl RunLog {
         ));
         for norms in [&stats.grad_norms, &stats.grad_norms_clipped] {
             self.norms.extend(
-                (0..self.layer_count).map(|l| norms.get(l).map_or(f32::NAN, |&x| x as f32)),
+                (0..self.group_count).map(|l| norms.get(l).map_or(f32::NAN, |&x| x as f32)),
             );
         }
         let times = &stats.time_norms;
@@ -122,7 +122,7 @@ impl RunLog {
 
     /// Numbers per row beyond the scalars.
     fn width(&self) -> usize {
-        2 * self.layer_count + self.time_steps
+        2 * self.group_count + self.time_steps
     }
 
     /// Keeps the rows whose step is a multiple of twice the stride.
@@ -165,8 +165,8 @@ impl RunLog {
     }
 
     /// Parameter groups (an MLP's weight layers).
-    pub fn layer_count(&self) -> usize {
-        self.layer_count
+    pub fn group_count(&self) -> usize {
+        self.group_count
     }
 
     /// Time steps per row (0 for an MLP).
@@ -176,7 +176,7 @@ impl RunLog {
 
     /// The rows, oldest first (borrowed: a download copies nothing but its text).
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        let (width, groups) = (self.width(), self.layer_count);
+        let (width, groups) = (self.width(), self.group_count);
         self.scalars.iter().enumerate().map(move |(i, s)| {
             let norms = &self.norms[i * width..(i + 1) * width];
             Row {
@@ -276,7 +276,7 @@ impl Write for ByteCounter {
 }
 
 fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
-    let layers = runs.iter().map(|r| r.log.layer_count).max().unwrap_or(0);
+    let layers = runs.iter().map(|r| r.log.group_count).max().unwrap_or(0);
     out.write_all(b"run,step,loss,global_norm,global_norm_clipped,clipped")?;
     let groups = runs
         .first()
@@ -369,7 +369,7 @@ mod tests {
     fn trained(params: TrainParams, steps: usize) -> (TrainConfig, RunLog, Vec<StepStats>) {
         let config = params.check().unwrap();
         let mut trainer = Trainer::new(config);
-        let mut log = RunLog::new(trainer.layer_count(), trainer.time_steps());
+        let mut log = RunLog::new(trainer.group_count(), trainer.time_steps());
         let mut all = Vec::new();
         for _ in 0..steps {
             let Ok(stats) = trainer.step() else { break };

@@ -89,7 +89,7 @@ pub struct Configured {
     /// Whether the run restarted from step 0.
     pub restarted: bool,
     /// Parameter groups in each network (compared networks share their shape).
-    pub layer_count: u32,
+    pub group_count: u32,
     /// What the model is: its groups' names, its profile axis and length (the page draws from
     /// this, never from the settings).
     pub model: ModelDescription,

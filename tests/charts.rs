@@ -25,7 +25,7 @@ fn train(params: TrainParams, chunks: usize) -> (RunHistory, Progress) {
     ) else {
         panic!("not configured")
     };
-    let mut history = RunHistory::new(c.layer_count as usize);
+    let mut history = RunHistory::new(c.group_count as usize);
     let mut last = None;
     for _ in 0..chunks {
         let command = Command::Train {

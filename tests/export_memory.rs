@@ -53,7 +53,7 @@ fn peak_above_start<T>(f: impl FnOnce() -> T) -> (T, usize) {
 fn exporting_a_full_log_holds_the_text_once() {
     let config = TrainParams::default().check().unwrap();
     let mut trainer = Trainer::new(config);
-    let layers = trainer.layer_count();
+    let layers = trainer.group_count();
     let mut stats = trainer.step().unwrap();
     let mut log = RunLog::new(layers, 0);
     let rows = MAX_CELLS / (2 * layers + 4);

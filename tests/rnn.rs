@@ -66,7 +66,7 @@ fn an_orthogonal_rnn_below_one_vanishes_through_time() {
 /// step, and keeps the direction (cos = 1); per-group clipping bounds each tensor.
 #[test]
 fn clipping_bounds_rnn_gradients() {
-    for (mode, bound) in [(ClipMode::GlobalNorm, 1.0), (ClipMode::LayerNorm, 0.5)] {
+    for (mode, bound) in [(ClipMode::GlobalNorm, 1.0), (ClipMode::GroupNorm, 0.5)] {
         let config = rnn(|p| {
             p.recurrent_scale = 1.8;
             p.learning_rate = 0.1;
@@ -195,8 +195,8 @@ fn bad_rnn_settings_are_named() {
     );
 }
 
-/// Downloads of an RNN run name their columns by parameter group, and its settings are the
-/// RNN's.
+/// Downloads of an RNN run name their columns by parameter group and time step, and its
+/// settings are the RNN's.
 #[test]
 fn rnn_downloads_name_columns_by_group() {
     use gradlab::protocol::{Command, Event, ExportFormat};
@@ -221,7 +221,8 @@ fn rnn_downloads_name_columns_by_group() {
     };
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     assert_eq!(&header[6..8], ["grad_norm_W_x", "grad_norm_W_h"]);
-    assert_eq!(header.last(), Some(&"grad_norm_clipped_b_out"));
+    assert_eq!(header[15], "grad_norm_clipped_b_out");
+    assert_eq!(&header[16..], (1..=12).map(|t| format!("time_norm_{t}")).collect::<Vec<_>>());
     assert_eq!(text.lines().count(), 4);
     let Event::Exported { text, .. } =
         core.handle(Command::Export(ExportFormat::Json), &mut || 0.0)

@@ -60,7 +60,7 @@ fn live_settings_keep_the_weights_others_rebuild() {
     let deeper = TrainParams { depth: 4.0, ..live };
     assert_eq!(t.apply(deeper.check().unwrap()), Applied::Rebuilt);
     assert_eq!(t.step_count(), 0);
-    assert_eq!(t.layer_count(), 5);
+    assert_eq!(t.group_count(), 5);
 }
 
 /// The f32 trainer's first-step gradient equals the f64 network's on the same batch, to f32
@@ -76,7 +76,7 @@ fn f32_trainer_matches_f64_network_on_the_same_batch() {
     let mut t = Trainer::new(config);
     let (stats, trace) = t.step_traced().unwrap();
     let wide = Mlp::<f64> {
-        layers: trace.layers_before.iter().map(|l| l.cast()).collect(),
+        layers: trace.groups_before.iter().map(|l| l.cast()).collect(),
         activation: config.net.activation,
     };
     let bp = wide.backprop(

@@ -122,7 +122,7 @@ async fn layer_table_has_a_row_per_layer_and_plain_numbers() {
     )
     .step()
     .unwrap();
-    lab.layer_count.set(4);
+    lab.group_count.set(4);
     lab.shown.set(Some(stats.clone()));
     tick().await;
     assert_eq!(rows(&host), 4);

@@ -59,7 +59,7 @@ fn compared_runs_with_identical_settings_are_identical() {
     };
     let mut core = WorkerCore::new();
     let c = configure_all(&mut core, &[params.clone(), params]);
-    assert_eq!((c.runs, c.layer_count), (2, 7));
+    assert_eq!((c.runs, c.group_count), (2, 7));
     for _ in 0..3 {
         let chunk = train_all(&mut core, 40);
         let [a, b] = &chunk.runs[..] else { panic!() };
@@ -204,7 +204,7 @@ fn chunks_match_the_trainer_step_for_step() {
     let params = TrainParams::default();
     let mut core = WorkerCore::new();
     let first = configure(&mut core, params.clone());
-    assert!(first.restarted && first.layer_count == 11);
+    assert!(first.restarted && first.group_count == 11);
     let a = train(&mut core, 7);
     let b = train(&mut core, 5);
     let mut reference = Trainer::new(params.check().unwrap());

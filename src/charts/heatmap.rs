@@ -30,7 +30,7 @@ impl HistoryFrame {
     pub fn of(history: &RunHistory) -> HistoryFrame {
         HistoryFrame {
             x_extent: history.x_extent(),
-            layers: history.layer_count(),
+            layers: history.row_count(),
             unit: Unit::Layers,
         }
     }

@@ -48,12 +48,12 @@ impl LossColumn {
 /// The history of one run.
 #[derive(Clone, Debug)]
 pub struct RunHistory {
-    layer_count: usize,
+    row_count: usize,
     stride: u64,
     loss: Vec<LossColumn>,
     /// Per column, per layer: peak pre-clip gradient norm (`NEG_INFINITY` = no data).
     peaks: Vec<f32>,
-    /// RGBA image, `layer_count` rows (output layer on top) × [`HISTORY_COLUMNS`] columns.
+    /// RGBA image, `row_count` rows (output layer on top) × [`HISTORY_COLUMNS`] columns.
     image: Vec<u8>,
     steps: u64,
     clipped_steps: u64,
@@ -63,14 +63,14 @@ pub struct RunHistory {
 }
 
 impl RunHistory {
-    /// An empty history for a network of `layer_count` weight layers.
-    pub fn new(layer_count: usize) -> Self {
+    /// An empty history with `row_count` rows (the profile: layers or time steps).
+    pub fn new(row_count: usize) -> Self {
         Self {
-            layer_count,
+            row_count,
             stride: 1,
             loss: vec![LossColumn::EMPTY; HISTORY_COLUMNS],
-            peaks: vec![f32::NEG_INFINITY; HISTORY_COLUMNS * layer_count],
-            image: vec![0; HISTORY_COLUMNS * layer_count * 4],
+            peaks: vec![f32::NEG_INFINITY; HISTORY_COLUMNS * row_count],
+            image: vec![0; HISTORY_COLUMNS * row_count * 4],
             steps: 0,
             clipped_steps: 0,
             max_norms: (0.0, 0.0),
@@ -79,8 +79,8 @@ impl RunHistory {
     }
 
     /// Weight layers.
-    pub fn layer_count(&self) -> usize {
-        self.layer_count
+    pub fn row_count(&self) -> usize {
+        self.row_count
     }
 
     /// Steps per column.
@@ -141,11 +141,11 @@ impl RunHistory {
 
     /// Peak gradient norm of `layer` in `column` (`None` when the column has no data yet).
     pub fn peak(&self, column: usize, layer: usize) -> Option<f32> {
-        let v = self.peaks[column * self.layer_count + layer];
+        let v = self.peaks[column * self.row_count + layer];
         (v != f32::NEG_INFINITY).then_some(v)
     }
 
-    /// The heat-map image: RGBA, `layer_count` rows (row 0 = output layer) × `HISTORY_COLUMNS`.
+    /// The heat-map image: RGBA, `row_count` rows (row 0 = output layer) × `HISTORY_COLUMNS`.
     pub fn image(&self) -> &[u8] {
         &self.image
     }
@@ -178,8 +178,8 @@ impl RunHistory {
             if column >= HISTORY_COLUMNS {
                 continue;
             }
-            for (layer, &value) in block.norms.iter().enumerate().take(self.layer_count) {
-                let cell = &mut self.peaks[column * self.layer_count + layer];
+            for (layer, &value) in block.norms.iter().enumerate().take(self.row_count) {
+                let cell = &mut self.peaks[column * self.row_count + layer];
                 *cell = merge_peak(*cell, value);
             }
             self.paint_column(column);
@@ -205,15 +205,15 @@ impl RunHistory {
                     LossColumn::EMPTY
                 };
                 self.loss[column] = merged;
-                for layer in 0..self.layer_count {
+                for layer in 0..self.row_count {
                     let get = |c: usize| {
                         if c < HISTORY_COLUMNS {
-                            self.peaks[c * self.layer_count + layer]
+                            self.peaks[c * self.row_count + layer]
                         } else {
                             f32::NEG_INFINITY
                         }
                     };
-                    self.peaks[column * self.layer_count + layer] = merge_peak(get(a), get(b));
+                    self.peaks[column * self.row_count + layer] = merge_peak(get(a), get(b));
                 }
             }
             self.stride *= 2;
@@ -224,8 +224,8 @@ impl RunHistory {
     }
 
     fn paint_column(&mut self, column: usize) {
-        for layer in 0..self.layer_count {
-            let row = self.layer_count - 1 - layer;
+        for layer in 0..self.row_count {
+            let row = self.row_count - 1 - layer;
             let at = (row * HISTORY_COLUMNS + column) * 4;
             let rgba = match self.peak(column, layer) {
                 Some(v) => heat_colour(v),

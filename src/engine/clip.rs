@@ -3,7 +3,7 @@
 //! Applied to the whole gradient (every group's `(∂W, ∂b)`) after backprop and before the update:
 //! - [`ClipMode::GlobalNorm`] — PyTorch `clip_grad_norm_`: one L2 norm over all parameters as a
 //!   single vector; every element times `min(1, c / (‖g‖ + 1e-6))`. Keeps the direction exactly.
-//! - [`ClipMode::LayerNorm`] — Keras' `clipnorm` rule, `g_l · c / max(‖g_l‖, c)`, applied per
+//! - [`ClipMode::GroupNorm`] — Keras' `clipnorm` rule, `g_l · c / max(‖g_l‖, c)`, applied per
 //!   parameter group: for the MLP a group is a layer's `W_l` and `b_l` together, where Keras
 //!   clips kernel and bias as two tensors (so this is Keras' rule, not Keras' exact grouping).
 //!   Keeps each group's direction, not the whole gradient's.
@@ -14,7 +14,7 @@
 //! norm gives scale 0 (so ∞ elements become NaN), a NaN norm gives scale NaN. Norms are
 //! accumulated in f64 (see [`sum_sq`](super::scalar::sum_sq)).
 
-use super::layer::LayerParams;
+use super::group::ParamGroup;
 use super::scalar::Scalar;
 use ndarray::{Array, Dimension};
 use serde::{Deserialize, Serialize};
@@ -30,15 +30,18 @@ pub enum ClipMode {
     None,
     /// Rescale the whole gradient so its global L2 norm is at most the threshold.
     GlobalNorm,
-    /// Rescale each layer's gradient so its L2 norm is at most the threshold.
-    LayerNorm,
+    /// Rescale each parameter group's gradient so its L2 norm is at most the threshold (an MLP
+    /// layer's W and b together; each RNN tensor alone). Named `layer-norm` in links, flags
+    /// and JSON, as it always was, so old links keep their meaning.
+    #[serde(rename = "layer-norm")]
+    GroupNorm,
     /// Clamp each element to [−threshold, threshold].
     Value,
 }
 
 impl ClipMode {
     /// Every mode, in the order controls list them.
-    pub const ALL: [ClipMode; 4] = [Self::None, Self::GlobalNorm, Self::LayerNorm, Self::Value];
+    pub const ALL: [ClipMode; 4] = [Self::None, Self::GlobalNorm, Self::GroupNorm, Self::Value];
     /// The names accepted by [`ClipMode::from_name`].
     pub const NAMES: &'static [&'static str] = &["none", "global-norm", "layer-norm", "value"];
 
@@ -47,7 +50,7 @@ impl ClipMode {
         match self {
             Self::None => "none",
             Self::GlobalNorm => "global-norm",
-            Self::LayerNorm => "layer-norm",
+            Self::GroupNorm => "layer-norm",
             Self::Value => "value",
         }
     }
@@ -91,7 +94,7 @@ pub struct ClipOutcome {
 
 /// Clips `grads` in place; `norms_before[l]` must be `grads[l].norm_sq().sqrt()`.
 pub fn clip_gradients<S: Scalar>(
-    grads: &mut [LayerParams<S>],
+    grads: &mut [ParamGroup<S>],
     clip: Clip,
     norms_before: &[f64],
 ) -> ClipOutcome {
@@ -122,7 +125,7 @@ pub fn clip_gradients<S: Scalar>(
             outcome.scale = scale;
             outcome
         }
-        ClipMode::LayerNorm => {
+        ClipMode::GroupNorm => {
             let factors: Vec<f64> = norms_before
                 .iter()
                 .map(|&n| if n.is_nan() { f64::NAN } else { c / n.max(c) })
@@ -171,7 +174,7 @@ fn outcome(norms_after: Vec<f64>, global_before: f64, dot: f64, clipped: bool) -
 /// the factors: ‖s·g‖ = s‖g‖ and ⟨g, s·g⟩ = s‖g‖² (the f32 rounding of each product is below
 /// what any figure shows).
 fn rescale<S: Scalar>(
-    grads: &mut [LayerParams<S>],
+    grads: &mut [ParamGroup<S>],
     factors: &[f64],
     norms_before: &[f64],
     global_before: f64,
@@ -220,8 +223,8 @@ mod tests {
     use super::*;
     use ndarray::{array, Array1};
 
-    fn group(w: &[f64], b: &[f64]) -> LayerParams<f64> {
-        LayerParams {
+    fn group(w: &[f64], b: &[f64]) -> ParamGroup<f64> {
+        ParamGroup {
             w: Array1::from(w.to_vec())
                 .into_shape_with_order((1, w.len()))
                 .unwrap(),
@@ -229,11 +232,11 @@ mod tests {
         }
     }
 
-    fn norms(grads: &[LayerParams<f64>]) -> Vec<f64> {
+    fn norms(grads: &[ParamGroup<f64>]) -> Vec<f64> {
         grads.iter().map(|g| g.norm_sq().sqrt()).collect()
     }
 
-    fn run(grads: &mut [LayerParams<f64>], mode: ClipMode, threshold: f64) -> ClipOutcome {
+    fn run(grads: &mut [ParamGroup<f64>], mode: ClipMode, threshold: f64) -> ClipOutcome {
         let before = norms(grads);
         clip_gradients(grads, Clip { mode, threshold }, &before)
     }
@@ -269,7 +272,7 @@ mod tests {
         let mut global = start.clone();
         let mut layer = start.clone();
         let g_out = run(&mut global, ClipMode::GlobalNorm, 1.0);
-        let l_out = run(&mut layer, ClipMode::LayerNorm, 1.0);
+        let l_out = run(&mut layer, ClipMode::GroupNorm, 1.0);
         let total = 25.25f64.sqrt();
         assert!((global[1].b[0] - 0.5 / (total + 1e-6)).abs() < 1e-12);
         assert!((layer[0].w[[0, 0]] - 0.6).abs() < 1e-12);
@@ -319,7 +322,7 @@ mod tests {
         let mut g = vec![group(&[f64::NAN], &[0.5])];
         assert!(run(&mut g, ClipMode::GlobalNorm, 1.0).clipped);
         let mut g = vec![group(&[f64::NAN], &[0.5])];
-        assert!(run(&mut g, ClipMode::LayerNorm, 1.0).clipped);
+        assert!(run(&mut g, ClipMode::GroupNorm, 1.0).clipped);
         // A finite gradient inside the threshold is still left alone.
         let mut g = vec![group(&[0.25], &[0.5])];
         assert!(!run(&mut g, ClipMode::Value, 1.0).clipped);

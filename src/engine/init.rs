@@ -4,7 +4,7 @@
 //! points on the slider ([`InitPreset`]): σ = 1 is LeCun's (and Xavier's when fan_in = fan_out),
 //! σ = √2 is He's. The theory (THEORY.md) is written in the same σ.
 
-use super::layer::LayerParams;
+use super::group::ParamGroup;
 use super::scalar::Scalar;
 use ndarray::{Array1, Array2};
 use rand::{Rng, RngExt};
@@ -60,7 +60,7 @@ impl Init {
         fan_in: usize,
         fan_out: usize,
         rng: &mut R,
-    ) -> LayerParams<S> {
+    ) -> ParamGroup<S> {
         let w_std = self.weight_scale / (fan_in as f64).sqrt();
         let w = Array2::from_shape_simple_fn((fan_in, fan_out), || {
             S::of(w_std * rng.sample::<f64, _>(StandardNormal))
@@ -72,7 +72,7 @@ impl Init {
         } else {
             Array1::zeros(fan_out)
         };
-        LayerParams { w, b }
+        ParamGroup { w, b }
     }
 }
 
@@ -89,7 +89,7 @@ mod tests {
             weight_scale: 2.5,
             bias_scale: 0.0,
         };
-        let p: LayerParams<f64> = init.draw(400, 400, &mut stream_rng(7, Stream::Init));
+        let p: ParamGroup<f64> = init.draw(400, 400, &mut stream_rng(7, Stream::Init));
         let var = p.w.iter().map(|v| v * v).sum::<f64>() / p.w.len() as f64;
         let expected = 2.5f64.powi(2) / 400.0;
         assert!((var / expected - 1.0).abs() < 0.03, "{var} vs {expected}");

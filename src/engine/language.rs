@@ -8,7 +8,7 @@
 //! one-hot, `[1, 29]`, and its output 29 logits for the next symbol (softmax cross-entropy).
 
 use super::activation::Activation;
-use super::layer::LayerParams;
+use super::group::ParamGroup;
 use super::scalar::Scalar;
 use ndarray::Array2;
 use rand::{Rng, RngExt};
@@ -89,7 +89,7 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 /// `softmax(logits / temperature)` and fed back as the next input. `None` once a logit is not a
 /// finite number (a model that has diverged writes nothing).
 pub fn sample<S: Scalar, R: Rng + ?Sized>(
-    groups: &[LayerParams<S>],
+    groups: &[ParamGroup<S>],
     activation: Activation,
     length: usize,
     temperature: f64,
@@ -172,23 +172,23 @@ mod tests {
         b_out[0] = 3f64.ln();
         b_out[1] = 0.0;
         let groups = vec![
-            LayerParams {
+            ParamGroup {
                 w: Array2::<f64>::zeros((VOCAB, h)),
                 b: Array1::zeros(0),
             },
-            LayerParams {
+            ParamGroup {
                 w: Array2::zeros((h, h)),
                 b: Array1::zeros(0),
             },
-            LayerParams {
+            ParamGroup {
                 w: Array2::zeros((0, h)),
                 b: Array1::zeros(h),
             },
-            LayerParams {
+            ParamGroup {
                 w: Array2::zeros((h, VOCAB)),
                 b: Array1::zeros(0),
             },
-            LayerParams {
+            ParamGroup {
                 w: Array2::zeros((0, VOCAB)),
                 b: b_out,
             },

@@ -6,7 +6,7 @@
 //! penalty is written into a PyTorch loss (Keras' `weight_decay`, by contrast, is applied after
 //! clipping).
 
-use super::layer::LayerParams;
+use super::group::ParamGroup;
 use super::scalar::Scalar;
 use ndarray::{Array2, ArrayView2, Zip};
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ pub struct Penalty {
 
 impl Penalty {
     /// The penalty's contribution to the loss for these layers.
-    pub fn value<S: Scalar>(&self, layers: &[LayerParams<S>]) -> S {
+    pub fn value<S: Scalar>(&self, layers: &[ParamGroup<S>]) -> S {
         if self.l1 == 0.0 && self.l2 == 0.0 {
             return S::zero();
         }
@@ -162,7 +162,7 @@ mod tests {
     /// gradient = 0.1·[1, −1] + 0.5·[1, −2] = [0.6, −1.1].
     #[test]
     fn penalty_by_hand() {
-        let layer = LayerParams {
+        let layer = ParamGroup {
             w: array![[1.0, -2.0]],
             b: Array1::zeros(2),
         };

@@ -9,8 +9,8 @@
 //! `∂loss/∂W_l = h_{l−1}ᵀ · δ_l`, `∂loss/∂b_l = Σ_rows δ_l`.
 
 use super::activation::Activation;
+use super::group::ParamGroup;
 use super::init::Init;
-use super::layer::LayerParams;
 use super::loss::{mse, Penalty};
 use super::network::{Backprop, Network};
 use super::scalar::{all_finite, sum_sq, Scalar};
@@ -51,7 +51,7 @@ impl MlpShape {
 #[derive(Clone, Debug)]
 pub struct Mlp<S> {
     /// Weight layers, input side first (`depth + 1` of them).
-    pub layers: Vec<LayerParams<S>>,
+    pub layers: Vec<ParamGroup<S>>,
     /// φ of the hidden layers.
     pub activation: Activation,
 }
@@ -75,7 +75,7 @@ impl<S: Scalar> Mlp<S> {
     /// The same network in another float type.
     pub fn cast<T: Scalar>(&self) -> Mlp<T> {
         Mlp {
-            layers: self.layers.iter().map(LayerParams::cast).collect(),
+            layers: self.layers.iter().map(ParamGroup::cast).collect(),
             activation: self.activation,
         }
     }
@@ -104,11 +104,11 @@ impl<S: Scalar> Mlp<S> {
 }
 
 impl<S: Scalar> Network<S> for Mlp<S> {
-    fn layers(&self) -> &[LayerParams<S>] {
+    fn groups(&self) -> &[ParamGroup<S>] {
         &self.layers
     }
 
-    fn layers_mut(&mut self) -> &mut [LayerParams<S>] {
+    fn groups_mut(&mut self) -> &mut [ParamGroup<S>] {
         &mut self.layers
     }
 
@@ -133,7 +133,7 @@ impl<S: Scalar> Network<S> for Mlp<S> {
                 self.activation.scale_by_slope(&mut back, &outputs[l - 1]);
                 delta = back;
             }
-            grads.push(LayerParams {
+            grads.push(ParamGroup {
                 w: grad_w,
                 b: grad_b,
             });

@@ -1,10 +1,10 @@
 //! What the trainer needs from a network: its parameter groups and one backprop pass.
 //!
-//! The MLP implements it today; a vanilla RNN trained by backprop through time will implement it
-//! beside the MLP (its groups: input, recurrent and output weights; its `delta_norms`: one per time
-//! step), and clipping, the optimizer, the statistics and the trainer stay as they are.
+//! The MLP and the vanilla RNN implement it (the RNN's groups: `W_x`, `W_h`, `b`, `W_out`,
+//! `b_out`; its profile: one norm per time step), and clipping, the optimizer, the statistics
+//! and the trainer work on any implementation alike.
 
-use super::layer::LayerParams;
+use super::group::ParamGroup;
 use super::loss::Penalty;
 use super::scalar::Scalar;
 use ndarray::ArrayView2;
@@ -15,7 +15,7 @@ pub struct Backprop<S> {
     /// Loss on the batch: data term plus penalty.
     pub loss: S,
     /// ∂loss/∂(W_l, b_l) for every parameter group, input side first (unclipped).
-    pub grads: Vec<LayerParams<S>>,
+    pub grads: Vec<ParamGroup<S>>,
     /// ‖δ_l‖ = ‖∂loss/∂z_l‖_F, the back-propagated error at each group's pre-activation.
     pub delta_norms: Vec<f64>,
     /// The first group (forward order) whose output had a NaN or ±Inf, if any.
@@ -25,9 +25,9 @@ pub struct Backprop<S> {
 /// A trainable network made of parameter groups.
 pub trait Network<S: Scalar>: Send {
     /// The parameter groups, input side first.
-    fn layers(&self) -> &[LayerParams<S>];
+    fn groups(&self) -> &[ParamGroup<S>];
     /// The parameter groups, mutably (for the optimizer).
-    fn layers_mut(&mut self) -> &mut [LayerParams<S>];
+    fn groups_mut(&mut self) -> &mut [ParamGroup<S>];
     /// Forward pass on `x: [n, input_dim]`, loss against `y: [n, output_dim]` plus `penalty`,
     /// and the backward pass.
     fn backprop(&self, x: ArrayView2<S>, y: ArrayView2<S>, penalty: &Penalty) -> Backprop<S>;

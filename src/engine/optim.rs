@@ -3,7 +3,7 @@
 //! Plain SGD today: `W ← W − η·g_W`, `b ← b − η·g_b`. Momentum and Adam are meant to arrive as
 //! further [`Optimizer`] variants carrying their own state, behind the same `apply`.
 
-use super::layer::LayerParams;
+use super::group::ParamGroup;
 use super::scalar::Scalar;
 use ndarray::{Array2, Zip};
 
@@ -31,8 +31,8 @@ impl Optimizer {
     /// pass over the weights).
     pub fn apply<S: Scalar>(
         &mut self,
-        layers: &mut [LayerParams<S>],
-        grads: &[LayerParams<S>],
+        layers: &mut [ParamGroup<S>],
+        grads: &[ParamGroup<S>],
         learning_rate: f64,
     ) -> Vec<UpdateNorms> {
         match self {
@@ -87,11 +87,11 @@ mod tests {
     /// W = [[1, 2]], g = [[10, −10]], η = 0.1: W' = [[0, 3]], ‖ΔW‖ = √2, ‖W‖ = √5 before.
     #[test]
     fn sgd_by_hand() {
-        let mut layers = vec![LayerParams {
+        let mut layers = vec![ParamGroup {
             w: array![[1.0f64, 2.0]],
             b: array![0.5, 0.5],
         }];
-        let grads = vec![LayerParams {
+        let grads = vec![ParamGroup {
             w: array![[10.0, -10.0]],
             b: array![1.0, -1.0],
         }];

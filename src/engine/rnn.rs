@@ -8,7 +8,7 @@
 //!   `ŷ_t = h_t·W_out + b_out` for every t. The loss is the task's (MSE or softmax
 //!   cross-entropy), a mean over every readout.
 //! - Parameter groups, in this order: `W_x [d, H]`, `W_h [H, H]`, `b [H]`, `W_out [H, k]`,
-//!   `b_out [k]` ([`GROUP_NAMES`]). Each is a [`LayerParams`] holding one tensor: a weight
+//!   `b_out [k]` ([`GROUP_NAMES`]). Each is a [`ParamGroup`] holding one tensor: a weight
 //!   matrix in `w` (penalised by L1/L2) with an empty `b`, or a bias in `b` with an empty `w`
 //!   (`[0, H]`). So clipping "per group" is per tensor here, exactly Keras' `clipnorm`.
 //!
@@ -24,7 +24,7 @@
 //! flows forward) — as PyTorch's `detach()` every k steps. k = 0 (or k ≥ T) is full BPTT.
 
 use super::activation::Activation;
-use super::layer::LayerParams;
+use super::group::ParamGroup;
 use super::loss::{LossKind, Penalty};
 use super::network::{Backprop, Network};
 use super::scalar::{all_finite, sum_sq, Scalar};
@@ -137,7 +137,7 @@ impl RnnInit {
         &self,
         shape: RnnShape,
         rng: &mut R,
-    ) -> Vec<LayerParams<S>> {
+    ) -> Vec<ParamGroup<S>> {
         let RnnShape {
             input_dim: d,
             hidden: h,
@@ -169,16 +169,16 @@ impl RnnInit {
 }
 
 /// A group holding one weight matrix.
-fn matrix<S: Scalar>(w: Array2<S>) -> LayerParams<S> {
-    LayerParams {
+fn matrix<S: Scalar>(w: Array2<S>) -> ParamGroup<S> {
+    ParamGroup {
         w,
         b: Array1::zeros(0),
     }
 }
 
 /// A group holding one bias vector.
-fn bias<S: Scalar>(b: Array1<S>) -> LayerParams<S> {
-    LayerParams {
+fn bias<S: Scalar>(b: Array1<S>) -> ParamGroup<S> {
+    ParamGroup {
         w: Array2::zeros((0, b.len())),
         b,
     }
@@ -201,7 +201,7 @@ fn orthogonal(a: Array2<f64>) -> Array2<f64> {
 #[derive(Clone, Debug)]
 pub struct Rnn<S> {
     /// `W_x`, `W_h`, `b`, `W_out`, `b_out` ([`GROUP_NAMES`]).
-    pub groups: Vec<LayerParams<S>>,
+    pub groups: Vec<ParamGroup<S>>,
     /// Sizes.
     pub shape: RnnShape,
     /// φ of the hidden state.
@@ -229,7 +229,7 @@ impl<S: Scalar> Rnn<S> {
     /// The same network in another float type.
     pub fn cast<T: Scalar>(&self) -> Rnn<T> {
         Rnn {
-            groups: self.groups.iter().map(LayerParams::cast).collect(),
+            groups: self.groups.iter().map(ParamGroup::cast).collect(),
             shape: self.shape,
             activation: self.activation,
             readout: self.readout,
@@ -292,11 +292,11 @@ impl<S: Scalar> Rnn<S> {
 }
 
 impl<S: Scalar> Network<S> for Rnn<S> {
-    fn layers(&self) -> &[LayerParams<S>] {
+    fn groups(&self) -> &[ParamGroup<S>] {
         &self.groups
     }
 
-    fn layers_mut(&mut self) -> &mut [LayerParams<S>] {
+    fn groups_mut(&mut self) -> &mut [ParamGroup<S>] {
         &mut self.groups
     }
 

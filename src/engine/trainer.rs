@@ -7,8 +7,8 @@
 
 use super::clip::clip_gradients;
 use super::config::{LiveConfig, TrainConfig};
+use super::group::ParamGroup;
 use super::language;
-use super::layer::LayerParams;
 use super::model::{DataSource, ModelDescription, ProfileAxis};
 use super::network::Network;
 use super::optim::Optimizer;
@@ -50,9 +50,9 @@ pub struct StepTrace {
     /// The loss (data term plus penalty).
     pub loss: f32,
     /// The parameters before this step's update.
-    pub layers_before: Vec<LayerParams<f32>>,
+    pub groups_before: Vec<ParamGroup<f32>>,
     /// The raw, unclipped gradients.
-    pub grads: Vec<LayerParams<f32>>,
+    pub grads: Vec<ParamGroup<f32>>,
 }
 
 /// One training run.
@@ -118,14 +118,14 @@ impl Trainer {
     }
 
     /// Number of parameter groups (an MLP's weight layers: depth + 1).
-    pub fn layer_count(&self) -> usize {
-        self.network.layers().len()
+    pub fn group_count(&self) -> usize {
+        self.network.groups().len()
     }
 
     /// The recurrent matrix's largest singular value λ₁ and spectral radius ρ, for an RNN
     /// (computed on demand: once per chunk in the worker, not every step).
     pub fn recurrent_spectrum(&self) -> Option<(f64, f64)> {
-        let w_h = &self.network.layers()[self.description.recurrent_group?].w;
+        let w_h = &self.network.groups()[self.description.recurrent_group?].w;
         Some((largest_singular_value(w_h), spectral_radius(w_h)))
     }
 
@@ -145,7 +145,7 @@ impl Trainer {
         let key = self.config.net.seed ^ self.next_step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut rng = stream_rng(key, Stream::Samples);
         language::sample(
-            self.network.layers(),
+            self.network.groups(),
             self.config.net.activation,
             length,
             language::SAMPLE_TEMPERATURE,
@@ -195,19 +195,19 @@ impl Trainer {
         let (x, y) = self.data.batch(live.batch, &mut self.batch_rng);
         let mut backprop = self.network.backprop(x.view(), y.view(), &live.penalty);
 
-        let layers = self.network.layers();
+        let groups = self.network.groups();
         let grad_norms: Vec<f64> = backprop.grads.iter().map(|g| g.norm_sq().sqrt()).collect();
         let trace = keep_trace.then(|| StepTrace {
             x,
             y,
             loss: backprop.loss,
-            layers_before: layers.to_vec(),
+            groups_before: groups.to_vec(),
             grads: backprop.grads.clone(),
         });
 
         let clip = clip_gradients(&mut backprop.grads, live.clip, &grad_norms);
         let updates = self.optimizer.apply(
-            self.network.layers_mut(),
+            self.network.groups_mut(),
             &backprop.grads,
             live.learning_rate,
         );

@@ -85,7 +85,7 @@ impl<'a> BarsOwned<'a> {
                     before: pick(|s| &s.grad_norms),
                     after: pick(|s| &s.grad_norms_clipped),
                     clipping: clip.mode != ClipMode::None,
-                    threshold: matches!(clip.mode, ClipMode::GlobalNorm | ClipMode::LayerNorm)
+                    threshold: matches!(clip.mode, ClipMode::GlobalNorm | ClipMode::GroupNorm)
                         .then_some(clip.threshold),
                     theory: None,
                 }

@@ -207,7 +207,7 @@ fn on_event(lab: Lab, event: Event) {
                     s.perf.engine_ms = 0.0;
                     s.version += 1;
                 });
-                lab.layer_count.set(c.layer_count as usize);
+                lab.group_count.set(c.group_count as usize);
                 lab.spectrum.set(None);
                 lab.samples.set(Vec::new());
                 lab.model.set(c.model);

@@ -123,7 +123,7 @@ impl Painter {
         }
         history_canvas.draw_data(|_| Ok(()));
         if let Some(rect) = self.history_rect {
-            let rows = history.layer_count() as u32;
+            let rows = history.row_count() as u32;
             history_canvas.blit(history.image(), HISTORY_COLUMNS as u32, rows, rect);
         }
         let style = history_canvas.style();

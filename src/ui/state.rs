@@ -128,7 +128,7 @@ pub struct Lab {
     /// Controls hidden by the link (teacher mode).
     pub hidden: RwSignal<Vec<&'static str>>,
     /// Parameter groups of the current network (an MLP's weight layers).
-    pub layer_count: RwSignal<usize>,
+    pub group_count: RwSignal<usize>,
     /// What the current network is (groups, profile axis), as the worker described it.
     pub model: RwSignal<ModelDescription>,
     /// For an RNN, `(λ₁, ρ)` of the recurrent matrix at the newest chunk.
@@ -192,7 +192,7 @@ impl Lab {
     pub fn new(params: TrainParams) -> Self {
         let (config, _) = params.repair();
         let model = config.net.model.describe();
-        let layer_count = model.group_names.len();
+        let group_count = model.group_names.len();
         let rows = model.profile_len;
         Self {
             params: RwSignal::new(params),
@@ -215,7 +215,7 @@ impl Lab {
             perf: RwSignal::new(PerfReadout::default()),
             bars_quantity: RwSignal::new(BarsQuantity::Gradient),
             hidden: RwSignal::new(Vec::new()),
-            layer_count: RwSignal::new(layer_count),
+            group_count: RwSignal::new(group_count),
             model: RwSignal::new(model),
             spectrum: RwSignal::new(None),
             samples: RwSignal::new(Vec::new()),

@@ -69,7 +69,7 @@ pub fn LayerTable() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || 0..lab.layer_count.get() key=|layer| *layer let:layer>
+                    <For each=move || 0..lab.group_count.get() key=|layer| *layer let:layer>
                         <tr data-layer=layer data-group=move || group(layer)>
                             <th scope="row">{move || group(layer).unwrap_or_else(|| (layer + 1).to_string())}</th>
                             {COLUMNS

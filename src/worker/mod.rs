@@ -28,7 +28,7 @@ struct Lane {
 impl Lane {
     fn new(config: TrainConfig) -> Self {
         let trainer = Trainer::new(config);
-        let log = RunLog::new(trainer.layer_count(), trainer.time_steps());
+        let log = RunLog::new(trainer.group_count(), trainer.time_steps());
         Self { trainer, log }
     }
 
@@ -39,7 +39,7 @@ impl Lane {
 
     /// An empty log for the trainer's current network.
     fn clear_log(&mut self) {
-        self.log = RunLog::new(self.trainer.layer_count(), self.trainer.time_steps());
+        self.log = RunLog::new(self.trainer.group_count(), self.trainer.time_steps());
     }
 }
 
@@ -133,7 +133,7 @@ impl WorkerCore {
         Event::Configured(Configured {
             run: self.run,
             restarted,
-            layer_count: first.layer_count() as u32,
+            group_count: first.group_count() as u32,
             model: first.description().clone(),
             runs: self.lanes.len() as u32,
             step: first.step_count(),
