@@ -16,10 +16,11 @@ WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/
 NUMPY_VERSION := 2.4.6
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help serve test build tools tools-build tools-test lint unit reference web e2e bench clean
+.PHONY: help serve dist test build tools tools-build tools-test lint unit reference web e2e bench clean
 
 help:
 	@echo "make serve   build and serve gradlab on http://127.0.0.1:8080/"
+	@echo "make dist    build the page into dist/, ready for any static host (any sub-path)"
 	@echo "make test    lint, native tests, reference check and browser tests"
 	@echo "make bench   native engine benchmark (steps/s for three shapes)"
 
@@ -54,6 +55,12 @@ tools: tools-test
 build: tools-build
 	trunk build --release
 
+# What to publish: dist/ is the whole app — relative paths, no dev code, its CSP in a <meta>
+# tag (Trunk.toml, src/build/finish_html.mjs). Copy it to any static host, under any path.
+dist: build
+
+# Serves the same build, with the CSP also sent as a header (Trunk.toml's [serve.headers]) and
+# no live-reload script.
 serve: build
 	@echo "gradlab: open http://127.0.0.1:8080/"
 	trunk serve --release
@@ -78,7 +85,7 @@ reference: tools-test
 web: tools-test
 	cargo test --target wasm32-unknown-unknown --test web
 
-e2e: build tools-test
+e2e: dist tools-test
 	node --test tests/e2e/
 
 test: lint unit reference web e2e

@@ -81,8 +81,10 @@ pub fn Slider(
             {move || {
                 mark.get()
                     .map(|(at, text)| {
-                        let left = format!("left: calc({}% + {}px)", scale.percent(at), 8.0 - 0.16 * scale.percent(at));
-                        view! { <span class="mark" style=left>{text}</span> }
+                        // Through the CSSOM (`style:`), which the page's CSP allows; a style
+                        // attribute would be an inline style, which it refuses.
+                        let left = format!("calc({}% + {}px)", scale.percent(at), 8.0 - 0.16 * scale.percent(at));
+                        view! { <span class="mark" style:left=left>{text}</span> }
                     })
             }}
             <datalist id=list_id.clone()>

@@ -19,10 +19,19 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-/** A static file server for dist/ on an ephemeral loopback port. */
-export async function serveDist() {
+/**
+ * A plain static file server for dist/ on an ephemeral loopback port — what a school server or
+ * GitHub Pages is: no headers beyond the content type. With `prefix` (e.g. `/course/gradlab/`)
+ * the files are served under that sub-path only.
+ */
+export async function serveDist(prefix = '/') {
   const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    const full = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    if (!full.startsWith(prefix)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const path = `/${full.slice(prefix.length)}`;
     const file = join(DIST, path.endsWith('/') ? `${path}index.html` : path);
     if (!file.startsWith(DIST)) {
       res.writeHead(403).end();
@@ -38,7 +47,7 @@ export async function serveDist() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) };
+  return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((r) => server.close(r)) };
 }
 
 /** Launches headless Chromium with the flags this machine needs. */
@@ -85,6 +94,12 @@ export async function openPage(browser, url, viewport = { width: 1280, height: 8
   });
   page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
   page.on('requestfailed', (req) => errors.push(`request failed: ${req.url()}`));
+  // The page's Content-Security-Policy: any violation fails the test that caused it.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
+    });
+  });
   await page.goto(url);
   return { page, errors };
 }

@@ -1,0 +1,58 @@
+// Issue 12, "locked down" and "hostable anywhere": the built dist/ (what `make dist` publishes)
+// served by a plain static file server under a sub-path, with no headers of its own. The page
+// must find every file by relative paths, keep its Content-Security-Policy (a <meta> tag: no
+// inline script, nothing from elsewhere), and train, export and run a lesson without a single
+// console error or policy violation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launchBrowser, openPage, waitReady, stepsAbove, pause } from './harness.mjs';
+
+const PREFIX = '/course/gradlab/';
+const lab = {};
+before(async () => {
+  lab.server = await serveDist(PREFIX);
+  lab.browser = await launchBrowser();
+});
+after(async () => {
+  await lab.browser?.close();
+  await lab.server?.close();
+});
+
+test('under a sub-path on a plain static host: trains, exports and runs a lesson within its CSP', async () => {
+  assert.ok(lab.server.url.endsWith(PREFIX));
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?model=rnn&seq-len=20&seed=3`);
+  // Anything asked for outside the sub-path (an absolute /… path) is a 404 here.
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await waitReady(page);
+  const policy = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+  assert.match(policy, /default-src 'self'/);
+  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.doesNotMatch(policy, /'unsafe-inline'|'unsafe-eval'|\*/);
+  assert.equal(await page.$$eval('script:not([src])', (s) => s.length), 0, 'no inline script');
+
+  await page.click('#play');
+  await stepsAbove(page, 50);
+  await pause(page);
+  for (const button of ['#download-csv', '#download-json', '#png-loss-chart']) {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+    assert.ok((await download.path()) !== null, `${button} saved a file`);
+  }
+
+  await page.goto(`${lab.server.url}?lesson=16`);
+  await waitReady(page);
+  await page.click('#lesson-choice-1');
+  await page.click('#run-lesson');
+  await stepsAbove(page, 20);
+  await pause(page);
+  assert.match(new URL(page.url()).pathname, /^\/course\/gradlab\/$/, 'the address keeps its sub-path');
+  assert.deepEqual(errors, []);
+
+  // The policy is in force: an inline style attribute is refused and reported.
+  await page.evaluate(() => document.body.setAttribute('style', 'outline: 3px solid red'));
+  await page.waitForFunction(() => true);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(errors.some((e) => e.includes('CSP violation: style-src-attr')), errors.join('\n'));
+  await page.close();
+});
