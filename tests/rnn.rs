@@ -222,7 +222,12 @@ fn rnn_downloads_name_columns_by_group() {
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     assert_eq!(&header[6..8], ["grad_norm_W_x", "grad_norm_W_h"]);
     assert_eq!(header[15], "grad_norm_clipped_b_out");
-    assert_eq!(&header[16..], (1..=12).map(|t| format!("time_norm_{t}")).collect::<Vec<_>>());
+    assert_eq!(
+        &header[16..],
+        (1..=12)
+            .map(|t| format!("time_norm_{t}"))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(text.lines().count(), 4);
     let Event::Exported { text, .. } =
         core.handle(Command::Export(ExportFormat::Json), &mut || 0.0)

@@ -2,12 +2,14 @@
 //! scales follow, the per-layer (or per-time-step) bars with their theory line, and the bars'
 //! unit. Plain data, drawn by the painter.
 
+use super::format::{compact, thousands};
 use super::state::{BarsQuantity, Session, Trace};
+use crate::charts::history::{LossColumn, RunHistory, HISTORY_COLUMNS};
 use crate::charts::layer_bars::LayerBars;
 use crate::charts::Unit;
 use crate::engine::rnn::RecurrentInit;
 use crate::engine::theory::MeanField;
-use crate::engine::{ClipMode, TrainConfig};
+use crate::engine::{ClipMode, ProfileAxis, TrainConfig};
 
 /// The common rule of thumb for a healthy update: ‖ΔW‖/‖W‖ around 10⁻³ (drawn in that view).
 const UPDATE_RATIO_RULE: f64 = 1e-3;
@@ -142,4 +144,174 @@ fn rnn_theory(config: &TrainConfig, norms: &[f64]) -> Option<Vec<f64>> {
             .map(|t| last * r.init.recurrent_scale.powi((steps - 1 - t) as i32))
             .collect()
     })
+}
+
+/// The loss chart in words, its text equivalent: where the loss started, where it is now, its
+/// lowest, and which way it is going (or where it overflowed).
+pub fn loss_summary(history: &RunHistory) -> String {
+    let columns: Vec<&LossColumn> = history
+        .loss_columns()
+        .iter()
+        .filter(|c| c.steps > 0 && c.min.is_finite())
+        .collect();
+    let (Some(first), Some(last)) = (columns.first(), columns.last()) else {
+        return "Loss: no steps yet.".to_string();
+    };
+    let lowest = columns.iter().map(|c| c.min).fold(f32::INFINITY, f32::min);
+    let mut text = format!(
+        "Loss after {} steps: now {}–{}, lowest {}, at the start {}.",
+        thousands(history.steps()),
+        compact(f64::from(last.min)),
+        compact(f64::from(last.max)),
+        compact(f64::from(lowest)),
+        compact(f64::from(first.max)),
+    );
+    let trend = columns.len().checked_sub(1 + columns.len() / 4).map(|i| {
+        let (then, now) = (midpoint(columns[i]), midpoint(last));
+        if now < then * 0.9 {
+            " Falling."
+        } else if now > then * 1.1 {
+            " Rising."
+        } else {
+            " Level."
+        }
+    });
+    text.push_str(trend.unwrap_or(""));
+    if let Some(at) = history.diverged() {
+        text.push_str(&format!(" It overflowed at step {}.", thousands(at.step)));
+    }
+    text
+}
+
+fn midpoint(c: &LossColumn) -> f64 {
+    (f64::from(c.min) * f64::from(c.max)).sqrt()
+}
+
+/// The history heat map in words: where (which layer or time step) and when the gradient was
+/// largest, and how far apart the largest and smallest rows are in the newest column.
+pub fn history_summary(history: &RunHistory, axis: ProfileAxis) -> String {
+    let row_name = |row: usize| match axis {
+        ProfileAxis::Layers => format!("layer {}", row + 1),
+        ProfileAxis::TimeSteps => format!("time step {}", row + 1),
+    };
+    let filled = (0..HISTORY_COLUMNS).filter(|&c| history.peak(c, 0).is_some());
+    let Some(newest) = filled.clone().next_back() else {
+        return "Gradient history: no steps yet.".to_string();
+    };
+    let mut peak: Option<(f32, usize, usize)> = None;
+    for column in filled {
+        for row in 0..history.row_count() {
+            if let Some(v) = history.peak(column, row) {
+                if v.is_nan() || peak.is_none_or(|(p, _, _)| v > p) {
+                    peak = Some((v, row, column));
+                }
+                if v.is_nan() {
+                    break;
+                }
+            }
+        }
+    }
+    let mut text = String::from("Gradient history: ");
+    if let Some((value, row, column)) = peak {
+        text.push_str(&format!(
+            "largest {} at {} around step {}.",
+            compact(f64::from(value)),
+            row_name(row),
+            thousands(column as u64 * history.stride()),
+        ));
+    }
+    let newest: Vec<(usize, f32)> = (0..history.row_count())
+        .filter_map(|row| history.peak(newest, row).map(|v| (row, v)))
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    let high = newest.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
+    let low = newest.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
+    if let (Some((high_row, high)), Some((low_row, low))) = (high, low) {
+        if high_row != low_row && low > 0.0 {
+            text.push_str(&format!(
+                " Now: {} has the largest ({}), {} the smallest ({}), {}× apart.",
+                row_name(high_row),
+                compact(f64::from(high)),
+                row_name(low_row),
+                compact(f64::from(low)),
+                compact(f64::from(high / low)),
+            ));
+        }
+    }
+    text.push_str(&format!(
+        " Clipping acted on {:.0}% of steps.",
+        history.clipped_share() * 100.0
+    ));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{PeakBlock, Progress, StepSummary};
+
+    fn chunk(steps: std::ops::Range<u64>, loss: impl Fn(u64) -> f32, norms: Vec<f32>) -> Progress {
+        Progress {
+            steps: steps
+                .clone()
+                .map(|step| StepSummary {
+                    step,
+                    loss: loss(step),
+                    global_norm: 1.0,
+                    global_norm_clipped: 1.0,
+                    clipped: step % 4 == 0,
+                })
+                .collect(),
+            peaks: steps
+                .map(|first_step| PeakBlock {
+                    first_step,
+                    norms: norms.clone(),
+                })
+                .collect(),
+            spectrum: None,
+            sample: None,
+            last: None,
+            diverged: None,
+        }
+    }
+
+    #[test]
+    fn summaries_say_where_the_numbers_are() {
+        let mut history = RunHistory::new(3);
+        assert_eq!(loss_summary(&history), "Loss: no steps yet.");
+        assert_eq!(
+            history_summary(&history, ProfileAxis::Layers),
+            "Gradient history: no steps yet."
+        );
+        history.record(&chunk(
+            0..40,
+            |s| 1.0 / (s as f32 + 1.0),
+            vec![500.0, 20.0, 5.0],
+        ));
+        let loss = loss_summary(&history);
+        assert!(
+            loss.starts_with(
+                "Loss after 40 steps: now 0.02500–0.02500, lowest 0.02500, at the start 1.000."
+            ),
+            "{loss}"
+        );
+        assert!(loss.ends_with("Falling."), "{loss}");
+        let grads = history_summary(&history, ProfileAxis::Layers);
+        assert!(
+            grads.contains("largest 500.0 at layer 1 around step 0."),
+            "{grads}"
+        );
+        assert!(
+            grads.contains(
+                "Now: layer 1 has the largest (500.0), layer 3 the smallest (5.000), 100.0× apart."
+            ),
+            "{grads}"
+        );
+        assert!(
+            grads.ends_with("Clipping acted on 25% of steps."),
+            "{grads}"
+        );
+        let times = history_summary(&history, ProfileAxis::TimeSteps);
+        assert!(times.contains("at time step 1"), "{times}");
+    }
 }

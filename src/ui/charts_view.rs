@@ -46,6 +46,9 @@ fn Chart(
     axes: NodeRef<Canvas>,
     /// The data canvas.
     data: NodeRef<Canvas>,
+    /// The chart in words, live (its text equivalent), where it has one.
+    #[prop(optional, into)]
+    summary: Option<Signal<String>>,
     /// Legend entries below the chart.
     children: Children,
 ) -> impl IntoView {
@@ -78,8 +81,16 @@ fn Chart(
             </figcaption>
             <div class="canvas-stack">
                 <canvas class="axes" node_ref=axes aria-hidden="true"></canvas>
-                <canvas id=id class="data" node_ref=data role="img" aria-label=description></canvas>
+                <canvas
+                    id=id
+                    class="data"
+                    node_ref=data
+                    role="img"
+                    aria-label=description
+                    aria-describedby=summary.map(|_| format!("{id}-summary"))
+                ></canvas>
             </div>
+            {summary.map(|text| view! { <p class="chart-summary" id=format!("{id}-summary")>{text}</p> })}
             <div class="legend">{children()}</div>
         </figure>
     }
@@ -237,6 +248,7 @@ pub fn Charts() -> impl IntoView {
                 description="Heat map of gradient norm by layer and step."
                 axes=refs[2]
                 data=refs[3]
+                summary=Signal::derive(move || lab.chart_summaries.with(|s| s.history.clone()))
             >
                 <Key swatch="overflow" label="NaN / ∞"/>
                 <Key swatch="threshold" label="clipping acted (ticks above)"/>
@@ -250,6 +262,7 @@ pub fn Charts() -> impl IntoView {
                 description="Line chart of the training loss over steps."
                 axes=refs[4]
                 data=refs[5]
+                summary=Signal::derive(move || lab.chart_summaries.with(|s| s.loss.clone()))
             >
                 <Key swatch="after" label="loss (min–max per column)"/>
                 <span hidden=move || lab.compare.with(Option::is_none)><Key swatch="run-b" label="run B's loss"/></span>

@@ -6,10 +6,12 @@
 //! page draws.
 
 use super::bridge::Bridge;
+use super::chart_data::{history_summary, loss_summary};
 use super::download;
 use super::now;
 use super::state::{
-    BarsQuantity, Lab, PerfReadout, RunReadout, Trace, Travel, WorkerState, DEFAULT_SPEED, SPEEDS,
+    BarsQuantity, ChartSummaries, Lab, PerfReadout, RunReadout, Trace, Travel, WorkerState,
+    DEFAULT_SPEED, SPEEDS,
 };
 use crate::compare::Variant;
 use crate::engine::TrainParams;
@@ -339,6 +341,7 @@ fn refresh(lab: Lab) {
         ready_ms: s.perf.ready_ms.unwrap_or(0.0),
         engine: (s.perf.engine_steps, s.perf.engine_ms),
         paint_ms: s.perf.paint_percentiles(),
+        paints: s.perf.paints,
     });
     lab.perf.set(readout);
     lab.shown.set(latest);
@@ -350,6 +353,14 @@ fn refresh(lab: Lab) {
     lab.spectrum.set(spectrum);
     if lab.samples.with_untracked(|old| *old != samples) {
         lab.samples.set(samples);
+    }
+    let axis = lab.model.with_untracked(|m| m.axis);
+    let summaries = lab.session.with_value(|s| ChartSummaries {
+        loss: loss_summary(&s.traces[0].history),
+        history: history_summary(&s.traces[0].history, axis),
+    });
+    if lab.chart_summaries.with_untracked(|old| *old != summaries) {
+        lab.chart_summaries.set(summaries);
     }
     lab.step_count.set(steps);
     lab.clipped_share.set(share);

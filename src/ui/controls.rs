@@ -4,6 +4,7 @@
 
 use super::controller;
 use super::format::compact;
+use super::keys::ShortcutList;
 use super::options::{ACTIVATIONS, CLIP_MODES, DATASETS, MODELS, READOUTS, RECURRENT_INITS, TASKS};
 use super::scale::{Scale, CLIP_THRESHOLD, L2_STRENGTH, LEARNING_RATE, WEIGHT_SCALE};
 use super::state::{Lab, WorkerState, SPEEDS};
@@ -11,6 +12,7 @@ use super::widgets::{Choice, Slider};
 use crate::compare::Variant;
 use crate::engine::Activation;
 use crate::protocol::ExportFormat;
+use leptos::html::Button;
 use leptos::prelude::*;
 
 /// The critical weight scale of the current activation, as a slider mark.
@@ -47,6 +49,7 @@ fn critical_recurrent_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
 #[component]
 fn RunControls() -> impl IntoView {
     let lab = expect_context::<Lab>();
+    let (play_button, pause_button) = (NodeRef::<Button>::new(), NodeRef::<Button>::new());
     let usable = move || lab.worker.get() == WorkerState::Ready;
     let diverged = move || lab.halted.get();
     let speed_label = move || match SPEEDS[lab.speed.get()] {
@@ -59,12 +62,24 @@ fn RunControls() -> impl IntoView {
             <button
                 id="play"
                 class="primary"
+                node_ref=play_button
                 disabled=move || !usable() || diverged() || lab.playing.get()
-                on:click=move |_| lab.playing.set(true)
+                on:click=move |_| {
+                    lab.playing.set(true);
+                    hand_focus(play_button, pause_button);
+                }
             >
                 "▶ Play"
             </button>
-            <button id="pause" disabled=move || !lab.playing.get() on:click=move |_| lab.playing.set(false)>
+            <button
+                id="pause"
+                node_ref=pause_button
+                disabled=move || !lab.playing.get()
+                on:click=move |_| {
+                    lab.playing.set(false);
+                    hand_focus(pause_button, play_button);
+                }
+            >
                 "‖ Pause"
             </button>
             <button
@@ -78,6 +93,7 @@ fn RunControls() -> impl IntoView {
                 "↺ Reset"
             </button>
         </div>
+        <ShortcutList/>
         <CopyLink/>
         <div class="control" hidden=move || lab.is_hidden("speed")>
             <label for="speed">
@@ -101,6 +117,22 @@ fn RunControls() -> impl IntoView {
             />
             <p class="hint" id="speed-hint">"Training steps per animation frame; the top setting trains as fast as the engine can."</p>
         </div>
+    }
+}
+
+/// A button that disables itself on click would drop keyboard focus to the page's start; hand
+/// it to its partner (Play ↔ Pause) once that is enabled, if `from` had it.
+fn hand_focus(from: NodeRef<Button>, to: NodeRef<Button>) {
+    let had_focus = from.get_untracked().is_some_and(|b| {
+        let active = document().active_element();
+        active.is_some_and(|a| b.is_same_node(Some(&a)))
+    });
+    if had_focus {
+        request_animation_frame(move || {
+            if let Some(button) = to.get_untracked() {
+                let _ = button.focus();
+            }
+        });
     }
 }
 

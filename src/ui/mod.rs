@@ -10,6 +10,7 @@ pub mod controller;
 pub mod controls;
 pub mod download;
 pub mod format;
+pub mod keys;
 pub mod lessons;
 pub mod options;
 pub mod pacing;
@@ -89,6 +90,7 @@ pub fn App() -> impl IntoView {
     });
     lessons::load(lab);
     controller::start_worker(lab);
+    keys::install(lab);
     every_frame(move || {
         controller::on_frame(lab);
         painter::paint(lab, painter);
@@ -141,6 +143,7 @@ fn PerfProbe() -> impl IntoView {
             data-engine-ms=move || format!("{:.3}", perf.get().engine.1)
             data-paint-ms-p50=move || format!("{:.2}", perf.get().paint_ms.0)
             data-paint-ms-p95=move || format!("{:.2}", perf.get().paint_ms.1)
+            data-paints=move || perf.get().paints.to_string()
         ></div>
     }
 }

@@ -158,13 +158,30 @@ impl Painter {
     }
 }
 
+/// With `prefers-reduced-motion: reduce`, the charts are redrawn at most this often (ms): they
+/// still follow training, a few times a second, instead of moving every frame.
+pub const REDUCED_MOTION_PAINT_MS: f64 = 250.0;
+
+/// Whether the reader asked their system for less motion.
+fn prefers_reduced_motion() -> bool {
+    window()
+        .match_media("(prefers-reduced-motion: reduce)")
+        .ok()
+        .flatten()
+        .is_some_and(|query| query.matches())
+}
+
 /// Paints the charts if the painter exists (called from the frame loop), and records how long
-/// a paint that drew something took.
+/// a paint that drew something took. Honours `prefers-reduced-motion`.
 pub fn paint(lab: Lab, slot: PainterSlot) {
     slot.0.update_value(|painter| {
         if let Some(painter) = painter {
             lab.session.update_value(|session| {
                 let started = now();
+                let last = session.perf.last_paint_at.unwrap_or(f64::NEG_INFINITY);
+                if started - last < REDUCED_MOTION_PAINT_MS && prefers_reduced_motion() {
+                    return;
+                }
                 if painter.paint(session) {
                     let t = now();
                     session.perf.painted(t, t - started);

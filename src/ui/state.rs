@@ -71,6 +71,15 @@ pub enum Lessons {
     Failed(String),
 }
 
+/// The charts' text equivalents.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChartSummaries {
+    /// The loss chart.
+    pub loss: String,
+    /// The gradient history heat map.
+    pub history: String,
+}
+
 /// Compare mode's second run, as the read-outs show it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunReadout {
@@ -133,6 +142,9 @@ pub struct Lab {
     pub model: RwSignal<ModelDescription>,
     /// For an RNN, `(λ₁, ρ)` of the recurrent matrix at the newest chunk.
     pub spectrum: RwSignal<Option<(f64, f64)>>,
+    /// The loss and history charts in words (their text equivalents), refreshed with the
+    /// read-outs.
+    pub chart_summaries: RwSignal<ChartSummaries>,
     /// For a language model, the newest sample of run A and (compare mode) run B.
     pub samples: RwSignal<Vec<Option<LmSample>>>,
     /// Non-reactive run data.
@@ -219,6 +231,7 @@ impl Lab {
             model: RwSignal::new(model),
             spectrum: RwSignal::new(None),
             samples: RwSignal::new(Vec::new()),
+            chart_summaries: RwSignal::new(ChartSummaries::default()),
             session: StoredValue::new_local(Session {
                 traces: vec![Trace::new(rows)],
                 configs: vec![config],
@@ -266,6 +279,10 @@ pub struct Perf {
     pub ready_ms: Option<f64>,
     /// Milliseconds spent in recent paints that drew something (newest last, bounded).
     pub paint_ms: VecDeque<f64>,
+    /// Paints that drew something.
+    pub paints: u64,
+    /// When the charts were last drawn (ms), if ever.
+    pub last_paint_at: Option<f64>,
 }
 
 impl Perf {
@@ -290,6 +307,8 @@ impl Perf {
             self.paint_ms.pop_front();
         }
         self.paint_ms.push_back(took);
+        self.paints += 1;
+        self.last_paint_at = Some(t);
         self.first_chart_ms.get_or_insert(t);
         if let Some((t0, Travel::Trained)) = self.pending {
             if self.latencies.len() == LATENCY_SAMPLES {
@@ -330,6 +349,8 @@ pub struct PerfReadout {
     pub engine: (u64, f64),
     /// Recent paint times (ms): median and 95th percentile.
     pub paint_ms: (f64, f64),
+    /// Paints that drew something.
+    pub paints: u64,
 }
 
 impl Lab {

@@ -59,7 +59,8 @@ pub fn LayerTable() -> impl IntoView {
     };
     view! {
         <div class="tables" class:single=move || !recurrent()>
-        <div class="table-wrap">
+        // Focusable, so a keyboard user can scroll a table wider or taller than its box.
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Per-group numbers">
             <table id="layer-table" class="numbers">
                 <caption>{caption}</caption>
                 <thead>
@@ -84,7 +85,7 @@ pub fn LayerTable() -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        <div class="table-wrap" hidden=move || !recurrent()>
+        <div class="table-wrap" hidden=move || !recurrent() tabindex="0" role="region" aria-label="Per-time-step numbers">
             <table id="time-table" class="numbers">
                 <caption>"Per time step"</caption>
                 <thead>
