@@ -5,8 +5,10 @@
 //   the page, named by its content's hash, and load that instead.
 // - Add the CSP as a <meta> tag, so a plain static host enforces it too. The policy is read
 //   from Trunk.toml's [serve.headers] (`make serve` sends it as a header), so it is written once.
+// - Write the build's file list and version (a hash of every file) into the service worker, so
+//   it caches exactly this build and a new build replaces the old cache.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const staging = process.env.TRUNK_STAGING_DIR;
@@ -39,3 +41,14 @@ html = html.replace(
 );
 if (!html.includes('http-equiv="Content-Security-Policy"')) throw new Error('no <meta charset> to put the CSP after');
 writeFileSync(page, html);
+
+// The service worker: this build's files and a version that changes whenever any of them does.
+const worker = join(staging, 'sw.js');
+const files = readdirSync(staging).filter((f) => f !== 'sw.js').sort();
+const version = createHash('sha256');
+for (const f of files) version.update(f).update(readFileSync(join(staging, f)));
+const sw = readFileSync(worker, 'utf8')
+  .replace("'__GRADLAB_VERSION__'", `'${version.digest('hex').slice(0, 16)}'`)
+  .replace('__GRADLAB_FILES__', JSON.stringify(files.map((f) => `./${f}`)));
+if (sw.includes('__GRADLAB_')) throw new Error('sw.js placeholders were not all filled');
+writeFileSync(worker, sw);

@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
     lessons::load(lab);
     controller::start_worker(lab);
     keys::install(lab);
+    register_offline_copy();
     every_frame(move || {
         controller::on_frame(lab);
         painter::paint(lab, painter);
@@ -124,6 +125,26 @@ pub fn App() -> impl IntoView {
             "Gradient norms are Frobenius norms: of each layer's weight and bias gradients together (MLP), of each parameter tensor (RNN)."
         </footer>
     }
+}
+
+/// Registers the service worker that keeps a copy of the page for offline use (`public/sw.js`).
+/// Where that is impossible (a `file:` page, a browser without service workers) the page
+/// simply has no offline copy: nothing to tell the reader.
+fn register_offline_copy() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let navigator = window.navigator();
+    // `navigator.serviceWorker` is missing outside secure contexts (a plain-http school server).
+    let available = js_sys::Reflect::get(&navigator, &"serviceWorker".into())
+        .is_ok_and(|container| !container.is_undefined());
+    if !available {
+        return;
+    }
+    let registering = navigator.service_worker().register("./sw.js");
+    leptos::task::spawn_local(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(registering).await;
+    });
 }
 
 /// Hidden figures for the benchmark (`make bench` reads them); nothing a person needs.

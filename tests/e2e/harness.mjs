@@ -17,6 +17,7 @@ const TYPES = {
   '.svg': 'image/svg+xml',
   '.json': 'application/json',
   '.png': 'image/png',
+  '.webmanifest': 'application/manifest+json',
 };
 
 /**
@@ -47,7 +48,12 @@ export async function serveDist(prefix = '/') {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((r) => server.close(r)) };
+  const close = () =>
+    new Promise((r) => {
+      server.close(r);
+      server.closeAllConnections();
+    });
+  return { url: `http://127.0.0.1:${port}${prefix}`, close };
 }
 
 /** Launches headless Chromium with the flags this machine needs. */
@@ -85,11 +91,17 @@ export function useLab() {
   return lab;
 }
 
-/** Opens `url` in a new page, recording console errors and uncaught exceptions. */
-export async function openPage(browser, url, viewport = { width: 1280, height: 800 }) {
-  const page = await browser.newPage({ viewport });
+/**
+ * Opens `url` in a new page, recording console errors and uncaught exceptions. The page's
+ * service worker is blocked unless `serviceWorkers: 'allow'` (a test that routes requests
+ * must not have them answered by the worker's cache instead).
+ */
+export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, serviceWorkers = 'block' } = {}) {
+  const page = await browser.newPage({ viewport, serviceWorkers });
   const errors = [];
   page.on('console', (msg) => {
+    // Playwright's own note when it blocks the page's service worker (see above).
+    if (serviceWorkers === 'block' && msg.text() === 'Service Worker registration blocked by Playwright') return;
     if (msg.type() === 'error' || msg.type() === 'warning') errors.push(`${msg.type()}: ${msg.text()}`);
   });
   page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));

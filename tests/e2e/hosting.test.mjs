@@ -1,8 +1,9 @@
-// Issue 12, "locked down" and "hostable anywhere": the built dist/ (what `make dist` publishes)
-// served by a plain static file server under a sub-path, with no headers of its own. The page
-// must find every file by relative paths, keep its Content-Security-Policy (a <meta> tag: no
-// inline script, nothing from elsewhere), and train, export and run a lesson without a single
-// console error or policy violation.
+// Issue 12, "locked down", "hostable anywhere" and "offline": the built dist/ (what `make dist`
+// publishes) served by a plain static file server under a sub-path, with no headers of its own.
+// The page must find every file by relative paths, keep its Content-Security-Policy (a <meta>
+// tag: no inline script, nothing from elsewhere), train, export and run a lesson without a
+// single console error or policy violation — and, once visited, open and train with the
+// server gone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist, launchBrowser, openPage, waitReady, stepsAbove, pause } from './harness.mjs';
@@ -20,7 +21,9 @@ after(async () => {
 
 test('under a sub-path on a plain static host: trains, exports and runs a lesson within its CSP', async () => {
   assert.ok(lab.server.url.endsWith(PREFIX));
-  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?model=rnn&seq-len=20&seed=3`);
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?model=rnn&seq-len=20&seed=3`, {
+    serviceWorkers: 'allow',
+  });
   // Anything asked for outside the sub-path (an absolute /… path) is a 404 here.
   page.on('response', (r) => {
     if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
@@ -55,4 +58,41 @@ test('under a sub-path on a plain static host: trains, exports and runs a lesson
   await new Promise((r) => setTimeout(r, 200));
   assert.ok(errors.some((e) => e.includes('CSP violation: style-src-attr')), errors.join('\n'));
   await page.close();
+});
+
+test('offline: after one visit the page opens and trains with no network, and is installable', async () => {
+  const server = await serveDist(PREFIX);
+  const context = await lab.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+  await page.goto(`${server.url}?depth=4&seed=2`);
+  await waitReady(page);
+  const manifest = await page.evaluate(async () => {
+    const link = document.querySelector('link[rel="manifest"]');
+    return (await fetch(link.href)).json();
+  });
+  assert.equal(manifest.start_url, './');
+  assert.equal(manifest.display, 'standalone');
+  // The worker has cached this build once it is active.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  const cached = await page.evaluate(async () => {
+    const names = await caches.keys();
+    const cache = await caches.open(names.find((n) => n.startsWith('gradlab-')));
+    return (await cache.keys()).map((r) => new URL(r.url).pathname);
+  });
+  for (const file of ['index.html', 'worker_bg.wasm', 'worker_loader.js', 'lessons.json']) {
+    assert.ok(cached.includes(`${PREFIX}${file}`), `${file} cached: ${cached}`);
+  }
+  // The network goes away: the server stops and the browser is offline.
+  await server.close();
+  await context.setOffline(true);
+  await page.goto(`${server.url}?depth=4&seed=2&lesson=3`);
+  await waitReady(page);
+  await page.click('#play');
+  await stepsAbove(page, 20);
+  await pause(page);
+  await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.length > 0);
+  assert.deepEqual(errors, []);
+  await context.close();
 });

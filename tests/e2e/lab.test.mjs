@@ -167,7 +167,7 @@ test('no request leaves the machine', async () => {
 });
 
 test('phone-width layout has no horizontal scroll', async () => {
-  const { page } = await openPage(lab.browser, lab.server.url, { width: 390, height: 844 });
+  const { page } = await openPage(lab.browser, lab.server.url, { viewport: { width: 390, height: 844 } });
   await waitReady(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);

@@ -1,0 +1,42 @@
+// gradlab's service worker: keeps a copy of the page's own files so it opens without a network.
+// Network first — online, every file comes fresh from the server (a teacher's replaced
+// lessons.json shows at once, and page and training worker always come from one build) — and
+// the copy answers when the network does not. The build writes VERSION and FILES
+// (src/build/finish_html.mjs): a new build has a new cache, and the old one is deleted.
+const VERSION = '__GRADLAB_VERSION__';
+const FILES = __GRADLAB_FILES__;
+const CACHE = `gradlab-${VERSION}`;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(['./', ...FILES]))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((n) => n.startsWith('gradlab-') && n !== CACHE).map((n) => caches.delete(n)))),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  event.respondWith(
+    fetch(request)
+      .then((response) => {
+        if (response.ok) {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(request, copy));
+        }
+        return response;
+      })
+      // Offline: the copy; a page address with a query (a link to a run) is the page itself.
+      .catch(() => caches.match(request, { ignoreSearch: true }).then((hit) => hit ?? Response.error())),
+  );
+});
