@@ -16,13 +16,14 @@ WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/
 NUMPY_VERSION := 2.4.6
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help serve dist test build tools tools-build tools-test lint unit reference web e2e bench clean
+.PHONY: help serve dist soak test build tools tools-build tools-test lint unit reference web e2e bench clean
 
 help:
 	@echo "make serve   build and serve gradlab on http://127.0.0.1:8080/"
 	@echo "make dist    build the page into dist/, ready for any static host (any sub-path)"
 	@echo "make test    lint, native tests, reference check and browser tests"
 	@echo "make bench   native engine benchmark (steps/s for three shapes)"
+	@echo "make soak    a long browser soak: 10^6 steps per model, resets, lessons, downloads"
 
 # ---- tools -------------------------------------------------------------------------------
 
@@ -94,6 +95,11 @@ test: lint unit reference web e2e
 # its memory run takes ten minutes (BENCH_LONG_SECONDS shortens it).
 bench: build tools-test
 	node tests/bench/bench.mjs
+
+# Ten minutes of classroom abuse in one page (see BENCHMARKS.md); not part of `make test`.
+# SOAK_STEPS shortens it.
+soak: dist tools-test
+	node tests/bench/soak.mjs
 
 clean:
 	cargo clean

@@ -20,6 +20,7 @@
 
 use crate::engine::rnn::GROUP_NAMES;
 use crate::engine::{StepStats, TrainConfig, TrainParams};
+use crate::protocol::ExportFormat;
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -215,6 +216,41 @@ impl std::fmt::Display for ExportError {
 
 impl std::error::Error for ExportError {}
 
+/// Writes the download of `runs` in `format` to `out` as it is made — row by row, nothing
+/// collected first — and returns its length in bytes. The worker streams it to the page in
+/// parts, so neither holds more of it than one part in wasm memory.
+pub fn write_export(
+    runs: &[Exported],
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> io::Result<u64> {
+    let mut counted = Counted { out, bytes: 0 };
+    match format {
+        ExportFormat::Csv => write_csv(runs, &mut counted)?,
+        ExportFormat::Json => write_json(runs, &mut counted)?,
+    }
+    counted.flush()?;
+    Ok(counted.bytes)
+}
+
+/// A writer that counts what passes through it.
+struct Counted<'a> {
+    out: &'a mut dyn Write,
+    bytes: u64,
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// The CSV text of `runs` (see the module docs for the columns).
 pub fn to_csv(runs: &[Exported]) -> Result<String, ExportError> {
     render_exact(|out| write_csv(runs, out))
@@ -222,23 +258,25 @@ pub fn to_csv(runs: &[Exported]) -> Result<String, ExportError> {
 
 /// The JSON text of `runs` (see the module docs), compact.
 pub fn to_json(runs: &[Exported]) -> Result<String, ExportError> {
-    render_exact(|out| {
-        let export = JsonExport {
-            format: "gradlab-run/1",
-            runs: runs
-                .iter()
-                .map(|r| JsonRun {
-                    name: r.name,
-                    settings: r.config.to_params(),
-                    group_names: r.config.net.model.describe().group_names,
-                    step_stride: r.log.stride,
-                    steps: Steps(r.log),
-                    last: r.log.last.as_ref(),
-                })
-                .collect(),
-        };
-        serde_json::to_writer(out, &export).map_err(io::Error::other)
-    })
+    render_exact(|out| write_json(runs, out))
+}
+
+fn write_json(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
+    let export = JsonExport {
+        format: "gradlab-run/1",
+        runs: runs
+            .iter()
+            .map(|r| JsonRun {
+                name: r.name,
+                settings: r.config.to_params(),
+                group_names: r.config.net.model.describe().group_names,
+                step_stride: r.log.stride,
+                steps: Steps(r.log),
+                last: r.log.last.as_ref(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer(out, &export).map_err(io::Error::other)
 }
 
 /// Renders text into one buffer of exactly its size. A first pass only counts the bytes, so the

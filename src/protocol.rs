@@ -75,8 +75,9 @@ pub enum Event {
     Configured(Configured),
     /// Steps were taken (boxed: it is far larger than the other events).
     Progress(Box<Chunk>),
-    /// The answer to [`Command::Export`].
-    Exported { format: ExportFormat, text: String },
+    /// The answer to [`Command::Export`], sent after the download's text, which went to the
+    /// page in parts beside the events (raw UTF-8, never through this encoding).
+    Exported { format: ExportFormat, bytes: u64 },
     /// A command could not be carried out.
     Failed { message: String },
 }

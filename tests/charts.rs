@@ -22,6 +22,7 @@ fn train(params: TrainParams, chunks: usize) -> (RunHistory, Progress) {
     let Event::Configured(c) = core.handle(
         Command::Configure(vec![params.check().unwrap()]),
         &mut || 0.0,
+        &mut std::io::sink(),
     ) else {
         panic!("not configured")
     };
@@ -33,7 +34,7 @@ fn train(params: TrainParams, chunks: usize) -> (RunHistory, Progress) {
             budget_ms: f64::INFINITY,
             peak_stride: history.stride(),
         };
-        let Event::Progress(chunk) = core.handle(command, &mut || 0.0) else {
+        let Event::Progress(chunk) = core.handle(command, &mut || 0.0, &mut std::io::sink()) else {
             panic!()
         };
         let p = chunk.runs.into_iter().next().unwrap();

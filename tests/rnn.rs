@@ -204,7 +204,11 @@ fn rnn_downloads_name_columns_by_group() {
     let mut core = WorkerCore::new();
     let config = rnn(|p| p.seq_len = 12.0).check().unwrap();
     assert!(matches!(
-        core.handle(Command::Configure(vec![config]), &mut || 0.0),
+        core.handle(
+            Command::Configure(vec![config]),
+            &mut || 0.0,
+            &mut std::io::sink()
+        ),
         Event::Configured(_)
     ));
     core.handle(
@@ -214,11 +218,9 @@ fn rnn_downloads_name_columns_by_group() {
             peak_stride: 1,
         },
         &mut || 0.0,
+        &mut std::io::sink(),
     );
-    let Event::Exported { text, .. } = core.handle(Command::Export(ExportFormat::Csv), &mut || 0.0)
-    else {
-        panic!()
-    };
+    let text = export_text(&mut core, ExportFormat::Csv);
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     assert_eq!(&header[6..8], ["grad_norm_W_x", "grad_norm_W_h"]);
     assert_eq!(header[15], "grad_norm_clipped_b_out");
@@ -229,11 +231,7 @@ fn rnn_downloads_name_columns_by_group() {
             .collect::<Vec<_>>()
     );
     assert_eq!(text.lines().count(), 4);
-    let Event::Exported { text, .. } =
-        core.handle(Command::Export(ExportFormat::Json), &mut || 0.0)
-    else {
-        panic!()
-    };
+    let text = export_text(&mut core, ExportFormat::Json);
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["runs"][0]["settings"]["model"], "rnn");
     assert_eq!(json["runs"][0]["settings"]["seq-len"], 12.0);
@@ -253,4 +251,23 @@ fn teacher_mode_hides_rnn_controls() {
     let opened = from_query(&format!("model=rnn&hide={ids}"), &TrainParams::default());
     assert!(opened.notices.is_empty(), "{:?}", opened.notices);
     assert_eq!(opened.page.hidden.join(","), ids);
+}
+
+/// Exports through the worker as the page receives it: the text in parts, then `Exported` with
+/// its length.
+fn export_text(
+    core: &mut gradlab::worker::WorkerCore,
+    format: gradlab::protocol::ExportFormat,
+) -> String {
+    use gradlab::protocol::{Command, Event};
+    let mut text = Vec::new();
+    let Event::Exported {
+        format: answered,
+        bytes,
+    } = core.handle(Command::Export(format), &mut || 0.0, &mut text)
+    else {
+        panic!("no Exported answer")
+    };
+    assert_eq!((answered, bytes as usize), (format, text.len()));
+    String::from_utf8(text).unwrap()
 }

@@ -13,7 +13,11 @@ fn configure(core: &mut WorkerCore, params: TrainParams) -> Configured {
 
 fn configure_all(core: &mut WorkerCore, params: &[TrainParams]) -> Configured {
     let configs = params.iter().map(|p| p.check().unwrap()).collect();
-    match core.handle(Command::Configure(configs), &mut || 0.0) {
+    match core.handle(
+        Command::Configure(configs),
+        &mut || 0.0,
+        &mut std::io::sink(),
+    ) {
         Event::Configured(c) => c,
         other => panic!("{other:?}"),
     }
@@ -25,7 +29,7 @@ fn train_all(core: &mut WorkerCore, max_steps: u32) -> Chunk {
         budget_ms: f64::INFINITY,
         peak_stride: 1,
     };
-    match core.handle(command, &mut || 0.0) {
+    match core.handle(command, &mut || 0.0, &mut std::io::sink()) {
         Event::Progress(p) => *p,
         other => panic!("{other:?}"),
     }
@@ -147,6 +151,7 @@ fn a_rebuild_of_one_network_restarts_both() {
     let three = core.handle(
         Command::Configure(vec![TrainParams::default().check().unwrap(); 3]),
         &mut || 0.0,
+        &mut std::io::sink(),
     );
     assert!(matches!(three, Event::Failed { .. }));
 }
@@ -160,22 +165,13 @@ fn export_answers_with_the_logged_steps() {
     };
     configure_all(&mut core, &[params.clone(), params]);
     train_all(&mut core, 4);
-    let Event::Exported { format, text } =
-        core.handle(Command::Export(ExportFormat::Csv), &mut || 0.0)
-    else {
-        panic!()
-    };
-    assert_eq!(format, ExportFormat::Csv);
+    let text = export_text(&mut core, ExportFormat::Csv);
     let rows: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(rows.len(), 8);
     assert_eq!(rows.iter().filter(|r| r.starts_with("B,")).count(), 4);
     // A reset empties the log.
-    core.handle(Command::Reset, &mut || 0.0);
-    let Event::Exported { text, .. } =
-        core.handle(Command::Export(ExportFormat::Json), &mut || 0.0)
-    else {
-        panic!()
-    };
+    core.handle(Command::Reset, &mut || 0.0, &mut std::io::sink());
+    let text = export_text(&mut core, ExportFormat::Json);
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["runs"].as_array().unwrap().len(), 2);
     assert!(json["runs"][0]["steps"].as_array().unwrap().is_empty());
@@ -191,10 +187,11 @@ fn training_before_configuring_fails_politely() {
             peak_stride: 1,
         },
         &mut || 0.0,
+        &mut std::io::sink(),
     );
     assert!(matches!(event, Event::Failed { .. }));
     assert!(matches!(
-        core.handle(Command::Reset, &mut || 0.0),
+        core.handle(Command::Reset, &mut || 0.0, &mut std::io::sink()),
         Event::Failed { .. }
     ));
 }
@@ -264,6 +261,7 @@ fn the_time_budget_ends_a_chunk() {
             clock += 1.0;
             clock
         },
+        &mut std::io::sink(),
     );
     let Event::Progress(chunk) = event else {
         panic!()
@@ -282,7 +280,8 @@ fn divergence_ends_the_chunk_and_is_reported() {
     let at = p.diverged.expect("diverged");
     assert_eq!(p.last.unwrap().non_finite, Some(at));
     assert!(train(&mut core, 100).steps.is_empty());
-    let Event::Configured(c) = core.handle(Command::Reset, &mut || 0.0) else {
+    let Event::Configured(c) = core.handle(Command::Reset, &mut || 0.0, &mut std::io::sink())
+    else {
         panic!()
     };
     assert!(c.restarted && c.step == 0);
@@ -308,6 +307,7 @@ fn a_chunk_ends_at_the_step_bound_when_the_clock_stands_still() {
             peak_stride: 1,
         },
         &mut || 0.0,
+        &mut std::io::sink(),
     );
     let Event::Progress(chunk) = event else {
         panic!("{event:?}")
@@ -321,6 +321,7 @@ fn a_chunk_ends_at_the_step_bound_when_the_clock_stands_still() {
             peak_stride: 0,
         },
         &mut || 0.0,
+        &mut std::io::sink(),
     );
     let Event::Progress(chunk) = event else {
         panic!("{event:?}")
@@ -340,7 +341,11 @@ fn configurations_from_the_page_are_checked() {
         depth: 1_000_000,
         ..*bad.net.model.as_mlp().unwrap()
     });
-    let event = core.handle(Command::Configure(vec![bad]), &mut || 0.0);
+    let event = core.handle(
+        Command::Configure(vec![bad]),
+        &mut || 0.0,
+        &mut std::io::sink(),
+    );
     let Event::Failed { message } = event else {
         panic!("{event:?}")
     };
@@ -348,7 +353,11 @@ fn configurations_from_the_page_are_checked() {
     let mut nan = TrainParams::default().check().unwrap();
     nan.live.learning_rate = f64::NAN;
     let good = TrainParams::default().check().unwrap();
-    let event = core.handle(Command::Configure(vec![good, nan]), &mut || 0.0);
+    let event = core.handle(
+        Command::Configure(vec![good, nan]),
+        &mut || 0.0,
+        &mut std::io::sink(),
+    );
     let Event::Failed { message } = event else {
         panic!("{event:?}")
     };
@@ -378,6 +387,7 @@ fn peaks_are_per_block_of_steps() {
             peak_stride: 4,
         },
         &mut || 0.0,
+        &mut std::io::sink(),
     ) else {
         panic!()
     };
@@ -472,4 +482,19 @@ fn a_diverged_language_model_writes_nothing() {
     assert!(progress.diverged.is_some(), "the run diverges");
     let sample = progress.sample.expect("the first chunk samples");
     assert_eq!(sample.text, None);
+}
+
+/// Exports through the worker as the page receives it: the text in parts, then `Exported` with
+/// its length.
+fn export_text(core: &mut WorkerCore, format: ExportFormat) -> String {
+    let mut text = Vec::new();
+    let Event::Exported {
+        format: answered,
+        bytes,
+    } = core.handle(Command::Export(format), &mut || 0.0, &mut text)
+    else {
+        panic!("no Exported answer")
+    };
+    assert_eq!((answered, bytes as usize), (format, text.len()));
+    String::from_utf8(text).unwrap()
 }

@@ -5,6 +5,8 @@
 
 use crate::protocol::{decode, encode, Command, Event};
 use js_sys::{Array, Uint8Array};
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -15,6 +17,8 @@ pub const WORKER_URL: &str = "./worker_loader.js";
 /// A running training worker.
 pub struct Bridge {
     worker: Worker,
+    /// The parts of a download received so far (JS buffers: never copied into wasm memory).
+    download: Rc<RefCell<Array>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -27,8 +31,18 @@ impl Bridge {
     ) -> Result<Self, String> {
         let worker = Worker::new(WORKER_URL).map_err(|e| describe(&e))?;
         let report = on_error.clone();
+        let download = Rc::new(RefCell::new(Array::new()));
+        let parts = download.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            let bytes = Uint8Array::new(&message.data()).to_vec();
+            let data = message.data();
+            if !data.is_instance_of::<Uint8Array>() {
+                // A piece of a download: kept as it came until its `Exported` event.
+                if let Ok(part) = js_sys::Reflect::get(&data, &"part".into()) {
+                    parts.borrow().push(&part);
+                }
+                return;
+            }
+            let bytes = Uint8Array::new(&data).to_vec();
             match decode::<Event>(&bytes) {
                 Ok(event) => on_event(event),
                 Err(e) => report(e.to_string()),
@@ -47,9 +61,15 @@ impl Bridge {
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Self {
             worker,
+            download,
             _on_message: on_message,
             _on_error: on_error,
         })
+    }
+
+    /// The parts of the download just announced by [`Event::Exported`], handed over once.
+    pub fn take_download(&self) -> Array {
+        self.download.replace(Array::new())
     }
 
     /// Posts a command (its bytes are transferred, not copied).

@@ -219,12 +219,19 @@ fn on_event(lab: Lab, event: Event) {
             }
         }
         Event::Progress(chunk) => on_progress(lab, *chunk),
-        Event::Exported { format, text } => {
-            let (seed, steps) = lab
-                .session
-                .with_value(|s| (s.configs[0].net.seed, s.traces[0].history.steps()));
+        Event::Exported { format, bytes } => {
+            let (seed, steps, parts) = lab.session.with_value(|s| {
+                let parts = s.bridge.as_ref().map(Bridge::take_download);
+                (s.configs[0].net.seed, s.traces[0].history.steps(), parts)
+            });
             let name = format!("gradlab-seed{seed}-{steps}steps.{}", format.extension());
-            if let Err(message) = download::save_text(&name, format.mime(), &text) {
+            let saved = match parts {
+                Some(parts) if parts.length() > 0 || bytes == 0 => {
+                    download::save_parts(&name, format.mime(), &parts)
+                }
+                _ => Err(format!("the worker's {bytes} bytes did not arrive")),
+            };
+            if let Err(message) = saved {
                 lab.notices
                     .update(|n| n.push(format!("The download failed: {message}")));
             }

@@ -6,12 +6,11 @@
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 
-/// Offers `text` as a file called `name`.
-pub fn save_text(name: &str, mime: &str, text: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&text.into());
+/// Offers the concatenated `parts` (byte arrays or strings) as a file called `name`.
+pub fn save_parts(name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), String> {
     let options = BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(describe)?;
+    let blob = Blob::new_with_u8_array_sequence_and_options(parts, &options).map_err(describe)?;
     let url = Url::create_object_url_with_blob(&blob).map_err(describe)?;
     let saved = save_url(name, &url);
     // The download reads the blob after the click returns: let it go a minute later.

@@ -13,11 +13,16 @@ pub use web::start;
 
 use crate::engine::language::known_word_share;
 use crate::engine::{Applied, TrainConfig, Trainer};
-use crate::export::{to_csv, to_json, Exported, RunLog};
+use crate::export::{write_export, Exported, RunLog};
 use crate::protocol::{
     Chunk, Command, Configured, Event, ExportFormat, LmSample, PeakBlock, Progress, StepSummary,
     MAX_CHUNK_STEPS, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
 };
+use std::io::{BufWriter, Write};
+
+/// Bytes of a download per part sent to the page: the worker's memory holds one part of a
+/// download at a time, never the whole text.
+pub const EXPORT_PART_BYTES: usize = 1 << 20;
 
 /// One network the worker trains, with the log a download is made from.
 struct Lane {
@@ -56,8 +61,14 @@ impl WorkerCore {
         Self::default()
     }
 
-    /// Carries out one command; `now` reads a millisecond clock (for the training budget).
-    pub fn handle(&mut self, command: Command, now: &mut dyn FnMut() -> f64) -> Event {
+    /// Carries out one command; `now` reads a millisecond clock (for the training budget), and
+    /// an export's text goes to `download` as it is written (the answer says how long it was).
+    pub fn handle(
+        &mut self,
+        command: Command,
+        now: &mut dyn FnMut() -> f64,
+        download: &mut dyn Write,
+    ) -> Event {
         if self.lanes.is_empty() && !matches!(command, Command::Configure(_)) {
             return Event::Failed {
                 message: "the worker has no configuration yet".into(),
@@ -79,7 +90,7 @@ impl WorkerCore {
                 peak_stride.max(1),
                 now,
             ))),
-            Command::Export(format) => self.export(format),
+            Command::Export(format) => self.export(format, download),
         }
     }
 
@@ -227,7 +238,7 @@ impl WorkerCore {
         }
     }
 
-    fn export(&self, format: ExportFormat) -> Event {
+    fn export(&self, format: ExportFormat, download: &mut dyn Write) -> Event {
         let runs: Vec<Exported> = self
             .lanes
             .iter()
@@ -238,14 +249,14 @@ impl WorkerCore {
                 log: &lane.log,
             })
             .collect();
-        let text = match format {
-            ExportFormat::Csv => to_csv(&runs),
-            ExportFormat::Json => to_json(&runs),
-        };
-        match text {
-            Ok(text) => Event::Exported { format, text },
+        let mut parts = BufWriter::with_capacity(EXPORT_PART_BYTES, download);
+        match write_export(&runs, format, &mut parts).and_then(|bytes| {
+            parts.flush()?;
+            Ok(bytes)
+        }) {
+            Ok(bytes) => Event::Exported { format, bytes },
             Err(e) => Event::Failed {
-                message: format!("The download failed: {e}."),
+                message: format!("The download failed: {e}; the run and its log are kept."),
             },
         }
     }

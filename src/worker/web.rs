@@ -1,4 +1,6 @@
-//! Browser glue for the worker (wasm only): message handler in, events out.
+//! Browser glue for the worker (wasm only): message handler in, events out. A download's text
+//! goes out beside the events, in parts (`{part: Uint8Array}` messages, transferred), each
+//! posted as soon as it is written.
 
 use super::WorkerCore;
 use crate::protocol::{decode, encode, Command, Event};
@@ -20,7 +22,8 @@ pub fn start() {
         let event = match decode::<Command>(&bytes) {
             Ok(command) => {
                 let mut now = || performance.as_ref().map_or(0.0, |p| p.now());
-                core.borrow_mut().handle(command, &mut now)
+                let mut download = PartPoster(&reply_scope);
+                core.borrow_mut().handle(command, &mut now, &mut download)
             }
             Err(e) => Event::Failed {
                 message: e.to_string(),
@@ -34,12 +37,33 @@ pub fn start() {
     post(&scope, &Event::Ready);
 }
 
+/// Posts each piece of a download to the page as it is written.
+struct PartPoster<'a>(&'a DedicatedWorkerGlobalScope);
+
+impl std::io::Write for PartPoster<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let bytes = Uint8Array::from(buf);
+        let message = js_sys::Object::new();
+        js_sys::Reflect::set(&message, &"part".into(), &bytes)
+            .and_then(|_| {
+                self.0
+                    .post_message_with_transfer(&message, &Array::of1(&bytes.buffer()))
+            })
+            .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn post(scope: &DedicatedWorkerGlobalScope, event: &Event) {
-    // An event too large for memory (a huge download) is answered with a small `Failed`: the
-    // command still gets its one answer, and the runs are untouched.
+    // An event too large for memory is answered with a small `Failed`: the command still gets
+    // its one answer, and the runs are untouched.
     let encoded = encode(event).or_else(|e| {
         encode(&Event::Failed {
-            message: format!("The download failed: {e}; the run and its log are kept."),
+            message: format!("The worker could not answer: {e}; the runs are kept."),
         })
     });
     let Ok(encoded) = encoded else {
