@@ -71,26 +71,56 @@ pub struct RunLog {
 
 impl RunLog {
     /// An empty log for a network of `group_count` parameter groups and (an RNN) `time_steps`
-    /// time steps.
+    /// time steps, its whole capacity reserved now.
     pub fn new(group_count: usize, time_steps: usize) -> Self {
         Self::with_capacity(
             group_count,
             time_steps,
-            (MAX_CELLS / (2 * group_count + time_steps + 4)).max(MIN_ROWS),
+            Self::rows_for(group_count, time_steps),
         )
     }
 
-    /// An empty log that thins once it holds `capacity` rows (at least 2).
+    /// Rows a log of this width holds before it thins.
+    fn rows_for(group_count: usize, time_steps: usize) -> usize {
+        (MAX_CELLS / (2 * group_count + time_steps + 4)).max(MIN_ROWS)
+    }
+
+    /// An empty log that thins once it holds `capacity` rows (at least 2). Its memory is
+    /// reserved at once, exactly: it never grows by doubling (which would hold up to twice the
+    /// log, and both copies at once while moving), so the bound is the log itself.
     pub fn with_capacity(group_count: usize, time_steps: usize, capacity: usize) -> Self {
+        let capacity = capacity.max(2);
         Self {
             group_count,
             time_steps,
             stride: 1,
-            scalars: Vec::new(),
-            norms: Vec::new(),
-            capacity: capacity.max(2),
+            scalars: Vec::with_capacity(capacity),
+            norms: Vec::with_capacity(capacity * (2 * group_count + time_steps)),
+            capacity,
             last: None,
         }
+    }
+
+    /// Empties the log for a network of a new shape, reusing its memory where it is enough
+    /// (the old buffers are freed before new ones are reserved, never both held at once).
+    pub fn renew(&mut self, group_count: usize, time_steps: usize) {
+        let capacity = Self::rows_for(group_count, time_steps);
+        let cells = capacity * (2 * group_count + time_steps);
+        self.scalars.clear();
+        self.norms.clear();
+        if self.scalars.capacity() < capacity {
+            self.scalars = Vec::new();
+            self.scalars.reserve_exact(capacity);
+        }
+        if self.norms.capacity() < cells {
+            self.norms = Vec::new();
+            self.norms.reserve_exact(cells);
+        }
+        self.group_count = group_count;
+        self.time_steps = time_steps;
+        self.capacity = capacity;
+        self.stride = 1;
+        self.last = None;
     }
 
     /// Records one step's numbers (cheap: no allocation unless the log grows).
@@ -581,6 +611,35 @@ mod tests {
     }
 
     /// A full log keeps every other row and records every other step from then on.
+    /// A log reserves its memory once: recording to capacity and thinning never reallocate,
+    /// and renewing it for a smaller network reuses the same buffers.
+    #[test]
+    fn a_log_never_reallocates() {
+        let config = TrainParams::default().check().unwrap();
+        let mut trainer = Trainer::new(config);
+        let stats = trainer.step().unwrap();
+        let mut log = RunLog::with_capacity(11, 0, 64);
+        let (scalars, norms) = (log.scalars.as_ptr(), log.norms.as_ptr());
+        let (scalar_cap, norm_cap) = (log.scalars.capacity(), log.norms.capacity());
+        for step in 0..1000 {
+            log.record(&StepStats {
+                step,
+                ..stats.clone()
+            });
+        }
+        assert!(log.stride() > 1, "it thinned");
+        assert_eq!((log.scalars.as_ptr(), log.norms.as_ptr()), (scalars, norms));
+        assert_eq!(
+            (log.scalars.capacity(), log.norms.capacity()),
+            (scalar_cap, norm_cap)
+        );
+        let mut big = RunLog::new(11, 0);
+        let kept = big.norms.as_ptr();
+        big.renew(5, 10);
+        assert_eq!(big.norms.as_ptr(), kept, "reused");
+        assert!(big.is_empty() && big.stride() == 1 && big.time_steps() == 10);
+    }
+
     #[test]
     fn a_full_log_thins_evenly_and_keeps_the_whole_span() {
         let (_, _, stats) = trained(TrainParams::default(), 1);

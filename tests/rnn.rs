@@ -1,6 +1,9 @@
 //! The RNN through the trainer, the settings table and links: what a run of `--model rnn`
 //! does, checked against the claims the page and lessons will make.
 
+mod common;
+use common::export_text;
+
 use gradlab::engine::{ClipMode, Field, ProfileAxis, TrainParams, Trainer};
 use gradlab::link::{from_query, to_query, PageState};
 
@@ -251,23 +254,4 @@ fn teacher_mode_hides_rnn_controls() {
     let opened = from_query(&format!("model=rnn&hide={ids}"), &TrainParams::default());
     assert!(opened.notices.is_empty(), "{:?}", opened.notices);
     assert_eq!(opened.page.hidden.join(","), ids);
-}
-
-/// Exports through the worker as the page receives it: the text in parts, then `Exported` with
-/// its length.
-fn export_text(
-    core: &mut gradlab::worker::WorkerCore,
-    format: gradlab::protocol::ExportFormat,
-) -> String {
-    use gradlab::protocol::{Command, Event};
-    let mut text = Vec::new();
-    let Event::Exported {
-        format: answered,
-        bytes,
-    } = core.handle(Command::Export(format), &mut || 0.0, &mut text)
-    else {
-        panic!("no Exported answer")
-    };
-    assert_eq!((answered, bytes as usize), (format, text.len()));
-    String::from_utf8(text).unwrap()
 }

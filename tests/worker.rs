@@ -1,6 +1,9 @@
 //! The worker's behaviour through its public API: one `Command` in, one `Event` out
 //! (`WorkerCore`, native; the wasm glue only moves bytes).
 
+mod common;
+use common::export_text;
+
 use gradlab::engine::{TrainParams, Trainer};
 use gradlab::protocol::{
     Chunk, Command, Configured, Event, ExportFormat, Progress, StepSummary, MAX_CHUNK_STEPS,
@@ -482,19 +485,4 @@ fn a_diverged_language_model_writes_nothing() {
     assert!(progress.diverged.is_some(), "the run diverges");
     let sample = progress.sample.expect("the first chunk samples");
     assert_eq!(sample.text, None);
-}
-
-/// Exports through the worker as the page receives it: the text in parts, then `Exported` with
-/// its length.
-fn export_text(core: &mut WorkerCore, format: ExportFormat) -> String {
-    let mut text = Vec::new();
-    let Event::Exported {
-        format: answered,
-        bytes,
-    } = core.handle(Command::Export(format), &mut || 0.0, &mut text)
-    else {
-        panic!("no Exported answer")
-    };
-    assert_eq!((answered, bytes as usize), (format, text.len()));
-    String::from_utf8(text).unwrap()
 }

@@ -44,7 +44,8 @@ impl Lane {
 
     /// An empty log for the trainer's current network.
     fn clear_log(&mut self) {
-        self.log = RunLog::new(self.trainer.group_count(), self.trainer.time_steps());
+        self.log
+            .renew(self.trainer.group_count(), self.trainer.time_steps());
     }
 }
 
@@ -130,6 +131,8 @@ impl WorkerCore {
             }
             any
         } else {
+            // The old logs go before the new ones are reserved: never both in memory at once.
+            self.lanes.clear();
             self.lanes = configs.into_iter().map(Lane::new).collect();
             true
         };

@@ -149,7 +149,9 @@ const lines = [
   `| console errors and warnings | ${problems.length} | 0 | ${problems.length === 0 ? 'met' : 'MISSED'} |`,
   `| frames over 200 ms (longest) | ${frames.over200} of ${f(frames.count)} (${f(frames.max)} ms) | 0 | ${frames.over200 === 0 ? 'met' : 'MISSED'} |`,
   `| page memory growth (JS heap + page wasm) | ${f(growth, 2)} MB | ≤ 5 MB | ${growth <= 5 ? 'met' : 'MISSED'} |`,
-  `| worker wasm memory, after warm-up → after the soak | ${f(m0.worker, 1)} → ${f(m1.worker, 1)} MB | bounded by the logs (2 × 16 MB) | ${m1.worker - m0.worker <= 2 * 16 + 5 ? 'met' : 'MISSED'} |`,
+  // The worker's logs reserve their whole bound when a run starts (so the warm-up includes
+  // them); wasm memory never shrinks, so this is its high-water mark.
+  `| worker wasm memory, after warm-up → after the soak (growth) | ${f(m0.worker, 1)} → ${f(m1.worker, 1)} MB (${f(m1.worker - m0.worker, 1)}) | growth ≤ 5 MB | ${m1.worker - m0.worker <= 5 ? 'met' : 'MISSED'} |`,
 ];
 console.log(lines.join('\n'));
 for (const p of problems.slice(0, 10)) console.log(`  ${p}`);
