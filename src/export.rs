@@ -27,8 +27,6 @@ use std::io::{self, Write};
 
 /// Most numbers one log holds (≈ 16 MB of `f32`).
 pub const MAX_CELLS: usize = 4_000_000;
-/// Fewest rows a log keeps before thinning, however wide the network.
-const MIN_ROWS: usize = 1_000;
 
 /// The numbers of one step a download needs, borrowed from the log.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -52,7 +50,11 @@ pub struct Row<'a> {
     pub time_norms: &'a [f32],
 }
 
-/// One run's steps, bounded (see the module docs).
+/// One run's steps, bounded (see the module docs): one buffer of [`MAX_CELLS`] numbers,
+/// reserved once, holding row after row of `[step (as two 32-bit halves), loss, global norm,
+/// clipped global norm, clipped (0/1), norms before clipping per group, after, ‖∂L/∂h_t‖ per
+/// time step]`. Whatever the network's shape, the buffer is the same size, so renewing the log
+/// for another shape reuses it as it is: the log's memory is fixed for the page's lifetime.
 #[derive(Clone, Debug)]
 pub struct RunLog {
     group_count: usize,
@@ -60,100 +62,90 @@ pub struct RunLog {
     time_steps: usize,
     /// Only steps that are multiples of this are recorded.
     stride: u64,
-    /// `(step, loss, global norm, clipped global norm, clipped)` per row.
-    scalars: Vec<(u64, f32, f32, f32, bool)>,
-    /// Per row: `group_count` norms before clipping, `group_count` after, then `time_steps`
-    /// time-step norms.
-    norms: Vec<f32>,
+    /// The rows, back to back (never grown past its first reservation).
+    cells: Vec<f32>,
+    /// Rows that fit; at this many the log thins.
     capacity: usize,
     last: Option<StepStats>,
 }
 
+/// Numbers at the start of every row before the norms.
+const SCALARS: usize = 6;
+
 impl RunLog {
     /// An empty log for a network of `group_count` parameter groups and (an RNN) `time_steps`
-    /// time steps, its whole capacity reserved now.
+    /// time steps, its whole buffer reserved now.
     pub fn new(group_count: usize, time_steps: usize) -> Self {
-        Self::with_capacity(
-            group_count,
-            time_steps,
-            Self::rows_for(group_count, time_steps),
-        )
+        Self::reserved(group_count, time_steps, MAX_CELLS)
     }
 
-    /// Rows a log of this width holds before it thins.
-    fn rows_for(group_count: usize, time_steps: usize) -> usize {
-        (MAX_CELLS / (2 * group_count + time_steps + 4)).max(MIN_ROWS)
-    }
-
-    /// An empty log that thins once it holds `capacity` rows (at least 2). Its memory is
-    /// reserved at once, exactly: it never grows by doubling (which would hold up to twice the
-    /// log, and both copies at once while moving), so the bound is the log itself.
+    /// An empty log that thins once it holds `capacity` rows (at least 2).
     pub fn with_capacity(group_count: usize, time_steps: usize, capacity: usize) -> Self {
-        let capacity = capacity.max(2);
-        Self {
+        let width = row_width(group_count, time_steps);
+        Self::reserved(group_count, time_steps, capacity.max(2) * width)
+    }
+
+    fn reserved(group_count: usize, time_steps: usize, cells: usize) -> Self {
+        let mut log = Self {
             group_count,
             time_steps,
             stride: 1,
-            scalars: Vec::with_capacity(capacity),
-            norms: Vec::with_capacity(capacity * (2 * group_count + time_steps)),
-            capacity,
+            cells: Vec::with_capacity(cells.max(2 * row_width(group_count, time_steps))),
+            capacity: 0,
             last: None,
-        }
+        };
+        log.renew(group_count, time_steps);
+        log
     }
 
-    /// Empties the log for a network of a new shape, reusing its memory where it is enough
-    /// (the old buffers are freed before new ones are reserved, never both held at once).
+    /// Empties the log for a network of a new shape, in the same buffer.
     pub fn renew(&mut self, group_count: usize, time_steps: usize) {
-        let capacity = Self::rows_for(group_count, time_steps);
-        let cells = capacity * (2 * group_count + time_steps);
-        self.scalars.clear();
-        self.norms.clear();
-        if self.scalars.capacity() < capacity {
-            self.scalars = Vec::new();
-            self.scalars.reserve_exact(capacity);
+        let width = row_width(group_count, time_steps);
+        if self.cells.capacity() < 2 * width {
+            // Only a log made for a tiny capacity can be too small for two rows of another shape.
+            self.cells = Vec::with_capacity(2 * width);
         }
-        if self.norms.capacity() < cells {
-            self.norms = Vec::new();
-            self.norms.reserve_exact(cells);
-        }
+        self.cells.clear();
         self.group_count = group_count;
         self.time_steps = time_steps;
-        self.capacity = capacity;
+        self.capacity = self.cells.capacity() / width;
         self.stride = 1;
         self.last = None;
     }
 
-    /// Records one step's numbers (cheap: no allocation unless the log grows).
+    /// Records one step's numbers (no allocation, ever).
     pub fn record(&mut self, stats: &StepStats) {
         if !stats.step.is_multiple_of(self.stride) {
             return;
         }
-        if self.scalars.len() == self.capacity {
+        if self.len() == self.capacity {
             self.thin();
             if !stats.step.is_multiple_of(self.stride) {
                 return;
             }
         }
-        self.scalars.push((
-            stats.step,
+        let step = stats.step;
+        self.cells.extend([
+            f32::from_bits(step as u32),
+            f32::from_bits((step >> 32) as u32),
             stats.loss as f32,
             stats.global_norm as f32,
             stats.global_norm_clipped as f32,
-            stats.clipped,
-        ));
+            if stats.clipped { 1.0 } else { 0.0 },
+        ]);
         for norms in [&stats.grad_norms, &stats.grad_norms_clipped] {
-            self.norms.extend(
+            self.cells.extend(
                 (0..self.group_count).map(|l| norms.get(l).map_or(f32::NAN, |&x| x as f32)),
             );
         }
         let times = &stats.time_norms;
-        self.norms
+        self.cells
             .extend((0..self.time_steps).map(|t| times.get(t).map_or(f32::NAN, |&x| x as f32)));
     }
 
-    /// Numbers per row beyond the scalars.
+    /// Numbers per row.
     fn width(&self) -> usize {
-        2 * self.group_count + self.time_steps
+        row_width(self.group_count, self.time_steps)
     }
 
     /// Keeps the rows whose step is a multiple of twice the stride.
@@ -161,16 +153,14 @@ impl RunLog {
         self.stride *= 2;
         let width = self.width();
         let mut kept = 0;
-        for row in 0..self.scalars.len() {
-            if self.scalars[row].0.is_multiple_of(self.stride) {
-                self.scalars[kept] = self.scalars[row];
-                self.norms
+        for row in 0..self.len() {
+            if step_of(&self.cells[row * width..]).is_multiple_of(self.stride) {
+                self.cells
                     .copy_within(row * width..(row + 1) * width, kept * width);
                 kept += 1;
             }
         }
-        self.scalars.truncate(kept);
-        self.norms.truncate(kept * width);
+        self.cells.truncate(kept * width);
     }
 
     /// Keeps the full statistics of the newest step (set once per chunk, not per step).
@@ -182,12 +172,12 @@ impl RunLog {
 
     /// Rows held.
     pub fn len(&self) -> usize {
-        self.scalars.len()
+        self.cells.len() / self.width()
     }
 
     /// Whether no step was recorded.
     pub fn is_empty(&self) -> bool {
-        self.scalars.is_empty()
+        self.cells.is_empty()
     }
 
     /// Every `stride`-th step is held (1 until the log first filled up).
@@ -207,21 +197,31 @@ impl RunLog {
 
     /// The rows, oldest first (borrowed: a download copies nothing but its text).
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        let (width, groups) = (self.width(), self.group_count);
-        self.scalars.iter().enumerate().map(move |(i, s)| {
-            let norms = &self.norms[i * width..(i + 1) * width];
+        let groups = self.group_count;
+        self.cells.chunks_exact(self.width()).map(move |row| {
+            let norms = &row[SCALARS..];
             Row {
-                step: s.0,
-                loss: s.1,
-                global_norm: s.2,
-                global_norm_clipped: s.3,
-                clipped: s.4,
+                step: step_of(row),
+                loss: row[2],
+                global_norm: row[3],
+                global_norm_clipped: row[4],
+                clipped: row[5] != 0.0,
                 grad_norms: &norms[..groups],
                 grad_norms_clipped: &norms[groups..2 * groups],
                 time_norms: &norms[2 * groups..],
             }
         })
     }
+}
+
+/// Numbers in one row of a log.
+fn row_width(group_count: usize, time_steps: usize) -> usize {
+    SCALARS + 2 * group_count + time_steps
+}
+
+/// The step number kept at the start of a row, as two 32-bit halves (bit patterns, not values).
+fn step_of(row: &[f32]) -> u64 {
+    u64::from(row[0].to_bits()) | (u64::from(row[1].to_bits()) << 32)
 }
 
 /// One run to export: its name (`A`, `B`), settings and log.
@@ -611,16 +611,15 @@ mod tests {
     }
 
     /// A full log keeps every other row and records every other step from then on.
-    /// A log reserves its memory once: recording to capacity and thinning never reallocate,
-    /// and renewing it for a smaller network reuses the same buffers.
+    /// A log reserves its buffer once: recording to capacity and thinning never reallocate,
+    /// renewing it for another shape reuses the same buffer, and steps past 2³² survive.
     #[test]
     fn a_log_never_reallocates() {
         let config = TrainParams::default().check().unwrap();
         let mut trainer = Trainer::new(config);
         let stats = trainer.step().unwrap();
         let mut log = RunLog::with_capacity(11, 0, 64);
-        let (scalars, norms) = (log.scalars.as_ptr(), log.norms.as_ptr());
-        let (scalar_cap, norm_cap) = (log.scalars.capacity(), log.norms.capacity());
+        let (buffer, capacity) = (log.cells.as_ptr(), log.cells.capacity());
         for step in 0..1000 {
             log.record(&StepStats {
                 step,
@@ -628,16 +627,25 @@ mod tests {
             });
         }
         assert!(log.stride() > 1, "it thinned");
-        assert_eq!((log.scalars.as_ptr(), log.norms.as_ptr()), (scalars, norms));
         assert_eq!(
-            (log.scalars.capacity(), log.norms.capacity()),
-            (scalar_cap, norm_cap)
+            (log.cells.as_ptr(), log.cells.capacity()),
+            (buffer, capacity)
         );
         let mut big = RunLog::new(11, 0);
-        let kept = big.norms.as_ptr();
-        big.renew(5, 10);
-        assert_eq!(big.norms.as_ptr(), kept, "reused");
-        assert!(big.is_empty() && big.stride() == 1 && big.time_steps() == 10);
+        let (kept, cells) = (big.cells.as_ptr(), big.cells.capacity());
+        assert_eq!(cells, MAX_CELLS);
+        big.renew(5, 300);
+        assert_eq!(
+            (big.cells.as_ptr(), big.cells.capacity()),
+            (kept, cells),
+            "reused"
+        );
+        assert!(big.is_empty() && big.stride() == 1 && big.time_steps() == 300);
+        big.record(&StepStats {
+            step: (7 << 32) + 3,
+            ..stats.clone()
+        });
+        assert_eq!(big.rows().next().unwrap().step, (7 << 32) + 3);
     }
 
     #[test]
