@@ -5,9 +5,10 @@
 //! the steps themselves), and the two text formats. Memory is bounded: a log holds at most
 //! [`MAX_CELLS`] numbers; past that, every second row is dropped and only every second step is
 //! recorded from then on (the `step` column shows which), so a run of millions of steps still
-//! exports its whole span. A download is written straight from the log into one buffer of its
-//! exact size (measured in `tests/export_memory.rs`), and a download too large for memory is an
-//! error that leaves the run alone.
+//! exports its whole span. A download is written straight from the log: streamed to any writer
+//! ([`write_export`]; the worker sends 1 MB parts to the page), or into one string of its exact
+//! size ([`to_csv`], [`to_json`]; a string too large for memory is an error that leaves the run
+//! alone). Both are measured in `tests/export_memory.rs`.
 //!
 //! CSV, one row per step and run (`run` is `A`, or `B` in compare mode):
 //! `run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1..grad_norm_L,grad_norm_clipped_1..L`

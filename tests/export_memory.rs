@@ -5,7 +5,9 @@
 //! built from collected rows and pretty-printed into a growing string, then copied again to be
 //! encoded for the page: several times the text, transiently, in memory that never shrinks.
 //!
-//! One test in this binary, so no other thread allocates while it measures.
+//! The tests in this binary take one lock, so no other thread allocates while one measures.
+//! The worker's logs are measured here too: however runs come and go, it holds at most
+//! `MAX_RUNS` of them.
 
 use gradlab::engine::{TrainParams, Trainer};
 use gradlab::export::{to_csv, to_json, write_export, Exported, RunLog, MAX_CELLS};
@@ -19,8 +21,13 @@ struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Allocations of 8 MB or more (a run's log is 16 MB).
+static BIG: AtomicUsize = AtomicUsize::new(0);
 
 fn grew(bytes: usize) {
+    if bytes >= 8 << 20 {
+        BIG.fetch_add(1, SeqCst);
+    }
     let now = LIVE.fetch_add(bytes, SeqCst) + bytes;
     PEAK.fetch_max(now, SeqCst);
 }
@@ -45,6 +52,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// Held by each test while it measures.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Bytes allocated at the peak of `f`, above what was live before it.
 fn peak_above_start<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let start = LIVE.load(SeqCst);
@@ -55,6 +65,7 @@ fn peak_above_start<T>(f: impl FnOnce() -> T) -> (T, usize) {
 
 #[test]
 fn exporting_a_full_log_streams_in_parts_or_holds_the_text_once() {
+    let _measuring = MEASURING.lock().unwrap();
     let config = TrainParams::default().check().unwrap();
     let mut trainer = Trainer::new(config);
     let layers = trainer.group_count();
@@ -107,4 +118,43 @@ fn exporting_a_full_log_streams_in_parts_or_holds_the_text_once() {
             "{peak} bytes held while streaming"
         );
     }
+}
+
+/// Compare mode switched on and off, networks of both kinds: the worker reuses its runs' logs
+/// (16 MB each) instead of freeing and reserving them again — in wasm, whose memory never
+/// shrinks, each fresh reservation could land past the freed one and grow the worker for good.
+#[test]
+fn the_worker_reuses_its_logs_however_runs_come_and_go() {
+    use gradlab::protocol::{Command, Event};
+    use gradlab::worker::WorkerCore;
+    let _measuring = MEASURING.lock().unwrap();
+    let mlp = TrainParams::default();
+    let rnn = TrainParams {
+        model: "rnn".into(),
+        seq_len: 30.0,
+        ..TrainParams::default()
+    };
+    let mut core = WorkerCore::new();
+    let mut configure = |core: &mut WorkerCore, runs: &[&TrainParams]| {
+        let configs = runs.iter().map(|p| p.check().unwrap()).collect();
+        let event = core.handle(
+            Command::Configure(configs),
+            &mut || 0.0,
+            &mut std::io::sink(),
+        );
+        assert!(matches!(event, Event::Configured(_)));
+    };
+    configure(&mut core, &[&mlp, &mlp]);
+    let big_before = BIG.load(SeqCst);
+    let (_, peak) = peak_above_start(|| {
+        for round in 0..10 {
+            let shape = if round % 2 == 0 { &mlp } else { &rnn };
+            configure(&mut core, &[shape]);
+            configure(&mut core, &[shape, &mlp]);
+        }
+    });
+    let log = MAX_CELLS * 4;
+    eprintln!("peak over 20 reconfigurations: {:.1} MB", peak as f64 / 1e6);
+    assert_eq!(BIG.load(SeqCst) - big_before, 0, "a log was reserved again");
+    assert!(peak <= log + (4 << 20), "{peak} bytes");
 }

@@ -31,9 +31,17 @@ struct Lane {
 }
 
 impl Lane {
-    fn new(config: TrainConfig) -> Self {
+    /// A lane for `config`, in `log`'s buffer if there is one (a log is 16 MB; reusing them
+    /// keeps the worker's memory from fragmenting as runs come and go).
+    fn new(config: TrainConfig, log: Option<RunLog>) -> Self {
         let trainer = Trainer::new(config);
-        let log = RunLog::new(trainer.group_count(), trainer.time_steps());
+        let log = match log {
+            Some(mut log) => {
+                log.renew(trainer.group_count(), trainer.time_steps());
+                log
+            }
+            None => RunLog::new(trainer.group_count(), trainer.time_steps()),
+        };
         Self { trainer, log }
     }
 
@@ -53,6 +61,9 @@ impl Lane {
 #[derive(Default)]
 pub struct WorkerCore {
     lanes: Vec<Lane>,
+    /// Logs of lanes that are gone, kept for the next lanes: at most [`MAX_RUNS`] logs are ever
+    /// allocated.
+    spare_logs: Vec<RunLog>,
     run: u32,
 }
 
@@ -131,9 +142,13 @@ impl WorkerCore {
             }
             any
         } else {
-            // The old logs go before the new ones are reserved: never both in memory at once.
-            self.lanes.clear();
-            self.lanes = configs.into_iter().map(Lane::new).collect();
+            // The old lanes' logs serve the new lanes: never more than MAX_RUNS logs at once.
+            self.spare_logs
+                .extend(self.lanes.drain(..).map(|lane| lane.log));
+            self.lanes = configs
+                .into_iter()
+                .map(|config| Lane::new(config, self.spare_logs.pop()))
+                .collect();
             true
         };
         self.configured(restarted)
