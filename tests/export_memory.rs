@@ -135,7 +135,7 @@ fn the_worker_reuses_its_logs_however_runs_come_and_go() {
         ..TrainParams::default()
     };
     let mut core = WorkerCore::new();
-    let mut configure = |core: &mut WorkerCore, runs: &[&TrainParams]| {
+    let configure = |core: &mut WorkerCore, runs: &[&TrainParams]| {
         let configs = runs.iter().map(|p| p.check().unwrap()).collect();
         let event = core.handle(
             Command::Configure(configs),
