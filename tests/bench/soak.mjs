@@ -22,13 +22,15 @@ page.on('console', (m) => {
 page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
 await page.addInitScript(() => {
   // Every frame's gap, for as long as the page lives.
-  window.__frames = { count: 0, over200: 0, max: 0, last: 0 };
+  window.__frames = { count: 0, over200: 0, max: 0, last: 0, long: [] };
+  window.__phase = 'loading';
   const tick = (t) => {
     const f = window.__frames;
     if (f.last) {
       const gap = t - f.last;
       f.max = Math.max(f.max, gap);
       if (gap > 200) f.over200 += 1;
+      if (gap > 120) f.long.push(`${Math.round(gap)} ms during ${window.__phase}`);
     }
     f.last = t;
     f.count += 1;
@@ -55,6 +57,7 @@ async function memory() {
 
 /** Trains until run A has taken `steps` more steps (or stops), pausing between checks only to read. */
 async function trainFor(steps) {
+  await phase('training');
   const start = await stepCount(page);
   await page.click('#play');
   for (;;) {
@@ -73,7 +76,10 @@ async function pauseIfPlaying() {
   await page.waitForFunction(() => document.querySelector('.status-line')?.dataset.state !== 'training');
 }
 
+const phase = (name) => page.evaluate((n) => { window.__phase = n; }, name);
+
 async function download(button) {
+  await phase(`download ${button}`);
   const [file] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.click(button)]);
   const path = await file.path();
   const { size } = await import('node:fs/promises').then((fs) => fs.stat(path));
@@ -114,6 +120,7 @@ for (const name of ['MLP, compare mode', 'RNN, compare mode']) {
   }
   log(`${name}: lessons and resets…`);
   for (const lesson of [2, 6, 11, 16]) {
+    await phase(`lesson ${lesson}`);
     if (!(await page.$('#lesson-select'))) await page.click('#start-lessons');
     await page.selectOption('#lesson-select', String(lesson - 1));
     await page.waitForSelector('#run-lesson');
@@ -124,6 +131,7 @@ for (const name of ['MLP, compare mode', 'RNN, compare mode']) {
   }
   // Back to the phase's own kind of network for the resets.
   await page.selectOption('#model', name.startsWith('RNN') ? 'rnn' : 'mlp');
+  await phase('resets');
   for (let i = 0; i < 10; i += 1) {
     await page.click('#reset');
     resets += 1;
@@ -155,5 +163,6 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 for (const p of problems.slice(0, 10)) console.log(`  ${p}`);
+if (frames.long.length) console.log(`frames over 120 ms: ${frames.long.join('; ')}`);
 const missed = lines.some((l) => l.endsWith('MISSED |'));
 process.exit(missed ? 1 : 0);
