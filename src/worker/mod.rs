@@ -229,23 +229,14 @@ impl WorkerCore {
                 progress.spectrum = lane.trainer.recurrent_spectrum();
             }
             let (from, to) = (first_steps[index], lane.trainer.step_count());
-            if to > from && (from == 0 || from / SAMPLE_EVERY != to / SAMPLE_EVERY) {
-                progress.sample = lane.trainer.language_sample(SAMPLE_LENGTH).map_or_else(
-                    || {
-                        lane.trainer.writes_text().then_some(LmSample {
-                            step: to,
-                            text: None,
-                            known_words: 0.0,
-                        })
-                    },
-                    |text| {
-                        Some(LmSample {
-                            step: to,
-                            known_words: known_word_share(&text),
-                            text: Some(text),
-                        })
-                    },
-                );
+            let crossed = to > from && (from == 0 || from / SAMPLE_EVERY != to / SAMPLE_EVERY);
+            if crossed && lane.trainer.writes_text() {
+                let text = lane.trainer.language_sample(SAMPLE_LENGTH);
+                progress.sample = Some(LmSample {
+                    step: to,
+                    known_words: text.as_deref().map_or(0.0, known_word_share),
+                    text,
+                });
             }
             lane.log.set_last(progress.last.clone());
         }
