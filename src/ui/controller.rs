@@ -30,6 +30,7 @@ pub fn start_worker(lab: Lab) {
         s.bridge = None; // terminates the old worker
         s.pacer.clear();
     });
+    show_busy(lab);
     lab.worker.set(WorkerState::Loading);
     let on_error = move |message: String| {
         lab.playing.set(false);
@@ -38,6 +39,15 @@ pub fn start_worker(lab: Lab) {
     match Bridge::spawn(move |event| on_event(lab, event), on_error) {
         Ok(bridge) => lab.session.update_value(|s| s.bridge = Some(bridge)),
         Err(message) => on_error(message),
+    }
+}
+
+/// Mirrors into `lab.busy` whether a training request awaits its answer (the session's pacer
+/// is not reactive; the page shows this on the status line).
+fn show_busy(lab: Lab) {
+    let busy = lab.session.with_value(|s| s.pacer.trains_in_flight() > 0);
+    if lab.busy.get_untracked() != busy {
+        lab.busy.set(busy);
     }
 }
 
@@ -55,6 +65,7 @@ fn send(lab: Lab, command: Command) {
             }
         })
         .flatten();
+    show_busy(lab);
     if let Some(message) = failed {
         lab.playing.set(false);
         lab.worker.set(WorkerState::Failed(message));
@@ -185,6 +196,7 @@ fn pump(lab: Lab, from_frame: bool) {
 /// Handles one event from the worker.
 fn on_event(lab: Lab, event: Event) {
     lab.session.update_value(|s| s.pacer.answered(&event));
+    show_busy(lab);
     match event {
         Event::Ready => {
             let t = now();

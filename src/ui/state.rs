@@ -108,6 +108,9 @@ pub struct Lab {
     pub worker: RwSignal<WorkerState>,
     /// Where training (run A) diverged, if it has.
     pub diverged: RwSignal<Option<NonFinite>>,
+    /// Whether a training request is on its way to the worker or back (after Pause, steps can
+    /// still arrive until it is false).
+    pub busy: RwSignal<bool>,
     /// Whether every run has diverged, so nothing is left to train.
     pub halted: RwSignal<bool>,
     /// Compare mode: what run B changes (None: compare mode off).
@@ -213,6 +216,7 @@ impl Lab {
             speed: RwSignal::new(DEFAULT_SPEED),
             worker: RwSignal::new(WorkerState::Loading),
             diverged: RwSignal::new(None),
+            busy: RwSignal::new(false),
             halted: RwSignal::new(false),
             compare: RwSignal::new(None),
             second: RwSignal::new(None),

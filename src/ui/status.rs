@@ -62,7 +62,7 @@ pub fn StatusLine() -> impl IntoView {
     let norm = move || lab.shown.with(|s| norm_text(s.as_ref()));
     let failed = move || matches!(lab.worker.get(), WorkerState::Failed(_));
     view! {
-        <div class="status-line" data-state=move || state().0>
+        <div class="status-line" data-state=move || state().0 data-busy=move || lab.busy.get().to_string()>
             <span class="run-tag run-a" hidden=move || lab.compare.with(Option::is_none)>"run A"</span>
             <p id="status" role="status" aria-live="polite">{move || state().1}</p>
             <dl class="metrics">

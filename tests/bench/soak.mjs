@@ -3,7 +3,7 @@
 // run between them, 20 resets, 5 downloads of full logs — while every animation frame's gap,
 // every console message and the memory of the page and of the training worker are watched.
 // Prints a table for BENCHMARKS.md and exits 1 if a target is missed. Not part of `make test`.
-import { serveDist, launchBrowser, waitReady, stepCount, setInput } from '../e2e/harness.mjs';
+import { serveDist, launchBrowser, waitReady, stepCount, setInput, pause } from '../e2e/harness.mjs';
 
 const STEPS = Number(process.env.SOAK_STEPS ?? 1_000_000);
 const log = (...a) => console.error('soak:', ...a);
@@ -75,14 +75,6 @@ async function trainFor(steps) {
   }
 }
 
-async function pauseIfPlaying() {
-  await page.evaluate(() => {
-    const b = document.querySelector('#pause');
-    if (b && !b.disabled) b.click();
-  });
-  await page.waitForFunction(() => document.querySelector('.status-line')?.dataset.state !== 'training');
-}
-
 const phase = (name) => page.evaluate((n) => { window.__phase = n; }, name);
 
 async function download(button) {
@@ -101,7 +93,7 @@ log('warm-up…');
 await page.goto(server.url + mlp);
 await waitReady(page);
 await trainFor(20_000);
-await pauseIfPlaying();
+await pause(page);
 const m0 = await memory();
 
 const phases = [];
@@ -119,7 +111,7 @@ for (const name of ['MLP, compare mode', 'RNN, compare mode']) {
   }
   const t0 = Date.now();
   const steps = await trainFor(STEPS);
-  await pauseIfPlaying();
+  await pause(page);
   phases.push({ name, steps, seconds: (Date.now() - t0) / 1000 });
   // Full logs: the run is far past the log's capacity, so it has thinned.
   for (const button of ['#download-csv', '#download-json', '#download-csv']) {
@@ -134,7 +126,7 @@ for (const name of ['MLP, compare mode', 'RNN, compare mode']) {
     await page.click('#lesson-choice-0');
     await page.click('#run-lesson');
     await until(1500);
-    await pauseIfPlaying();
+    await pause(page);
   }
   // Back to the phase's own kind of network for the resets.
   await page.selectOption('#model', name.startsWith('RNN') ? 'rnn' : 'mlp');
@@ -144,7 +136,7 @@ for (const name of ['MLP, compare mode', 'RNN, compare mode']) {
     resets += 1;
     await page.click('#play');
     await until(300);
-    await pauseIfPlaying();
+    await pause(page);
   }
 }
 const m1 = await memory();

@@ -73,7 +73,11 @@ test('a whole lesson by keyboard alone: predict, run, pause, step, change a slid
   await stepsAbove(page, 5);
   // K pauses (focus is on a button: K is not Space, so it is a shortcut there too).
   await page.keyboard.press('k');
-  await page.waitForFunction(() => document.querySelector('.status-line')?.dataset.state !== 'training');
+  // Paused and nothing in flight, so the count stands still and "." is not refused.
+  await page.waitForFunction(() => {
+    const line = document.querySelector('.status-line');
+    return line?.dataset.state !== 'training' && line?.dataset.busy === 'false';
+  });
   const paused = await stepCount(page);
   await page.keyboard.press('.');
   await page.waitForFunction((n) => parseInt(document.querySelector('#step-count').textContent.replace(/,/g, ''), 10) === n + 1, paused);

@@ -175,7 +175,11 @@ export async function pause(page) {
     const button = document.querySelector('#pause');
     if (button && !button.disabled) button.click();
   });
-  await page.waitForFunction(() => document.querySelector('.status-line')?.dataset.state !== 'training');
+  // Paused, and the last chunk asked for has arrived: the step count stands still from here.
+  await page.waitForFunction(() => {
+    const line = document.querySelector('.status-line');
+    return line?.dataset.state !== 'training' && line?.dataset.busy === 'false';
+  });
 }
 
 /** A fingerprint of a canvas's pixels. */
