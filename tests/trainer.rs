@@ -119,3 +119,102 @@ fn stats_have_one_entry_per_weight_layer() {
         assert!(s.update_ratios[l] <= 0.03 * s.grad_norms[l] / s.weight_norms[l] * (1.0 + 1e-6));
     }
 }
+
+/// Changing the optimizer's kind starts its state over (and says so); changing one of its
+/// hyperparameters keeps the state, as a PyTorch param group does.
+///
+/// Adam's first update moves every weight by η·g/(|g| + ε) ≈ η, so a fresh state shows as
+/// ‖ΔW_l‖ = η·√(elements of W_l) (to ε); a continued state does not.
+#[test]
+fn a_new_optimizer_kind_starts_fresh_a_new_hyperparameter_does_not() {
+    let p = TrainParams {
+        learning_rate: 0.01,
+        ..TrainParams::default()
+    };
+    let mut t = Trainer::new(p.check().unwrap());
+    for _ in 0..5 {
+        t.step().unwrap();
+    }
+    let first_step_norms = |t: &Trainer| -> Vec<f64> {
+        t.network()
+            .groups()
+            .iter()
+            .map(|g| 0.01 * (g.w.len() as f64).sqrt())
+            .collect()
+    };
+    let is_first_adam_step = |s: &StepStats, want: &[f64]| {
+        s.update_norms
+            .iter()
+            .zip(want)
+            .all(|(got, want)| (got - want).abs() < 1e-4 * want)
+    };
+    let adam = TrainParams {
+        optimizer: "adam".into(),
+        ..p.clone()
+    };
+    assert_eq!(t.apply(adam.check().unwrap()), Applied::OptimizerReset);
+    let want = first_step_norms(&t);
+    assert!(is_first_adam_step(&t.step().unwrap(), &want));
+    t.step().unwrap();
+    let beta2 = TrainParams {
+        beta2: 0.99,
+        ..adam.clone()
+    };
+    assert_eq!(t.apply(beta2.check().unwrap()), Applied::Live);
+    assert!(!is_first_adam_step(&t.step().unwrap(), &want));
+    let back = TrainParams {
+        optimizer: "ADAM".into(),
+        ..beta2
+    };
+    assert_eq!(t.apply(back.check().unwrap()), Applied::Live);
+    assert_eq!(t.step_count(), 8);
+}
+
+/// An exploding net (depth 30, σ = 3, tanh): under SGD the update is η·‖g‖, as large as the
+/// gradient; under Adam each element moves by at most
+/// η·(1 − β₁)/√(1 − β₂) ≈ 3.2·η (Kingma & Ba 2015, §2.1), so ‖ΔW_l‖ ≤ 3.2·η·√(elements)
+/// however large ‖g_l‖ is — Adam rescales the update, not the gradient.
+#[test]
+fn adam_bounds_the_update_while_the_gradient_explodes() {
+    let exploding = TrainParams {
+        depth: 30.0,
+        weight_scale: 3.0,
+        learning_rate: 0.01,
+        ..TrainParams::default()
+    };
+    let sgd = run(&exploding, 1);
+    let first = &sgd[0];
+    assert!(
+        first.grad_norms[0] > 100.0 * first.grad_norms[30],
+        "{first:?}"
+    );
+    // ‖ΔW‖ = η·‖∂W‖ ≤ η·‖(∂W, ∂b)‖, and here it is over 10: a thousand times Adam's bound.
+    assert!(first.update_norms[0] <= 0.01 * first.grad_norms[0] * (1.0 + 1e-6));
+    assert!(first.update_norms[0] > 10.0, "{first:?}");
+
+    let adam = TrainParams {
+        optimizer: "adam".into(),
+        ..exploding
+    };
+    let mut t = Trainer::new(adam.check().unwrap());
+    let sizes: Vec<f64> = t
+        .network()
+        .groups()
+        .iter()
+        .map(|g| (g.w.len() as f64).sqrt())
+        .collect();
+    let mut largest_gradient: f64 = 0.0;
+    for _ in 0..50 {
+        let s = t.step().unwrap();
+        largest_gradient = largest_gradient.max(s.global_norm);
+        for (l, (&delta, size)) in s.update_norms.iter().zip(&sizes).enumerate() {
+            let bound = 0.01 * 0.1 / (0.001f64).sqrt() * size * (1.0 + 1e-4);
+            assert!(
+                delta <= bound,
+                "step {} layer {l}: ‖ΔW‖ {delta} > {bound}",
+                s.step
+            );
+        }
+    }
+    assert!(largest_gradient > 1e3, "{largest_gradient}");
+}

@@ -18,6 +18,7 @@ use super::data::DatasetKind;
 use super::init::Init;
 use super::loss::Penalty;
 use super::model::{MlpConfig, ModelConfig, RnnConfig};
+use super::optim::{OptimizerConfig, OptimizerKind};
 use super::rnn::{Readout, RecurrentInit, RnnInit};
 use super::sequence::Task;
 pub use super::settings::{Field, MAX_DEPTH, MAX_WIDTH};
@@ -78,6 +79,20 @@ pub struct TrainParams {
     pub l1: f64,
     /// L2 strength λ₂.
     pub l2: f64,
+    /// Optimizer name.
+    pub optimizer: String,
+    /// Momentum μ (momentum, Nesterov).
+    pub momentum: f64,
+    /// RMSProp's smoothing constant α.
+    pub alpha: f64,
+    /// Adam's β₁.
+    pub beta1: f64,
+    /// Adam's β₂.
+    pub beta2: f64,
+    /// ε of RMSProp and Adam.
+    pub eps: f64,
+    /// AdamW's decoupled weight decay λ_wd.
+    pub weight_decay: f64,
     /// Run seed.
     pub seed: u64,
 }
@@ -107,6 +122,13 @@ impl Default for TrainParams {
             clip_threshold: 0.0,
             l1: 0.0,
             l2: 0.0,
+            optimizer: String::new(),
+            momentum: 0.0,
+            alpha: 0.0,
+            beta1: 0.0,
+            beta2: 0.0,
+            eps: 0.0,
+            weight_decay: 0.0,
             seed: 0,
         };
         for setting in &SETTINGS {
@@ -201,6 +223,9 @@ pub struct LiveConfig {
     pub clip: Clip,
     /// L1/L2 on the weights.
     pub penalty: Penalty,
+    /// The update rule and its hyperparameters.
+    #[serde(default)]
+    pub optimizer: OptimizerConfig,
 }
 
 /// A checked configuration.
@@ -337,6 +362,15 @@ impl TrainParams {
                     l1: self.l1,
                     l2: self.l2,
                 },
+                optimizer: OptimizerConfig {
+                    kind: OptimizerKind::from_name(&self.optimizer).unwrap_or_default(),
+                    momentum: self.momentum,
+                    alpha: self.alpha,
+                    beta1: self.beta1,
+                    beta2: self.beta2,
+                    eps: self.eps,
+                    weight_decay: self.weight_decay,
+                },
             },
         }
     }
@@ -365,6 +399,13 @@ impl TrainConfig {
             clip_threshold: live.clip.threshold,
             l1: live.penalty.l1,
             l2: live.penalty.l2,
+            optimizer: live.optimizer.kind.name().into(),
+            momentum: live.optimizer.momentum,
+            alpha: live.optimizer.alpha,
+            beta1: live.optimizer.beta1,
+            beta2: live.optimizer.beta2,
+            eps: live.optimizer.eps,
+            weight_decay: live.optimizer.weight_decay,
             seed: net.seed,
             ..TrainParams::default()
         };

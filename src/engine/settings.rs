@@ -11,6 +11,7 @@ use super::activation::Activation;
 use super::clip::ClipMode;
 use super::config::TrainParams;
 use super::data::{DatasetKind, DATASET_SIZE};
+use super::optim::OptimizerKind;
 use super::rnn::{Readout, RecurrentInit};
 use super::sequence::Task;
 
@@ -47,6 +48,13 @@ pub enum Field {
     ClipThreshold,
     L1,
     L2,
+    Optimizer,
+    Momentum,
+    Alpha,
+    Beta1,
+    Beta2,
+    Eps,
+    WeightDecay,
     Seed,
 }
 
@@ -107,6 +115,9 @@ pub struct Setting {
     pub models: Models,
     /// What a change costs.
     pub cost: Cost,
+    /// Where it means something only beside certain choices of another setting (an
+    /// optimizer's hyperparameter beside that optimizer): the setting and those names.
+    pub only_with: Option<(Field, &'static [&'static str])>,
 }
 
 const fn number(min: f64, max: f64, whole: bool, default: f64) -> Kind {
@@ -130,7 +141,7 @@ use Models::{All, Mlp, Rnn};
 
 /// Every setting, in [`Field`] order (the order links and flags list them).
 #[rustfmt::skip]
-pub const SETTINGS: [Setting; 22] = [
+pub const SETTINGS: [Setting; 29] = [
     row(Field::Model, "model", "model", "Model", choice(MODEL_NAMES, "mlp"), All, Rebuild),
     row(Field::Depth, "depth", "depth", "Depth (hidden layers)", number(1.0, MAX_DEPTH as f64, true, 10.0), Mlp, Rebuild),
     row(Field::Width, "width", "width", "Width (units per layer)", number(1.0, MAX_WIDTH as f64, true, 16.0), Mlp, Rebuild),
@@ -152,6 +163,13 @@ pub const SETTINGS: [Setting; 22] = [
     row(Field::ClipThreshold, "clip", "clip-threshold", "Clip threshold", number(1e-4, 1e4, false, 1.0), All, Live),
     row(Field::L1, "l1", "l1", "L1 strength", number(0.0, 10.0, false, 0.0), All, Live),
     row(Field::L2, "l2", "l2", "L2 strength", number(0.0, 10.0, false, 0.0), All, Live),
+    row(Field::Optimizer, "optimizer", "optimizer", "Optimizer", choice(OptimizerKind::NAMES, "sgd"), All, Live),
+    row(Field::Momentum, "momentum", "momentum", "Momentum μ", number(0.0, 0.999, false, 0.9), All, Live).only_with(Field::Optimizer, &["momentum", "nesterov"]),
+    row(Field::Alpha, "alpha", "alpha", "RMSProp decay α", number(0.0, 0.9999, false, 0.99), All, Live).only_with(Field::Optimizer, &["rmsprop"]),
+    row(Field::Beta1, "beta1", "beta1", "Adam β₁", number(0.0, 0.9999, false, 0.9), All, Live).only_with(Field::Optimizer, ADAM_KINDS),
+    row(Field::Beta2, "beta2", "beta2", "Adam β₂", number(0.0, 0.99999, false, 0.999), All, Live).only_with(Field::Optimizer, ADAM_KINDS),
+    row(Field::Eps, "eps", "eps", "ε (RMSProp, Adam)", number(1e-12, 1.0, false, 1e-8), All, Live).only_with(Field::Optimizer, &["rmsprop", "adam", "adamw"]),
+    row(Field::WeightDecay, "weight-decay", "weight-decay", "Weight decay λ_wd (AdamW)", number(0.0, 1.0, false, 0.01), All, Live).only_with(Field::Optimizer, &["adamw"]),
     row(Field::Seed, "seed", "seed", "Seed", Kind::Seed { default: 1 }, All, Rebuild),
 ];
 
@@ -173,6 +191,32 @@ const fn row(
         kind,
         models,
         cost,
+        only_with: None,
+    }
+}
+
+/// The optimizers that read β₁ and β₂.
+const ADAM_KINDS: &[&str] = &["adam", "adamw"];
+
+impl Setting {
+    /// The same row, meaningful only where `field` is one of `names`.
+    const fn only_with(self, field: Field, names: &'static [&'static str]) -> Self {
+        Self {
+            only_with: Some((field, names)),
+            ..self
+        }
+    }
+
+    /// Whether this setting means something for `params`: its model, and the choice it goes
+    /// with, if any.
+    pub fn applies(&self, params: &TrainParams) -> bool {
+        self.models.include(&params.model)
+            && self
+                .only_with
+                .is_none_or(|(field, names)| match params.value(field) {
+                    Value::Name(name) => names.iter().any(|n| n.eq_ignore_ascii_case(name.trim())),
+                    _ => true,
+                })
     }
 }
 
@@ -313,6 +357,13 @@ impl TrainParams {
             Field::ClipThreshold => Slot::Number(&mut self.clip_threshold),
             Field::L1 => Slot::Number(&mut self.l1),
             Field::L2 => Slot::Number(&mut self.l2),
+            Field::Optimizer => Slot::Name(&mut self.optimizer),
+            Field::Momentum => Slot::Number(&mut self.momentum),
+            Field::Alpha => Slot::Number(&mut self.alpha),
+            Field::Beta1 => Slot::Number(&mut self.beta1),
+            Field::Beta2 => Slot::Number(&mut self.beta2),
+            Field::Eps => Slot::Number(&mut self.eps),
+            Field::WeightDecay => Slot::Number(&mut self.weight_decay),
             Field::Seed => Slot::Seed(&mut self.seed),
         }
     }
@@ -336,12 +387,13 @@ impl TrainParams {
         }
     }
 
-    /// `(key, value text)` of every setting that applies to these parameters' model, in table
-    /// order: what a link or the runner's flags must say to reproduce the run.
+    /// `(key, value text)` of every setting that applies to these parameters (their model,
+    /// their optimizer), in table order: what a link or the runner's flags must say to
+    /// reproduce the run.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
         SETTINGS
             .iter()
-            .filter(|s| s.models.include(&self.model))
+            .filter(|s| s.applies(self))
             .map(|s| (s.key, self.value(s.field).text()))
             .collect()
     }

@@ -91,6 +91,10 @@ pub struct StepStats {
     /// ‖ΔW_l‖ / ‖W_l‖ (weights only). Where ‖W_l‖ = 0 the ratio is 0 if the update was zero
     /// too and +∞ otherwise (the weights moved off zero); NaN only when a norm is NaN.
     pub update_ratios: Vec<f64>,
+    /// ‖ΔW_l‖ (weights only), after clipping and the optimizer: what the step actually moved.
+    /// Under Adam it stays near η·√(elements) however large the gradient.
+    #[serde(default)]
+    pub update_norms: Vec<f64>,
     /// Global gradient norm before clipping.
     pub global_norm: f64,
     /// Global gradient norm after clipping.

@@ -35,6 +35,10 @@ impl std::error::Error for Diverged {}
 pub enum Applied {
     /// Only live settings changed: training continues from the current weights.
     Live,
+    /// Only live settings changed, among them the kind of optimizer: training continues from
+    /// the current weights, and the optimizer's state (step count, moments) starts from zero,
+    /// since one rule's moments mean nothing to another.
+    OptimizerReset,
     /// The network was rebuilt from step 0.
     Rebuilt,
 }
@@ -62,7 +66,7 @@ pub struct Trainer {
     data: DataSource,
     description: ModelDescription,
     batch_rng: StdRng,
-    optimizer: Optimizer,
+    optimizer: Optimizer<f32>,
     next_step: u64,
     diverged: Option<NonFinite>,
 }
@@ -78,7 +82,7 @@ impl Trainer {
             data,
             description: net.model.describe(),
             batch_rng: stream_rng(net.seed, Stream::Batches),
-            optimizer: Optimizer::default(),
+            optimizer: Optimizer::new(),
             next_step: 0,
             diverged: None,
         }
@@ -158,21 +162,29 @@ impl Trainer {
         *self = Self::new(self.config);
     }
 
-    /// Switches to `config`: live settings (batch, learning rate, clipping, L1/L2) take effect at
-    /// the next step; any other change rebuilds the run.
+    /// Switches to `config`: live settings (batch, learning rate, clipping, L1/L2, the
+    /// optimizer) take effect at the next step; any other change rebuilds the run.
     pub fn apply(&mut self, config: TrainConfig) -> Applied {
         if config.net == self.config.net {
-            self.set_live(config.live);
-            Applied::Live
+            self.set_live(config.live)
         } else {
             *self = Self::new(config);
             Applied::Rebuilt
         }
     }
 
-    /// Changes the live settings between two steps, keeping the weights.
-    pub fn set_live(&mut self, live: LiveConfig) {
+    /// Changes the live settings between two steps, keeping the weights. A different kind of
+    /// optimizer starts its state over ([`Applied::OptimizerReset`]); a hyperparameter of the
+    /// same kind keeps it, as changing a PyTorch param group's `lr` or `betas` does.
+    pub fn set_live(&mut self, live: LiveConfig) -> Applied {
+        let kind_changed = live.optimizer.kind != self.config.live.optimizer.kind;
         self.config.live = live;
+        if kind_changed {
+            self.optimizer = Optimizer::new();
+            Applied::OptimizerReset
+        } else {
+            Applied::Live
+        }
     }
 
     /// Takes one step.
@@ -210,8 +222,10 @@ impl Trainer {
             self.network.groups_mut(),
             &backprop.grads,
             live.learning_rate,
+            &live.optimizer,
         );
         let weight_norms = updates.iter().map(|u| u.weight_before).collect();
+        let update_norms = updates.iter().map(|u| u.delta).collect();
         let update_ratios = updates
             .iter()
             .map(|u| update_ratio(u.delta, u.weight_before))
@@ -258,6 +272,7 @@ impl Trainer {
             time_norms,
             weight_norms,
             update_ratios,
+            update_norms,
             global_norm: clip.global_before,
             global_norm_clipped: clip.global_after,
             clip_scale: clip.scale,
