@@ -4,7 +4,8 @@
 //! data set or task, sequence length, batch and seed — so the two start from comparable draws
 //! and see the same examples; it may differ in the settings a comparison is about
 //! ([`VARIANT_FIELDS`]): clipping (mode and threshold), the learning rate, L2, the MLP's weight
-//! scale σ, and the RNN's recurrent init and scale. A setting not named follows A. Keys are the
+//! scale σ, the RNN's recurrent init and scale, the optimizer and AdamW's weight decay (its
+//! other hyperparameters follow A). A setting not named follows A. Keys are the
 //! settings table's, so a lesson file can say `"compare": { "clip-mode": "value" }`.
 
 use crate::engine::settings::{Kind, Value};
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The settings run B may change, in the order links list them.
-pub const VARIANT_FIELDS: [Field; 7] = [
+pub const VARIANT_FIELDS: [Field; 9] = [
     Field::ClipMode,
     Field::ClipThreshold,
     Field::WeightScale,
@@ -23,10 +24,12 @@ pub const VARIANT_FIELDS: [Field; 7] = [
     Field::L2,
     Field::RecurrentInit,
     Field::RecurrentScale,
+    Field::Optimizer,
+    Field::WeightDecay,
 ];
 
 /// Their link keys.
-pub const VARIANT_KEYS: [&str; 7] = [
+pub const VARIANT_KEYS: [&str; 9] = [
     "clip-mode",
     "clip",
     "weight-scale",
@@ -34,6 +37,8 @@ pub const VARIANT_KEYS: [&str; 7] = [
     "l2",
     "recurrent-init",
     "recurrent-scale",
+    "optimizer",
+    "weight-decay",
 ];
 
 /// Run B = run A with these settings replaced (each of [`VARIANT_FIELDS`] at most once, in

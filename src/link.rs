@@ -27,7 +27,7 @@ pub const MAX_LESSON: usize = 99;
 /// Positions of the speed control (`speed=0` … `speed=10`).
 pub const SPEED_POSITIONS: usize = 11;
 /// The per-layer chart's views, by their link names (`view=delta`); the first is the default.
-pub const VIEWS: [&str; 3] = ["gradient", "delta", "update-ratio"];
+pub const VIEWS: [&str; 4] = ["gradient", "delta", "update-ratio", "update-norm"];
 
 /// Controls of the page's own that a teacher can hide besides the settings.
 const PAGE_CONTROLS: [&str; 4] = ["speed", "copy-link", "compare", "downloads"];

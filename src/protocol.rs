@@ -98,6 +98,9 @@ pub struct Configured {
     pub runs: u32,
     /// Steps already taken in this run.
     pub step: u64,
+    /// Per run (A, then B): whether a change of optimizer kind started its optimizer's state
+    /// over while the weights were kept (never set when the run restarted).
+    pub optimizer_reset: Vec<bool>,
 }
 
 /// The scalar numbers of one step: what the loss chart and status line need for every step.

@@ -81,6 +81,16 @@ impl<'a> BarsOwned<'a> {
                     theory: None,
                 }
             }
+            BarsQuantity::UpdateNorm => {
+                let norms = pick(|s| &s.update_norms);
+                Self {
+                    before: norms,
+                    after: norms,
+                    clipping: false,
+                    threshold: None,
+                    theory: None,
+                }
+            }
             BarsQuantity::Gradient | BarsQuantity::Delta => {
                 let clip = config.live.clip;
                 Self {

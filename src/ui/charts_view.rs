@@ -165,6 +165,7 @@ fn BarsOptions() -> impl IntoView {
                 {option(BarsQuantity::Gradient, "show-gradient", "‖∂L/∂W‖ weight gradient", "‖∂L/∂h_t‖ through time")}
                 {option(BarsQuantity::Delta, "show-delta", "‖δ‖ error + theory", "‖∂L/∂θ‖ per group")}
                 {option(BarsQuantity::UpdateRatio, "show-update-ratio", "‖ΔW‖/‖W‖ update", "‖ΔW‖/‖W‖ update")}
+                {option(BarsQuantity::UpdateNorm, "show-update-norm", "‖ΔW‖ step", "‖ΔW‖ step")}
             </div>
             <span id="phase-badge" class="badge" hidden=recurrent data-phase=move || mean_field.get().phase().name()>{badge}</span>
             <SigmaMax/>
@@ -174,9 +175,11 @@ fn BarsOptions() -> impl IntoView {
                 BarsQuantity::Gradient => "‖∂L/∂h_t‖ is the error reaching time step t: backprop through time multiplies it by W_hᵀ·diag(φ′) once per step back. The green line (linear RNN with orthogonal or identity W_h, last-state readout) is the exact theory: growth by g per step.",
                 BarsQuantity::Delta => "The gradient of each parameter tensor before and after clipping — per-group clipping here is exactly Keras' clipnorm (one tensor per group).",
                 BarsQuantity::UpdateRatio => "How far each step moves each weight matrix, relative to its size (biases: 0). The orange line is the common rule of thumb, about 10⁻³.",
+                BarsQuantity::UpdateNorm => "‖ΔW‖: how far the optimizer moved each weight matrix this step (biases: 0). SGD moves by η × the clipped gradient; Adam and RMSProp divide by the gradient's running size, so each weight moves by about η however large the gradient — ‖ΔW‖ ≈ η·√(weights in the matrix).",
             } } else { match lab.bars_quantity.get() {
                 BarsQuantity::Gradient => "The weight gradient ∂L/∂W = hᵀδ also carries the forward signal h, which often shrinks where δ grows — so its profile can look flatter than δ's.",
                 BarsQuantity::UpdateRatio => "How far each step moves each layer's weights, relative to their size. The orange line is the common rule of thumb, about 10⁻³: far above it, updates are too violent; far below, the layer barely learns.",
+                BarsQuantity::UpdateNorm => "‖ΔW‖: how far the optimizer moved each layer's weights this step. SGD moves by η × the clipped gradient, so an exploding gradient makes a huge step; Adam and RMSProp divide by the gradient's running size, so each weight moves by about η however large the gradient — ‖ΔW‖ ≈ η·√(weights in the layer).",
                 BarsQuantity::Delta => "δ is the error arriving at each layer. The green line is mean-field theory for the initial weights: ‖δ‖ grows by √χ₁ per layer toward the input, anchored at the output. Training moves the weights, and the measured profile away from it.",
             } }}
         </p>

@@ -193,6 +193,30 @@ fn pump(lab: Lab, from_frame: bool) {
     }
 }
 
+/// Says which runs' optimizers started their state over (a new kind of optimizer keeps the
+/// weights but not the old rule's moments).
+fn say_optimizer_reset(lab: Lab, reset: &[bool], step: u64) {
+    let kinds: Vec<_> = lab
+        .session
+        .with_value(|s| s.configs.iter().map(|c| c.live.optimizer.kind).collect());
+    for (run, kind) in kinds.iter().enumerate() {
+        if !reset.get(run).copied().unwrap_or(false) {
+            continue;
+        }
+        let whose = if kinds.len() > 1 {
+            format!("Run {}: ", ["A", "B"][run.min(1)])
+        } else {
+            String::new()
+        };
+        let message = format!(
+            "{whose}now {} from step {step}: the weights are kept, the optimizer's state (its \
+             moments and step count) starts from zero.",
+            kind.label()
+        );
+        lab.notices.update(|n| n.push(message));
+    }
+}
+
 /// Handles one event from the worker.
 fn on_event(lab: Lab, event: Event) {
     lab.session.update_value(|s| s.pacer.answered(&event));
@@ -229,6 +253,7 @@ fn on_event(lab: Lab, event: Event) {
                 lab.halted.set(false);
                 refresh(lab);
             }
+            say_optimizer_reset(lab, &c.optimizer_reset, c.step);
         }
         Event::Progress(chunk) => on_progress(lab, *chunk),
         Event::Exported { format, bytes } => {

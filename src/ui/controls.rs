@@ -5,8 +5,13 @@
 use super::controller;
 use super::format::compact;
 use super::keys::ShortcutList;
-use super::options::{ACTIVATIONS, CLIP_MODES, DATASETS, MODELS, READOUTS, RECURRENT_INITS, TASKS};
-use super::scale::{Scale, CLIP_THRESHOLD, L2_STRENGTH, LEARNING_RATE, WEIGHT_SCALE};
+use super::options::{
+    ACTIVATIONS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS, TASKS,
+};
+use super::scale::{
+    Scale, CLIP_THRESHOLD, EPSILON, L2_STRENGTH, LEARNING_RATE, MOMENTUM, SECOND_MOMENT_DECAY,
+    WEIGHT_DECAY, WEIGHT_SCALE,
+};
 use super::state::{Lab, WorkerState, SPEEDS};
 use super::widgets::{Choice, Slider};
 use crate::compare::Variant;
@@ -247,6 +252,24 @@ fn CompareControls() -> impl IntoView {
                     set=|p, v| p.l2 = v
                     of_b=true
                 />
+                <Choice
+                    id="b-optimizer"
+                    label="B: optimizer"
+                    hint="B's update rule (its other hyperparameters follow A's)."
+                    options=OPTIMIZERS
+                    get=|p| p.optimizer.clone()
+                    set=|p, v| p.optimizer = v
+                    of_b=true
+                />
+                <Slider
+                    id="b-weight-decay"
+                    label="B: weight decay λ_wd"
+                    hint="B's AdamW decay."
+                    scale=WEIGHT_DECAY
+                    get=|p| p.weight_decay
+                    set=|p, v| p.weight_decay = v
+                    of_b=true
+                />
             </div>
         </section>
     }
@@ -460,6 +483,62 @@ pub fn Controls() -> impl IntoView {
                 scale=L2_STRENGTH
                 get=|p| p.l2
                 set=|p, v| p.l2 = v
+            />
+            <Choice
+                id="optimizer"
+                label="Optimizer"
+                hint="What turns the (clipped) gradient into a step. Adam and RMSProp divide by a running size of the gradient: they rescale the update, not the gradient. Changing it keeps the weights and starts the optimizer's state over."
+                options=OPTIMIZERS
+                get=|p| p.optimizer.clone()
+                set=|p, v| p.optimizer = v
+            />
+            <Slider
+                id="momentum"
+                label="Momentum μ"
+                hint="Each step adds μ × the previous step: a velocity that smooths, and can carry a spike forward."
+                scale=MOMENTUM
+                get=|p| p.momentum
+                set=|p, v| p.momentum = v
+            />
+            <Slider
+                id="alpha"
+                label="RMSProp decay α"
+                hint="How slowly the running mean of g² forgets (PyTorch's default 0.99)."
+                scale=SECOND_MOMENT_DECAY
+                get=|p| p.alpha
+                set=|p, v| p.alpha = v
+            />
+            <Slider
+                id="beta1"
+                label="Adam β₁"
+                hint="Decay of the running mean of g (PyTorch's default 0.9)."
+                scale=MOMENTUM
+                get=|p| p.beta1
+                set=|p, v| p.beta1 = v
+            />
+            <Slider
+                id="beta2"
+                label="Adam β₂"
+                hint="Decay of the running mean of g² (default 0.999). After a spike, a large β₂ keeps the steps small for a long time."
+                scale=SECOND_MOMENT_DECAY
+                get=|p| p.beta2
+                set=|p, v| p.beta2 = v
+            />
+            <Slider
+                id="eps"
+                label="ε"
+                hint="Added to √v before dividing (default 10⁻⁸): where the gradient is far smaller than ε, the step shrinks to plain SGD's."
+                scale=EPSILON
+                get=|p| p.eps
+                set=|p, v| p.eps = v
+            />
+            <Slider
+                id="weight-decay"
+                label="Weight decay λ_wd"
+                hint="AdamW shrinks every weight by η·λ_wd per step, outside the adaptive rescaling — unlike L2, which Adam rescales with the gradient."
+                scale=WEIGHT_DECAY
+                get=|p| p.weight_decay
+                set=|p, v| p.weight_decay = v
             />
         </section>
         <CompareControls/>

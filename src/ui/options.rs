@@ -35,3 +35,11 @@ pub const CLIP_MODES: &[(&str, &str)] = &[
     ("layer-norm", "per-group norm (Keras' clipnorm rule)"),
     ("value", "value (clamp each element)"),
 ];
+pub const OPTIMIZERS: &[(&str, &str)] = &[
+    ("sgd", "SGD"),
+    ("momentum", "SGD + momentum (heavy ball)"),
+    ("nesterov", "SGD + Nesterov momentum"),
+    ("rmsprop", "RMSProp"),
+    ("adam", "Adam"),
+    ("adamw", "AdamW (decoupled weight decay)"),
+];

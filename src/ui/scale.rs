@@ -65,6 +65,25 @@ pub const L2_STRENGTH: Scale = Scale::Linear {
     max: 0.05,
     step: 0.0005,
 };
+pub const WEIGHT_DECAY: Scale = Scale::Linear {
+    min: 0.0,
+    max: 0.2,
+    step: 0.001,
+};
+pub const MOMENTUM: Scale = Scale::Linear {
+    min: 0.0,
+    max: 0.99,
+    step: 0.01,
+};
+pub const SECOND_MOMENT_DECAY: Scale = Scale::Linear {
+    min: 0.9,
+    max: 0.9999,
+    step: 0.0001,
+};
+pub const EPSILON: Scale = Scale::Log {
+    min: 1e-10,
+    max: 1.0,
+};
 
 #[cfg(test)]
 mod tests {

@@ -29,11 +29,18 @@ pub enum BarsQuantity {
     Delta,
     /// ‖ΔW_l‖/‖W_l‖, with the 10⁻³ rule of thumb.
     UpdateRatio,
+    /// ‖ΔW_l‖ itself: what the optimizer moved.
+    UpdateNorm,
 }
 
 impl BarsQuantity {
     /// Every view, in the order of [`crate::link::VIEWS`], which names them.
-    const ALL: [BarsQuantity; 3] = [Self::Gradient, Self::Delta, Self::UpdateRatio];
+    const ALL: [BarsQuantity; 4] = [
+        Self::Gradient,
+        Self::Delta,
+        Self::UpdateRatio,
+        Self::UpdateNorm,
+    ];
 
     /// Its name in links and lesson files.
     pub fn name(self) -> &'static str {

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 type Column = (&'static str, &'static str, fn(&StepStats) -> &Vec<f64>);
 
-const COLUMNS: [Column; 5] = [
+const COLUMNS: [Column; 6] = [
     ("grad-norm", "‖∂L/∂W‖ before clip", |s| {
         &s.grad_norms
     }),
@@ -19,6 +19,7 @@ const COLUMNS: [Column; 5] = [
     }),
     ("weight-norm", "‖W‖", |s| &s.weight_norms),
     ("update-ratio", "‖ΔW‖ / ‖W‖", |s| &s.update_ratios),
+    ("update-norm", "‖ΔW‖ step", |s| &s.update_norms),
 ];
 
 /// One row per weight layer, input first.

@@ -33,10 +33,11 @@ pub fn write(lab: Lab, of_b: bool, set: impl FnOnce(&mut TrainParams)) {
 }
 
 /// Whether a control is hidden: named by the link (teacher mode), one of run B's while compare
-/// mode is hidden, or a setting the current model does not have (the settings table says).
+/// mode is hidden, or a setting that means nothing for its run — another model's, or another
+/// optimizer's (the settings table says).
 pub fn hidden(lab: Lab, id: &str, of_b: bool) -> bool {
     let foreign = Field::from_control(id.strip_prefix("b-").unwrap_or(id))
-        .is_some_and(|f| lab.params.with(|p| !f.setting().models.include(&p.model)));
+        .is_some_and(|f| !read(lab, of_b, |p| f.setting().applies(p)));
     foreign || lab.is_hidden(id) || (of_b && lab.is_hidden("compare"))
 }
 

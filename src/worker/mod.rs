@@ -90,7 +90,7 @@ impl WorkerCore {
             Command::Configure(configs) => self.configure(configs),
             Command::Reset => {
                 self.lanes.iter_mut().for_each(Lane::reset);
-                self.configured(true)
+                self.configured(true, Vec::new())
             }
             Command::Train {
                 max_steps,
@@ -124,21 +124,28 @@ impl WorkerCore {
                 };
             }
         }
+        let mut optimizer_reset = Vec::new();
         let restarted = if configs.len() == self.lanes.len() {
-            let rebuilt: Vec<bool> = self
+            let applied: Vec<Applied> = self
                 .lanes
                 .iter_mut()
                 .zip(configs)
-                .map(|(lane, config)| lane.trainer.apply(config) == Applied::Rebuilt)
+                .map(|(lane, config)| lane.trainer.apply(config))
                 .collect();
             // Compared runs stay in lockstep: one network rebuilt starts the other over too.
-            let any = rebuilt.iter().any(|&r| r);
-            for (lane, rebuilt) in self.lanes.iter_mut().zip(rebuilt) {
-                if rebuilt {
+            let any = applied.contains(&Applied::Rebuilt);
+            for (lane, applied) in self.lanes.iter_mut().zip(&applied) {
+                if *applied == Applied::Rebuilt {
                     lane.clear_log();
                 } else if any {
                     lane.reset();
                 }
+            }
+            if !any {
+                optimizer_reset = applied
+                    .iter()
+                    .map(|a| *a == Applied::OptimizerReset)
+                    .collect();
             }
             any
         } else {
@@ -151,10 +158,10 @@ impl WorkerCore {
                 .collect();
             true
         };
-        self.configured(restarted)
+        self.configured(restarted, optimizer_reset)
     }
 
-    fn configured(&mut self, restarted: bool) -> Event {
+    fn configured(&mut self, restarted: bool, optimizer_reset: Vec<bool>) -> Event {
         if restarted {
             self.run = self.run.wrapping_add(1);
         }
@@ -166,6 +173,7 @@ impl WorkerCore {
             model: first.description().clone(),
             runs: self.lanes.len() as u32,
             step: first.step_count(),
+            optimizer_reset,
         })
     }
 
