@@ -283,3 +283,56 @@ fn the_language_model_learns_words_only_when_clipped() {
     assert!(share(&a_text) > 0.5, "A writes {a_text:?}");
     assert!(share(&b_text) < 0.35, "B writes {b_text:?}");
 }
+
+/// "A's first step … ‖ΔW‖ reaches 42 in one layer, the next loss is 7·10¹⁰ and the step after
+/// overflows. B … its first step moves every weight that has a gradient by exactly η … 0.14 at
+/// most — and its loss falls from 909 to 0.003 in 600 steps … B's gradient norm was 9.1·10³
+/// all the same."
+#[test]
+fn adam_bounds_the_step_where_sgd_overflows() {
+    let (a, b) = both(&lesson("Adam rescales"), 600);
+    assert!(
+        diverged(&a).is_some_and(|s| s <= 3),
+        "A: {:?}",
+        diverged(&a)
+    );
+    assert!(a[0].update_norms.iter().cloned().fold(0.0, f64::max) > 10.0);
+    assert!(diverged(&b).is_none());
+    assert_eq!(
+        a[0].global_norm, b[0].global_norm,
+        "the same first gradient"
+    );
+    assert!(b[0].global_norm > 1e3, "{}", b[0].global_norm);
+    // Step 1 of Adam: |Δw| = η·|g|/(|g| + ε) = η for every weight with g ≠ 0, so
+    // ‖ΔW_l‖ ≤ η·√(elements of W_l) = 0.16 for a 16 × 16 layer.
+    assert!(
+        b[0].update_norms.iter().all(|&u| u <= 0.01 * 16.0 + 1e-9),
+        "{:?}",
+        b[0].update_norms
+    );
+    assert!(
+        late_loss(&b, 50) < 0.01 && b[0].loss > 100.0,
+        "B: {} → {}",
+        b[0].loss,
+        late_loss(&b, 50)
+    );
+}
+
+/// "B shrinks each weight by exactly 1 − η·λ = 0.9999 per step: 0.82× over 2000 steps … its
+/// first layer's ‖W‖ goes 9.2 → 7.8 … A's weights fall four-fold (9.1 → 2.3 in the first
+/// layer)."
+#[test]
+fn weight_decay_is_not_l2_under_adam() {
+    let (a, b) = both(&lesson("Weight decay is not L2"), 2000);
+    assert!(diverged(&a).is_none() && diverged(&b).is_none());
+    let shrink = |run: &[StepStats], layer: usize| {
+        run.last().unwrap().weight_norms[layer] / run[0].weight_norms[layer]
+    };
+    for layer in 0..10 {
+        // AdamW: the decay alone gives 0.9999^2000 = 0.82; the gradient moves it a little.
+        let (in_a, in_b) = (shrink(&a, layer), shrink(&b, layer));
+        assert!((0.7..0.95).contains(&in_b), "B layer {layer}: ×{in_b}");
+        assert!(in_a < 0.5 * in_b, "layer {layer}: A ×{in_a}, B ×{in_b}");
+    }
+    assert!(shrink(&a, 0) < 0.35, "A's first layer ×{}", shrink(&a, 0));
+}
