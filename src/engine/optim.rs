@@ -334,7 +334,8 @@ fn update_tensor<S: Scalar, D: Dimension>(
     let mut sums = [0.0; 3];
     let sums_ref = &mut sums;
     // Only the moments the rule keeps have the parameters' shape.
-    match (first.len() == p.len(), second.len() == p.len()) {
+    // (Compared by shape: an RNN group's empty half and an unused moment both have no elements.)
+    match (first.shape() == p.shape(), second.shape() == p.shape()) {
         (true, true) => Zip::from(&mut *p)
             .and(g)
             .and(first)
@@ -549,6 +550,40 @@ mod tests {
                 (norms[0].delta - 0.1 * 2f64.sqrt()).abs() < 1e-6,
                 "{g}: {norms:?}"
             );
+        }
+    }
+
+    /// An RNN's groups hold one tensor and leave the other empty (a `[0, 0]` W or a `[0]` b);
+    /// every rule updates the tensor that is there and leaves the empty one alone.
+    #[test]
+    fn groups_with_an_empty_half_update_under_every_rule() {
+        for kind in OptimizerKind::ALL {
+            let mut groups = vec![
+                ParamGroup {
+                    w: array![[1.0f32, 2.0], [3.0, 4.0]],
+                    b: ndarray::Array1::zeros(0),
+                },
+                ParamGroup {
+                    w: ndarray::Array2::zeros((0, 0)),
+                    b: array![1.0f32, -1.0],
+                },
+            ];
+            let grads = vec![
+                ParamGroup {
+                    w: array![[1.0f32, 1.0], [1.0, 1.0]],
+                    b: ndarray::Array1::zeros(0),
+                },
+                ParamGroup {
+                    w: ndarray::Array2::zeros((0, 0)),
+                    b: array![1.0f32, 1.0],
+                },
+            ];
+            let mut optimizer = Optimizer::new();
+            for _ in 0..2 {
+                let norms = optimizer.apply(&mut groups, &grads, 0.1, &config(kind));
+                assert!(norms[0].delta > 0.0 && norms[1].delta == 0.0, "{kind:?}");
+            }
+            assert!(groups[1].b[0] < 1.0, "{kind:?}: the bias moved");
         }
     }
 

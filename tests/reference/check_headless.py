@@ -4,10 +4,11 @@
 For several configurations -- feed-forward nets and recurrent ones -- it runs the headless runner
 with --dump-step0, takes the batch and the weights it dumped, and recomputes from scratch --
 forward pass, MSE or cross-entropy + L1/L2 loss, backprop (through time for an RNN, truncated or
-not), the three clipping rules as PyTorch/Keras define them, the SGD update, and for an RNN the
+not), the three clipping rules as PyTorch/Keras define them, the first update of each optimizer
+as torch.optim documents it (SGD, momentum, Nesterov, RMSprop, Adam, AdamW), and for an RNN the
 largest singular value and spectral radius of W_h (numpy.linalg) -- then compares every number
-of the first JSON line (loss, per-layer norms, global norms, clip scale, cosine, update ratios)
-and the raw gradients. Nothing here imports or mirrors the Rust code; the formulas are written
+of the first JSON line (loss, per-layer norms, global norms, clip scale, cosine, update ratios
+and update norms) and the raw gradients. Nothing here imports or mirrors the Rust code; the formulas are written
 from THEORY.md. The engine computes in float32, so agreement is asked to ~1e-4 relative.
 
 usage: check_headless.py PATH/TO/headless
@@ -25,11 +26,14 @@ import numpy as np
 CASES = [
     (["--activation", "tanh", "--depth", "3", "--width", "8", "--weight-scale", "1.5"], 2e-4),
     (["--activation", "relu", "--depth", "8", "--width", "16", "--l2", "0.01",
-     "--clip-mode", "global-norm", "--clip", "0.5", "--bias-scale", "0.1"], 2e-4),
+     "--clip-mode", "global-norm", "--clip", "0.5", "--bias-scale", "0.1",
+     "--optimizer", "adam", "--beta1", "0.8", "--beta2", "0.99"], 2e-4),
     (["--activation", "sigmoid", "--depth", "5", "--width", "12", "--l1", "0.001",
-     "--clip-mode", "value", "--clip", "0.01", "--dataset", "xor"], 2e-4),
+     "--clip-mode", "value", "--clip", "0.01", "--dataset", "xor",
+     "--optimizer", "nesterov", "--momentum", "0.5"], 2e-4),
     (["--activation", "linear", "--depth", "12", "--width", "10", "--weight-scale", "1.3",
-     "--clip-mode", "layer-norm", "--clip", "0.2", "--dataset", "sine", "--batch", "16"], 2e-4),
+     "--clip-mode", "layer-norm", "--clip", "0.2", "--dataset", "sine", "--batch", "16",
+     "--optimizer", "rmsprop", "--eps", "0.001"], 2e-4),
     (["--activation", "tanh", "--depth", "30", "--width", "16", "--weight-scale", "2.5",
      "--clip-mode", "global-norm", "--clip", "1", "--dataset", "spiral", "--lr", "0.1"], 2e-2),
 ]
@@ -42,10 +46,11 @@ RNN_CASES = [
       "--recurrent-scale", "1.2", "--clip-mode", "global-norm", "--clip", "1"], 2e-4),
     (["--model", "rnn", "--task", "series", "--activation", "relu", "--readout", "all",
       "--bptt", "5", "--seq-len", "16", "--hidden", "6", "--l2", "0.01",
-      "--clip-mode", "layer-norm", "--clip", "0.5", "--recurrent-init", "identity"], 2e-4),
+      "--clip-mode", "layer-norm", "--clip", "0.5", "--recurrent-init", "identity",
+      "--optimizer", "adamw", "--weight-decay", "0.2", "--lr", "0.5"], 2e-4),
     (["--model", "rnn", "--task", "copy", "--activation", "sigmoid", "--readout", "all",
       "--seq-len", "25", "--hidden", "12", "--l1", "0.001", "--clip-mode", "value",
-      "--clip", "0.01", "--batch", "8"], 2e-4),
+      "--clip", "0.01", "--batch", "8", "--optimizer", "momentum"], 2e-4),
     (["--model", "rnn", "--task", "adding", "--activation", "linear", "--seq-len", "30",
       "--hidden", "10", "--recurrent-init", "orthogonal", "--recurrent-scale", "1.1",
       "--input-scale", "0.5"], 2e-4),
@@ -111,7 +116,8 @@ def reference_step(dump):
     cosine = flat @ flat_c / (np.linalg.norm(flat) * np.linalg.norm(flat_c))
     scale = min(1.0, c / (total + 1e-6)) if mode == "global-norm" else clipped_total / total
     weight_norms = np.array([np.linalg.norm(W) for W in Ws])
-    update_ratios = np.array([cfg["lr"] * np.linalg.norm(w) for w in cW]) / weight_norms
+    update_norms = np.array([np.linalg.norm(first_update(W, g, cfg)) for W, g in zip(Ws, cW)])
+    update_ratios = update_norms / weight_norms
     return {
         "loss": loss,
         "grad_norms": norms,
@@ -119,11 +125,33 @@ def reference_step(dump):
         "delta_norms": np.array(deltas),
         "weight_norms": weight_norms,
         "update_ratios": update_ratios,
+        "update_norms": update_norms,
         "global_norm": total,
         "global_norm_clipped": clipped_total,
         "clip_scale": scale,
         "cos_pre_post": cosine,
     }, gWs, gbs
+
+
+def first_update(W, g, cfg, decays=True):
+    """The change torch.optim makes to a parameter W at its first step, from the clipped
+    gradient g (every moment starts at zero, t = 1). `decays`: AdamW's decoupled decay applies
+    (gradlab decays weights, not biases)."""
+    lr, kind = cfg["lr"], cfg["optimizer"]
+    if kind in ("sgd", "momentum"):  # SGD; momentum's buffer starts as b = g
+        return -lr * g
+    if kind == "nesterov":  # b = g; the step uses g + mu*b
+        return -lr * (g + cfg["momentum"] * g)
+    if kind == "rmsprop":  # v = (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps)
+        v = (1 - cfg["alpha"]) * g * g
+        return -lr * g / (np.sqrt(v) + cfg["eps"])
+    # Adam/AdamW: m = (1-b1) g, v = (1-b2) g^2, bias-corrected by (1-b1), sqrt(1-b2)
+    b1, b2, eps = cfg["beta1"], cfg["beta2"], cfg["eps"]
+    m, v = (1 - b1) * g, (1 - b2) * g * g
+    step = -(lr / (1 - b1)) * m / (np.sqrt(v) / np.sqrt(1 - b2) + eps)
+    if kind == "adamw" and decays:
+        return step - lr * cfg["weight-decay"] * W
+    return step
 
 
 def softmax_ce(logits, classes):
@@ -228,8 +256,10 @@ def reference_rnn_step(dump):
     is_weight = [True, True, False, True, False]
     weight_norms = np.array([np.linalg.norm(v) if w else 0.0
                              for v, w in zip((Wx, Wh, b, Wo, bo), is_weight)])
-    update_ratios = np.array([cfg["lr"] * np.linalg.norm(g) / wn if w else 0.0
-                              for g, wn, w in zip(clipped, weight_norms, is_weight)])
+    update_norms = np.array([np.linalg.norm(first_update(v, g, cfg)) if w else 0.0
+                             for v, g, w in zip((Wx, Wh, b, Wo, bo), clipped, is_weight)])
+    update_ratios = np.array([u / wn if w else 0.0
+                              for u, wn, w in zip(update_norms, weight_norms, is_weight)])
     mode, c = cfg["clip-mode"], cfg["clip"]
     expected = {
         "loss": loss,
@@ -238,6 +268,7 @@ def reference_rnn_step(dump):
         "time_norms": time_norms,
         "weight_norms": weight_norms,
         "update_ratios": update_ratios,
+        "update_norms": update_norms,
         "global_norm": total,
         "global_norm_clipped": clipped_total,
         "clip_scale": min(1.0, c / (total + 1e-6)) if mode == "global-norm" else clipped_total / total,
