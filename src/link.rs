@@ -12,12 +12,12 @@
 //! [`VARIANT_KEYS`] with a `b-` prefix) says where B differs from A.
 
 use crate::compare::{Variant, VARIANT_KEYS};
-use crate::engine::settings::SETTINGS;
+use crate::engine::settings::{Setting, SETTINGS};
 use crate::engine::{ConfigError, Field, TrainConfig, TrainParams};
 
 /// Longest value read from a link; anything longer is hostile or broken.
 const MAX_VALUE: usize = 64;
-/// Longest `hide=` list read (every control's id, comma-separated, is about 250 characters).
+/// Longest `hide=` list read (every control's id, comma-separated, is about 280 characters).
 const MAX_HIDE_VALUE: usize = 512;
 /// Most parameters read from one link.
 const MAX_PARAMS: usize = 64;
@@ -69,7 +69,12 @@ pub struct Opened {
 /// The query string (without `?`) that reproduces `config` and `page`.
 pub fn to_query(config: &TrainConfig, page: &PageState) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in config.to_params().pairs() {
+    let a = config.to_params();
+    // Run B takes A's value of every setting it does not change, so a setting that means
+    // something only for B (AdamW's decay when only B is AdamW) is written too.
+    let b = page.compare.as_ref().map(|variant| variant.apply(&a));
+    let applies = |s: &Setting| s.applies(&a) || b.as_ref().is_some_and(|b| s.applies(b));
+    for (key, value) in a.pairs_where(applies) {
         out.append_pair(key, &value);
     }
     if let Some(variant) = &page.compare {

@@ -38,6 +38,26 @@ fn every_control_round_trips() {
             weight_scale: 0.0,
             ..TrainParams::default()
         },
+        // Each optimizer with its own hyperparameters off their defaults.
+        TrainParams {
+            optimizer: "nesterov".into(),
+            momentum: 0.5,
+            ..TrainParams::default()
+        },
+        TrainParams {
+            optimizer: "rmsprop".into(),
+            alpha: 0.95,
+            eps: 1e-4,
+            ..TrainParams::default()
+        },
+        TrainParams {
+            optimizer: "adamw".into(),
+            beta1: 0.8,
+            beta2: 0.99,
+            eps: 1e-6,
+            weight_decay: 0.05,
+            ..TrainParams::default()
+        },
     ];
     for params in cases {
         let config = params.check().unwrap();
@@ -109,6 +129,36 @@ fn lesson_and_compare_round_trip() {
     }
     let off = from_query(&to_query(&mlp, &PageState::default()), &defaults());
     assert_eq!(off.page, PageState::default());
+}
+
+/// A setting that means something only for run B — AdamW's decay when A is Adam and B AdamW —
+/// is in the link at A's value (which B follows), so B reopens with it; without compare mode
+/// the link leaves it out.
+#[test]
+fn a_setting_only_run_b_uses_survives_the_link() {
+    let a = TrainParams {
+        optimizer: "adam".into(),
+        weight_decay: 0.05,
+        ..TrainParams::default()
+    };
+    let config = a.check().unwrap();
+    let page = PageState {
+        compare: Some(Variant::of([(
+            Field::Optimizer,
+            Value::Name("adamw".into()),
+        )])),
+        ..PageState::default()
+    };
+    let query = to_query(&config, &page);
+    assert!(query.contains("weight-decay=0.05"), "{query}");
+    let back = from_query(&query, &defaults());
+    let b = back.page.compare.as_ref().unwrap().apply(&back.params);
+    assert_eq!((b.optimizer.as_str(), b.weight_decay), ("adamw", 0.05));
+    let alone = to_query(&config, &PageState::default());
+    assert!(
+        !alone.contains("weight-decay") && alone.contains("optimizer=adam"),
+        "{alone}"
+    );
 }
 
 #[test]

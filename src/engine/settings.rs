@@ -391,9 +391,15 @@ impl TrainParams {
     /// their optimizer), in table order: what a link or the runner's flags must say to
     /// reproduce the run.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        self.pairs_where(|s| s.applies(self))
+    }
+
+    /// `(key, value text)` of the settings `keep` picks, in table order (a compared run's
+    /// link also keeps what applies only to run B, which follows A's value).
+    pub fn pairs_where(&self, keep: impl Fn(&Setting) -> bool) -> Vec<(&'static str, String)> {
         SETTINGS
             .iter()
-            .filter(|s| s.applies(self))
+            .filter(|s| keep(s))
             .map(|s| (s.key, self.value(s.field).text()))
             .collect()
     }

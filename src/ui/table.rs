@@ -1,6 +1,7 @@
-//! The layer table: every parameter group's numbers as text (an MLP's layers; an RNN's `W_x`,
-//! `W_h`, `b`, `W_out`, `b_out`), and for an RNN the error at every time step — the accessible
-//! alternative to the charts, and what the browser tests read.
+//! The numbers tables: every parameter group's numbers as text (an MLP's layers; an RNN's
+//! `W_x`, `W_h`, `b`, `W_out`, `b_out`) for run A and, in compare mode, run B, and for an RNN
+//! the error at every time step — the accessible alternative to the charts, and what the
+//! browser tests read.
 
 use super::format::plain;
 use super::state::Lab;
@@ -22,27 +23,52 @@ const COLUMNS: [Column; 6] = [
     ("update-norm", "‖ΔW‖ step", |s| &s.update_norms),
 ];
 
-/// One row per weight layer, input first.
+/// The newest step of run A, or of compare mode's run B.
+fn latest<T>(lab: Lab, of_b: bool, read: impl FnOnce(Option<&StepStats>) -> T) -> T {
+    if of_b {
+        lab.second
+            .with(|b| read(b.as_ref().and_then(|b| b.shown.as_ref())))
+    } else {
+        lab.shown.with(|s| read(s.as_ref()))
+    }
+}
+
+/// The numbers tables: each run's per-group table (run B's in compare mode only) and, for an
+/// RNN, run A's per-time-step table.
 #[component]
 pub fn LayerTable() -> impl IntoView {
     let lab = expect_context::<Lab>();
+    let recurrent = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
+    let compared = move || lab.second.with(Option::is_some);
+    view! {
+        <div class="tables" class:single=move || !recurrent() && !compared() class:compared=compared>
+            <GroupTable of_b=false/>
+            <GroupTable of_b=true/>
+            <TimeTable/>
+        </div>
+    }
+}
+
+/// One row per parameter group (an MLP's weight layers, input first), for run A or run B.
+#[component]
+fn GroupTable(
+    /// Run B's table (`#layer-table-b`, shown in compare mode) instead of run A's.
+    of_b: bool,
+) -> impl IntoView {
+    let lab = expect_context::<Lab>();
     let cell = move |layer: usize, column: fn(&StepStats) -> &Vec<f64>| {
-        lab.shown.with(|s| {
-            s.as_ref()
-                .and_then(|s| column(s).get(layer).copied())
+        latest(lab, of_b, |s| {
+            s.and_then(|s| column(s).get(layer).copied())
                 .map_or_else(|| "—".to_string(), plain)
         })
     };
     let recurrent = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
+    let run = if of_b { "Run B: per" } else { "Per" };
     let caption = move || {
-        let what = if recurrent() {
-            "Per-group"
-        } else {
-            "Per-layer"
-        };
-        lab.shown.with(|s| match s {
-            Some(s) => format!("{what} numbers at step {}", s.step),
-            None => format!("{what} numbers (no step yet)"),
+        let what = if recurrent() { "group" } else { "layer" };
+        latest(lab, of_b, |s| match s {
+            Some(s) => format!("{run}-{what} numbers at step {}", s.step),
+            None => format!("{run}-{what} numbers (no step yet)"),
         })
     };
     // An RNN's groups are named; an MLP's layers are numbered from 1.
@@ -51,18 +77,22 @@ pub fn LayerTable() -> impl IntoView {
             .with(|m| (m.axis == ProfileAxis::TimeSteps).then(|| m.group_names.get(layer).cloned()))
             .flatten()
     };
-    let time_norm = move |t: usize| {
-        lab.shown.with(|s| {
-            s.as_ref()
-                .and_then(|s| s.time_norms.get(t).copied())
-                .map_or_else(|| "—".to_string(), plain)
-        })
+    let id = if of_b { "layer-table-b" } else { "layer-table" };
+    let region = if of_b {
+        "Run B's per-group numbers"
+    } else {
+        "Per-group numbers"
     };
     view! {
-        <div class="tables" class:single=move || !recurrent()>
         // Focusable, so a keyboard user can scroll a table wider or taller than its box.
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Per-group numbers">
-            <table id="layer-table" class="numbers">
+        <div
+            class="table-wrap"
+            tabindex="0"
+            role="region"
+            aria-label=region
+            hidden=move || of_b && !lab.second.with(Option::is_some)
+        >
+            <table id=id class="numbers">
                 <caption>{caption}</caption>
                 <thead>
                     <tr>
@@ -86,6 +116,22 @@ pub fn LayerTable() -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// Run A's error at every time step (RNN only).
+#[component]
+fn TimeTable() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let recurrent = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
+    let time_norm = move |t: usize| {
+        lab.shown.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.time_norms.get(t).copied())
+                .map_or_else(|| "—".to_string(), plain)
+        })
+    };
+    view! {
         <div class="table-wrap" hidden=move || !recurrent() tabindex="0" role="region" aria-label="Per-time-step numbers">
             <table id="time-table" class="numbers">
                 <caption>"Per time step"</caption>
@@ -105,7 +151,6 @@ pub fn LayerTable() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
-        </div>
         </div>
     }
 }

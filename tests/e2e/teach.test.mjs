@@ -15,20 +15,29 @@ const DEFAULTS = {
   model: 'mlp', depth: 10, width: 16, activation: 'tanh', 'weight-scale': 1, 'bias-scale': 0,
   dataset: 'circle', task: 'adding', 'seq-len': 50, hidden: 32, 'recurrent-init': 'gaussian',
   'recurrent-scale': 1, 'input-scale': 1, bptt: 0, readout: 'last', batch: 32, lr: 0.03,
-  'clip-mode': 'none', clip: 1, l1: 0, l2: 0, seed: 1,
+  'clip-mode': 'none', clip: 1, l1: 0, l2: 0, optimizer: 'sgd', momentum: 0.9, alpha: 0.99,
+  beta1: 0.9, beta2: 0.999, eps: 1e-8, 'weight-decay': 0.01, seed: 1,
 };
 // Settings of one model only: a link holds those of its own model (the settings table says).
 const ONLY = {
   mlp: ['depth', 'width', 'weight-scale', 'bias-scale', 'dataset'],
   rnn: ['task', 'seq-len', 'hidden', 'recurrent-init', 'recurrent-scale', 'input-scale', 'bptt', 'readout'],
 };
-const applies = (key, model) => !ONLY[model === 'rnn' ? 'mlp' : 'rnn'].includes(key);
+// An optimizer's hyperparameters are in a link beside that optimizer (A's or, in compare
+// mode, B's, which follows A's value).
+const ONLY_WITH = {
+  momentum: ['momentum', 'nesterov'], alpha: ['rmsprop'], beta1: ['adam', 'adamw'],
+  beta2: ['adam', 'adamw'], eps: ['rmsprop', 'adam', 'adamw'], 'weight-decay': ['adamw'],
+};
+const applies = (key, settings) =>
+  !ONLY[settings.model === 'rnn' ? 'mlp' : 'rnn'].includes(key) &&
+  (!ONLY_WITH[key] || settings.optimizers.some((o) => ONLY_WITH[key].includes(o)));
 
 const query = (page) => page.evaluate(() => Object.fromEntries(new URLSearchParams(location.search)));
 const same = (a, b) => (typeof b === 'number' ? Math.abs(parseFloat(a) - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
 
 test('each lesson\'s Run it sets the controls and seed, starts training and highlights its target', async () => {
-  assert.equal(LESSONS.length, 16);
+  assert.equal(LESSONS.length, 18);
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?lesson=1`);
   await waitReady(page);
   for (const [i, lesson] of LESSONS.entries()) {
@@ -41,9 +50,10 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     // configuration the worker was sent.
     const q = await query(page);
     const want = { ...DEFAULTS, ...lesson.settings };
+    const optimizers = [want.optimizer, lesson.compare?.optimizer ?? want.optimizer];
     for (const [key, value] of Object.entries(want)) {
-      if (!applies(key, want.model)) {
-        assert.equal(q[key], undefined, `lesson ${i + 1}: ${key} is not a ${want.model} setting`);
+      if (!applies(key, { model: want.model, optimizers })) {
+        assert.equal(q[key], undefined, `lesson ${i + 1}: ${key} does not apply to its runs`);
         continue;
       }
       assert.ok(same(q[key], value), `lesson ${i + 1}: ${key} = ${q[key]}, want ${value}`);
@@ -51,7 +61,8 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     // The chart view and the speed are part of the link too (defaults are left out).
     assert.equal(q.view, lesson.view && lesson.view !== 'gradient' ? lesson.view : undefined);
     if (lesson.speed !== undefined) assert.equal(q.speed, lesson.speed === 6 ? undefined : String(lesson.speed));
-    assert.equal(await page.isChecked(lesson.view === 'delta' ? '#show-delta' : '#show-gradient'), true);
+    assert.equal(await page.isChecked(`#show-${lesson.view ?? 'gradient'}`), true);
+    assert.equal(await page.inputValue('#optimizer'), want.optimizer);
     // The controls show it.
     assert.equal(await page.inputValue('#model'), want.model);
     assert.equal(await page.inputValue('#depth'), String(want.depth));
@@ -97,11 +108,11 @@ test('a lesson link reopens that lesson; a lesson the file lacks gives a notice'
   await waitReady(page);
   await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('vanishing'));
   assert.equal(await page.isDisabled('#prev-lesson'), false);
-  await page.selectOption('#lesson-select', '15');
-  await page.waitForFunction(() => document.querySelector('#lesson-heading')?.textContent.includes('language model'));
+  await page.selectOption('#lesson-select', String(LESSONS.length - 1));
+  await page.waitForFunction((t) => document.querySelector('#lesson-heading')?.textContent.includes(t), LESSONS.at(-1).title);
   assert.equal(await page.isDisabled('#next-lesson'), true);
   const q = await query(page);
-  assert.equal(q.lesson, '16');
+  assert.equal(q.lesson, String(LESSONS.length));
   assert.equal(q.hide, 'depth,compare', 'teacher mode survives');
   assert.equal(await page.isVisible('#compare'), false);
   await page.close();
@@ -109,7 +120,7 @@ test('a lesson link reopens that lesson; a lesson the file lacks gives a notice'
   const bad = await openPage(lab.browser, `${lab.server.url}?lesson=42`);
   await waitReady(bad.page);
   await bad.page.waitForSelector('#start-lessons');
-  assert.match(await bad.page.textContent('.notices'), /lesson 42, but there are 16/);
+  assert.match(await bad.page.textContent('.notices'), new RegExp(`lesson 42, but there are ${LESSONS.length}`));
   await bad.page.close();
 });
 

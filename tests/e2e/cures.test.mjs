@@ -1,0 +1,122 @@
+// The other cures in real Chromium: the optimizers — each reaches the worker and changes the
+// step it takes, its hyperparameters show beside it only, a new kind says its state starts over,
+// run B may use another one, and links carry all of it.
+// Every wait is for a condition, never a fixed sleep.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useLab, openPage, screenshot, waitReady, setInput, column, pause } from './harness.mjs';
+
+const lab = useLab();
+
+const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adamw'];
+// Which hyperparameter controls each optimizer shows.
+const SHOWS = {
+  momentum: ['momentum', 'nesterov'], alpha: ['rmsprop'], beta1: ['adam', 'adamw'],
+  beta2: ['adam', 'adamw'], eps: ['rmsprop', 'adam', 'adamw'], 'weight-decay': ['adamw'],
+};
+
+/** Clicks Step until the step count reads `n`. */
+async function stepTo(page, n) {
+  for (;;) {
+    const now = parseInt(await page.textContent('#step-count'), 10);
+    if (now >= n) return;
+    await page.click('#step-once');
+    await page.waitForFunction((k) => parseInt(document.querySelector('#step-count').textContent, 10) > k, now);
+  }
+}
+
+test('each optimizer reaches the worker, shows only its own hyperparameters and takes its own step', async () => {
+  // depth 3, width 8, 2 inputs: W is 2×8, 8×8, 8×8, 8×1.
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=3&width=8&lr=0.01`);
+  await waitReady(page);
+  const steps = {};
+  for (const optimizer of OPTIMIZERS) {
+    await page.selectOption('#optimizer', optimizer);
+    await page.waitForFunction((o) => new URLSearchParams(location.search).get('optimizer') === o, optimizer);
+    for (const [id, kinds] of Object.entries(SHOWS)) {
+      assert.equal(await page.isVisible(`#${id}`), kinds.includes(optimizer), `${optimizer}: #${id}`);
+    }
+    await page.click('#reset');
+    await page.waitForFunction(() => document.querySelector('#step-count').textContent === '0');
+    await stepTo(page, 1);
+    const first = await column(page, 'update-norm');
+    await stepTo(page, 2);
+    steps[optimizer] = [first, await column(page, 'update-norm')];
+  }
+  // Adam's first step moves every weight by η (m̂/√v̂ = ±1): ‖ΔW‖ = 0.01·√(elements).
+  const expected = [16, 64, 64, 8].map((n) => 0.01 * Math.sqrt(n));
+  steps.adam[0].forEach((got, l) => assert.ok(Math.abs(got - expected[l]) < 1e-3 * expected[l], `layer ${l}: ${got}`));
+  // Heavy-ball momentum's first step is SGD's (b₁ = g); its second is not.
+  assert.deepEqual(steps.momentum[0], steps.sgd[0]);
+  // Every rule takes its own second step.
+  const seconds = OPTIMIZERS.map((o) => JSON.stringify(steps[o][1]));
+  assert.equal(new Set(seconds).size, OPTIMIZERS.length, seconds.join('\n'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a new optimizer mid-run keeps the weights and says its state starts over; a hyperparameter does not', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=3&width=8&optimizer=momentum`);
+  await waitReady(page);
+  await stepTo(page, 5);
+  await setInput(page, 'momentum', 0.5);
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('momentum') === '0.5');
+  await page.selectOption('#optimizer', 'adam');
+  await page.waitForFunction(() => /now Adam from step 5/.test(document.querySelector('.notices')?.textContent ?? ''));
+  assert.match(await page.textContent('.notices'), /weights are kept, the optimizer's state/);
+  assert.equal(await page.textContent('#step-count'), '5', 'a live change does not restart the run');
+  assert.doesNotMatch(await page.textContent('.notices'), /Momentum/, 'μ changed without a notice');
+  await stepTo(page, 6);
+  // Adam's state is fresh: its first step is η per weight (η = 0.03, the default; 8×8 weights).
+  const norms = await column(page, 'update-norm');
+  assert.ok(Math.abs(norms[1] - 0.03 * 8) < 1e-4, `${norms}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an optimizer link reproduces the run, and run B may use another optimizer', async () => {
+  const link = `${lab.server.url}?depth=4&width=8&weight-scale=1.5&lr=0.02&optimizer=adamw&beta1=0.8&beta2=0.99&eps=0.000001&weight-decay=0.05&seed=3`;
+  const run = async () => {
+    const { page } = await openPage(lab.browser, link);
+    await waitReady(page);
+    assert.equal(await page.inputValue('#optimizer'), 'adamw');
+    assert.equal(await page.inputValue('#weight-decay'), '0.05');
+    await stepTo(page, 4);
+    const numbers = await Promise.all(['grad-norm', 'weight-norm', 'update-norm'].map((f) => column(page, f)));
+    await page.close();
+    return numbers;
+  };
+  assert.deepEqual(await run(), await run());
+
+  // Compare: A plain SGD, B Adam on the same first gradient.
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=3&width=8&lr=0.01&compare=on&b-optimizer=adam`);
+  await waitReady(page);
+  assert.equal(await page.inputValue('#b-optimizer'), 'adam');
+  assert.ok(await page.isHidden('#b-weight-decay'), 'B\'s AdamW decay shows only when B is AdamW');
+  await stepTo(page, 1);
+  await page.waitForFunction(() => document.querySelector('#b-step-count')?.textContent === '1');
+  assert.equal(await page.textContent('#b-global-norm'), await page.textContent('#global-norm'));
+  const b = await page.$$eval('#layer-table-b tbody tr td[data-field="update-norm"]', (cells) => cells.map((c) => parseFloat(c.textContent)));
+  assert.ok(Math.abs(b[1] - 0.08) < 1e-4, `B: ${b}`);
+  assert.notDeepEqual(await column(page, 'update-norm'), b);
+  await page.selectOption('#b-optimizer', 'adamw');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('b-optimizer') === 'adamw');
+  assert.ok(await page.isVisible('#b-weight-decay'));
+  await pause(page);
+  await screenshot(page, 'compare-optimizers');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('teacher mode can hide the optimizer and its hyperparameters, and they stay hidden', async () => {
+  const hide = 'optimizer,beta1';
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?optimizer=adam&compare=on&hide=${hide}`);
+  await waitReady(page);
+  for (const id of hide.split(',')) assert.ok(await page.isHidden(`#${id}`), `#${id} shown`);
+  for (const id of ['beta2', 'eps']) assert.ok(await page.isVisible(`#${id}`), `#${id} hidden`);
+  await setInput(page, 'beta2', 0.99);
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('beta2') === '0.99');
+  assert.equal(new URLSearchParams(await page.evaluate(() => location.search)).get('hide'), hide);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
