@@ -9,7 +9,7 @@ use gradlab::engine::activation::Activation;
 use gradlab::engine::data::{Dataset, DatasetKind};
 use gradlab::engine::init::Init;
 use gradlab::engine::loss::Penalty;
-use gradlab::engine::mlp::{Mlp, MlpShape};
+use gradlab::engine::mlp::{Architecture, Mlp, MlpShape};
 use gradlab::engine::network::Network;
 use gradlab::engine::rng::{stream_rng, Stream};
 use ndarray::Array2;
@@ -23,6 +23,10 @@ fn batch(seed: u64, size: usize) -> (Array2<f64>, Array2<f64>) {
 }
 
 fn check(activation: Activation, depth: usize, penalty: Penalty) {
+    check_wired(activation, depth, penalty, Architecture::default());
+}
+
+fn check_wired(activation: Activation, depth: usize, penalty: Penalty, architecture: Architecture) {
     let seed = 11 + depth as u64;
     let shape = MlpShape {
         input_dim: 2,
@@ -35,7 +39,19 @@ fn check(activation: Activation, depth: usize, penalty: Penalty) {
         weight_scale: 1.3,
         bias_scale: 0.3,
     };
-    let net: Mlp<f64> = Mlp::new(shape, activation, init, &mut stream_rng(seed, Stream::Init));
+    let mut net: Mlp<f64> = Mlp::with_architecture(
+        shape,
+        activation,
+        init,
+        architecture,
+        &mut stream_rng(seed, Stream::Init),
+    );
+    // LayerNorm starts at γ = 1, β = 0; move them off it so every term of ∂γ, ∂β and ∂z counts.
+    for (i, group) in net.layers.iter_mut().enumerate().skip(depth + 1) {
+        for (k, v) in group.b.iter_mut().enumerate() {
+            *v += 0.1 * ((i * 7 + k * 3) % 5) as f64 - 0.2;
+        }
+    }
     let (x, y) = batch(seed, 7);
     let loss_of = |net: &Mlp<f64>| net.backprop(x.view(), y.view(), &penalty).loss;
     let analytic = net.backprop(x.view(), y.view(), &penalty).grads;
@@ -59,7 +75,7 @@ fn check(activation: Activation, depth: usize, penalty: Penalty) {
             let tolerance = 1e-6 * exact.abs().max(numeric.abs()) + 1e-9;
             assert!(
                 (numeric - exact).abs() <= tolerance,
-                "{activation:?} depth {depth} {penalty:?}: layer {l} param {k}: \
+                "{activation:?} depth {depth} {penalty:?} {architecture:?}: group {l} param {k}: \
                  backprop {exact:e} vs finite difference {numeric:e}"
             );
             checked += 1;
@@ -91,5 +107,23 @@ fn backprop_matches_finite_differences_with_l2() {
 fn backprop_matches_finite_differences_with_l1_and_l2() {
     for activation in Activation::ALL {
         check(activation, 3, Penalty { l1: 0.01, l2: 0.05 });
+    }
+}
+
+/// Residual connections, LayerNorm (its γ and β included) and both together, every activation,
+/// with and without L2 (which acts on the weight layers only).
+#[test]
+fn backprop_matches_finite_differences_with_residual_and_layer_norm() {
+    for (residual, layer_norm) in [(true, false), (false, true), (true, true)] {
+        let architecture = Architecture {
+            residual,
+            layer_norm,
+        };
+        for activation in Activation::ALL {
+            for depth in [1, 2, 5] {
+                check_wired(activation, depth, Penalty::default(), architecture);
+            }
+            check_wired(activation, 3, Penalty { l1: 0.0, l2: 0.05 }, architecture);
+        }
     }
 }

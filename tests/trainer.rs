@@ -78,6 +78,7 @@ fn f32_trainer_matches_f64_network_on_the_same_batch() {
     let wide = Mlp::<f64> {
         layers: trace.groups_before.iter().map(|l| l.cast()).collect(),
         activation: config.net.activation,
+        architecture: Default::default(),
     };
     let bp = wide.backprop(
         trace.x.mapv(f64::from).view(),

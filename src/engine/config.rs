@@ -17,12 +17,13 @@ use super::clip::{Clip, ClipMode};
 use super::data::DatasetKind;
 use super::init::Init;
 use super::loss::Penalty;
+use super::mlp::Architecture;
 use super::model::{MlpConfig, ModelConfig, RnnConfig};
 use super::optim::{OptimizerConfig, OptimizerKind};
 use super::rnn::{Readout, RecurrentInit, RnnInit};
 use super::sequence::Task;
 pub use super::settings::{Field, MAX_DEPTH, MAX_WIDTH};
-use super::settings::{Kind, Value, MODEL_NAMES, SETTINGS};
+use super::settings::{Kind, Value, MODEL_NAMES, SETTINGS, SWITCH};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -49,6 +50,10 @@ pub struct TrainParams {
     pub bias_scale: f64,
     /// Data set name (MLP).
     pub dataset: String,
+    /// Residual connections, `on` or `off` (MLP).
+    pub residual: String,
+    /// LayerNorm, `on` or `off` (MLP).
+    pub layer_norm: String,
     /// Sequence task name (RNN).
     pub task: String,
     /// Sequence length T (RNN).
@@ -108,6 +113,8 @@ impl Default for TrainParams {
             weight_scale: 0.0,
             bias_scale: 0.0,
             dataset: String::new(),
+            residual: String::new(),
+            layer_norm: String::new(),
             task: String::new(),
             seq_len: 0.0,
             hidden: 0.0,
@@ -343,6 +350,10 @@ impl TrainParams {
                     bias_scale: self.bias_scale,
                 },
                 dataset: DatasetKind::from_name(&self.dataset).unwrap_or(DatasetKind::Circle),
+                architecture: Architecture {
+                    residual: self.residual == "on",
+                    layer_norm: self.layer_norm == "on",
+                },
             })
         };
         TrainConfig {
@@ -417,6 +428,8 @@ impl TrainConfig {
                 p.weight_scale = m.init.weight_scale;
                 p.bias_scale = m.init.bias_scale;
                 p.dataset = m.dataset.name().into();
+                p.residual = SWITCH[usize::from(m.architecture.residual)].into();
+                p.layer_norm = SWITCH[usize::from(m.architecture.layer_norm)].into();
             }
             ModelConfig::Rnn(r) => {
                 p.model = MODEL_NAMES[1].into();

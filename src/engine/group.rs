@@ -31,6 +31,15 @@ impl<S: Scalar> ParamGroup<S> {
         }
     }
 
+    /// A group of one vector (an RNN's bias, LayerNorm's gain or bias): `w` is empty,
+    /// `[0, len]`, so the group and its gradient always have the same shapes.
+    pub fn vector(b: Array1<S>) -> Self {
+        Self {
+            w: Array2::zeros((0, b.len())),
+            b,
+        }
+    }
+
     /// ‖(W, b)‖² — W and b taken together as one vector.
     pub fn norm_sq(&self) -> f64 {
         sum_sq(&self.w) + sum_sq(&self.b)

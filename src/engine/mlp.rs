@@ -1,12 +1,26 @@
-//! A multi-layer perceptron: `depth` hidden layers of `width` units and a linear output.
+//! A multi-layer perceptron: `depth` hidden layers of `width` units and a linear output,
+//! optionally with residual connections and layer normalization.
 //!
-//! Convention (batch rows): `h_0 = x: [n, d_in]`, and for l = 1..=L
-//! `z_l = h_{l−1} · W_l + b_l`, `h_l = φ(z_l)` for hidden layers, `ŷ = z_L` (linear output).
-//! `W_l: [fan_in, fan_out]`, `b_l: [fan_out]`. There are `L = depth + 1` weight layers; index 0 in
-//! code is layer 1 in the formula (the input side).
+//! Convention (batch rows): `h_0 = x: [n, d_in]`, and for each hidden layer l = 1..=depth
+//! `z_l = h_{l−1} · W_l + b_l`, `u_l = LN_l(z_l)` (or `u_l = z_l` without LayerNorm),
+//! `a_l = φ(u_l)`, and `h_l = h_{l−1} + a_l` for a residual hidden-to-hidden layer (2 ≤ l ≤
+//! depth, equal widths) or `h_l = a_l`; the output is linear, `ŷ = h_depth · W_out + b_out`.
+//! The input layer and the output layer are always plain. `W_l: [fan_in, fan_out]`,
+//! `b_l: [fan_out]`; index 0 in code is layer 1 (the input side).
 //!
-//! Backward: `δ_L = ∂loss/∂ŷ`, `δ_{l−1} = (δ_l · W_lᵀ) ⊙ φ′(z_{l−1})`,
-//! `∂loss/∂W_l = h_{l−1}ᵀ · δ_l`, `∂loss/∂b_l = Σ_rows δ_l`.
+//! LayerNorm (Ba, Kiros & Hinton 2016), before the activation, per example over the layer's
+//! units: `n = (z − μ)/√(σ² + ε)` with the row's mean μ and (biased) variance σ², ε = 1e-5 as in
+//! PyTorch, then `u = γ ⊙ n + β` with a learnable gain γ (starts at 1) and bias β (starts at 0).
+//!
+//! Parameter groups: the `depth + 1` weight layers, input side first, then with LayerNorm each
+//! hidden layer's γ_l and β_l as groups of their own (an empty `w`, the vector in `b` — so,
+//! like every bias, they are neither penalised nor decayed), layer by layer.
+//!
+//! Backward: `δ_L = ∂loss/∂ŷ`; `g_l = ∂loss/∂h_l = δ_{l+1} · W_{l+1}ᵀ (+ g_{l+1} across a
+//! residual connection)`; `∂loss/∂u_l = g_l ⊙ φ′(u_l)`; through LayerNorm
+//! `∂γ = Σ_rows ∂u ⊙ n`, `∂β = Σ_rows ∂u`, `δ_l = ∂loss/∂z_l = (∂n − mean(∂n) − n ⊙ mean(∂n ⊙ n)) / √(σ² + ε)`
+//! with `∂n = ∂u ⊙ γ` (means over the row's units); `∂loss/∂W_l = h_{l−1}ᵀ · δ_l`,
+//! `∂loss/∂b_l = Σ_rows δ_l`. The profile is ‖δ_l‖, the error at each layer's pre-activation.
 
 use super::activation::Activation;
 use super::group::ParamGroup;
@@ -14,8 +28,21 @@ use super::init::Init;
 use super::loss::{mse, Penalty};
 use super::network::{Backprop, Network};
 use super::scalar::{all_finite, sum_sq, Scalar};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// LayerNorm's ε, PyTorch's default.
+pub const LAYER_NORM_EPSILON: f64 = 1e-5;
+
+/// How the hidden layers are wired: plain, with residual connections, with LayerNorm, or both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Architecture {
+    /// `h_l = h_{l−1} + φ(…)` on every hidden-to-hidden layer.
+    pub residual: bool,
+    /// Pre-activation LayerNorm with learnable gain and bias on every hidden layer.
+    pub layer_norm: bool,
+}
 
 /// The widths of an MLP's layers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,26 +77,63 @@ impl MlpShape {
 /// An MLP with one activation for every hidden layer.
 #[derive(Clone, Debug)]
 pub struct Mlp<S> {
-    /// Weight layers, input side first (`depth + 1` of them).
+    /// Parameter groups: the weight layers, input side first (`depth + 1` of them), then with
+    /// LayerNorm each hidden layer's gain γ_l and bias β_l (see the module docs).
     pub layers: Vec<ParamGroup<S>>,
     /// φ of the hidden layers.
     pub activation: Activation,
+    /// Residual connections and LayerNorm.
+    pub architecture: Architecture,
+}
+
+/// What the forward pass keeps for the backward one.
+struct Forward<S> {
+    /// `h_l` of every layer, `hs[l] = h_{l+1}` in the formula's numbering (the last is ŷ).
+    hs: Vec<Array2<S>>,
+    /// `a_l = φ(u_l)` of every hidden layer, where it differs from `h_l` (residual layers).
+    acts: Vec<Option<Array2<S>>>,
+    /// LayerNorm's `n_l` and `1/√(σ² + ε)` per row, of every hidden layer.
+    normed: Vec<(Array2<S>, Array1<S>)>,
+    /// The first layer whose output held a non-finite value.
+    first_bad: Option<usize>,
 }
 
 impl<S: Scalar> Mlp<S> {
-    /// A freshly initialised MLP.
+    /// A freshly initialised plain MLP.
     pub fn new<R: Rng + ?Sized>(
         shape: MlpShape,
         activation: Activation,
         init: Init,
         rng: &mut R,
     ) -> Self {
-        let layers = shape
+        Self::with_architecture(shape, activation, init, Architecture::default(), rng)
+    }
+
+    /// A freshly initialised MLP wired as `architecture` says (LayerNorm's γ = 1, β = 0; the
+    /// weights are drawn exactly as the plain net's, so the same seed gives the same W).
+    pub fn with_architecture<R: Rng + ?Sized>(
+        shape: MlpShape,
+        activation: Activation,
+        init: Init,
+        architecture: Architecture,
+        rng: &mut R,
+    ) -> Self {
+        let mut layers: Vec<ParamGroup<S>> = shape
             .layer_dims()
             .into_iter()
             .map(|(fan_in, fan_out)| init.draw(fan_in, fan_out, rng))
             .collect();
-        Self { layers, activation }
+        if architecture.layer_norm {
+            for _ in 0..shape.depth {
+                layers.push(ParamGroup::vector(Array1::ones(shape.width)));
+                layers.push(ParamGroup::vector(Array1::zeros(shape.width)));
+            }
+        }
+        Self {
+            layers,
+            activation,
+            architecture,
+        }
     }
 
     /// The same network in another float type.
@@ -77,30 +141,116 @@ impl<S: Scalar> Mlp<S> {
         Mlp {
             layers: self.layers.iter().map(ParamGroup::cast).collect(),
             activation: self.activation,
+            architecture: self.architecture,
         }
+    }
+
+    /// Hidden layers.
+    pub fn depth(&self) -> usize {
+        if self.architecture.layer_norm {
+            (self.layers.len() - 1) / 3
+        } else {
+            self.layers.len() - 1
+        }
+    }
+
+    /// Whether weight layer `l` (0-based) adds its input back: hidden-to-hidden layers only.
+    fn is_residual(&self, l: usize) -> bool {
+        self.architecture.residual && l >= 1 && l < self.depth()
+    }
+
+    /// LayerNorm's γ and β of hidden layer `l` (0-based), when there is LayerNorm.
+    fn gain_and_bias(&self, l: usize) -> Option<(&Array1<S>, &Array1<S>)> {
+        let first = self.depth() + 1 + 2 * l;
+        self.architecture
+            .layer_norm
+            .then(|| (&self.layers[first].b, &self.layers[first + 1].b))
     }
 
     /// Forward pass: the output of every layer, `outputs[l] = h_{l+1}` (the last is ŷ), and the
     /// first layer whose output holds a non-finite value.
     pub fn forward(&self, x: ArrayView2<S>) -> (Vec<Array2<S>>, Option<usize>) {
-        let last = self.layers.len() - 1;
-        let mut outputs: Vec<Array2<S>> = Vec::with_capacity(self.layers.len());
-        let mut first_bad = None;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let input = outputs.last().map_or(x, |h| h.view());
+        let pass = self.forward_pass(x);
+        (pass.hs, pass.first_bad)
+    }
+
+    fn forward_pass(&self, x: ArrayView2<S>) -> Forward<S> {
+        let depth = self.depth();
+        let mut pass = Forward {
+            hs: Vec::with_capacity(depth + 1),
+            acts: Vec::with_capacity(depth),
+            normed: Vec::new(),
+            first_bad: None,
+        };
+        for l in 0..=depth {
+            let layer = &self.layers[l];
+            let input = pass.hs.last().map_or(x, |h| h.view());
             let mut z = input.dot(&layer.w);
             z += &layer.b;
-            if l != last {
+            if l < depth {
+                if let Some((gain, bias)) = self.gain_and_bias(l) {
+                    let (n, inv_std) = normalize(&z);
+                    z = &n * gain + bias;
+                    pass.normed.push((n, inv_std));
+                }
                 self.activation.apply_inplace(&mut z);
+                if self.is_residual(l) {
+                    let h = &input + &z;
+                    pass.acts.push(Some(z));
+                    z = h;
+                } else {
+                    pass.acts.push(None);
+                }
             }
-            let finite = all_finite(&z);
-            if first_bad.is_none() && !finite {
-                first_bad = Some(l);
+            if pass.first_bad.is_none() && !all_finite(&z) {
+                pass.first_bad = Some(l);
             }
-            outputs.push(z);
+            pass.hs.push(z);
         }
-        (outputs, first_bad)
+        pass
     }
+}
+
+/// LayerNorm's normalisation of each row: `n = (z − μ)/√(σ² + ε)`, and `1/√(σ² + ε)` per row.
+fn normalize<S: Scalar>(z: &Array2<S>) -> (Array2<S>, Array1<S>) {
+    let units = S::of(z.ncols() as f64);
+    let mean = z.sum_axis(Axis(1)) / units;
+    let mut n = z - &mean.view().insert_axis(Axis(1));
+    let variance = n.map_axis(Axis(1), |row| {
+        row.iter().fold(S::zero(), |acc, &v| acc + v * v)
+    }) / units;
+    let eps = S::of(LAYER_NORM_EPSILON);
+    let inv_std = variance.mapv(|v| S::one() / (v + eps).sqrt());
+    n *= &inv_std.view().insert_axis(Axis(1));
+    (n, inv_std)
+}
+
+/// LayerNorm backward: from `∂u` and the forward's `n`, `1/σ`, and γ, returns `∂z` and
+/// writes `∂γ`, `∂β`.
+fn normalize_backward<S: Scalar>(
+    grad_u: &Array2<S>,
+    n: &Array2<S>,
+    inv_std: &Array1<S>,
+    gain: &Array1<S>,
+) -> (Array2<S>, Array1<S>, Array1<S>) {
+    let grad_gain = (grad_u * n).sum_axis(Axis(0));
+    let grad_bias = grad_u.sum_axis(Axis(0));
+    let units = S::of(n.ncols() as f64);
+    let grad_n = grad_u * gain;
+    let mean_grad = grad_n.sum_axis(Axis(1)) / units;
+    let mean_grad_n = (&grad_n * n).sum_axis(Axis(1)) / units;
+    let mut grad_z = grad_n;
+    Zip::from(grad_z.rows_mut())
+        .and(n.rows())
+        .and(inv_std)
+        .and(&mean_grad)
+        .and(&mean_grad_n)
+        .for_each(|mut g, n, &inv, &m, &mn| {
+            Zip::from(&mut g)
+                .and(&n)
+                .for_each(|g, &n| *g = inv * (*g - m - n * mn));
+        });
+    (grad_z, grad_gain, grad_bias)
 }
 
 impl<S: Scalar> Network<S> for Mlp<S> {
@@ -113,37 +263,70 @@ impl<S: Scalar> Network<S> for Mlp<S> {
     }
 
     fn backprop(&self, x: ArrayView2<S>, y: ArrayView2<S>, penalty: &Penalty) -> Backprop<S> {
-        let (outputs, first_non_finite_activation) = self.forward(x);
-        let count = self.layers.len();
-        let (data_loss, mut delta) = mse(outputs[count - 1].view(), y);
+        let pass = self.forward_pass(x);
+        let depth = self.depth();
+        let (data_loss, output_delta) = mse(pass.hs[depth].view(), y);
+        let mut output_delta = Some(output_delta);
+        // LayerNorm's groups have no `w`: the penalty is the weight layers' alone.
         let loss = data_loss + penalty.value(&self.layers);
 
-        let mut grads = Vec::with_capacity(count);
-        let mut delta_norms = vec![0.0; count];
-        for l in (0..count).rev() {
+        let mut grads: Vec<ParamGroup<S>> = self
+            .layers
+            .iter()
+            .map(|g| ParamGroup::vector(Array1::zeros(g.b.len())))
+            .collect();
+        let mut delta_norms = vec![0.0; depth + 1];
+        // ∂loss/∂h_l, flowing down from the output.
+        let mut grad_h: Option<Array2<S>> = None;
+        for l in (0..=depth).rev() {
+            let delta = match grad_h.take() {
+                None => output_delta.take().expect("the output layer comes first"),
+                Some(grad_h_l) => {
+                    // Across a residual connection the same ∂h_l also reaches h_{l−1}.
+                    let carried = self.is_residual(l).then(|| grad_h_l.clone());
+                    let mut grad_u = grad_h_l;
+                    let act = pass.acts[l].as_ref().unwrap_or(&pass.hs[l]);
+                    self.activation.scale_by_slope(&mut grad_u, act);
+                    let delta = match self.gain_and_bias(l) {
+                        Some((gain, _)) => {
+                            let (n, inv_std) = &pass.normed[l];
+                            let (delta, grad_gain, grad_bias) =
+                                normalize_backward(&grad_u, n, inv_std, gain);
+                            let first = depth + 1 + 2 * l;
+                            grads[first].b = grad_gain;
+                            grads[first + 1].b = grad_bias;
+                            delta
+                        }
+                        None => grad_u,
+                    };
+                    if let Some(carried) = carried {
+                        grad_h = Some(carried);
+                    }
+                    delta
+                }
+            };
             delta_norms[l] = sum_sq(&delta).sqrt();
-            let input = if l == 0 { x } else { outputs[l - 1].view() };
+            let input = if l == 0 { x } else { pass.hs[l - 1].view() };
             let layer = &self.layers[l];
             let mut grad_w = input.t().dot(&delta);
             penalty.add_gradient(&layer.w, &mut grad_w);
-            let grad_b = delta.sum_axis(Axis(0));
-            if l > 0 {
-                // δ_{l−1} = (δ_l · W_lᵀ) ⊙ φ′ — φ′ read off the stored output h_{l−1}.
-                let mut back = delta.dot(&layer.w.t());
-                self.activation.scale_by_slope(&mut back, &outputs[l - 1]);
-                delta = back;
-            }
-            grads.push(ParamGroup {
+            grads[l] = ParamGroup {
                 w: grad_w,
-                b: grad_b,
-            });
+                b: delta.sum_axis(Axis(0)),
+            };
+            if l > 0 {
+                let back = delta.dot(&layer.w.t());
+                grad_h = Some(match grad_h.take() {
+                    Some(carried) => carried + back,
+                    None => back,
+                });
+            }
         }
-        grads.reverse();
         Backprop {
             loss,
             grads,
             delta_norms,
-            first_non_finite_activation,
+            first_non_finite_activation: pass.first_bad,
         }
     }
 }

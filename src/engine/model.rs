@@ -10,7 +10,7 @@
 use super::activation::Activation;
 use super::data::{Dataset, DatasetKind};
 use super::init::Init;
-use super::mlp::{Mlp, MlpShape};
+use super::mlp::{Architecture, Mlp, MlpShape};
 use super::network::Network;
 use super::rng::{stream_rng, Stream};
 use super::rnn::{Readout, Rnn, RnnInit, RnnShape, GROUP_NAMES, RECURRENT_GROUP};
@@ -30,6 +30,9 @@ pub struct MlpConfig {
     pub init: Init,
     /// The data set.
     pub dataset: DatasetKind,
+    /// Residual connections and LayerNorm.
+    #[serde(default)]
+    pub architecture: Architecture,
 }
 
 /// A recurrent network's shape and task.
@@ -58,6 +61,18 @@ impl MlpConfig {
             width: self.width,
             output_dim: 1,
         }
+    }
+}
+
+impl MlpConfig {
+    /// Its parameter groups' names: `layer 1` … `layer L`, then with LayerNorm `LN γ 1`,
+    /// `LN β 1`, … for each hidden layer.
+    pub fn group_names(&self) -> Vec<String> {
+        let layers = (1..=self.depth + 1).map(|l| format!("layer {l}"));
+        let norms = (1..=self.depth)
+            .filter(|_| self.architecture.layer_norm)
+            .flat_map(|l| [format!("LN γ {l}"), format!("LN β {l}")]);
+        layers.chain(norms).collect()
     }
 }
 
@@ -152,7 +167,13 @@ impl ModelConfig {
         match self {
             Self::Mlp(m) => {
                 let data = Dataset::generate(m.dataset, &mut data_rng);
-                let net = Mlp::<f32>::new(m.shape(), activation, m.init, &mut init_rng);
+                let net = Mlp::<f32>::with_architecture(
+                    m.shape(),
+                    activation,
+                    m.init,
+                    m.architecture,
+                    &mut init_rng,
+                );
                 (Box::new(net), DataSource::Points(data))
             }
             Self::Rnn(r) => {
@@ -180,7 +201,7 @@ impl ModelConfig {
     pub fn describe(&self) -> ModelDescription {
         match self {
             Self::Mlp(m) => ModelDescription {
-                group_names: (1..=m.depth + 1).map(|l| format!("layer {l}")).collect(),
+                group_names: m.group_names(),
                 axis: ProfileAxis::Layers,
                 profile_len: m.depth + 1,
                 recurrent_group: None,
@@ -201,7 +222,7 @@ impl ModelConfig {
     /// Parameter groups.
     pub fn group_count(&self) -> usize {
         match self {
-            Self::Mlp(m) => m.depth + 1,
+            Self::Mlp(m) => m.group_names().len(),
             Self::Rnn(_) => GROUP_NAMES.len(),
         }
     }

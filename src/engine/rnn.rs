@@ -161,9 +161,9 @@ impl RnnInit {
         vec![
             matrix(cast(w_x)),
             matrix(cast(w_h)),
-            bias(Array1::zeros(h)),
+            ParamGroup::vector(Array1::zeros(h)),
             matrix(cast(w_out)),
-            bias(Array1::zeros(k)),
+            ParamGroup::vector(Array1::zeros(k)),
         ]
     }
 }
@@ -173,14 +173,6 @@ fn matrix<S: Scalar>(w: Array2<S>) -> ParamGroup<S> {
     ParamGroup {
         w,
         b: Array1::zeros(0),
-    }
-}
-
-/// A group holding one bias vector.
-fn bias<S: Scalar>(b: Array1<S>) -> ParamGroup<S> {
-    ParamGroup {
-        w: Array2::zeros((0, b.len())),
-        b,
     }
 }
 
@@ -347,9 +339,9 @@ impl<S: Scalar> Network<S> for Rnn<S> {
             grads: vec![
                 matrix(grad_w_x),
                 matrix(grad_w_h),
-                bias(grad_b),
+                ParamGroup::vector(grad_b),
                 matrix(grad_w_out),
-                bias(grad_b_out),
+                ParamGroup::vector(grad_b_out),
             ],
             delta_norms: time_norms,
             first_non_finite_activation: forward.first_non_finite,

@@ -34,6 +34,8 @@ pub enum Field {
     WeightScale,
     BiasScale,
     Dataset,
+    Residual,
+    LayerNorm,
     Task,
     SeqLen,
     Hidden,
@@ -133,6 +135,9 @@ const fn choice(names: &'static [&'static str], default: &'static str) -> Kind {
     Kind::Choice { names, default }
 }
 
+/// An architecture switch's two positions.
+pub const SWITCH: &[&str] = &["off", "on"];
+
 /// Model kinds, by name.
 pub const MODEL_NAMES: &[&str] = &["mlp", "rnn"];
 
@@ -141,7 +146,7 @@ use Models::{All, Mlp, Rnn};
 
 /// Every setting, in [`Field`] order (the order links and flags list them).
 #[rustfmt::skip]
-pub const SETTINGS: [Setting; 29] = [
+pub const SETTINGS: [Setting; 31] = [
     row(Field::Model, "model", "model", "Model", choice(MODEL_NAMES, "mlp"), All, Rebuild),
     row(Field::Depth, "depth", "depth", "Depth (hidden layers)", number(1.0, MAX_DEPTH as f64, true, 10.0), Mlp, Rebuild),
     row(Field::Width, "width", "width", "Width (units per layer)", number(1.0, MAX_WIDTH as f64, true, 16.0), Mlp, Rebuild),
@@ -149,6 +154,8 @@ pub const SETTINGS: [Setting; 29] = [
     row(Field::WeightScale, "weight-scale", "weight-scale", "Weight scale σ", number(0.0, 10.0, false, 1.0), Mlp, Rebuild),
     row(Field::BiasScale, "bias-scale", "bias-scale", "Bias scale σ_b", number(0.0, 5.0, false, 0.0), Mlp, Rebuild),
     row(Field::Dataset, "dataset", "dataset", "Data set", choice(DatasetKind::NAMES, "circle"), Mlp, Rebuild),
+    row(Field::Residual, "residual", "residual", "Residual connections", choice(SWITCH, "off"), Mlp, Rebuild),
+    row(Field::LayerNorm, "layer-norm", "layer-norm", "LayerNorm", choice(SWITCH, "off"), Mlp, Rebuild),
     row(Field::Task, "task", "task", "Task", choice(Task::NAMES, "adding"), Rnn, Rebuild),
     row(Field::SeqLen, "seq-len", "seq-len", "Sequence length T", number(1.0, MAX_SEQ_LEN as f64, true, 50.0), Rnn, Rebuild),
     row(Field::Hidden, "hidden", "hidden", "Hidden units H", number(1.0, MAX_HIDDEN as f64, true, 32.0), Rnn, Rebuild),
@@ -343,6 +350,8 @@ impl TrainParams {
             Field::WeightScale => Slot::Number(&mut self.weight_scale),
             Field::BiasScale => Slot::Number(&mut self.bias_scale),
             Field::Dataset => Slot::Name(&mut self.dataset),
+            Field::Residual => Slot::Name(&mut self.residual),
+            Field::LayerNorm => Slot::Name(&mut self.layer_norm),
             Field::Task => Slot::Name(&mut self.task),
             Field::SeqLen => Slot::Number(&mut self.seq_len),
             Field::Hidden => Slot::Number(&mut self.hidden),

@@ -114,9 +114,20 @@ impl StepStats {
     /// (MLP), or the back-propagated error at each time step (RNN).
     pub fn profile(&self) -> &[f64] {
         if self.time_norms.is_empty() {
-            &self.grad_norms
+            self.of_layers(&self.grad_norms)
         } else {
             &self.time_norms
+        }
+    }
+
+    /// The weight layers' part of a per-group array: an MLP's LayerNorm gains and biases come
+    /// after its `delta_norms.len()` weight layers and are left out (the per-layer chart shows
+    /// layers; the table shows every group). An RNN's arrays are returned whole.
+    pub fn of_layers<'a>(&self, per_group: &'a [f64]) -> &'a [f64] {
+        if self.time_norms.is_empty() && !self.delta_norms.is_empty() {
+            &per_group[..per_group.len().min(self.delta_norms.len())]
+        } else {
+            per_group
         }
     }
 }

@@ -45,7 +45,10 @@ impl<'a> BarsOwned<'a> {
     pub fn of(quantity: BarsQuantity, trace: &'a Trace, config: &TrainConfig) -> Self {
         let empty: &[f64] = &[];
         let latest = trace.latest.as_ref();
-        let pick = |f: fn(&crate::engine::StepStats) -> &Vec<f64>| latest.map_or(empty, |s| f(s));
+        // An MLP's chart shows its weight layers (not LayerNorm's groups, which the table lists).
+        let pick = |f: fn(&crate::engine::StepStats) -> &Vec<f64>| {
+            latest.map_or(empty, |s| s.of_layers(f(s)))
+        };
         let recurrent = config.net.model.as_rnn();
         match quantity {
             BarsQuantity::Gradient if recurrent.is_some() => {
