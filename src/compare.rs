@@ -4,8 +4,9 @@
 //! data set or task, sequence length, batch and seed — so the two start from comparable draws
 //! and see the same examples; it may differ in the settings a comparison is about
 //! ([`VARIANT_FIELDS`]): clipping (mode and threshold), the learning rate, L2, the MLP's weight
-//! scale σ, the RNN's recurrent init and scale, the optimizer and AdamW's weight decay (its
-//! other hyperparameters follow A). A setting not named follows A. Keys are the
+//! scale σ, the MLP's residual connections and LayerNorm (B's weights are drawn as A's), the
+//! RNN's recurrent init and scale, the optimizer and AdamW's weight decay (its other
+//! hyperparameters follow A). A setting not named follows A. Keys are the
 //! settings table's, so a lesson file can say `"compare": { "clip-mode": "value" }`.
 
 use crate::engine::settings::{Kind, Value};
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The settings run B may change, in the order links list them.
-pub const VARIANT_FIELDS: [Field; 9] = [
+pub const VARIANT_FIELDS: [Field; 11] = [
     Field::ClipMode,
     Field::ClipThreshold,
     Field::WeightScale,
@@ -26,10 +27,12 @@ pub const VARIANT_FIELDS: [Field; 9] = [
     Field::RecurrentScale,
     Field::Optimizer,
     Field::WeightDecay,
+    Field::Residual,
+    Field::LayerNorm,
 ];
 
 /// Their link keys.
-pub const VARIANT_KEYS: [&str; 9] = [
+pub const VARIANT_KEYS: [&str; 11] = [
     "clip-mode",
     "clip",
     "weight-scale",
@@ -39,6 +42,8 @@ pub const VARIANT_KEYS: [&str; 9] = [
     "recurrent-scale",
     "optimizer",
     "weight-decay",
+    "residual",
+    "layer-norm",
 ];
 
 /// Run B = run A with these settings replaced (each of [`VARIANT_FIELDS`] at most once, in

@@ -390,12 +390,18 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The per-group columns' suffixes: an MLP's layers numbered from 1 (input first), an RNN's
-/// groups by name (`grad_norm_W_h`).
+/// The per-group columns' suffixes: an MLP's layers numbered from 1 (input first), then its
+/// LayerNorm groups as `ln_gain_l`, `ln_bias_l`; an RNN's groups by name (`grad_norm_W_h`).
 fn column_names(config: &TrainConfig, count: usize) -> Vec<String> {
-    match config.net.model.as_rnn() {
-        Some(_) => GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
-        None => (1..=count).map(|l| l.to_string()).collect(),
+    match config.net.model.as_mlp() {
+        None => GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
+        Some(m) => {
+            let layers = (1..=count.min(m.depth + 1)).map(|l| l.to_string());
+            let norms = (1..=m.depth)
+                .filter(|_| m.architecture.layer_norm)
+                .flat_map(|l| [format!("ln_gain_{l}"), format!("ln_bias_{l}")]);
+            layers.chain(norms).take(count).collect()
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use super::state::{BarsQuantity, Session, Trace};
 use crate::charts::history::{LossColumn, RunHistory, HISTORY_COLUMNS};
 use crate::charts::layer_bars::LayerBars;
 use crate::charts::Unit;
+use crate::engine::mlp::Architecture;
 use crate::engine::rnn::RecurrentInit;
 use crate::engine::theory::MeanField;
 use crate::engine::{ClipMode, ProfileAxis, TrainConfig};
@@ -63,15 +64,14 @@ impl<'a> BarsOwned<'a> {
             }
             BarsQuantity::Delta if recurrent.is_none() => {
                 let deltas = pick(|s| &s.delta_norms);
-                let mean_field = mean_field_of(config);
                 Self {
                     before: deltas,
                     after: deltas,
                     clipping: false,
                     threshold: None,
-                    theory: deltas
-                        .last()
-                        .map(|&output| mean_field.delta_profile(deltas.len(), output)),
+                    theory: mean_field_of(config).zip(deltas.last()).map(
+                        |(mean_field, &output)| mean_field.delta_profile(deltas.len(), output),
+                    ),
                 }
             }
             BarsQuantity::UpdateRatio => {
@@ -120,20 +120,27 @@ impl<'a> BarsOwned<'a> {
 }
 
 /// The mean-field theory of the page's feed-forward network (the page trains MLPs only).
-pub fn mean_field_of(config: &TrainConfig) -> MeanField {
-    let init = config
-        .net
-        .model
-        .as_mlp()
-        .map_or(crate::engine::init::Init::default(), |m| m.init);
-    MeanField::of(config.net.activation, init.weight_scale, init.bias_scale)
+///
+/// `None` where the app has no such theory: with residual connections or LayerNorm the
+/// per-layer factor is not √χ₁, so no line is drawn rather than a wrong one.
+pub fn mean_field_of(config: &TrainConfig) -> Option<MeanField> {
+    let mlp = config.net.model.as_mlp();
+    if mlp.is_some_and(|m| m.architecture != Architecture::default()) {
+        return None;
+    }
+    let init = mlp.map_or(crate::engine::init::Init::default(), |m| m.init);
+    Some(MeanField::of(
+        config.net.activation,
+        init.weight_scale,
+        init.bias_scale,
+    ))
 }
 
 /// What the per-layer chart's bars stand for, and how many there are, for `quantity` of a
 /// network configured as `config`.
 pub fn bars_unit(quantity: BarsQuantity, config: &TrainConfig) -> (Unit, usize) {
     match config.net.model.as_rnn() {
-        None => (Unit::Layers, config.net.model.group_count()),
+        None => (Unit::Layers, config.net.model.describe().profile_len),
         Some(r) if quantity == BarsQuantity::Gradient => (Unit::TimeSteps, r.steps),
         Some(_) => (Unit::Groups, config.net.model.group_count()),
     }

@@ -120,7 +120,9 @@ fn BarsOptions() -> impl IntoView {
     let choose = move |quantity: BarsQuantity| set_bars_quantity(lab, quantity);
     let mean_field = Memo::new(move |_| lab.params.with(|p| mean_field_of(&p.repair().0)));
     let badge = move || {
-        let mf = mean_field.get();
+        let Some(mf) = mean_field.get() else {
+            return "no mean-field theory for residual or LayerNorm nets".to_string();
+        };
         let xi = mf.depth_scale();
         let depth = if xi.is_finite() {
             format!("ξ = {} layers", compact(xi))
@@ -167,7 +169,7 @@ fn BarsOptions() -> impl IntoView {
                 {option(BarsQuantity::UpdateRatio, "show-update-ratio", "‖ΔW‖/‖W‖ update", "‖ΔW‖/‖W‖ update")}
                 {option(BarsQuantity::UpdateNorm, "show-update-norm", "‖ΔW‖ step", "‖ΔW‖ step")}
             </div>
-            <span id="phase-badge" class="badge" hidden=recurrent data-phase=move || mean_field.get().phase().name()>{badge}</span>
+            <span id="phase-badge" class="badge" hidden=recurrent data-phase=move || mean_field.get().map_or("none", |mf| mf.phase().name())>{badge}</span>
             <SigmaMax/>
         </div>
         <p class="subtitle why">

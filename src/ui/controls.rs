@@ -6,7 +6,8 @@ use super::controller;
 use super::format::compact;
 use super::keys::ShortcutList;
 use super::options::{
-    ACTIVATIONS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS, TASKS,
+    ACTIVATIONS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS, SWITCHES,
+    TASKS,
 };
 use super::scale::{
     Scale, CLIP_THRESHOLD, EPSILON, L2_STRENGTH, LEARNING_RATE, MOMENTUM, SECOND_MOMENT_DECAY,
@@ -253,6 +254,24 @@ fn CompareControls() -> impl IntoView {
                     of_b=true
                 />
                 <Choice
+                    id="b-residual"
+                    label="B: residual connections"
+                    hint="B's wiring (same weights as A's where both have them)."
+                    options=SWITCHES
+                    get=|p| p.residual.clone()
+                    set=|p, v| p.residual = v
+                    of_b=true
+                />
+                <Choice
+                    id="b-layer-norm"
+                    label="B: LayerNorm"
+                    hint="B normalizes its hidden layers."
+                    options=SWITCHES
+                    get=|p| p.layer_norm.clone()
+                    set=|p, v| p.layer_norm = v
+                    of_b=true
+                />
+                <Choice
                     id="b-optimizer"
                     label="B: optimizer"
                     hint="B's update rule (its other hyperparameters follow A's)."
@@ -421,6 +440,22 @@ pub fn Controls() -> impl IntoView {
                 options=DATASETS
                 get=|p| p.dataset.clone()
                 set=|p, v| p.dataset = v
+            />
+            <Choice
+                id="residual"
+                label="Residual connections"
+                hint="h ← h + φ(h·W + b) on every hidden-to-hidden layer: the error gets an identity path back, so it cannot vanish — but large branches still compound."
+                options=SWITCHES
+                get=|p| p.residual.clone()
+                set=|p, v| p.residual = v
+            />
+            <Choice
+                id="layer-norm"
+                label="LayerNorm"
+                hint="Normalize each example's pre-activations to mean 0, variance 1 (then a learned gain and bias): activations stay in range whatever σ is."
+                options=SWITCHES
+                get=|p| p.layer_norm.clone()
+                set=|p, v| p.layer_norm = v
             />
             <div class="control" hidden=move || lab.is_hidden("seed")>
                 <label for="seed"><span class="name">"Seed"</span></label>

@@ -43,3 +43,4 @@ pub const OPTIMIZERS: &[(&str, &str)] = &[
     ("adam", "Adam"),
     ("adamw", "AdamW (decoupled weight decay)"),
 ];
+pub const SWITCHES: &[(&str, &str)] = &[("off", "off"), ("on", "on")];

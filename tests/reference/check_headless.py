@@ -36,6 +36,13 @@ CASES = [
      "--optimizer", "rmsprop", "--eps", "0.001"], 2e-4),
     (["--activation", "tanh", "--depth", "30", "--width", "16", "--weight-scale", "2.5",
      "--clip-mode", "global-norm", "--clip", "1", "--dataset", "spiral", "--lr", "0.1"], 2e-2),
+    # Residual connections with LayerNorm (its gain and bias are groups of their own), clipped
+    # per group, under AdamW.
+    (["--activation", "tanh", "--depth", "6", "--width", "8", "--weight-scale", "1.2",
+     "--bias-scale", "0.2", "--residual", "on", "--layer-norm", "on", "--l2", "0.01",
+     "--clip-mode", "layer-norm", "--clip", "0.3", "--optimizer", "adamw"], 2e-4),
+    (["--activation", "relu", "--depth", "5", "--width", "10", "--residual", "on",
+     "--weight-scale", "0.7", "--dataset", "xor"], 2e-4),
 ]
 
 # Recurrent nets: every activation, both readouts, truncated BPTT, the three clip rules, the
@@ -72,26 +79,59 @@ PHI = {
 def reference_step(dump):
     cfg = dump["config"]
     x, y = np.array(dump["x"], float), np.array(dump["y"], float)
+    # Every group: the depth + 1 weight layers, then with LayerNorm gamma_l, beta_l per hidden
+    # layer (an empty W, the vector in b).
     Ws = [np.array(layer["W"], float).reshape(-1, len(layer["b"])) for layer in dump["layers"]]
     bs = [np.array(layer["b"], float) for layer in dump["layers"]]
     phi, dphi = PHI[cfg["activation"]]
     l1, l2 = cfg["l1"], cfg["l2"]
+    depth = int(cfg["depth"])
+    residual, layer_norm = cfg["residual"] == "on", cfg["layer-norm"] == "on"
+    gammas = bs[depth + 1::2] if layer_norm else []
+    betas = bs[depth + 2::2] if layer_norm else []
 
-    hs = [x]
-    for i, (W, b) in enumerate(zip(Ws, bs)):
-        z = hs[-1] @ W + b
-        hs.append(z if i == len(Ws) - 1 else phi(z))
+    # h_l = [h_{l-1} +] phi(LN(h_{l-1} W_l + b_l)); LayerNorm per row, biased variance, eps 1e-5.
+    hs, acts, normed = [x], [], []
+    for i in range(depth + 1):
+        z = hs[-1] @ Ws[i] + bs[i]
+        if i == depth:
+            hs.append(z)
+            break
+        if layer_norm:
+            inv = 1.0 / np.sqrt(z.var(axis=1, keepdims=True) + 1e-5)
+            n = (z - z.mean(axis=1, keepdims=True)) * inv
+            normed.append((n, inv))
+            z = n * gammas[i] + betas[i]
+        a = phi(z)
+        acts.append(a)
+        hs.append(hs[-1] + a if residual and 1 <= i < depth else a)
     yhat = hs[-1]
-    loss = np.mean((yhat - y) ** 2) + sum(l1 * np.abs(W).sum() + 0.5 * l2 * (W * W).sum() for W in Ws)
+    weights = Ws[:depth + 1]
+    loss = np.mean((yhat - y) ** 2) + sum(l1 * np.abs(W).sum() + 0.5 * l2 * (W * W).sum() for W in weights)
 
-    delta = 2.0 * (yhat - y) / yhat.size
-    gWs, gbs, deltas = [None] * len(Ws), [None] * len(Ws), [None] * len(Ws)
-    for i in reversed(range(len(Ws))):
+    gWs = [np.zeros_like(W) for W in Ws]
+    gbs = [np.zeros_like(b) for b in bs]
+    deltas = [None] * (depth + 1)
+    grad_h = None  # dL/dh of the layer above
+    for i in reversed(range(depth + 1)):
+        if i == depth:
+            delta = 2.0 * (yhat - y) / yhat.size
+        else:
+            gu = grad_h * dphi(acts[i])
+            if layer_norm:
+                n, inv = normed[i]
+                gbs[depth + 1 + 2 * i] = (gu * n).sum(axis=0)
+                gbs[depth + 2 + 2 * i] = gu.sum(axis=0)
+                gn = gu * gammas[i]
+                delta = inv * (gn - gn.mean(axis=1, keepdims=True) - n * (gn * n).mean(axis=1, keepdims=True))
+            else:
+                delta = gu
         deltas[i] = np.linalg.norm(delta)
         gWs[i] = hs[i].T @ delta + l1 * np.sign(Ws[i]) + l2 * Ws[i]
         gbs[i] = delta.sum(axis=0)
         if i > 0:
-            delta = (delta @ Ws[i].T) * dphi(hs[i])
+            back = delta @ Ws[i].T
+            grad_h = back + grad_h if residual and 1 <= i < depth else back
 
     norms = np.array([np.sqrt((gW ** 2).sum() + (gb ** 2).sum()) for gW, gb in zip(gWs, gbs)])
     total = np.sqrt((norms ** 2).sum())
@@ -117,7 +157,7 @@ def reference_step(dump):
     scale = min(1.0, c / (total + 1e-6)) if mode == "global-norm" else clipped_total / total
     weight_norms = np.array([np.linalg.norm(W) for W in Ws])
     update_norms = np.array([np.linalg.norm(first_update(W, g, cfg)) for W, g in zip(Ws, cW)])
-    update_ratios = update_norms / weight_norms
+    update_ratios = np.array([u / w if w > 0 else 0.0 for u, w in zip(update_norms, weight_norms)])
     return {
         "loss": loss,
         "grad_norms": norms,
