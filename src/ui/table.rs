@@ -71,10 +71,14 @@ fn GroupTable(
             None => format!("{run}-{what} numbers (no step yet)"),
         })
     };
-    // An RNN's groups are named; an MLP's layers are numbered from 1.
+    // An RNN's groups are named; an MLP's layers are numbered from 1, and its LayerNorm
+    // groups, after the layers, named.
     let group = move |layer: usize| {
         lab.model
-            .with(|m| (m.axis == ProfileAxis::TimeSteps).then(|| m.group_names.get(layer).cloned()))
+            .with(|m| {
+                (m.axis == ProfileAxis::TimeSteps || layer >= m.profile_len)
+                    .then(|| m.group_names.get(layer).cloned())
+            })
             .flatten()
     };
     let id = if of_b { "layer-table-b" } else { "layer-table" };

@@ -120,3 +120,52 @@ test('teacher mode can hide the optimizer and its hyperparameters, and they stay
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('residual connections and LayerNorm reach the worker, change the charts and drop the theory line', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=6&width=8&weight-scale=0.3&view=delta`);
+  await waitReady(page);
+  assert.equal(await page.$eval('#phase-badge', (e) => e.dataset.phase), 'vanishing');
+  await stepTo(page, 1);
+  const plain = await column(page, 'delta-norm');
+  const chart = await page.$eval('#grad-chart', (c) => c.toDataURL());
+  await page.selectOption('#residual', 'on');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('residual') === 'on');
+  await page.waitForFunction(() => document.querySelector('#step-count').textContent === '0');
+  await stepTo(page, 1);
+  const residual = await column(page, 'delta-norm');
+  // The identity path: the input layer's error is no longer far below the output's.
+  assert.ok(plain[0] / plain[6] < 1e-2, `plain ${plain}`);
+  assert.ok(residual[0] / residual[6] > 0.1, `residual ${residual}`);
+  assert.notEqual(await page.$eval('#grad-chart', (c) => c.toDataURL()), chart);
+  assert.equal(await page.$eval('#phase-badge', (e) => e.dataset.phase), 'none');
+  assert.match(await page.textContent('#phase-badge'), /no mean-field theory/);
+
+  await page.selectOption('#layer-norm', 'on');
+  // 7 weight layers, then LayerNorm's γ and β for each of the 6 hidden layers.
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 19);
+  const names = await page.$$eval('#layer-table tbody th', (r) => r.map((x) => x.textContent));
+  assert.deepEqual(names.slice(6, 9), ['7', 'LN γ 1', 'LN β 1']);
+  await stepTo(page, 1);
+  const gains = await column(page, 'grad-norm');
+  assert.ok(gains.slice(7).every((g) => g > 0), `LayerNorm's groups have gradients: ${gains}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('run B may differ in architecture: same weights, its own wiring', async () => {
+  const { page, errors } = await openPage(
+    lab.browser, `${lab.server.url}?depth=6&width=8&weight-scale=0.3&compare=on&b-residual=on&b-layer-norm=on`,
+  );
+  await waitReady(page);
+  assert.equal(await page.inputValue('#b-residual'), 'on');
+  assert.equal(await page.inputValue('#b-layer-norm'), 'on');
+  await stepTo(page, 1);
+  await page.waitForFunction(() => document.querySelector('#b-step-count')?.textContent === '1');
+  const b = await page.$$eval('#layer-table-b tbody tr td[data-field="weight-norm"]', (cells) => cells.map((c) => parseFloat(c.textContent)));
+  const a = await column(page, 'weight-norm');
+  assert.deepEqual(b.slice(0, 7), a.slice(0, 7), 'B starts from A\'s weights');
+  assert.notEqual(await page.textContent('#b-loss'), await page.textContent('#loss'));
+  await screenshot(page, 'compare-architecture');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
