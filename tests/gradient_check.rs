@@ -38,6 +38,7 @@ fn check_wired(activation: Activation, depth: usize, penalty: Penalty, architect
     let init = Init {
         weight_scale: 1.3,
         bias_scale: 0.3,
+        ..Init::default()
     };
     let mut net: Mlp<f64> = Mlp::with_architecture(
         shape,

@@ -15,7 +15,7 @@
 use super::activation::Activation;
 use super::clip::{Clip, ClipMode};
 use super::data::DatasetKind;
-use super::init::Init;
+use super::init::{Init, WeightDraw};
 use super::loss::Penalty;
 use super::mlp::Architecture;
 use super::model::{MlpConfig, ModelConfig, RnnConfig};
@@ -48,6 +48,8 @@ pub struct TrainParams {
     pub weight_scale: f64,
     /// σ_b of the initial biases (MLP).
     pub bias_scale: f64,
+    /// Weight draw name, `gaussian` or `orthogonal` (MLP).
+    pub init: String,
     /// Data set name (MLP).
     pub dataset: String,
     /// Residual connections, `on` or `off` (MLP).
@@ -112,6 +114,7 @@ impl Default for TrainParams {
             activation: String::new(),
             weight_scale: 0.0,
             bias_scale: 0.0,
+            init: String::new(),
             dataset: String::new(),
             residual: String::new(),
             layer_norm: String::new(),
@@ -348,6 +351,7 @@ impl TrainParams {
                 init: Init {
                     weight_scale: self.weight_scale,
                     bias_scale: self.bias_scale,
+                    draw: WeightDraw::from_name(&self.init).unwrap_or_default(),
                 },
                 dataset: DatasetKind::from_name(&self.dataset).unwrap_or(DatasetKind::Circle),
                 architecture: Architecture {
@@ -428,6 +432,7 @@ impl TrainConfig {
                 p.weight_scale = m.init.weight_scale;
                 p.bias_scale = m.init.bias_scale;
                 p.dataset = m.dataset.name().into();
+                p.init = m.init.draw.name().into();
                 p.residual = SWITCH[usize::from(m.architecture.residual)].into();
                 p.layer_norm = SWITCH[usize::from(m.architecture.layer_norm)].into();
             }

@@ -25,6 +25,7 @@
 
 use super::activation::Activation;
 use super::group::ParamGroup;
+use super::init::semi_orthogonal;
 use super::loss::{LossKind, Penalty};
 use super::network::{Backprop, Network};
 use super::scalar::{all_finite, sum_sq, Scalar};
@@ -153,7 +154,7 @@ impl RnnInit {
         let g = self.recurrent_scale;
         let w_h = match self.recurrent {
             RecurrentInit::Gaussian => gauss(h, h, g / (h as f64).sqrt()),
-            RecurrentInit::Orthogonal => orthogonal(gauss(h, h, 1.0)) * g,
+            RecurrentInit::Orthogonal => semi_orthogonal(&gauss(h, h, 1.0)) * g,
             RecurrentInit::Identity => Array2::eye(h) * g,
         };
         let w_out = gauss(h, k, 1.0 / (h as f64).sqrt());
@@ -174,19 +175,6 @@ fn matrix<S: Scalar>(w: Array2<S>) -> ParamGroup<S> {
         w,
         b: Array1::zeros(0),
     }
-}
-
-/// The orthogonal factor Q of a square Gaussian matrix's QR decomposition, with the signs fixed
-/// by R's diagonal so Q is uniformly (Haar) distributed (Mezzadri 2007).
-fn orthogonal(a: Array2<f64>) -> Array2<f64> {
-    let n = a.nrows();
-    let m = nalgebra::DMatrix::from_fn(n, n, |i, j| a[[i, j]]);
-    let qr = m.qr();
-    let (q, r) = (qr.q(), qr.r());
-    Array2::from_shape_fn((n, n), |(i, j)| {
-        let sign = if r[(j, j)] < 0.0 { -1.0 } else { 1.0 };
-        q[(i, j)] * sign
-    })
 }
 
 /// A vanilla RNN with its readout, loss and truncation.

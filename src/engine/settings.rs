@@ -11,12 +11,13 @@ use super::activation::Activation;
 use super::clip::ClipMode;
 use super::config::TrainParams;
 use super::data::{DatasetKind, DATASET_SIZE};
+use super::init::WeightDraw;
 use super::optim::OptimizerKind;
 use super::rnn::{Readout, RecurrentInit};
 use super::sequence::Task;
 
 /// Most hidden layers a network may have.
-pub const MAX_DEPTH: usize = 200;
+pub const MAX_DEPTH: usize = 1000;
 /// Most units a hidden layer may have.
 pub const MAX_WIDTH: usize = 512;
 /// Longest sequence an RNN may train on.
@@ -33,6 +34,7 @@ pub enum Field {
     Activation,
     WeightScale,
     BiasScale,
+    Init,
     Dataset,
     Residual,
     LayerNorm,
@@ -146,13 +148,14 @@ use Models::{All, Mlp, Rnn};
 
 /// Every setting, in [`Field`] order (the order links and flags list them).
 #[rustfmt::skip]
-pub const SETTINGS: [Setting; 31] = [
+pub const SETTINGS: [Setting; 32] = [
     row(Field::Model, "model", "model", "Model", choice(MODEL_NAMES, "mlp"), All, Rebuild),
     row(Field::Depth, "depth", "depth", "Depth (hidden layers)", number(1.0, MAX_DEPTH as f64, true, 10.0), Mlp, Rebuild),
     row(Field::Width, "width", "width", "Width (units per layer)", number(1.0, MAX_WIDTH as f64, true, 16.0), Mlp, Rebuild),
     row(Field::Activation, "activation", "activation", "Activation", choice(Activation::NAMES, "tanh"), All, Rebuild),
     row(Field::WeightScale, "weight-scale", "weight-scale", "Weight scale σ", number(0.0, 10.0, false, 1.0), Mlp, Rebuild),
     row(Field::BiasScale, "bias-scale", "bias-scale", "Bias scale σ_b", number(0.0, 5.0, false, 0.0), Mlp, Rebuild),
+    row(Field::Init, "init", "init", "Weight init", choice(WeightDraw::NAMES, "gaussian"), Mlp, Rebuild),
     row(Field::Dataset, "dataset", "dataset", "Data set", choice(DatasetKind::NAMES, "circle"), Mlp, Rebuild),
     row(Field::Residual, "residual", "residual", "Residual connections", choice(SWITCH, "off"), Mlp, Rebuild),
     row(Field::LayerNorm, "layer-norm", "layer-norm", "LayerNorm", choice(SWITCH, "off"), Mlp, Rebuild),
@@ -349,6 +352,7 @@ impl TrainParams {
             Field::Activation => Slot::Name(&mut self.activation),
             Field::WeightScale => Slot::Number(&mut self.weight_scale),
             Field::BiasScale => Slot::Number(&mut self.bias_scale),
+            Field::Init => Slot::Name(&mut self.init),
             Field::Dataset => Slot::Name(&mut self.dataset),
             Field::Residual => Slot::Name(&mut self.residual),
             Field::LayerNorm => Slot::Name(&mut self.layer_norm),

@@ -7,11 +7,11 @@ use super::format::compact;
 use super::keys::ShortcutList;
 use super::options::{
     ACTIVATIONS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS, SWITCHES,
-    TASKS,
+    TASKS, WEIGHT_DRAWS,
 };
 use super::scale::{
-    Scale, CLIP_THRESHOLD, EPSILON, L2_STRENGTH, LEARNING_RATE, MOMENTUM, SECOND_MOMENT_DECAY,
-    WEIGHT_DECAY, WEIGHT_SCALE,
+    Scale, CLIP_THRESHOLD, DEPTH, EPSILON, L2_STRENGTH, LEARNING_RATE, MOMENTUM,
+    SECOND_MOMENT_DECAY, WEIGHT_DECAY, WEIGHT_SCALE,
 };
 use super::state::{Lab, WorkerState, SPEEDS};
 use super::widgets::{Choice, Slider};
@@ -254,6 +254,15 @@ fn CompareControls() -> impl IntoView {
                     of_b=true
                 />
                 <Choice
+                    id="b-init"
+                    label="B: weight init"
+                    hint="B's draw: Gaussian or orthogonal at the same σ."
+                    options=WEIGHT_DRAWS
+                    get=|p| p.init.clone()
+                    set=|p, v| p.init = v
+                    of_b=true
+                />
+                <Choice
                     id="b-residual"
                     label="B: residual connections"
                     hint="B's wiring (same weights as A's where both have them)."
@@ -404,7 +413,7 @@ pub fn Controls() -> impl IntoView {
                 id="depth"
                 label="Depth (hidden layers)"
                 hint="More layers multiply more factors together on the way back."
-                scale=Scale::Linear { min: 1.0, max: 100.0, step: 1.0 }
+                scale=DEPTH
                 get=|p| p.depth
                 set=|p, v| p.depth = v
             />
@@ -440,6 +449,14 @@ pub fn Controls() -> impl IntoView {
                 options=DATASETS
                 get=|p| p.dataset.clone()
                 set=|p, v| p.dataset = v
+            />
+            <Choice
+                id="init"
+                label="Weight init"
+                hint="Gaussian entries, or a scaled orthogonal matrix: every singular value σ, so a deep stack neither stretches nor squashes the error in any direction (dynamical isometry)."
+                options=WEIGHT_DRAWS
+                get=|p| p.init.clone()
+                set=|p, v| p.init = v
             />
             <Choice
                 id="residual"

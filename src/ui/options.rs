@@ -44,3 +44,7 @@ pub const OPTIMIZERS: &[(&str, &str)] = &[
     ("adamw", "AdamW (decoupled weight decay)"),
 ];
 pub const SWITCHES: &[(&str, &str)] = &[("off", "off"), ("on", "on")];
+pub const WEIGHT_DRAWS: &[(&str, &str)] = &[
+    ("gaussian", "Gaussian N(0, σ²/fan-in)"),
+    ("orthogonal", "orthogonal × σ"),
+];

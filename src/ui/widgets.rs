@@ -66,7 +66,11 @@ pub fn Slider(
     let lab = expect_context::<Lab>();
     let (min, max, step) = scale.bounds();
     let value = Memo::new(move |_| read(lab, of_b, get));
-    let whole = matches!(scale, Scale::Linear { step, .. } if step.fract() == 0.0);
+    let whole = match scale {
+        Scale::Linear { step, .. } => step.fract() == 0.0,
+        Scale::Ladder { .. } => true,
+        Scale::Log { .. } => false,
+    };
     let shown = move || {
         let v = value.get();
         if whole && v.is_finite() {

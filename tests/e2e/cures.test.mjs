@@ -169,3 +169,25 @@ test('run B may differ in architecture: same weights, its own wiring', async () 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the depth slider reaches 1000 layers, and orthogonal weights keep their error within a small factor', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?width=32&batch=4&lr=0.0001&weight-scale=1`);
+  await waitReady(page);
+  await setInput(page, 'depth', 189); // the ladder's top rung
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('depth') === '1000');
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 1001);
+  const spread = async () => {
+    const d = await column(page, 'delta-norm');
+    return Math.max(...d) / Math.min(...d);
+  };
+  await stepTo(page, 1);
+  const gaussian = await spread();
+  await page.selectOption('#init', 'orthogonal');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('init') === 'orthogonal');
+  await page.waitForFunction(() => document.querySelector('#step-count').textContent === '0');
+  await stepTo(page, 1);
+  const orthogonal = await spread();
+  assert.ok(gaussian > 1e4 && orthogonal < 100, `Gaussian ${gaussian}, orthogonal ${orthogonal}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

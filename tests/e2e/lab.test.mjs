@@ -24,9 +24,9 @@ test('the worker starts and the page logs no console error', async () => {
 test('moving depth changes the number of layer-table rows', async () => {
   const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
-  await setInput(page, 'depth', 4);
+  await setInput(page, 'depth', 3); // the depth slider's position: depth − 1 up to 100
   await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 5);
-  await setInput(page, 'depth', 42);
+  await setInput(page, 'depth', 41);
   await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 43);
   const labels = await page.$$eval('#layer-table tbody tr', (r) => r.map((x) => x.dataset.layer));
   assert.equal(labels[0], '0');
@@ -60,7 +60,7 @@ test('play advances the step count and redraws every chart', async () => {
 test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the last', async () => {
   const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
-  await setInput(page, 'depth', 30);
+  await setInput(page, 'depth', 29);
   await page.selectOption('#activation', 'tanh');
   await setInput(page, 'weight-scale', 2.5);
   await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 31);
@@ -93,7 +93,7 @@ test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the 
 test('global-norm clipping at 1: the clipped global norm never exceeds 1', async () => {
   const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
-  await setInput(page, 'depth', 30);
+  await setInput(page, 'depth', 29);
   await setInput(page, 'weight-scale', 2.5);
   await setInput(page, 'learning-rate', -1); // 0.1
   await page.selectOption('#clip-mode', 'global-norm');
@@ -121,7 +121,7 @@ test('global-norm clipping at 1: the clipped global norm never exceeds 1', async
 test('a divergent setting shows the diverged state and pauses', async () => {
   const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
-  await setInput(page, 'depth', 30);
+  await setInput(page, 'depth', 29);
   await setInput(page, 'weight-scale', 2.5);
   await setInput(page, 'learning-rate', -0.5); // ≈ 0.316
   await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 31);

@@ -13,14 +13,14 @@ const LESSONS = JSON.parse(
 // TrainParams::default(), by link key: what a lesson's missing settings take.
 const DEFAULTS = {
   model: 'mlp', depth: 10, width: 16, activation: 'tanh', 'weight-scale': 1, 'bias-scale': 0,
-  dataset: 'circle', task: 'adding', 'seq-len': 50, hidden: 32, 'recurrent-init': 'gaussian',
+  init: 'gaussian', residual: 'off', 'layer-norm': 'off', dataset: 'circle', task: 'adding', 'seq-len': 50, hidden: 32, 'recurrent-init': 'gaussian',
   'recurrent-scale': 1, 'input-scale': 1, bptt: 0, readout: 'last', batch: 32, lr: 0.03,
   'clip-mode': 'none', clip: 1, l1: 0, l2: 0, optimizer: 'sgd', momentum: 0.9, alpha: 0.99,
   beta1: 0.9, beta2: 0.999, eps: 1e-8, 'weight-decay': 0.01, seed: 1,
 };
 // Settings of one model only: a link holds those of its own model (the settings table says).
 const ONLY = {
-  mlp: ['depth', 'width', 'weight-scale', 'bias-scale', 'dataset'],
+  mlp: ['depth', 'width', 'weight-scale', 'bias-scale', 'init', 'dataset', 'residual', 'layer-norm'],
   rnn: ['task', 'seq-len', 'hidden', 'recurrent-init', 'recurrent-scale', 'input-scale', 'bptt', 'readout'],
 };
 // An optimizer's hyperparameters are in a link beside that optimizer (A's or, in compare
@@ -37,7 +37,7 @@ const query = (page) => page.evaluate(() => Object.fromEntries(new URLSearchPara
 const same = (a, b) => (typeof b === 'number' ? Math.abs(parseFloat(a) - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
 
 test('each lesson\'s Run it sets the controls and seed, starts training and highlights its target', async () => {
-  assert.equal(LESSONS.length, 20);
+  assert.equal(LESSONS.length, 21);
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?lesson=1`);
   await waitReady(page);
   for (const [i, lesson] of LESSONS.entries()) {
@@ -65,7 +65,8 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     assert.equal(await page.inputValue('#optimizer'), want.optimizer);
     // The controls show it.
     assert.equal(await page.inputValue('#model'), want.model);
-    assert.equal(await page.inputValue('#depth'), String(want.depth));
+    // The depth slider's position is depth − 1 up to 100 (then one per ten layers).
+    assert.equal(await page.inputValue('#depth'), String(want.depth <= 100 ? want.depth - 1 : 99 + (want.depth - 100) / 10));
     assert.equal(await page.inputValue('#seq-len'), String(want['seq-len']));
     assert.equal(await page.inputValue('#recurrent-init'), want['recurrent-init']);
     assert.equal(await page.isVisible('#seq-len'), want.model === 'rnn', `lesson ${i + 1}: RNN controls shown`);
