@@ -1,4 +1,5 @@
-//! Native engine benchmark: training steps per second for three MLP shapes and a recurrent one.
+//! Native engine benchmark: training steps per second for three MLP shapes, shape B with the
+//! cures (B+: residual connections, LayerNorm and Adam) and a recurrent shape.
 //!
 //! Each step is the full product path: batch draw, forward, backward, per-group norms,
 //! global-norm clip at 1, SGD update. tanh, MSE, f32. `cargo bench --bench steps`
@@ -17,15 +18,18 @@ struct Shape {
     width: usize,
     batch: usize,
     recurrent: bool,
+    /// Residual connections, LayerNorm and Adam instead of a plain net under SGD.
+    cures: bool,
 }
 
-const SHAPES: [Shape; 4] = [
+const SHAPES: [Shape; 5] = [
     Shape {
         name: "A",
         depth: 8,
         width: 8,
         batch: 10,
         recurrent: false,
+        cures: false,
     },
     Shape {
         name: "B",
@@ -33,6 +37,7 @@ const SHAPES: [Shape; 4] = [
         width: 32,
         batch: 32,
         recurrent: false,
+        cures: false,
     },
     Shape {
         name: "C",
@@ -40,6 +45,15 @@ const SHAPES: [Shape; 4] = [
         width: 128,
         batch: 64,
         recurrent: false,
+        cures: false,
+    },
+    Shape {
+        name: "B+",
+        depth: 20,
+        width: 32,
+        batch: 32,
+        recurrent: false,
+        cures: true,
     },
     Shape {
         name: "R",
@@ -47,6 +61,7 @@ const SHAPES: [Shape; 4] = [
         width: 64,
         batch: 32,
         recurrent: true,
+        cures: false,
     },
 ];
 
@@ -57,7 +72,7 @@ fn main() {
     let json = args.iter().any(|a| a == "--json");
     let filter: Option<&String> = args.iter().find(|a| !a.starts_with('-'));
     if !json {
-        println!("gradlab native engine benchmark (tanh, MSE, global-norm clip 1, SGD, f32)");
+        println!("gradlab native engine benchmark (tanh, MSE, global-norm clip 1, SGD — B+: Adam —, f32)");
         println!(
             "{:<6} {:>22} {:>7} {:>12} {:>10} {:>9}",
             "shape", "hidden × width, batch", "steps", "steps/s", "µs/step", "GFLOP/s"
@@ -75,6 +90,9 @@ fn main() {
             clip_mode: "global-norm".into(),
             clip_threshold: 1.0,
             learning_rate: 0.01,
+            residual: if shape.cures { "on" } else { "off" }.into(),
+            layer_norm: if shape.cures { "on" } else { "off" }.into(),
+            optimizer: if shape.cures { "adam" } else { "sgd" }.into(),
             ..TrainParams::default()
         };
         let config = params.check().expect("benchmark config is valid");
@@ -118,9 +136,10 @@ fn main() {
         }
         if json {
             println!(
-                r#"{{"shape":"{}","model":"{}","depth":{},"width":{},"batch":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
+                r#"{{"shape":"{}","model":"{}","cures":{},"depth":{},"width":{},"batch":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
                 shape.name,
                 if shape.recurrent { "rnn" } else { "mlp" },
+                shape.cures,
                 shape.depth,
                 shape.width,
                 shape.batch,
@@ -134,6 +153,11 @@ fn main() {
             shape.name,
             if shape.recurrent {
                 format!("RNN T {} × H {}, {}", shape.depth, shape.width, shape.batch)
+            } else if shape.cures {
+                format!(
+                    "{} × {}, {} +res+LN+Adam",
+                    shape.depth, shape.width, shape.batch
+                )
             } else {
                 format!("{} × {}, {}", shape.depth, shape.width, shape.batch)
             },

@@ -480,14 +480,14 @@ mod tests {
         type Case = (TrainParams, ConfigError, fn(&TrainConfig) -> bool);
         let cases: Vec<Case> = vec![
             (
-                with(|p| p.depth = 500.0),
+                with(|p| p.depth = 5000.0),
                 ConfigError::OutOfRange {
                     field: Field::Depth,
-                    value: 500.0,
+                    value: 5000.0,
                     min: 1.0,
-                    max: 200.0,
+                    max: 1000.0,
                 },
-                |c| mlp(c).depth == 200,
+                |c| mlp(c).depth == 1000,
             ),
             (
                 with(|p| p.depth = 0.0),
@@ -495,7 +495,7 @@ mod tests {
                     field: Field::Depth,
                     value: 0.0,
                     min: 1.0,
-                    max: 200.0,
+                    max: 1000.0,
                 },
                 |c| mlp(c).depth == 1,
             ),
@@ -632,10 +632,10 @@ mod tests {
 
     #[test]
     fn messages_read_well_and_stay_short() {
-        let e = with(|p| p.depth = 500.0).check().unwrap_err();
+        let e = with(|p| p.depth = 5000.0).check().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "Depth (hidden layers) must be between 1 and 200 — got 500."
+            "Depth (hidden layers) must be between 1 and 1000 — got 5000."
         );
         let e = with(|p| p.activation = "x".repeat(10_000))
             .check()

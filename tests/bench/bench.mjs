@@ -82,8 +82,8 @@ const frameIntervals = (page) => page.evaluate(() => new Promise((resolve) => {
   requestAnimationFrame(tick);
 }));
 
-async function configure(page, { depth, width, batch }) {
-  await setInput(page, 'depth', depth);
+async function configure(page, { depth, width, batch, cures }) {
+  await setInput(page, 'depth', depth - 1); // the depth ladder: position = depth − 1 up to 100
   await setInput(page, 'width', width);
   await setInput(page, 'batch', batch);
   await page.selectOption('#activation', 'tanh');
@@ -91,7 +91,14 @@ async function configure(page, { depth, width, batch }) {
   await page.selectOption('#clip-mode', 'global-norm');
   await setInput(page, 'clip-threshold', 0); // 1
   await setInput(page, 'speed', SPEED_MAX);
-  await page.waitForFunction((n) => document.querySelectorAll('#layer-table tbody tr').length === n, depth + 1);
+  if (cures) {
+    // Shape B+: residual connections, LayerNorm (2 groups per hidden layer) and Adam.
+    await page.selectOption('#residual', 'on');
+    await page.selectOption('#layer-norm', 'on');
+    await page.selectOption('#optimizer', 'adam');
+  }
+  const groups = depth + 1 + (cures ? 2 * depth : 0);
+  await page.waitForFunction((n) => document.querySelectorAll('#layer-table tbody tr').length === n, groups);
 }
 
 const probe = async (page) => page.$eval('#perf-probe', (e) => ({ ...e.dataset }));
