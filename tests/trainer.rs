@@ -219,3 +219,44 @@ fn adam_bounds_the_update_while_the_gradient_explodes() {
     }
     assert!(largest_gradient > 1e3, "{largest_gradient}");
 }
+
+/// Backward clipping with a threshold no error reaches is the true gradient, step for step;
+/// with a small one every layer's error is within [−c, c] (so ‖δ_l‖ ≤ c·√(batch·units)), the
+/// update differs from the true gradient's direction and the step says it clipped.
+#[test]
+fn backward_clipping_clamps_the_error_and_bends_the_gradient() {
+    let exploding = TrainParams {
+        depth: 10.0,
+        weight_scale: 2.5,
+        ..TrainParams::default()
+    };
+    let loose = TrainParams {
+        clip_mode: "backward".into(),
+        clip_threshold: 1e4,
+        ..exploding.clone()
+    };
+    let plain = run(&exploding, 20);
+    let untouched = run(&loose, 20);
+    for (p, u) in plain.iter().zip(&untouched) {
+        assert_eq!(p.grad_norms, u.grad_norms);
+        assert_eq!(p.loss, u.loss);
+        assert!(!u.clipped && u.cos_pre_post > 0.999_999);
+    }
+    let tight = TrainParams {
+        clip_threshold: 1e-3,
+        ..loose
+    };
+    let s = &run(&tight, 1)[0];
+    assert!(s.clipped && s.cos_pre_post < 0.99, "{s:?}");
+    let bound = 1e-3 * (32.0f64 * 16.0).sqrt() * (1.0 + 1e-6);
+    assert!(
+        s.delta_norms[..10].iter().all(|&d| d <= bound),
+        "{:?}",
+        s.delta_norms
+    );
+    assert!(s.global_norm_clipped < s.global_norm);
+    assert_eq!(
+        s.grad_norms, plain[0].grad_norms,
+        "norms before are the true gradient's"
+    );
+}

@@ -37,13 +37,24 @@ pub enum ClipMode {
     GroupNorm,
     /// Clamp each element to [−threshold, threshold].
     Value,
+    /// Clamp the back-propagated error to [−threshold, threshold] at every layer or time step
+    /// during the backward pass (Graves 2013), not the finished gradient: see
+    /// [`Network::backprop_clipping_errors`](super::network::Network::backprop_clipping_errors).
+    Backward,
 }
 
 impl ClipMode {
     /// Every mode, in the order controls list them.
-    pub const ALL: [ClipMode; 4] = [Self::None, Self::GlobalNorm, Self::GroupNorm, Self::Value];
+    pub const ALL: [ClipMode; 5] = [
+        Self::None,
+        Self::GlobalNorm,
+        Self::GroupNorm,
+        Self::Value,
+        Self::Backward,
+    ];
     /// The names accepted by [`ClipMode::from_name`].
-    pub const NAMES: &'static [&'static str] = &["none", "global-norm", "layer-norm", "value"];
+    pub const NAMES: &'static [&'static str] =
+        &["none", "global-norm", "layer-norm", "value", "backward"];
 
     /// The kebab-case name used in URLs, flags and JSON.
     pub fn name(self) -> &'static str {
@@ -52,6 +63,7 @@ impl ClipMode {
             Self::GlobalNorm => "global-norm",
             Self::GroupNorm => "layer-norm",
             Self::Value => "value",
+            Self::Backward => "backward",
         }
     }
 
@@ -101,7 +113,9 @@ pub fn clip_gradients<S: Scalar>(
     let global_before = norm_of(norms_before);
     let c = clip.threshold;
     match clip.mode {
-        ClipMode::None => ClipOutcome {
+        // Backward clipping acted during backprop; the finished gradient passes unchanged here
+        // (the trainer compares it with the true gradient, `between`).
+        ClipMode::None | ClipMode::Backward => ClipOutcome {
             norms_after: norms_before.to_vec(),
             global_before,
             global_after: global_before,
@@ -150,6 +164,31 @@ pub fn clip_gradients<S: Scalar>(
             outcome(norms_after, global_before, dot, max_abs > c || dot.is_nan())
         }
     }
+}
+
+/// What a changed gradient `after` is next to the true one `before` (backward clipping): the
+/// per-group norms after, both global norms and the cosine between the two; `clipped` when they
+/// differ anywhere (or either holds a NaN).
+pub fn between<S: Scalar>(
+    before: &[ParamGroup<S>],
+    after: &[ParamGroup<S>],
+    norms_before: &[f64],
+) -> ClipOutcome {
+    let mut dot = 0.0;
+    let mut differ = false;
+    for (b, a) in before.iter().zip(after) {
+        for (&x, &y) in b.iter().zip(a.iter()) {
+            dot += x.wide() * y.wide();
+            differ |= x != y;
+        }
+    }
+    let norms_after = after.iter().map(|g| g.norm_sq().sqrt()).collect();
+    outcome(
+        norms_after,
+        norm_of(norms_before),
+        dot,
+        differ || dot.is_nan(),
+    )
 }
 
 fn norm_of(norms: &[f64]) -> f64 {

@@ -26,7 +26,7 @@ use super::activation::Activation;
 use super::group::ParamGroup;
 use super::init::Init;
 use super::loss::{mse, Penalty};
-use super::network::{Backprop, Network};
+use super::network::{clamp_error, Backprop, Network};
 use super::scalar::{all_finite, sum_sq, Scalar};
 use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use rand::Rng;
@@ -262,7 +262,13 @@ impl<S: Scalar> Network<S> for Mlp<S> {
         &mut self.layers
     }
 
-    fn backprop(&self, x: ArrayView2<S>, y: ArrayView2<S>, penalty: &Penalty) -> Backprop<S> {
+    fn backprop_clipping_errors(
+        &self,
+        x: ArrayView2<S>,
+        y: ArrayView2<S>,
+        penalty: &Penalty,
+        error_clip: Option<f64>,
+    ) -> Backprop<S> {
         let pass = self.forward_pass(x);
         let depth = self.depth();
         let (data_loss, output_delta) = mse(pass.hs[depth].view(), y);
@@ -305,6 +311,8 @@ impl<S: Scalar> Network<S> for Mlp<S> {
                     delta
                 }
             };
+            let mut delta = delta;
+            clamp_error(&mut delta, error_clip);
             delta_norms[l] = sum_sq(&delta).sqrt();
             let input = if l == 0 { x } else { pass.hs[l - 1].view() };
             let layer = &self.layers[l];

@@ -30,5 +30,36 @@ pub trait Network<S: Scalar>: Send {
     fn groups_mut(&mut self) -> &mut [ParamGroup<S>];
     /// Forward pass on `x: [n, input_dim]`, loss against `y: [n, output_dim]` plus `penalty`,
     /// and the backward pass.
-    fn backprop(&self, x: ArrayView2<S>, y: ArrayView2<S>, penalty: &Penalty) -> Backprop<S>;
+    fn backprop(&self, x: ArrayView2<S>, y: ArrayView2<S>, penalty: &Penalty) -> Backprop<S> {
+        self.backprop_clipping_errors(x, y, penalty, None)
+    }
+
+    /// The same, with the back-propagated error clamped to `[−c, c]` element by element at
+    /// every layer (MLP: each δ_l) or time step (RNN: each δ_t) *during* the backward pass, as
+    /// Graves (2013) did for LSTMs, when `error_clip` is `Some(c)`: every earlier gradient
+    /// changes, and the result is no longer the gradient of anything. The profile reports the
+    /// clamped errors, the ones that flowed.
+    fn backprop_clipping_errors(
+        &self,
+        x: ArrayView2<S>,
+        y: ArrayView2<S>,
+        penalty: &Penalty,
+        error_clip: Option<f64>,
+    ) -> Backprop<S>;
+}
+
+/// Clamps every element of `error` to `[−c, c]` when `error_clip` is `Some(c)` (NaN stays NaN).
+pub fn clamp_error<S: Scalar>(error: &mut ndarray::Array2<S>, error_clip: Option<f64>) {
+    if let Some(c) = error_clip {
+        let (low, high) = (S::of(-c), S::of(c));
+        error.mapv_inplace(|v| {
+            if v < low {
+                low
+            } else if v > high {
+                high
+            } else {
+                v
+            }
+        });
+    }
 }

@@ -27,7 +27,7 @@ use super::activation::Activation;
 use super::group::ParamGroup;
 use super::init::semi_orthogonal;
 use super::loss::{LossKind, Penalty};
-use super::network::{Backprop, Network};
+use super::network::{clamp_error, Backprop, Network};
 use super::scalar::{all_finite, sum_sq, Scalar};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
@@ -280,7 +280,13 @@ impl<S: Scalar> Network<S> for Rnn<S> {
         &mut self.groups
     }
 
-    fn backprop(&self, x: ArrayView2<S>, y: ArrayView2<S>, penalty: &Penalty) -> Backprop<S> {
+    fn backprop_clipping_errors(
+        &self,
+        x: ArrayView2<S>,
+        y: ArrayView2<S>,
+        penalty: &Penalty,
+        error_clip: Option<f64>,
+    ) -> Backprop<S> {
         let (steps, hidden) = (self.shape.steps, self.shape.hidden);
         let n = self.batch_size(x.nrows());
         let forward = self.forward(x);
@@ -309,6 +315,8 @@ impl<S: Scalar> Network<S> for Rnn<S> {
             time_norms[t - 1] = sum_sq(&g).sqrt();
             let h_t = states.slice(s![t * n..(t + 1) * n, ..]);
             self.activation.scale_by_slope(&mut g, &h_t);
+            // Backward clipping tempers δ_t before it is used or carried back.
+            clamp_error(&mut g, error_clip);
             carry = if self.cut_before(t) {
                 Array2::zeros((n, hidden))
             } else {

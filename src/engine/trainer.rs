@@ -5,7 +5,7 @@
 //! a [`NonFinite`]); after it the trainer is *diverged* and refuses to step until
 //! [`Trainer::reset`] or a rebuilding [`Trainer::apply`].
 
-use super::clip::clip_gradients;
+use super::clip::{self, clip_gradients, ClipMode};
 use super::config::{LiveConfig, TrainConfig};
 use super::group::ParamGroup;
 use super::language;
@@ -206,6 +206,16 @@ impl Trainer {
         let live = self.config.live;
         let (x, y) = self.data.batch(live.batch, &mut self.batch_rng);
         let mut backprop = self.network.backprop(x.view(), y.view(), &live.penalty);
+        // Backward clipping: a second pass with the errors clamped on the way back; the first,
+        // true gradient stays for the statistics (norms before, cosine).
+        let tempered = (live.clip.mode == ClipMode::Backward).then(|| {
+            self.network.backprop_clipping_errors(
+                x.view(),
+                y.view(),
+                &live.penalty,
+                Some(live.clip.threshold),
+            )
+        });
 
         let groups = self.network.groups();
         let grad_norms: Vec<f64> = backprop.grads.iter().map(|g| g.norm_sq().sqrt()).collect();
@@ -217,7 +227,15 @@ impl Trainer {
             grads: backprop.grads.clone(),
         });
 
-        let clip = clip_gradients(&mut backprop.grads, live.clip, &grad_norms);
+        let clip = match tempered {
+            Some(tempered) => {
+                let outcome = clip::between(&backprop.grads, &tempered.grads, &grad_norms);
+                backprop.grads = tempered.grads;
+                backprop.delta_norms = tempered.delta_norms;
+                outcome
+            }
+            None => clip_gradients(&mut backprop.grads, live.clip, &grad_norms),
+        };
         let updates = self.optimizer.apply(
             self.network.groups_mut(),
             &backprop.grads,

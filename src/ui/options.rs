@@ -34,6 +34,7 @@ pub const CLIP_MODES: &[(&str, &str)] = &[
     ("global-norm", "global norm (PyTorch clip_grad_norm_)"),
     ("layer-norm", "per-group norm (Keras' clipnorm rule)"),
     ("value", "value (clamp each element)"),
+    ("backward", "backward (clamp the error during backprop)"),
 ];
 pub const OPTIMIZERS: &[(&str, &str)] = &[
     ("sgd", "SGD"),

@@ -191,3 +191,19 @@ test('the depth slider reaches 1000 layers, and orthogonal weights keep their er
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('backward clipping reaches the worker: the update leaves the true gradient\'s direction', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=10&weight-scale=2.5`);
+  await waitReady(page);
+  await page.selectOption('#clip-mode', 'backward');
+  await setInput(page, 'clip-threshold', -2); // 0.01, the slider's lowest (log scale)
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('clip-mode') === 'backward');
+  await stepTo(page, 1);
+  const cosine = parseFloat(await page.textContent('#clip-cosine'));
+  assert.ok(cosine < 0.99, `cos ${cosine}`);
+  const deltas = await column(page, 'delta-norm');
+  // Every error was clamped to ±0.01: ‖δ‖ ≤ 0.01·√(32 examples × 16 units).
+  assert.ok(deltas.slice(0, 10).every((d) => d <= 0.01 * Math.sqrt(32 * 16) * 1.001), `${deltas}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

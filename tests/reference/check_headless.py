@@ -43,6 +43,9 @@ CASES = [
      "--clip-mode", "layer-norm", "--clip", "0.3", "--optimizer", "adamw"], 2e-4),
     (["--activation", "relu", "--depth", "5", "--width", "10", "--residual", "on",
      "--weight-scale", "0.7", "--dataset", "xor"], 2e-4),
+    # Backward clipping: the error clamped at every layer on the way back.
+    (["--activation", "tanh", "--depth", "10", "--width", "12", "--weight-scale", "2",
+     "--clip-mode", "backward", "--clip", "0.002", "--optimizer", "momentum"], 2e-4),
 ]
 
 # Recurrent nets: every activation, both readouts, truncated BPTT, the three clip rules, the
@@ -109,29 +112,37 @@ def reference_step(dump):
     weights = Ws[:depth + 1]
     loss = np.mean((yhat - y) ** 2) + sum(l1 * np.abs(W).sum() + 0.5 * l2 * (W * W).sum() for W in weights)
 
-    gWs = [np.zeros_like(W) for W in Ws]
-    gbs = [np.zeros_like(b) for b in bs]
-    deltas = [None] * (depth + 1)
-    grad_h = None  # dL/dh of the layer above
-    for i in reversed(range(depth + 1)):
-        if i == depth:
-            delta = 2.0 * (yhat - y) / yhat.size
-        else:
-            gu = grad_h * dphi(acts[i])
-            if layer_norm:
-                n, inv = normed[i]
-                gbs[depth + 1 + 2 * i] = (gu * n).sum(axis=0)
-                gbs[depth + 2 + 2 * i] = gu.sum(axis=0)
-                gn = gu * gammas[i]
-                delta = inv * (gn - gn.mean(axis=1, keepdims=True) - n * (gn * n).mean(axis=1, keepdims=True))
+    def backward(error_clip=None):
+        """Gradients of every group and the norm of the error at each layer; with error_clip c,
+        each layer's error is clamped to [-c, c] on the way back (Graves 2013)."""
+        gWs = [np.zeros_like(W) for W in Ws]
+        gbs = [np.zeros_like(b) for b in bs]
+        deltas = [None] * (depth + 1)
+        grad_h = None  # dL/dh of the layer above
+        for i in reversed(range(depth + 1)):
+            if i == depth:
+                delta = 2.0 * (yhat - y) / yhat.size
             else:
-                delta = gu
-        deltas[i] = np.linalg.norm(delta)
-        gWs[i] = hs[i].T @ delta + l1 * np.sign(Ws[i]) + l2 * Ws[i]
-        gbs[i] = delta.sum(axis=0)
-        if i > 0:
-            back = delta @ Ws[i].T
-            grad_h = back + grad_h if residual and 1 <= i < depth else back
+                gu = grad_h * dphi(acts[i])
+                if layer_norm:
+                    n, inv = normed[i]
+                    gbs[depth + 1 + 2 * i] = (gu * n).sum(axis=0)
+                    gbs[depth + 2 + 2 * i] = gu.sum(axis=0)
+                    gn = gu * gammas[i]
+                    delta = inv * (gn - gn.mean(axis=1, keepdims=True) - n * (gn * n).mean(axis=1, keepdims=True))
+                else:
+                    delta = gu
+            if error_clip is not None:
+                delta = np.clip(delta, -error_clip, error_clip)
+            deltas[i] = np.linalg.norm(delta)
+            gWs[i] = hs[i].T @ delta + l1 * np.sign(Ws[i]) + l2 * Ws[i]
+            gbs[i] = delta.sum(axis=0)
+            if i > 0:
+                back = delta @ Ws[i].T
+                grad_h = back + grad_h if residual and 1 <= i < depth else back
+        return gWs, gbs, deltas
+
+    gWs, gbs, deltas = backward()
 
     norms = np.array([np.sqrt((gW ** 2).sum() + (gb ** 2).sum()) for gW, gb in zip(gWs, gbs)])
     total = np.sqrt((norms ** 2).sum())
@@ -147,6 +158,8 @@ def reference_step(dump):
     elif mode == "value":  # torch.nn.utils.clip_grad_value_
         cW = [np.clip(gW, -c, c) for gW in gWs]
         cb = [np.clip(gb, -c, c) for gb in gbs]
+    elif mode == "backward":  # the error clamped during backprop; the profile is the clamped one
+        cW, cb, deltas = backward(c)
     else:
         cW, cb = gWs, gbs
     clipped_norms = np.array([np.sqrt((w ** 2).sum() + (b ** 2).sum()) for w, b in zip(cW, cb)])
