@@ -143,8 +143,9 @@ async fn layer_table_has_a_row_per_layer_and_plain_numbers() {
 async fn sliders_write_the_parameters_and_show_their_value() {
     let lab = Lab::new(TrainParams::default());
     let host = mount(lab, || view! { <Controls/> }.into_any());
+    // The depth slider is a ladder: position 24 is depth 25 (one layer per position up to 100).
     let depth: HtmlInputElement = query(&host, "#depth").unchecked_into();
-    depth.set_value("25");
+    depth.set_value("24");
     depth
         .dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
