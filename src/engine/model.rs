@@ -62,9 +62,7 @@ impl MlpConfig {
             output_dim: 1,
         }
     }
-}
 
-impl MlpConfig {
     /// Its parameter groups' names: `layer 1` … `layer L`, then with LayerNorm `LN γ 1`,
     /// `LN β 1`, … for each hidden layer.
     pub fn group_names(&self) -> Vec<String> {

@@ -5,6 +5,7 @@
 
 use super::format::plain;
 use super::state::Lab;
+use super::widgets::read;
 use crate::engine::{ProfileAxis, StepStats};
 use leptos::prelude::*;
 
@@ -71,10 +72,26 @@ fn GroupTable(
             None => format!("{run}-{what} numbers (no step yet)"),
         })
     };
+    // Run A's groups are what the worker said it trains; run B's follow from B's settings (B
+    // may have LayerNorm's groups where A has none).
+    let model = Memo::new(move |_| {
+        if of_b {
+            read(lab, true, |p| p.repair().0.net.model.describe())
+        } else {
+            lab.model.get()
+        }
+    });
+    let rows = move || {
+        if of_b {
+            model.with(|m| m.group_names.len())
+        } else {
+            lab.group_count.get()
+        }
+    };
     // An RNN's groups are named; an MLP's layers are numbered from 1, and its LayerNorm
     // groups, after the layers, named.
     let group = move |layer: usize| {
-        lab.model
+        model
             .with(|m| {
                 (m.axis == ProfileAxis::TimeSteps || layer >= m.profile_len)
                     .then(|| m.group_names.get(layer).cloned())
@@ -105,7 +122,7 @@ fn GroupTable(
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || 0..lab.group_count.get() key=|layer| *layer let:layer>
+                    <For each=move || 0..rows() key=|layer| *layer let:layer>
                         <tr data-layer=layer data-group=move || group(layer)>
                             <th scope="row">{move || group(layer).unwrap_or_else(|| (layer + 1).to_string())}</th>
                             {COLUMNS

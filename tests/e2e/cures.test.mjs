@@ -164,6 +164,10 @@ test('run B may differ in architecture: same weights, its own wiring', async () 
   const b = await page.$$eval('#layer-table-b tbody tr td[data-field="weight-norm"]', (cells) => cells.map((c) => parseFloat(c.textContent)));
   const a = await column(page, 'weight-norm');
   assert.deepEqual(b.slice(0, 7), a.slice(0, 7), 'B starts from A\'s weights');
+  // B's table lists B's groups: LayerNorm's γ and β after its 7 weight layers.
+  assert.equal(b.length, 19);
+  const names = await page.$$eval('#layer-table-b tbody th', (r) => r.map((x) => x.textContent));
+  assert.deepEqual(names.slice(6, 9), ['7', 'LN γ 1', 'LN β 1']);
   assert.notEqual(await page.textContent('#b-loss'), await page.textContent('#loss'));
   await screenshot(page, 'compare-architecture');
   assert.deepEqual(errors, []);
