@@ -515,7 +515,7 @@ pub fn Controls() -> impl IntoView {
             <Choice
                 id="clip-mode"
                 label="Gradient clipping"
-                hint="Norm clipping rescales and keeps the direction; value clipping clamps and bends it."
+                hint="Norm clipping rescales and keeps the direction; value clipping clamps and bends it; backward clipping clamps the error during backprop, changing every earlier gradient."
                 options=CLIP_MODES
                 get=|p| p.clip_mode.clone()
                 set=|p, v| p.clip_mode = v
@@ -523,7 +523,7 @@ pub fn Controls() -> impl IntoView {
             <Slider
                 id="clip-threshold"
                 label="Clip threshold"
-                hint="Largest gradient norm (or element, in value mode) allowed through."
+                hint="Largest gradient norm allowed through — or largest element, in value mode, and largest back-propagated error, in backward mode."
                 scale=CLIP_THRESHOLD
                 get=|p| p.clip_threshold
                 set=|p, v| p.clip_threshold = v

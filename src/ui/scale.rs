@@ -101,8 +101,9 @@ pub const LEARNING_RATE: Scale = Scale::Log {
     min: 1e-4,
     max: 1.0,
 };
+// Down to 10⁻⁴: backward clipping clamps single error elements, far below a norm's scale.
 pub const CLIP_THRESHOLD: Scale = Scale::Log {
-    min: 0.01,
+    min: 1e-4,
     max: 100.0,
 };
 pub const L2_STRENGTH: Scale = Scale::Linear {

@@ -200,7 +200,7 @@ test('backward clipping reaches the worker: the update leaves the true gradient\
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=10&weight-scale=2.5`);
   await waitReady(page);
   await page.selectOption('#clip-mode', 'backward');
-  await setInput(page, 'clip-threshold', -2); // 0.01, the slider's lowest (log scale)
+  await setInput(page, 'clip-threshold', -2); // 0.01 (the slider holds log₁₀ of the value)
   await page.waitForFunction(() => new URLSearchParams(location.search).get('clip-mode') === 'backward');
   await stepTo(page, 1);
   const cosine = parseFloat(await page.textContent('#clip-cosine'));
