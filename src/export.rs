@@ -14,10 +14,12 @@
 //! `run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1..grad_norm_L,grad_norm_clipped_1..L`
 //! where layer 1 is the input layer and norms are Frobenius norms of `(∂W_l, ∂b_l)`; for an RNN
 //! the columns are named by group (`grad_norm_W_x … grad_norm_b_out`) and followed by one
-//! column per time step, `time_norm_1..time_norm_T` (‖∂L/∂h_t‖, earliest first). Non-finite
+//! column per time step, `time_norm_1..time_norm_T` (‖∂L/∂h_t‖, earliest first); last, one
+//! per group, `update_norm_1..L` (‖ΔW‖, the optimizer's step; older columns keep their places).
+//! Non-finite
 //! values are written `NaN`, `inf`, `-inf`. JSON (`"format": "gradlab-run/1"`) holds per run
 //! the settings (the same keys as links and the headless runner), the groups' names, the rows
-//! (an RNN's with `time_norms`), and the full statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
+//! (an RNN's with `time_norms`; every row with `update_norms`), and the full statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
 
 use crate::engine::rnn::GROUP_NAMES;
 use crate::engine::{StepStats, TrainConfig, TrainParams};
@@ -49,12 +51,14 @@ pub struct Row<'a> {
     /// For an RNN, ‖∂L/∂h_t‖ per time step, earliest first (empty for an MLP).
     #[serde(skip_serializing_if = "<[f32]>::is_empty")]
     pub time_norms: &'a [f32],
+    /// Per group, ‖ΔW‖: the step the optimizer took (weights only; 0 for a one-vector group).
+    pub update_norms: &'a [f32],
 }
 
 /// One run's steps, bounded (see the module docs): one buffer of [`MAX_CELLS`] numbers,
 /// reserved once, holding row after row of `[step (as two 32-bit halves), loss, global norm,
 /// clipped global norm, clipped (0/1), norms before clipping per group, after, ‖∂L/∂h_t‖ per
-/// time step]`. Whatever the network's shape, the buffer is the same size, so renewing the log
+/// time step, ‖ΔW‖ per group]`. Whatever the network's shape, the buffer is the same size, so renewing the log
 /// for another shape reuses it as it is: the log's memory is fixed for the page's lifetime.
 #[derive(Clone, Debug)]
 pub struct RunLog {
@@ -142,6 +146,9 @@ impl RunLog {
         let times = &stats.time_norms;
         self.cells
             .extend((0..self.time_steps).map(|t| times.get(t).map_or(f32::NAN, |&x| x as f32)));
+        let updates = &stats.update_norms;
+        self.cells
+            .extend((0..self.group_count).map(|l| updates.get(l).map_or(f32::NAN, |&x| x as f32)));
     }
 
     /// Numbers per row.
@@ -198,7 +205,7 @@ impl RunLog {
 
     /// The rows, oldest first (borrowed: a download copies nothing but its text).
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        let groups = self.group_count;
+        let (groups, times) = (self.group_count, self.time_steps);
         self.cells.chunks_exact(self.width()).map(move |row| {
             let norms = &row[SCALARS..];
             Row {
@@ -209,7 +216,8 @@ impl RunLog {
                 clipped: row[5] != 0.0,
                 grad_norms: &norms[..groups],
                 grad_norms_clipped: &norms[groups..2 * groups],
-                time_norms: &norms[2 * groups..],
+                time_norms: &norms[2 * groups..2 * groups + times],
+                update_norms: &norms[2 * groups + times..],
             }
         })
     }
@@ -217,7 +225,7 @@ impl RunLog {
 
 /// Numbers in one row of a log.
 fn row_width(group_count: usize, time_steps: usize) -> usize {
-    SCALARS + 2 * group_count + time_steps
+    SCALARS + 3 * group_count + time_steps
 }
 
 /// The step number kept at the start of a row, as two 32-bit halves (bit patterns, not values).
@@ -359,6 +367,10 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
     for t in 1..=times {
         write!(out, ",time_norm_{t}")?;
     }
+    // Last, so the columns older downloads had keep their places.
+    for group in &groups {
+        write!(out, ",update_norm_{group}")?;
+    }
     out.write_all(b"\n")?;
     for run in runs {
         for row in run.log.rows() {
@@ -376,6 +388,7 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
                 (row.grad_norms, layers),
                 (row.grad_norms_clipped, layers),
                 (row.time_norms, times),
+                (row.update_norms, layers),
             ] {
                 for i in 0..width {
                     match part.get(i) {
@@ -491,6 +504,11 @@ mod tests {
                 "time_norm_2",
                 "time_norm_3",
                 "time_norm_4",
+                "update_norm_W_x",
+                "update_norm_W_h",
+                "update_norm_b",
+                "update_norm_W_out",
+                "update_norm_b_out",
             ]
         );
         for (line, s) in lines[1..].iter().zip(&stats) {
@@ -499,7 +517,12 @@ mod tests {
                 .skip(16)
                 .map(|c| c.parse().unwrap())
                 .collect();
-            let want: Vec<f32> = s.time_norms.iter().map(|&v| v as f32).collect();
+            let want: Vec<f32> = s
+                .time_norms
+                .iter()
+                .chain(&s.update_norms)
+                .map(|&v| v as f32)
+                .collect();
             assert_eq!(cells, want);
         }
         let json: serde_json::Value = serde_json::from_str(&to_json(&runs).unwrap()).unwrap();
@@ -509,6 +532,9 @@ mod tests {
             serde_json::from_value(run["steps"][2]["time_norms"].clone()).unwrap();
         assert_eq!(times.len(), 4);
         assert_eq!(times[0] as f32, stats[2].time_norms[0] as f32);
+        let updates: Vec<f64> =
+            serde_json::from_value(run["steps"][2]["update_norms"].clone()).unwrap();
+        assert_eq!(updates[1] as f32, stats[2].update_norms[1] as f32);
     }
 
     /// Header + one row per step, and each cell is the step's number (f32, shortest form).
@@ -531,12 +557,13 @@ mod tests {
         assert_eq!(
             lines[0],
             "run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1,grad_norm_2,\
-             grad_norm_3,grad_norm_clipped_1,grad_norm_clipped_2,grad_norm_clipped_3"
+             grad_norm_3,grad_norm_clipped_1,grad_norm_clipped_2,grad_norm_clipped_3,\
+             update_norm_1,update_norm_2,update_norm_3"
         );
         assert_eq!(lines.len(), 6);
         for (line, s) in lines[1..].iter().zip(&stats) {
             let cells: Vec<&str> = line.split(',').collect();
-            assert_eq!(cells.len(), 12);
+            assert_eq!(cells.len(), 15);
             assert_eq!(cells[0], "A");
             assert_eq!(cells[1], s.step.to_string());
             assert_eq!(cells[2].parse::<f32>().unwrap(), s.loss as f32);
@@ -551,6 +578,10 @@ mod tests {
                 assert_eq!(
                     cells[9 + l].parse::<f32>().unwrap(),
                     s.grad_norms_clipped[l] as f32
+                );
+                assert_eq!(
+                    cells[12 + l].parse::<f32>().unwrap(),
+                    s.update_norms[l] as f32
                 );
             }
         }

@@ -71,7 +71,7 @@ fn exporting_a_full_log_streams_in_parts_or_holds_the_text_once() {
     let layers = trainer.group_count();
     let mut stats = trainer.step().unwrap();
     let mut log = RunLog::new(layers, 0);
-    let rows = MAX_CELLS / (2 * layers + 6); // a row: 6 scalars and 2 norms per group
+    let rows = MAX_CELLS / (3 * layers + 6); // a row: 6 scalars and 3 norms per group
     for step in 0..rows as u64 {
         stats.step = step;
         stats.loss = 1.0 / (step as f64 + 1.0);
