@@ -228,11 +228,12 @@ fn rnn_downloads_name_columns_by_group() {
     assert_eq!(&header[6..8], ["grad_norm_W_x", "grad_norm_W_h"]);
     assert_eq!(header[15], "grad_norm_clipped_b_out");
     assert_eq!(
-        &header[16..],
+        &header[16..28],
         (1..=12)
             .map(|t| format!("time_norm_{t}"))
             .collect::<Vec<_>>()
     );
+    assert_eq!(&header[28..30], ["update_norm_W_x", "update_norm_W_h"]);
     assert_eq!(text.lines().count(), 4);
     let text = export_text(&mut core, ExportFormat::Json);
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();

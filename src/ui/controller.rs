@@ -253,7 +253,10 @@ fn on_event(lab: Lab, event: Event) {
                 lab.halted.set(false);
                 refresh(lab);
             }
-            say_optimizer_reset(lab, &c.optimizer_reset, c.step);
+            // Before the first step the state is fresh anyway: nothing to say.
+            if c.step > 0 {
+                say_optimizer_reset(lab, &c.optimizer_reset, c.step);
+            }
         }
         Event::Progress(chunk) => on_progress(lab, *chunk),
         Event::Exported { format, bytes } => {
