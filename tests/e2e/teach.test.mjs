@@ -167,7 +167,8 @@ test('downloads: CSV has one row per step, JSON the settings and steps, PNG a ch
   const lines = csv.bytes.toString('utf8').trim().split('\n');
   const header = lines[0].split(',');
   assert.deepEqual(header.slice(0, 6), ['run', 'step', 'loss', 'global_norm', 'global_norm_clipped', 'clipped']);
-  assert.equal(header.length, 6 + 2 * 4, 'per-layer norms before and after clipping, 4 layers');
+  assert.equal(header.length, 6 + 3 * 4, 'per-layer norms before and after clipping and the step ‖ΔW‖, 4 layers');
+  assert.deepEqual(header.slice(14), ['update_norm_1', 'update_norm_2', 'update_norm_3', 'update_norm_4']);
   assert.equal(lines.length, 13, 'a header and one row per step');
   lines.slice(1).forEach((line, step) => {
     const cells = line.split(',');
@@ -180,6 +181,9 @@ test('downloads: CSV has one row per step, JSON the settings and steps, PNG a ch
   const tableGrad = parseFloat(await page.textContent('#layer-table tbody tr[data-layer="0"] td[data-field="grad-norm"]'));
   const csvGrad = parseFloat(lines[12].split(',')[6]);
   assert.ok(Math.abs(tableGrad - csvGrad) <= 1e-3 * Math.abs(csvGrad), `${tableGrad} vs ${csvGrad}`);
+  const tableStep = parseFloat(await page.textContent('#layer-table tbody tr[data-layer="0"] td[data-field="update-norm"]'));
+  const csvStep = parseFloat(lines[12].split(',')[14]);
+  assert.ok(Math.abs(tableStep - csvStep) <= 1e-3 * Math.abs(csvStep), `${tableStep} vs ${csvStep}`);
 
   const json = JSON.parse((await save('#download-json')).bytes.toString('utf8'));
   assert.equal(json.format, 'gradlab-run/1');
