@@ -245,7 +245,11 @@ fn rescale<S: Scalar>(
 }
 
 /// Clamps an array in place through the fused kernel; (Σ g·g′, Σ g′², max |g|).
-fn clamp_array<S: Scalar, D: Dimension>(a: &mut Array<S, D>, low: S, high: S) -> (f64, f64, f64) {
+pub(super) fn clamp_array<S: Scalar, D: Dimension>(
+    a: &mut Array<S, D>,
+    low: S,
+    high: S,
+) -> (f64, f64, f64) {
     match a.as_slice_memory_order_mut() {
         Some(slice) => S::clamp_measure(slice, low, high),
         None => {

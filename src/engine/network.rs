@@ -4,6 +4,7 @@
 //! `b_out`; its profile: one norm per time step), and clipping, the optimizer, the statistics
 //! and the trainer work on any implementation alike.
 
+use super::clip::clamp_array;
 use super::group::ParamGroup;
 use super::loss::Penalty;
 use super::scalar::Scalar;
@@ -48,18 +49,10 @@ pub trait Network<S: Scalar>: Send {
     ) -> Backprop<S>;
 }
 
-/// Clamps every element of `error` to `[−c, c]` when `error_clip` is `Some(c)` (NaN stays NaN).
+/// Clamps every element of `error` to `[−c, c]` when `error_clip` is `Some(c)`, with value
+/// clipping's own kernel (so NaN is treated alike; its measurements are not needed here).
 pub fn clamp_error<S: Scalar>(error: &mut ndarray::Array2<S>, error_clip: Option<f64>) {
     if let Some(c) = error_clip {
-        let (low, high) = (S::of(-c), S::of(c));
-        error.mapv_inplace(|v| {
-            if v < low {
-                low
-            } else if v > high {
-                high
-            } else {
-                v
-            }
-        });
+        clamp_array(error, S::of(-c), S::of(c));
     }
 }
