@@ -319,7 +319,7 @@ fn Downloads() -> impl IntoView {
                     "Run (JSON)"
                 </button>
             </div>
-            <p class="hint">"CSV: one row per step — loss, global and per-layer gradient norms before and after clipping. JSON: the settings and the same steps. Each chart has its own PNG button."</p>
+            <p class="hint">"CSV: one row per step — loss, global and per-layer gradient norms before and after clipping, and each layer's step ‖ΔW‖. JSON: the settings and the same steps. Each chart has its own PNG button."</p>
         </section>
     }
 }
