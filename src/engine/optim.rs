@@ -249,11 +249,6 @@ impl<S: Scalar> Optimizer<S> {
         }
     }
 
-    /// Updates made since the state started.
-    pub fn updates(&self) -> u64 {
-        self.updates
-    }
-
     /// Updates `groups` from `grads` by the rule `config` names, at learning rate η, measuring
     /// each group on the way (one pass over the weights). The state must be of the same kind
     /// as `config` (the trainer starts it over when the kind changes).
