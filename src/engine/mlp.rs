@@ -276,16 +276,16 @@ impl<S: Scalar> Network<S> for Mlp<S> {
         // LayerNorm's groups have no `w`: the penalty is the weight layers' alone.
         let loss = data_loss + penalty.value(&self.layers);
 
-        let mut grads: Vec<ParamGroup<S>> = self
-            .layers
-            .iter()
-            .map(|g| ParamGroup::vector(Array1::zeros(g.b.len())))
-            .collect();
+        // The weight layers' gradients, output side first (reversed at the end), and LayerNorm's
+        // γ_l, β_l in their own places.
+        let mut grads = Vec::with_capacity(self.layers.len());
+        let mut norm_grads =
+            vec![ParamGroup::vector(Array1::zeros(0)); self.layers.len() - depth - 1];
         let mut delta_norms = vec![0.0; depth + 1];
         // ∂loss/∂h_l, flowing down from the output.
         let mut grad_h: Option<Array2<S>> = None;
         for l in (0..=depth).rev() {
-            let delta = match grad_h.take() {
+            let mut delta = match grad_h.take() {
                 None => output_delta.take().expect("the output layer comes first"),
                 Some(grad_h_l) => {
                     // Across a residual connection the same ∂h_l also reaches h_{l−1}.
@@ -298,9 +298,8 @@ impl<S: Scalar> Network<S> for Mlp<S> {
                             let (n, inv_std) = &pass.normed[l];
                             let (delta, grad_gain, grad_bias) =
                                 normalize_backward(&grad_u, n, inv_std, gain);
-                            let first = depth + 1 + 2 * l;
-                            grads[first].b = grad_gain;
-                            grads[first + 1].b = grad_bias;
+                            norm_grads[2 * l] = ParamGroup::vector(grad_gain);
+                            norm_grads[2 * l + 1] = ParamGroup::vector(grad_bias);
                             delta
                         }
                         None => grad_u,
@@ -311,17 +310,16 @@ impl<S: Scalar> Network<S> for Mlp<S> {
                     delta
                 }
             };
-            let mut delta = delta;
             clamp_error(&mut delta, error_clip);
             delta_norms[l] = sum_sq(&delta).sqrt();
             let input = if l == 0 { x } else { pass.hs[l - 1].view() };
             let layer = &self.layers[l];
             let mut grad_w = input.t().dot(&delta);
             penalty.add_gradient(&layer.w, &mut grad_w);
-            grads[l] = ParamGroup {
+            grads.push(ParamGroup {
                 w: grad_w,
                 b: delta.sum_axis(Axis(0)),
-            };
+            });
             if l > 0 {
                 let back = delta.dot(&layer.w.t());
                 grad_h = Some(match grad_h.take() {
@@ -330,6 +328,8 @@ impl<S: Scalar> Network<S> for Mlp<S> {
                 });
             }
         }
+        grads.reverse();
+        grads.extend(norm_grads);
         Backprop {
             loss,
             grads,
