@@ -1,6 +1,7 @@
 //! The RNN's backprop through time against central finite differences, in f64, through the
-//! engine's own code — every activation, both readouts, full and truncated BPTT, with and
-//! without L1/L2, for a regression task (MSE) and a classification task (cross-entropy).
+//! engine's own code — every cell (vanilla, LSTM, GRU), every activation, both readouts, full
+//! and truncated BPTT, with and without L1/L2, for a regression task (MSE) and a
+//! classification task (cross-entropy).
 //!
 //! `∂L/∂θ ≈ (L(θ + h) − L(θ − h)) / 2h`, h = 1e-5; agreement to `1e-6·|g| + 1e-9` (see
 //! gradient_check.rs for the error budget).
@@ -9,9 +10,11 @@
 //! loss it *is* exact for: each block of k steps restarts from the hidden state the unperturbed
 //! network reached (the state is "detached" at block boundaries), and only the perturbed copy's
 //! parameters act inside the block. That loss is written out below independently of the engine's
-//! forward pass; at k = 0 it is the plain loss.
+//! forward pass for the vanilla cell (a gated cell's steps use the engine's `Cell::step`, whose
+//! forward values the NumPy reference checks); at k = 0 it is the plain loss.
 
 use gradlab::engine::activation::Activation;
+use gradlab::engine::cell::Cell;
 use gradlab::engine::loss::{LossKind, Penalty};
 use gradlab::engine::network::Network;
 use gradlab::engine::rng::{stream_rng, Stream};
@@ -32,26 +35,57 @@ fn detached_loss(
 ) -> f64 {
     let steps = net.shape.steps;
     let n = x.nrows() / steps;
-    let anchored = anchor.forward(x.view()).states;
+    let anchor_pass = anchor.forward(x.view());
+    let (anchored, anchored_cells) = (anchor_pass.states, anchor_pass.cells);
     let k = if net.truncation == 0 {
         steps
     } else {
         net.truncation.min(steps)
     };
     let (w_x, w_h, b) = (&net.groups[0].w, &net.groups[1].w, &net.groups[2].b);
+    let lstm = net.cell.has_cell_state();
     let mut states = Array2::<f64>::zeros(((steps + 1) * n, net.shape.hidden));
+    let mut cells =
+        Array2::<f64>::zeros((if lstm { (steps + 1) * n } else { 0 }, net.shape.hidden));
     for t in 1..=steps {
         // Step t starts a block when (T − t + 1) is a multiple of k, counting from the end.
         let block_start = (steps + 1 - t).is_multiple_of(k) || t == 1;
-        let previous = if block_start && t > 1 {
-            anchored.slice(s![(t - 1) * n..t * n, ..]).to_owned()
+        let rows = s![(t - 1) * n..t * n, ..];
+        let (previous, previous_cell) = if block_start && t > 1 {
+            (
+                anchored.slice(rows).to_owned(),
+                anchored_cells
+                    .slice(if lstm { rows } else { s![0..0, ..] })
+                    .to_owned(),
+            )
         } else {
-            states.slice(s![(t - 1) * n..t * n, ..]).to_owned()
+            (
+                states.slice(rows).to_owned(),
+                cells
+                    .slice(if lstm { rows } else { s![0..0, ..] })
+                    .to_owned(),
+            )
         };
-        let mut z = x.slice(s![(t - 1) * n..t * n, ..]).dot(w_x) + previous.dot(w_h);
+        let mut z = x.slice(s![(t - 1) * n..t * n, ..]).dot(w_x);
         z += b;
-        z.mapv_inplace(|v| net.activation.apply(v));
-        states.slice_mut(s![t * n..(t + 1) * n, ..]).assign(&z);
+        let h = if net.cell == Cell::Vanilla {
+            z += &previous.dot(w_h);
+            z.mapv_inplace(|v| net.activation.apply(v));
+            z
+        } else {
+            let step = net.cell.step(
+                net.activation,
+                w_h,
+                z,
+                previous.view(),
+                previous_cell.view(),
+            );
+            if lstm {
+                cells.slice_mut(s![t * n..(t + 1) * n, ..]).assign(&step.c);
+            }
+            step.h
+        };
+        states.slice_mut(s![t * n..(t + 1) * n, ..]).assign(&h);
     }
     let read = match net.readout {
         Readout::Last => states.slice(s![steps * n.., ..]).to_owned(),
@@ -62,6 +96,7 @@ fn detached_loss(
 }
 
 struct Case {
+    cell: Cell,
     activation: Activation,
     readout: Readout,
     truncation: usize,
@@ -82,13 +117,14 @@ fn check(case: &Case) {
         recurrent_scale: 1.2,
     };
     let mut rng = stream_rng(5, Stream::Init);
-    let mut groups = init.draw::<f64, _>(shape, &mut rng);
+    let mut groups = init.draw::<f64, _>(shape, case.cell, &mut rng);
     // Non-zero biases so every term of the gradient is exercised.
     groups[2].b.mapv_inplace(|_| 0.1);
     groups[4].b.mapv_inplace(|_| -0.2);
     let net = Rnn {
         groups,
         shape,
+        cell: case.cell,
         activation: case.activation,
         readout: case.readout,
         loss: case.task.loss(),
@@ -129,8 +165,9 @@ fn check(case: &Case) {
             let tolerance = 1e-6 * exact.abs().max(numeric.abs()) + 1e-9;
             assert!(
                 (numeric - exact).abs() <= tolerance,
-                "{:?} {:?} k={} {:?} {:?}: group {g} param {i}: backprop {exact:e} vs finite \
-                 difference {numeric:e}",
+                "{:?} {:?} {:?} k={} {:?} {:?}: group {g} param {i}: backprop {exact:e} vs \
+                 finite difference {numeric:e}",
+                case.cell,
                 case.activation,
                 case.readout,
                 case.truncation,
@@ -150,12 +187,37 @@ fn bptt_matches_finite_differences() {
             for truncation in [0, 3, 1] {
                 for task in [Task::Adding, Task::Copy] {
                     check(&Case {
+                        cell: Cell::Vanilla,
                         activation,
                         readout,
                         truncation,
                         penalty: Penalty::default(),
                         task,
                     });
+                }
+            }
+        }
+    }
+}
+
+/// The LSTM (its forget-gate bias at 1, so the cell state carries) and the GRU, through every
+/// gate, for every activation φ of the candidate and the cell output.
+#[test]
+fn gated_cells_match_finite_differences() {
+    for cell in [Cell::Lstm, Cell::Gru] {
+        for activation in Activation::ALL {
+            for readout in Readout::ALL {
+                for truncation in [0, 3] {
+                    for task in [Task::Adding, Task::Copy] {
+                        check(&Case {
+                            cell,
+                            activation,
+                            readout,
+                            truncation,
+                            penalty: Penalty::default(),
+                            task,
+                        });
+                    }
                 }
             }
         }
@@ -171,13 +233,16 @@ fn bptt_matches_finite_differences_with_l1_and_l2() {
                 Penalty { l1: 0.0, l2: 0.05 },
                 Penalty { l1: 0.01, l2: 0.05 },
             ] {
-                check(&Case {
-                    activation,
-                    readout: Readout::All,
-                    truncation,
-                    penalty,
-                    task: Task::Series,
-                });
+                for cell in Cell::ALL {
+                    check(&Case {
+                        cell,
+                        activation,
+                        readout: Readout::All,
+                        truncation,
+                        penalty,
+                        task: Task::Series,
+                    });
+                }
             }
         }
     }
@@ -200,8 +265,9 @@ fn linear_orthogonal_rnn_grows_by_exactly_g_per_step() {
             recurrent_scale: g,
         };
         let net = Rnn {
-            groups: init.draw::<f64, _>(shape, &mut stream_rng(9, Stream::Init)),
+            groups: init.draw::<f64, _>(shape, Cell::Vanilla, &mut stream_rng(9, Stream::Init)),
             shape,
+            cell: Cell::Vanilla,
             activation: Activation::Linear,
             readout: Readout::Last,
             loss: LossKind::Mse,
@@ -229,7 +295,8 @@ fn linear_orthogonal_rnn_grows_by_exactly_g_per_step() {
     }
 }
 
-/// The f32 network the trainer runs computes what the f64 one does, to f32 precision.
+/// The f32 network the trainer runs computes what the f64 one does, to f32 precision, for
+/// every cell.
 #[test]
 fn f32_matches_f64() {
     let shape = RnnShape {
@@ -243,29 +310,78 @@ fn f32_matches_f64() {
         recurrent: RecurrentInit::Gaussian,
         recurrent_scale: 0.9,
     };
-    let net32 = Rnn {
-        groups: init.draw::<f32, _>(shape, &mut stream_rng(1, Stream::Init)),
-        shape,
-        activation: Activation::Tanh,
-        readout: Readout::Last,
-        loss: LossKind::Mse,
-        truncation: 0,
+    for cell in Cell::ALL {
+        let net32 = Rnn {
+            groups: init.draw::<f32, _>(shape, cell, &mut stream_rng(1, Stream::Init)),
+            shape,
+            cell,
+            activation: Activation::Tanh,
+            readout: Readout::Last,
+            loss: LossKind::Mse,
+            truncation: 0,
+        };
+        let net64 = net32.cast::<f64>();
+        let mut batches = stream_rng(1, Stream::Batches);
+        let series = SeriesShape::draw(&mut batches);
+        let (x, y) = Task::Adding.batch(&series, shape.steps, 4, Readout::Last, &mut batches);
+        let a = net32.backprop(x.view(), y.view(), &Penalty::default());
+        let b = net64.backprop(
+            x.mapv(f64::from).view(),
+            y.mapv(f64::from).view(),
+            &Penalty::default(),
+        );
+        for (ga, gb) in a.grads.iter().zip(&b.grads) {
+            let diff = (&ga.cast::<f64>().w - &gb.w)
+                .map(|v| v.abs())
+                .sum_axis(Axis(0))
+                .sum();
+            assert!(
+                diff <= 1e-4 * (1.0 + gb.w.map(|v| v.abs()).sum()),
+                "{cell:?}: {diff}"
+            );
+        }
+    }
+}
+
+/// Backward clipping with a threshold no error reaches is the true gradient, for every cell;
+/// and the LSTM's ‖∂L/∂c_t‖ is reported for each step (empty for the other cells).
+#[test]
+fn gated_cells_report_their_profiles_and_clip_errors_only_when_reached() {
+    let shape = RnnShape {
+        input_dim: 2,
+        hidden: 6,
+        output_dim: 1,
+        steps: 9,
     };
-    let net64 = net32.cast::<f64>();
-    let mut batches = stream_rng(1, Stream::Batches);
-    let series = SeriesShape::draw(&mut batches);
-    let (x, y) = Task::Adding.batch(&series, shape.steps, 4, Readout::Last, &mut batches);
-    let a = net32.backprop(x.view(), y.view(), &Penalty::default());
-    let b = net64.backprop(
-        x.mapv(f64::from).view(),
-        y.mapv(f64::from).view(),
-        &Penalty::default(),
-    );
-    for (ga, gb) in a.grads.iter().zip(&b.grads) {
-        let diff = (&ga.cast::<f64>().w - &gb.w)
-            .map(|v| v.abs())
-            .sum_axis(Axis(0))
-            .sum();
-        assert!(diff <= 1e-4 * (1.0 + gb.w.map(|v| v.abs()).sum()), "{diff}");
+    let init = RnnInit {
+        input_scale: 1.0,
+        recurrent: RecurrentInit::Orthogonal,
+        recurrent_scale: 1.0,
+    };
+    for cell in Cell::ALL {
+        let net = Rnn {
+            groups: init.draw::<f64, _>(shape, cell, &mut stream_rng(3, Stream::Init)),
+            shape,
+            cell,
+            activation: Activation::Tanh,
+            readout: Readout::Last,
+            loss: LossKind::Mse,
+            truncation: 0,
+        };
+        let mut batches = stream_rng(3, Stream::Batches);
+        let series = SeriesShape::draw(&mut batches);
+        let (x, y) = Task::Adding.batch(&series, shape.steps, 4, Readout::Last, &mut batches);
+        let (x, y) = (x.mapv(f64::from), y.mapv(f64::from));
+        let exact = net.backprop(x.view(), y.view(), &Penalty::default());
+        let roomy =
+            net.backprop_clipping_errors(x.view(), y.view(), &Penalty::default(), Some(1e6));
+        assert_eq!(exact.grads, roomy.grads, "{cell:?}");
+        let tight =
+            net.backprop_clipping_errors(x.view(), y.view(), &Penalty::default(), Some(1e-4));
+        assert_ne!(exact.grads, tight.grads, "{cell:?}");
+        assert_eq!(exact.delta_norms.len(), shape.steps);
+        let expected = if cell == Cell::Lstm { shape.steps } else { 0 };
+        assert_eq!(exact.cell_norms.len(), expected, "{cell:?}");
+        assert!(exact.cell_norms.iter().all(|&c| c > 0.0 && c.is_finite()));
     }
 }

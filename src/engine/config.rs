@@ -13,6 +13,7 @@
 //! its profile axis is.
 
 use super::activation::Activation;
+use super::cell::Cell;
 use super::clip::{Clip, ClipMode};
 use super::data::DatasetKind;
 use super::init::{Init, WeightDraw};
@@ -58,6 +59,8 @@ pub struct TrainParams {
     pub layer_norm: String,
     /// Sequence task name (RNN).
     pub task: String,
+    /// Recurrent cell name, `vanilla`, `lstm` or `gru` (RNN).
+    pub cell: String,
     /// Sequence length T (RNN).
     pub seq_len: f64,
     /// Hidden units H (RNN).
@@ -119,6 +122,7 @@ impl Default for TrainParams {
             residual: String::new(),
             layer_norm: String::new(),
             task: String::new(),
+            cell: String::new(),
             seq_len: 0.0,
             hidden: 0.0,
             recurrent_init: String::new(),
@@ -333,6 +337,7 @@ impl TrainParams {
         let model = if self.model == MODEL_NAMES[1] {
             ModelConfig::Rnn(RnnConfig {
                 task: Task::from_name(&self.task).unwrap_or(Task::Adding),
+                cell: Cell::from_name(&self.cell).unwrap_or_default(),
                 steps: self.seq_len as usize,
                 hidden: self.hidden as usize,
                 init: RnnInit {
@@ -439,6 +444,7 @@ impl TrainConfig {
             ModelConfig::Rnn(r) => {
                 p.model = MODEL_NAMES[1].into();
                 p.task = r.task.name().into();
+                p.cell = r.cell.name().into();
                 p.seq_len = r.steps as f64;
                 p.hidden = r.hidden as f64;
                 p.recurrent_init = r.init.recurrent.name().into();

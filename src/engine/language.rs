@@ -8,6 +8,7 @@
 //! one-hot, `[1, 29]`, and its output 29 logits for the next symbol (softmax cross-entropy).
 
 use super::activation::Activation;
+use super::cell::Cell;
 use super::group::ParamGroup;
 use super::scalar::Scalar;
 use ndarray::Array2;
@@ -84,12 +85,13 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
-/// `length` characters written by the RNN whose groups are `W_x, W_h, b, W_out, b_out`,
-/// starting from `h_0 = 0` and a space: at each step the next symbol is drawn from
+/// `length` characters written by the RNN with `cell` whose groups are
+/// `W_x, W_h, b, W_out, b_out`, starting from `h_0 = 0` (and `c_0 = 0`) and a space: at each step the next symbol is drawn from
 /// `softmax(logits / temperature)` and fed back as the next input. `None` once a logit is not a
 /// finite number (a model that has diverged writes nothing).
 pub fn sample<S: Scalar, R: Rng + ?Sized>(
     groups: &[ParamGroup<S>],
+    cell: Cell,
     activation: Activation,
     length: usize,
     temperature: f64,
@@ -102,16 +104,20 @@ pub fn sample<S: Scalar, R: Rng + ?Sized>(
     if w_x.nrows() != VOCAB || w_out.ncols() != VOCAB {
         return None;
     }
+    let width = if cell.has_cell_state() {
+        w_h.nrows()
+    } else {
+        0
+    };
     let mut hidden = Array2::<S>::zeros((1, w_h.nrows()));
+    let mut state = Array2::<S>::zeros((width, w_h.nrows()));
     let mut symbol = 0;
     let mut text = String::with_capacity(length);
     for _ in 0..length {
         // x_t·W_x for a one-hot x_t is row `symbol` of W_x.
-        let mut z = hidden.dot(w_h);
-        z += &w_x.row(symbol);
-        z += &b.b;
-        activation.apply_inplace(&mut z);
-        hidden = z;
+        let input = (&w_x.row(symbol) + &b.b).insert_axis(ndarray::Axis(0));
+        let step = cell.step(activation, w_h, input, hidden.view(), state.view());
+        (hidden, state) = (step.h, step.c);
         let logits = hidden.dot(w_out) + &b_out.b;
         let logits: Vec<f64> = logits.iter().map(|v| v.wide() / temperature).collect();
         if !logits.iter().all(|v| v.is_finite()) {
@@ -194,7 +200,15 @@ mod tests {
             },
         ];
         let mut rng = stream_rng(5, Stream::Samples);
-        let text = sample(&groups, Activation::Tanh, 8000, 1.0, &mut rng).unwrap();
+        let text = sample(
+            &groups,
+            Cell::Vanilla,
+            Activation::Tanh,
+            8000,
+            1.0,
+            &mut rng,
+        )
+        .unwrap();
         let spaces = text.chars().filter(|&c| c == ' ').count() as f64 / 8000.0;
         // Standard error √(3/16/8000) ≈ 0.005.
         assert!((spaces - 0.75).abs() < 0.02, "{spaces}");
@@ -202,6 +216,9 @@ mod tests {
 
         let mut broken = groups.clone();
         broken[4].b[0] = f64::NAN;
-        assert_eq!(sample(&broken, Activation::Tanh, 5, 1.0, &mut rng), None);
+        assert_eq!(
+            sample(&broken, Cell::Vanilla, Activation::Tanh, 5, 1.0, &mut rng),
+            None
+        );
     }
 }

@@ -334,6 +334,7 @@ impl<S: Scalar> Network<S> for Mlp<S> {
             loss,
             grads,
             delta_norms,
+            cell_norms: Vec::new(),
             first_non_finite_activation: pass.first_bad,
         }
     }

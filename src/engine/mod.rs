@@ -14,6 +14,7 @@
 //! [`settings`] (the one table of settings), [`config`], [`stats`], [`spectral`], [`trainer`].
 
 pub mod activation;
+pub mod cell;
 pub mod clip;
 pub mod config;
 pub mod data;

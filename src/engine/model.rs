@@ -8,6 +8,7 @@
 //! read that description and never match on the kind themselves.
 
 use super::activation::Activation;
+use super::cell::Cell;
 use super::data::{Dataset, DatasetKind};
 use super::init::Init;
 use super::mlp::{Architecture, Mlp, MlpShape};
@@ -40,6 +41,9 @@ pub struct MlpConfig {
 pub struct RnnConfig {
     /// The sequence task.
     pub task: Task,
+    /// The recurrent cell (links from before gated cells have none: vanilla).
+    #[serde(default)]
+    pub cell: Cell,
     /// Time steps T.
     pub steps: usize,
     /// Hidden units H.
@@ -114,7 +118,9 @@ pub struct ModelDescription {
     pub axis: ProfileAxis,
     /// Points on it (layers, or time steps).
     pub profile_len: usize,
-    /// The index of the recurrent matrix among the groups, for an RNN.
+    /// The index of the square recurrent matrix among the groups, for a vanilla RNN (whose
+    /// λ₁ the page gauges; a gated cell's stacked `W_h` is `[H, G·H]` and has no such
+    /// single λ₁).
     pub recurrent_group: Option<usize>,
     /// The task's baseline loss (the best loss that remembers nothing), where known.
     pub baseline: Option<f64>,
@@ -177,8 +183,9 @@ impl ModelConfig {
             Self::Rnn(r) => {
                 let shape = r.shape();
                 let net = Rnn::<f32> {
-                    groups: r.init.draw(shape, &mut init_rng),
+                    groups: r.init.draw(shape, r.cell, &mut init_rng),
                     shape,
+                    cell: r.cell,
                     activation,
                     readout: r.readout,
                     loss: r.task.loss(),
@@ -210,7 +217,7 @@ impl ModelConfig {
                 group_names: GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
                 axis: ProfileAxis::TimeSteps,
                 profile_len: r.steps,
-                recurrent_group: Some(RECURRENT_GROUP),
+                recurrent_group: (r.cell == Cell::Vanilla).then_some(RECURRENT_GROUP),
                 baseline: r.task.baseline(r.steps, r.readout),
                 writes_text: r.task == Task::Language,
             },

@@ -19,6 +19,8 @@ pub struct Backprop<S> {
     pub grads: Vec<ParamGroup<S>>,
     /// ‖δ_l‖ = ‖∂loss/∂z_l‖_F, the back-propagated error at each group's pre-activation.
     pub delta_norms: Vec<f64>,
+    /// ‖∂L/∂c_t‖ per time step, earliest first, for an LSTM's cell state; empty otherwise.
+    pub cell_norms: Vec<f64>,
     /// The first group (forward order) whose output had a NaN or ±Inf, if any.
     pub first_non_finite_activation: Option<usize>,
 }

@@ -24,10 +24,11 @@
 //! flows forward) — as PyTorch's `detach()` every k steps. k = 0 (or k ≥ T) is full BPTT.
 
 use super::activation::Activation;
+use super::cell::{Cell, StepStates};
 use super::group::ParamGroup;
 use super::init::semi_orthogonal;
 use super::loss::{LossKind, Penalty};
-use super::network::{clamp_error, Backprop, Network};
+use super::network::{Backprop, Network};
 use super::scalar::{all_finite, sum_sq, Scalar};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
@@ -132,11 +133,14 @@ pub struct RnnInit {
 }
 
 impl RnnInit {
-    /// Draws the five groups: `W_x`, `W_h` (by the scheme), `b = 0`, `W_out ~ N(0, 1/H)`,
-    /// `b_out = 0`. Drawn in f64 and rounded to `S`, so an f32 net and its f64 copy match.
+    /// Draws the five groups for `cell` (G gates, see [`Cell`]): `W_x` `[d, G·H]`; `W_h`
+    /// `[H, G·H]`, each gate's H×H block by the scheme; `b` `[G·H]` (0, and 1 for the LSTM's
+    /// forget gate); `W_out ~ N(0, 1/H)`; `b_out = 0`. Drawn in f64 and rounded to `S`, so an
+    /// f32 net and its f64 copy match. A vanilla cell draws exactly what it always has.
     pub fn draw<S: Scalar, R: Rng + ?Sized>(
         &self,
         shape: RnnShape,
+        cell: Cell,
         rng: &mut R,
     ) -> Vec<ParamGroup<S>> {
         let RnnShape {
@@ -145,28 +149,41 @@ impl RnnInit {
             output_dim: k,
             ..
         } = shape;
+        let gates = cell.gates();
         let mut gauss = |rows: usize, cols: usize, std: f64| {
             Array2::from_shape_simple_fn((rows, cols), || {
                 std * rng.sample::<f64, _>(StandardNormal)
             })
         };
-        let w_x = gauss(d, h, self.input_scale / (d as f64).sqrt());
+        let w_x = gauss(d, gates * h, self.input_scale / (d as f64).sqrt());
         let g = self.recurrent_scale;
         let w_h = match self.recurrent {
-            RecurrentInit::Gaussian => gauss(h, h, g / (h as f64).sqrt()),
-            RecurrentInit::Orthogonal => semi_orthogonal(&gauss(h, h, 1.0)) * g,
-            RecurrentInit::Identity => Array2::eye(h) * g,
+            RecurrentInit::Gaussian => gauss(h, gates * h, g / (h as f64).sqrt()),
+            RecurrentInit::Orthogonal => {
+                let blocks: Vec<_> = (0..gates)
+                    .map(|_| semi_orthogonal(&gauss(h, h, 1.0)) * g)
+                    .collect();
+                side_by_side(&blocks)
+            }
+            RecurrentInit::Identity => side_by_side(&vec![Array2::eye(h) * g; gates]),
         };
         let w_out = gauss(h, k, 1.0 / (h as f64).sqrt());
         let cast = |a: Array2<f64>| a.mapv(S::of);
+        let bias = Array1::from_shape_fn(gates * h, |j| S::of(cell.initial_bias(j / h)));
         vec![
             matrix(cast(w_x)),
             matrix(cast(w_h)),
-            ParamGroup::vector(Array1::zeros(h)),
+            ParamGroup::vector(bias),
             matrix(cast(w_out)),
             ParamGroup::vector(Array1::zeros(k)),
         ]
     }
+}
+
+/// Blocks `[H, H]` side by side: `[H, blocks·H]`.
+fn side_by_side(blocks: &[Array2<f64>]) -> Array2<f64> {
+    let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
+    ndarray::concatenate(Axis(1), &views).expect("blocks of one height")
 }
 
 /// A group holding one weight matrix.
@@ -177,13 +194,15 @@ fn matrix<S: Scalar>(w: Array2<S>) -> ParamGroup<S> {
     }
 }
 
-/// A vanilla RNN with its readout, loss and truncation.
+/// A recurrent network with its cell, readout, loss and truncation.
 #[derive(Clone, Debug)]
 pub struct Rnn<S> {
     /// `W_x`, `W_h`, `b`, `W_out`, `b_out` ([`GROUP_NAMES`]).
     pub groups: Vec<ParamGroup<S>>,
     /// Sizes.
     pub shape: RnnShape,
+    /// The recurrent cell.
+    pub cell: Cell,
     /// φ of the hidden state.
     pub activation: Activation,
     /// Where the readout reads.
@@ -199,6 +218,11 @@ pub struct Rnn<S> {
 pub struct RnnForward<S> {
     /// `[(T + 1)·n, H]`, time-major, block 0 is `h_0 = 0`.
     pub states: Array2<S>,
+    /// The LSTM's cell states, laid out as `states` (`c_0 = 0`); `[0, H]` for other cells.
+    pub cells: Array2<S>,
+    /// A gated cell's gates after their nonlinearities, `[T·n, G·H]` (step t in block
+    /// t − 1); `[0, G·H]` for the vanilla cell, whose only "gate" is `h_t`.
+    pub gates: Array2<S>,
     /// `[n, k]` (readout last) or `[T·n, k]` (readout all).
     pub output: Array2<S>,
     /// The first step (0-based) whose hidden state held a NaN or ±Inf.
@@ -211,6 +235,7 @@ impl<S: Scalar> Rnn<S> {
         Rnn {
             groups: self.groups.iter().map(ParamGroup::cast).collect(),
             shape: self.shape,
+            cell: self.cell,
             activation: self.activation,
             readout: self.readout,
             loss: self.loss,
@@ -229,27 +254,65 @@ impl<S: Scalar> Rnn<S> {
         let n = self.batch_size(x.nrows());
         let (w_x, w_h, b) = (&self.groups[0].w, &self.groups[1].w, &self.groups[2].b);
         // Every step's input projection and bias at once; the recurrence adds h_{t−1}·W_h.
-        let mut states = Array2::zeros(((steps + 1) * n, hidden));
         let mut projected = x.dot(w_x);
         projected += b;
-        states.slice_mut(s![n.., ..]).assign(&projected);
+        let mut states = Array2::zeros(((steps + 1) * n, hidden));
         let mut first_non_finite = None;
-        for t in 1..=steps {
-            let (before, mut after) = states.view_mut().split_at(Axis(0), t * n);
-            let previous = before.slice(s![(t - 1) * n.., ..]);
-            let mut z = after.slice_mut(s![..n, ..]);
-            general_mat_mul(S::one(), &previous, w_h, S::one(), &mut z);
-            self.activation.apply_inplace(&mut z);
-            let finite = all_finite(&z);
-            if first_non_finite.is_none() && !finite {
+        let mut note = |t: usize, h: &ArrayView2<S>| {
+            if first_non_finite.is_none() && !all_finite(h) {
                 first_non_finite = Some(t - 1);
             }
-        }
+        };
+        let (cells, gates) = if self.cell == Cell::Vanilla {
+            // In place, without a copy per step: the recurrence's hot loop.
+            states.slice_mut(s![n.., ..]).assign(&projected);
+            for t in 1..=steps {
+                let (before, mut after) = states.view_mut().split_at(Axis(0), t * n);
+                let previous = before.slice(s![(t - 1) * n.., ..]);
+                let mut z = after.slice_mut(s![..n, ..]);
+                general_mat_mul(S::one(), &previous, w_h, S::one(), &mut z);
+                self.activation.apply_inplace(&mut z);
+                note(t, &z.view());
+            }
+            (
+                Array2::zeros((0, hidden)),
+                Array2::zeros((0, projected.ncols())),
+            )
+        } else {
+            let lstm = self.cell.has_cell_state();
+            let mut cells = Array2::zeros((if lstm { (steps + 1) * n } else { 0 }, hidden));
+            let mut gates = Array2::zeros(projected.raw_dim());
+            let no_cell = Array2::zeros((0, hidden));
+            for t in 1..=steps {
+                let rows = |k: usize| s![k * n..(k + 1) * n, ..];
+                let c_prev = if lstm {
+                    cells.slice(rows(t - 1))
+                } else {
+                    no_cell.view()
+                };
+                let step = self.cell.step(
+                    self.activation,
+                    w_h,
+                    projected.slice(rows(t - 1)).to_owned(),
+                    states.slice(rows(t - 1)),
+                    c_prev,
+                );
+                note(t, &step.h.view());
+                states.slice_mut(rows(t)).assign(&step.h);
+                if lstm {
+                    cells.slice_mut(rows(t)).assign(&step.c);
+                }
+                gates.slice_mut(rows(t - 1)).assign(&step.gates);
+            }
+            (cells, gates)
+        };
         let read = self.read_states(&states, n);
         let mut output = read.dot(&self.groups[3].w);
         output += &self.groups[4].b;
         RnnForward {
             states,
+            cells,
+            gates,
             output,
             first_non_finite,
         }
@@ -302,31 +365,68 @@ impl<S: Scalar> Network<S> for Rnn<S> {
         let from_readout = d_output.dot(&self.groups[3].w.t());
 
         let w_h = &self.groups[RECURRENT_GROUP].w;
-        let mut deltas = Array2::zeros((steps * n, hidden));
+        let rows = |k: usize| s![k * n..(k + 1) * n, ..];
+        let vanilla = self.cell == Cell::Vanilla;
+        let lstm = self.cell.has_cell_state();
+        let mut deltas = Array2::zeros((steps * n, self.groups[2].b.len()));
         let mut carry = Array2::<S>::zeros((n, hidden));
+        let mut carry_cell = Array2::<S>::zeros((0, hidden));
         let mut time_norms = vec![0.0; steps];
+        let mut cell_norms = vec![0.0; if lstm { steps } else { 0 }];
+        let no_cell = Array2::<S>::zeros((0, hidden));
         for t in (1..=steps).rev() {
             let mut g = carry;
             match self.readout {
                 Readout::Last if t == steps => g += &from_readout,
-                Readout::All => g += &from_readout.slice(s![(t - 1) * n..t * n, ..]),
+                Readout::All => g += &from_readout.slice(rows(t - 1)),
                 Readout::Last => {}
             }
             time_norms[t - 1] = sum_sq(&g).sqrt();
-            let h_t = states.slice(s![t * n..(t + 1) * n, ..]);
-            self.activation.scale_by_slope(&mut g, &h_t);
-            // Backward clipping tempers δ_t before it is used or carried back.
-            clamp_error(&mut g, error_clip);
-            carry = if self.cut_before(t) {
-                Array2::zeros((n, hidden))
+            let h = states.slice(rows(t));
+            let (c, c_prev) = if lstm {
+                (
+                    forward.cells.slice(rows(t)),
+                    forward.cells.slice(rows(t - 1)),
+                )
             } else {
-                g.dot(&w_h.t())
+                (no_cell.view(), no_cell.view())
             };
-            deltas.slice_mut(s![(t - 1) * n..t * n, ..]).assign(&g);
+            let step = StepStates {
+                // The vanilla cell's only "gate" is h_t itself.
+                gates: if vanilla {
+                    h
+                } else {
+                    forward.gates.slice(rows(t - 1))
+                },
+                h,
+                h_prev: states.slice(rows(t - 1)),
+                c,
+                c_prev,
+            };
+            // Backward clipping tempers δ_t before it is used or carried back.
+            let back = self.cell.step_back(
+                self.activation,
+                w_h,
+                step,
+                g,
+                carry_cell,
+                error_clip,
+                !self.cut_before(t),
+            );
+            carry = back.to_h.unwrap_or_else(|| Array2::zeros((n, hidden)));
+            carry_cell = back.to_c;
+            if let Some(norm) = back.cell_norm {
+                cell_norms[t - 1] = norm;
+            }
+            deltas.slice_mut(rows(t - 1)).assign(&back.delta);
         }
         let mut grad_w_x = x.t().dot(&deltas);
         penalty.add_gradient(&self.groups[0].w, &mut grad_w_x);
-        let mut grad_w_h = states.slice(s![..steps * n, ..]).t().dot(&deltas);
+        let mut grad_w_h = self.cell.recurrent_gradient(
+            states.slice(s![..steps * n, ..]),
+            forward.gates.view(),
+            deltas.view(),
+        );
         penalty.add_gradient(w_h, &mut grad_w_h);
         let grad_b = deltas.sum_axis(Axis(0));
 
@@ -340,6 +440,7 @@ impl<S: Scalar> Network<S> for Rnn<S> {
                 ParamGroup::vector(grad_b_out),
             ],
             delta_norms: time_norms,
+            cell_norms,
             first_non_finite_activation: forward.first_non_finite,
         }
     }

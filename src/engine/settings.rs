@@ -8,6 +8,7 @@
 //! here, one [`Field`] and one member of [`TrainParams`] (tied to it in [`TrainParams::slot`]).
 
 use super::activation::Activation;
+use super::cell::Cell;
 use super::clip::ClipMode;
 use super::config::TrainParams;
 use super::data::{DatasetKind, DATASET_SIZE};
@@ -39,6 +40,7 @@ pub enum Field {
     Residual,
     LayerNorm,
     Task,
+    Cell,
     SeqLen,
     Hidden,
     RecurrentInit,
@@ -148,7 +150,7 @@ use Models::{All, Mlp, Rnn};
 
 /// Every setting, in [`Field`] order (the order links and flags list them).
 #[rustfmt::skip]
-pub const SETTINGS: [Setting; 32] = [
+pub const SETTINGS: [Setting; 33] = [
     row(Field::Model, "model", "model", "Model", choice(MODEL_NAMES, "mlp"), All, Rebuild),
     row(Field::Depth, "depth", "depth", "Depth (hidden layers)", number(1.0, MAX_DEPTH as f64, true, 10.0), Mlp, Rebuild),
     row(Field::Width, "width", "width", "Width (units per layer)", number(1.0, MAX_WIDTH as f64, true, 16.0), Mlp, Rebuild),
@@ -160,6 +162,7 @@ pub const SETTINGS: [Setting; 32] = [
     row(Field::Residual, "residual", "residual", "Residual connections", choice(SWITCH, "off"), Mlp, Rebuild),
     row(Field::LayerNorm, "layer-norm", "layer-norm", "LayerNorm", choice(SWITCH, "off"), Mlp, Rebuild),
     row(Field::Task, "task", "task", "Task", choice(Task::NAMES, "adding"), Rnn, Rebuild),
+    row(Field::Cell, "cell", "cell", "Recurrent cell", choice(Cell::NAMES, "vanilla"), Rnn, Rebuild),
     row(Field::SeqLen, "seq-len", "seq-len", "Sequence length T", number(1.0, MAX_SEQ_LEN as f64, true, 50.0), Rnn, Rebuild),
     row(Field::Hidden, "hidden", "hidden", "Hidden units H", number(1.0, MAX_HIDDEN as f64, true, 32.0), Rnn, Rebuild),
     row(Field::RecurrentInit, "recurrent-init", "recurrent-init", "Recurrent init", choice(RecurrentInit::NAMES, "gaussian"), Rnn, Rebuild),
@@ -357,6 +360,7 @@ impl TrainParams {
             Field::Residual => Slot::Name(&mut self.residual),
             Field::LayerNorm => Slot::Name(&mut self.layer_norm),
             Field::Task => Slot::Name(&mut self.task),
+            Field::Cell => Slot::Name(&mut self.cell),
             Field::SeqLen => Slot::Number(&mut self.seq_len),
             Field::Hidden => Slot::Number(&mut self.hidden),
             Field::RecurrentInit => Slot::Name(&mut self.recurrent_init),

@@ -86,6 +86,10 @@ pub struct StepStats {
     /// (RNN; empty for an MLP).
     #[serde(default)]
     pub time_norms: Vec<f64>,
+    /// ‖∂L/∂c_t‖ for t = 1..T, earliest first: the error on an LSTM's cell state (empty for
+    /// other models). Beside `time_norms` it shows the cell state carrying what `h_t` loses.
+    #[serde(default)]
+    pub cell_norms: Vec<f64>,
     /// ‖W_l‖ before the update.
     pub weight_norms: Vec<f64>,
     /// ‖ΔW_l‖ / ‖W_l‖ (weights only). Where ‖W_l‖ = 0 the ratio is 0 if the update was zero

@@ -148,8 +148,10 @@ impl Trainer {
         }
         let key = self.config.net.seed ^ self.next_step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut rng = stream_rng(key, Stream::Samples);
+        let cell = self.config.net.model.as_rnn().map(|r| r.cell)?;
         language::sample(
             self.network.groups(),
+            cell,
             self.config.net.activation,
             length,
             language::SAMPLE_TEMPERATURE,
@@ -232,6 +234,7 @@ impl Trainer {
                 let outcome = clip::between(&backprop.grads, &tempered.grads, &grad_norms);
                 backprop.grads = tempered.grads;
                 backprop.delta_norms = tempered.delta_norms;
+                backprop.cell_norms = tempered.cell_norms;
                 outcome
             }
             None => clip_gradients(&mut backprop.grads, live.clip, &grad_norms),
@@ -288,6 +291,7 @@ impl Trainer {
             grad_norms_clipped: clip.norms_after,
             delta_norms,
             time_norms,
+            cell_norms: backprop.cell_norms,
             weight_norms,
             update_ratios,
             update_norms,

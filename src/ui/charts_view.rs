@@ -9,6 +9,7 @@ use super::format::compact;
 use super::painter::{Painter, PainterSlot};
 use super::png::save_png;
 use super::state::{BarsQuantity, Lab};
+use crate::engine::cell::Cell;
 use crate::engine::Activation;
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -292,7 +293,16 @@ fn SigmaMax() -> impl IntoView {
         lab.params
             .with(|p| Activation::from_name(&p.activation).map_or(1.0, Activation::recurrent_bound))
     };
+    // A gated cell's W_h stacks one block per gate, and its Jacobian through time has the
+    // gates in it: Pascanu's condition on one matrix is the vanilla cell's.
+    let gated = move || {
+        lab.params
+            .with(|p| Cell::from_name(&p.cell).unwrap_or_default() != Cell::Vanilla)
+    };
     let text = move || match lab.spectrum.get() {
+        _ if gated() => "λ₁(W_h) — no single recurrent matrix in a gated cell: Pascanu's \
+                         condition is the vanilla cell's"
+            .to_string(),
         Some((sigma, radius)) => {
             let bound = gamma_inverse();
             let meaning = if sigma < bound {
@@ -309,6 +319,7 @@ fn SigmaMax() -> impl IntoView {
         None => "λ₁(W_h) — shown once training starts".to_string(),
     };
     let state = move || match lab.spectrum.get() {
+        _ if gated() => "none",
         Some((sigma, _)) if sigma >= gamma_inverse() => "exploding",
         Some(_) => "vanishing",
         None => "critical",

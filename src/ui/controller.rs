@@ -340,7 +340,7 @@ pub fn on_frame(lab: Lab) {
 }
 
 /// Copies the session's numbers into the reactive read-outs.
-fn refresh(lab: Lab) {
+pub fn refresh(lab: Lab) {
     let t = now();
     let (latest, steps, share, rate, max_norms, second) = lab
         .session

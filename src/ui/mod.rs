@@ -82,6 +82,13 @@ pub fn App() -> impl IntoView {
         lab.compare.track();
         controller::configure(lab);
     });
+    // Pausing shows the count and numbers as they stand (while playing they refresh on a
+    // timer, so the last one may be up to a refresh behind).
+    Effect::new(move |_| {
+        if !lab.playing.get() {
+            controller::refresh(lab);
+        }
+    });
     Effect::new(move |_| {
         lab.lesson.track();
         lab.bars_quantity.track();
