@@ -6,7 +6,7 @@ with --dump-step0, takes the batch and the weights it dumped, and recomputes fro
 forward pass, MSE or cross-entropy + L1/L2 loss, backprop (through time for an RNN, truncated or
 not), the three clipping rules as PyTorch/Keras define them, the first update of each optimizer
 as torch.optim documents it (SGD, momentum, Nesterov, RMSprop, Adam, AdamW), and for an RNN the
-largest singular value and spectral radius of W_h (numpy.linalg) -- then compares every number
+largest singular value and spectral radius (vanilla cell) of W_h (numpy.linalg) -- then compares every number
 of the first JSON line (loss, per-layer norms, global norms, clip scale, cosine, update ratios
 and update norms) and the raw gradients. Nothing here imports or mirrors the Rust code; the formulas are written
 from THEORY.md. The engine computes in float32, so agreement is asked to ~1e-4 relative.
@@ -69,6 +69,18 @@ RNN_CASES = [
     (["--model", "rnn", "--task", "language", "--readout", "all", "--seq-len", "20",
       "--hidden", "16", "--recurrent-init", "orthogonal", "--clip-mode", "global-norm",
       "--clip", "1", "--batch", "4"], 2e-4),
+    # Gated cells: their gradients (and the LSTM's ||dL/dc_t||) are taken here by central
+    # differences of a float64 forward pass written from the cell equations -- nothing of the
+    # engine's backward pass is mirrored.
+    (["--model", "rnn", "--cell", "lstm", "--task", "adding", "--seq-len", "12", "--hidden", "6",
+      "--batch", "4", "--clip-mode", "global-norm", "--clip", "0.5", "--l2", "0.01"], 2e-4),
+    (["--model", "rnn", "--cell", "gru", "--task", "copy", "--readout", "all", "--seq-len", "10",
+      "--hidden", "5", "--batch", "3", "--recurrent-init", "orthogonal", "--optimizer", "adam"],
+     2e-4),
+    # (Not ReLU: its c_1 is exactly 0 wherever g is, a kink a central difference straddles.)
+    (["--model", "rnn", "--cell", "lstm", "--task", "series", "--activation", "sigmoid",
+      "--readout", "all", "--seq-len", "8", "--hidden", "4", "--batch", "2",
+      "--recurrent-init", "identity", "--clip-mode", "value", "--clip", "0.05"], 2e-4),
 ]
 
 PHI = {
@@ -250,6 +262,79 @@ def check_language_batch(dump):
         assert "".join(ALPHABET[i] for i in targets[:-1]) == text[1:], "targets are next chars"
 
 
+def sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def gated_loss(cfg, x, y_raw, params, nudge_h=None, nudge_c=None):
+    """The loss of an LSTM (gates i, f, g, o) or GRU (gates r, z, n, reset applied before the
+    product) over x [n, T, d], data term plus L1/L2; nudge_h[t] / nudge_c[t] are added to h_t /
+    c_t as they are made (so the derivative by a nudge is the total dL/dh_t, dL/dc_t)."""
+    Wx, Wh, b, Wo, bo = params
+    n, T, _ = x.shape
+    H = Wh.shape[0]
+    phi = PHI[cfg["activation"]][0]
+    h, c, hs = np.zeros((n, H)), np.zeros((n, H)), []
+    for t in range(T):
+        a = x[:, t] @ Wx + b
+        if cfg["cell"] == "lstm":
+            a = a + h @ Wh
+            i, f, g, o = sig(a[:, :H]), sig(a[:, H:2*H]), phi(a[:, 2*H:3*H]), sig(a[:, 3*H:])
+            c = f * c + i * g
+            if nudge_c is not None:
+                c = c + nudge_c[t]
+            h = o * phi(c)
+        else:
+            r = sig(a[:, :H] + h @ Wh[:, :H])
+            z = sig(a[:, H:2*H] + h @ Wh[:, H:2*H])
+            cand = phi(a[:, 2*H:] + (r * h) @ Wh[:, 2*H:])
+            h = (1.0 - z) * cand + z * h
+        if nudge_h is not None:
+            h = h + nudge_h[t]
+        hs.append(h)
+    last = cfg["readout"] == "last"
+    read = [hs[-1]] if last else hs
+    out = np.concatenate([hh @ Wo + bo for hh in read])
+    if cfg["task"] in ("copy", "language"):
+        classes = np.array(y_raw, int).reshape(-1) if last else \
+            np.array(y_raw, int)[:, :, 0].T.reshape(-1)
+        loss = softmax_ce(out, classes)[0]
+    else:
+        y = np.array(y_raw, float)
+        target = y if last else np.concatenate([y[:, t] for t in range(T)])
+        loss = np.mean((out - target) ** 2)
+    return loss + sum(cfg["l1"] * np.abs(W).sum() + 0.5 * cfg["l2"] * (W * W).sum()
+                      for W in (Wx, Wh, Wo))
+
+
+def central_difference(f, shape, h=1e-6):
+    """df/dv at v = 0 for a function of an array v of `shape`, entry by entry."""
+    grad = np.zeros(shape)
+    for idx in np.ndindex(*shape):
+        up, down = np.zeros(shape), np.zeros(shape)
+        up[idx], down[idx] = h, -h
+        grad[idx] = (f(up) - f(down)) / (2 * h)
+    return grad
+
+
+def gated_gradients(cfg, x, y_raw, params):
+    """Gradients of every group, ||dL/dh_t|| and (LSTM) ||dL/dc_t||, by central differences."""
+    grads = []
+    for k, P in enumerate(params):
+        def moved(v, k=k):
+            return gated_loss(cfg, x, y_raw, [p + v if j == k else p for j, p in enumerate(params)])
+        grads.append(central_difference(moved, P.shape))
+    n, T, _ = x.shape
+    H = params[1].shape[0]
+    dh = central_difference(lambda v: gated_loss(cfg, x, y_raw, params, nudge_h=v), (T, n, H))
+    time_norms = np.array([np.linalg.norm(dh[t]) for t in range(T)])
+    cell_norms = None
+    if cfg["cell"] == "lstm":
+        dc = central_difference(lambda v: gated_loss(cfg, x, y_raw, params, nudge_c=v), (T, n, H))
+        cell_norms = np.array([np.linalg.norm(dc[t]) for t in range(T)])
+    return grads, time_norms, cell_norms
+
+
 def reference_rnn_step(dump):
     """An Elman RNN step: h_t = phi(x_t W_x + h_{t-1} W_h + b), BPTT (optionally truncated in
     blocks of k counted back from the last step), readout from the last or every state."""
@@ -262,6 +347,11 @@ def reference_rnn_step(dump):
     n, T, _ = x.shape
     phi, dphi = PHI[cfg["activation"]]
     l1, l2, k = cfg["l1"], cfg["l2"], int(cfg["bptt"])
+    if cfg["cell"] != "vanilla":
+        params = [Wx, Wh, b, Wo, bo]
+        loss = gated_loss(cfg, x, dump["y"], params)
+        grads, time_norms, cell_norms = gated_gradients(cfg, x, dump["y"], params)
+        return summarise_rnn_step(cfg, params, loss, grads, time_norms, cell_norms)
     hs = [np.zeros((n, Wh.shape[0]))]
     for t in range(T):
         hs.append(phi(x[:, t] @ Wx + hs[-1] @ Wh + b))
@@ -299,7 +389,13 @@ def reference_rnn_step(dump):
     gWx += l1 * np.sign(Wx) + l2 * Wx
     gWh += l1 * np.sign(Wh) + l2 * Wh
     grads = [gWx, gWh, gb, gWo, gbo]
+    return summarise_rnn_step(cfg, [Wx, Wh, b, Wo, bo], loss, grads, time_norms, None)
 
+
+def summarise_rnn_step(cfg, params, loss, grads, time_norms, cell_norms):
+    """The first JSON line of a recurrent run, from its loss, gradients and profile: clipping,
+    the first update and (vanilla cell) W_h's spectrum."""
+    Wx, Wh, b, Wo, bo = params
     norms, total, clipped = clip_groups(grads, cfg["clip-mode"], cfg["clip"])
     clipped_norms = np.array([np.linalg.norm(g) for g in clipped])
     clipped_total = np.sqrt((clipped_norms ** 2).sum())
@@ -326,9 +422,12 @@ def reference_rnn_step(dump):
         "global_norm_clipped": clipped_total,
         "clip_scale": min(1.0, c / (total + 1e-6)) if mode == "global-norm" else clipped_total / total,
         "cos_pre_post": flat @ flat_c / (np.linalg.norm(flat) * np.linalg.norm(flat_c)),
-        "sigma_max": np.linalg.svd(Wh, compute_uv=False)[0],
-        "spectral_radius": np.abs(np.linalg.eigvals(Wh)).max(),
     }
+    if cfg["cell"] == "vanilla":
+        expected["sigma_max"] = np.linalg.svd(Wh, compute_uv=False)[0]
+        expected["spectral_radius"] = np.abs(np.linalg.eigvals(Wh)).max()
+    else:
+        expected["cell_norms"] = cell_norms if cfg["cell"] == "lstm" else []
     return expected, grads
 
 
@@ -359,7 +458,7 @@ def main():
             pairs = [(f"{key}[{i}]", np.array(layer[key], float).reshape(ref.shape), ref)
                      for i, layer in enumerate(dump["layers"])
                      for key, ref in (("dW", gWs[i]), ("db", gbs[i]))]
-        problems = [k for k, v in expected.items() if not close(stats[k], v, rel=rel)]
+        problems = [k for k, v in expected.items() if not close(stats.get(k, []), v, rel=rel)]
         for name, got, ref in pairs:
             if got.shape != ref.shape or np.linalg.norm(got - ref) > rel * np.linalg.norm(ref) + 1e-9:
                 problems.append(name)
