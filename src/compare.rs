@@ -5,7 +5,7 @@
 //! and see the same examples; it may differ in the settings a comparison is about
 //! ([`VARIANT_FIELDS`]): clipping (mode and threshold), the learning rate, L2, the MLP's weight
 //! scale σ and weight draw, the MLP's residual connections and LayerNorm (B's weights are drawn as A's), the
-//! RNN's recurrent init and scale, the optimizer and AdamW's weight decay (its other
+//! RNN's recurrent init, scale and cell, the optimizer and AdamW's weight decay (its other
 //! hyperparameters follow A). A setting not named follows A. Keys are the
 //! settings table's, so a lesson file can say `"compare": { "clip-mode": "value" }`.
 
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The settings run B may change, in the order links list them.
-pub const VARIANT_FIELDS: [Field; 12] = [
+pub const VARIANT_FIELDS: [Field; 13] = [
     Field::ClipMode,
     Field::ClipThreshold,
     Field::WeightScale,
@@ -30,10 +30,11 @@ pub const VARIANT_FIELDS: [Field; 12] = [
     Field::Residual,
     Field::LayerNorm,
     Field::Init,
+    Field::Cell,
 ];
 
 /// Their link keys.
-pub const VARIANT_KEYS: [&str; 12] = [
+pub const VARIANT_KEYS: [&str; 13] = [
     "clip-mode",
     "clip",
     "weight-scale",
@@ -46,6 +47,7 @@ pub const VARIANT_KEYS: [&str; 12] = [
     "residual",
     "layer-norm",
     "init",
+    "cell",
 ];
 
 /// Run B = run A with these settings replaced (each of [`VARIANT_FIELDS`] at most once, in

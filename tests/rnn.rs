@@ -139,7 +139,7 @@ fn rnn_links_reproduce_the_run() {
     let config = params.check().unwrap();
     let query = to_query(&config, &PageState::default());
     assert!(
-        query.starts_with("model=rnn&activation=tanh&task=copy&seq-len=30"),
+        query.starts_with("model=rnn&activation=tanh&task=copy&cell=vanilla&seq-len=30"),
         "{query}"
     );
     assert!(
@@ -255,4 +255,84 @@ fn teacher_mode_hides_rnn_controls() {
     let opened = from_query(&format!("model=rnn&hide={ids}"), &TrainParams::default());
     assert!(opened.notices.is_empty(), "{:?}", opened.notices);
     assert_eq!(opened.page.hidden.join(","), ids);
+}
+
+/// Gated cells through the trainer: the same five groups, stacked per gate (`W_h` is
+/// `[H, G·H]`), the LSTM's forget-gate bias at 1, no λ₁ gauge (no single square recurrent
+/// matrix), ‖∂L/∂c_t‖ for the LSTM only, and a language model that writes with either cell.
+#[test]
+fn gated_cells_train_describe_themselves_and_write() {
+    for (cell, gates) in [("lstm", 4), ("gru", 3)] {
+        let config = rnn(|p| {
+            p.cell = cell.into();
+            p.task = "language".into();
+            p.readout = "all".into();
+            p.seq_len = 12.0;
+            p.hidden = 8.0;
+        })
+        .check()
+        .unwrap();
+        let mut trainer = Trainer::new(config);
+        assert_eq!(
+            trainer.description().group_names,
+            ["W_x", "W_h", "b", "W_out", "b_out"]
+        );
+        let groups = trainer.network().groups();
+        assert_eq!(groups[1].w.dim(), (8, gates * 8), "{cell}");
+        let forget: Vec<f32> = groups[2].b.iter().copied().collect();
+        let expected_forget = if cell == "lstm" { 1.0 } else { 0.0 };
+        assert!(
+            forget[8..16].iter().all(|&b| b == expected_forget),
+            "{cell}"
+        );
+        assert!(forget[..8].iter().all(|&b| b == 0.0), "{cell}");
+        assert_eq!(trainer.recurrent_spectrum(), None);
+        let stats = trainer.step().unwrap();
+        assert_eq!(stats.time_norms.len(), 12);
+        assert_eq!(stats.cell_norms.len(), if cell == "lstm" { 12 } else { 0 });
+        let sample = trainer
+            .language_sample(40)
+            .expect("a language model writes");
+        assert_eq!(sample.chars().count(), 40, "{cell}");
+    }
+}
+
+/// Old links have no `cell`: they open the vanilla cell, and a link to a gated run says so.
+#[test]
+fn links_carry_the_cell_and_old_links_stay_vanilla() {
+    let base = TrainParams::default();
+    let old = from_query("?model=rnn&task=adding&seq-len=30", &base);
+    assert!(old.notices.is_empty(), "{:?}", old.notices);
+    assert_eq!(
+        old.params
+            .check()
+            .unwrap()
+            .net
+            .model
+            .as_rnn()
+            .unwrap()
+            .cell
+            .name(),
+        "vanilla"
+    );
+    let lstm = rnn(|p| p.cell = "lstm".into());
+    let query = to_query(&lstm.check().unwrap(), &PageState::default());
+    assert!(query.contains("cell=lstm"), "{query}");
+    let back = from_query(&format!("?{query}"), &base);
+    assert_eq!(back.params.check().unwrap(), lstm.check().unwrap());
+    let wrong = from_query("?model=rnn&cell=transformer", &base);
+    assert_eq!(wrong.notices.len(), 1, "{:?}", wrong.notices);
+    assert_eq!(
+        wrong
+            .params
+            .check()
+            .unwrap()
+            .net
+            .model
+            .as_rnn()
+            .unwrap()
+            .cell
+            .name(),
+        "vanilla"
+    );
 }

@@ -4,9 +4,10 @@
 //! bar inside it the norm after; the threshold is drawn as a dashed line for the norm modes
 //! (value clipping bounds elements, not norms, so it has no line). A layer whose gradient is
 //! NaN or ±Inf gets a full-height vermillion bar marked "∞". An optional prediction per layer
-//! (the mean-field ‖δ‖ profile) is drawn as a green line with dots.
+//! (the mean-field ‖δ‖ profile) is drawn as a green line with dots; an optional second
+//! measurement per bar (an LSTM's ‖∂L/∂c_t‖ beside its ‖∂L/∂h_t‖) as a dark line with squares.
 
-use super::palette::{AFTER_CLIP, BEFORE_CLIP, OVERFLOW, THEORY, THRESHOLD};
+use super::palette::{AFTER_CLIP, BEFORE_CLIP, INK, OVERFLOW, THEORY, THRESHOLD};
 use super::{
     log_plot, mesh, pow10_label, Decades, DrawResult, Linear, Log, PlotResult, Style, Unit,
 };
@@ -26,6 +27,9 @@ pub struct LayerBars<'a> {
     pub threshold: Option<f64>,
     /// A predicted value per layer, drawn as a line over the bars (the mean-field overlay).
     pub theory: Option<&'a [f64]>,
+    /// A second measured value per bar, drawn as a line with squares (the LSTM's cell-state
+    /// error).
+    pub companion: Option<&'a [f64]>,
 }
 
 /// The axes of the bar chart: what, when it changes, needs a redraw of the lower layer.
@@ -50,6 +54,7 @@ impl BarsFrame {
                 .copied()
                 .chain(bars.threshold)
                 .chain(bars.theory.into_iter().flatten().copied())
+                .chain(bars.companion.into_iter().flatten().copied())
         });
         let layers = charts.first().map_or(0, |b| b.before.len());
         let previous_y = previous.filter(|p| p.layers == layers).map(|p| p.y);
@@ -158,6 +163,25 @@ pub fn draw_layer_bars<DB: DrawingBackend>(
                 .map(|p| Circle::new(p, style.px(2.5), THEORY.filled())),
         )?;
     }
+    if let Some(companion) = bars.companion {
+        // Overflowed points sit at the top, as the bars do.
+        let points: Vec<(f64, f64)> = companion
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v > 0.0 || v.is_nan())
+            .map(|(i, &v)| (i as f64, if v.is_finite() { y.clamp(v) } else { y.hi() }))
+            .collect();
+        let line = ShapeStyle::from(&INK).stroke_width(style.line() * 2);
+        chart.draw_series(std::iter::once(PathElement::new(points.clone(), line)))?;
+        let half = style.px(2.5) as f64;
+        chart.draw_series(points.into_iter().map(|p| {
+            EmptyElement::at(p)
+                + Rectangle::new(
+                    [(-half as i32, -half as i32), (half as i32, half as i32)],
+                    INK.filled(),
+                )
+        }))?;
+    }
     if let Some(c) = bars.threshold {
         let c = y.clamp(c);
         chart.draw_series(std::iter::once(PathElement::new(
@@ -197,9 +221,10 @@ mod tests {
             clipping: true,
             threshold: Some(1e-2),
             theory: None,
+            companion: Some(&[1e4]),
         };
         let f = BarsFrame::fit(&[bars], None);
         assert_eq!(f.layers, 3);
-        assert_eq!((f.y.lo_exp, f.y.hi_exp), (-2, 3));
+        assert_eq!((f.y.lo_exp, f.y.hi_exp), (-2, 4));
     }
 }

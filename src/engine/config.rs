@@ -260,6 +260,14 @@ impl Default for TrainConfig {
 }
 
 impl TrainParams {
+    /// The recurrent cell these parameters name (vanilla where the name is missing or unknown,
+    /// as `check` repairs it).
+    pub fn cell(&self) -> Cell {
+        Cell::from_name(&self.cell).unwrap_or_default()
+    }
+}
+
+impl TrainParams {
     /// Checks every field; the first bad one is the error.
     pub fn check(&self) -> Result<TrainConfig, ConfigError> {
         let (config, mut errors) = self.repair();
@@ -337,7 +345,7 @@ impl TrainParams {
         let model = if self.model == MODEL_NAMES[1] {
             ModelConfig::Rnn(RnnConfig {
                 task: Task::from_name(&self.task).unwrap_or(Task::Adding),
-                cell: Cell::from_name(&self.cell).unwrap_or_default(),
+                cell: self.cell(),
                 steps: self.seq_len as usize,
                 hidden: self.hidden as usize,
                 init: RnnInit {

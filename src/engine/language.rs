@@ -104,13 +104,10 @@ pub fn sample<S: Scalar, R: Rng + ?Sized>(
     if w_x.nrows() != VOCAB || w_out.ncols() != VOCAB {
         return None;
     }
-    let width = if cell.has_cell_state() {
-        w_h.nrows()
-    } else {
-        0
-    };
+    // The LSTM's cell state is one row like h; other cells carry none.
+    let rows = usize::from(cell.has_cell_state());
     let mut hidden = Array2::<S>::zeros((1, w_h.nrows()));
-    let mut state = Array2::<S>::zeros((width, w_h.nrows()));
+    let mut state = Array2::<S>::zeros((rows, w_h.nrows()));
     let mut symbol = 0;
     let mut text = String::with_capacity(length);
     for _ in 0..length {

@@ -7,6 +7,7 @@ use super::state::{BarsQuantity, Session, Trace};
 use crate::charts::history::{LossColumn, RunHistory, HISTORY_COLUMNS};
 use crate::charts::layer_bars::LayerBars;
 use crate::charts::Unit;
+use crate::engine::cell::Cell;
 use crate::engine::mlp::Architecture;
 use crate::engine::rnn::RecurrentInit;
 use crate::engine::theory::MeanField;
@@ -38,6 +39,8 @@ pub struct BarsOwned<'a> {
     clipping: bool,
     threshold: Option<f64>,
     theory: Option<Vec<f64>>,
+    /// A second measurement per bar (the LSTM's ‖∂L/∂c_t‖); empty for none.
+    companion: &'a [f64],
 }
 
 impl<'a> BarsOwned<'a> {
@@ -60,6 +63,7 @@ impl<'a> BarsOwned<'a> {
                     clipping: false,
                     threshold: None,
                     theory: rnn_theory(config, norms),
+                    companion: pick(|s| &s.cell_norms),
                 }
             }
             BarsQuantity::Delta if recurrent.is_none() => {
@@ -72,6 +76,7 @@ impl<'a> BarsOwned<'a> {
                     theory: mean_field_of(config).zip(deltas.last()).map(
                         |(mean_field, &output)| mean_field.delta_profile(deltas.len(), output),
                     ),
+                    companion: empty,
                 }
             }
             BarsQuantity::UpdateRatio => {
@@ -82,6 +87,7 @@ impl<'a> BarsOwned<'a> {
                     clipping: false,
                     threshold: Some(UPDATE_RATIO_RULE),
                     theory: None,
+                    companion: empty,
                 }
             }
             BarsQuantity::UpdateNorm => {
@@ -92,6 +98,7 @@ impl<'a> BarsOwned<'a> {
                     clipping: false,
                     threshold: None,
                     theory: None,
+                    companion: empty,
                 }
             }
             BarsQuantity::Gradient | BarsQuantity::Delta => {
@@ -103,6 +110,7 @@ impl<'a> BarsOwned<'a> {
                     threshold: matches!(clip.mode, ClipMode::GlobalNorm | ClipMode::GroupNorm)
                         .then_some(clip.threshold),
                     theory: None,
+                    companion: empty,
                 }
             }
         }
@@ -115,6 +123,7 @@ impl<'a> BarsOwned<'a> {
             clipping: self.clipping,
             threshold: self.threshold,
             theory: self.theory.as_deref(),
+            companion: (!self.companion.is_empty()).then_some(self.companion),
         }
     }
 }
@@ -147,11 +156,13 @@ pub fn bars_unit(quantity: BarsQuantity, config: &TrainConfig) -> (Unit, usize) 
 }
 
 /// The theory line over an RNN's ‖∂L/∂h_t‖ for its initial weights, where it is exact
-/// (THEORY.md): a linear RNN whose W_h is orthogonal (or the identity) times g, read out from
-/// the last state, has ‖∂L/∂h_t‖ = g^{T−t}·‖∂L/∂h_T‖. Elsewhere no line is drawn.
+/// (THEORY.md): a linear vanilla RNN whose W_h is orthogonal (or the identity) times g, read
+/// out from the last state, has ‖∂L/∂h_t‖ = g^{T−t}·‖∂L/∂h_T‖. Elsewhere (gated cells
+/// included: their gates enter the Jacobian) no line is drawn.
 fn rnn_theory(config: &TrainConfig, norms: &[f64]) -> Option<Vec<f64>> {
     let r = config.net.model.as_rnn()?;
-    let exact = config.net.activation == crate::engine::Activation::Linear
+    let exact = r.cell == Cell::Vanilla
+        && config.net.activation == crate::engine::Activation::Linear
         && r.readout == crate::engine::rnn::Readout::Last
         && matches!(
             r.init.recurrent,

@@ -175,6 +175,8 @@ fn BarsOptions() -> impl IntoView {
         </div>
         <p class="subtitle why">
             {move || if recurrent() { match lab.bars_quantity.get() {
+                BarsQuantity::Gradient if lab.params.with(|p| p.cell() == Cell::Lstm) => "‖∂L/∂h_t‖ (bars) is the error reaching time step t; the dark line with squares is ‖∂L/∂c_t‖, the error on the LSTM's cell state. c_t = f⊙c_{t−1} + i⊙g is a sum, so each step back multiplies its error by the forget gate f only — near 1 at the start (its bias is 1) — and it can cross a gap where the vanilla cell's error, multiplied by W_hᵀ·diag(φ′) every step, fades.",
+                BarsQuantity::Gradient if lab.params.with(|p| p.cell() == Cell::Gru) => "‖∂L/∂h_t‖ is the error reaching time step t. The GRU's h_t = (1 − z)⊙n + z⊙h_{t−1} keeps a share z of the old state, so part of the error flows back multiplied by z alone — no weight matrix, no φ′ — and crosses gaps the vanilla cell's cannot.",
                 BarsQuantity::Gradient => "‖∂L/∂h_t‖ is the error reaching time step t: backprop through time multiplies it by W_hᵀ·diag(φ′) once per step back. The green line (linear RNN with orthogonal or identity W_h, last-state readout) is the exact theory: growth by g per step.",
                 BarsQuantity::Delta => "The gradient of each parameter tensor before and after clipping — per-group clipping here is exactly Keras' clipnorm (one tensor per group).",
                 BarsQuantity::UpdateRatio => "How far each step moves each weight matrix, relative to its size (biases: 0). The orange line is the common rule of thumb, about 10⁻³.",

@@ -6,8 +6,8 @@ use super::controller;
 use super::format::compact;
 use super::keys::ShortcutList;
 use super::options::{
-    ACTIVATIONS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS, SWITCHES,
-    TASKS, WEIGHT_DRAWS,
+    ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS,
+    SWITCHES, TASKS, WEIGHT_DRAWS,
 };
 use super::scale::{
     Scale, CLIP_THRESHOLD, DEPTH, EPSILON, L2_STRENGTH, LEARNING_RATE, MOMENTUM,
@@ -16,6 +16,7 @@ use super::scale::{
 use super::state::{Lab, WorkerState, SPEEDS};
 use super::widgets::{Choice, Slider};
 use crate::compare::Variant;
+use crate::engine::cell::Cell;
 use crate::engine::Activation;
 use crate::protocol::ExportFormat;
 use leptos::html::Button;
@@ -43,7 +44,8 @@ fn critical_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
 fn critical_recurrent_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
     Signal::derive(move || {
         lab.params
-            .with(|p| Activation::from_name(&p.activation))
+            // 1/γ is the vanilla cell's line: a gated cell has none.
+            .with(|p| Activation::from_name(&p.activation).filter(|_| p.cell() == Cell::Vanilla))
             .map(|a| {
                 let bound = a.recurrent_bound();
                 (bound, format!("critical {}", compact(bound)))
@@ -235,6 +237,15 @@ fn CompareControls() -> impl IntoView {
                     set=|p, v| p.recurrent_scale = v
                     of_b=true
                 />
+                <Choice
+                    id="b-cell"
+                    label="B: recurrent cell"
+                    hint="B's cell: vanilla against a gated one on the same task and data."
+                    options=CELLS
+                    get=|p| p.cell.clone()
+                    set=|p, v| p.cell = v
+                    of_b=true
+                />
                 <Slider
                     id="b-learning-rate"
                     label="B: learning rate"
@@ -351,6 +362,14 @@ pub fn Controls() -> impl IntoView {
                 options=TASKS
                 get=|p| p.task.clone()
                 set=|p, v| p.task = v
+            />
+            <Choice
+                id="cell"
+                label="Recurrent cell"
+                hint="Vanilla: h_t = φ(x_t·W_x + h_{t−1}·W_h + b). LSTM and GRU add gates; the LSTM's cell state c_t is updated by addition, which carries the error back through time."
+                options=CELLS
+                get=|p| p.cell.clone()
+                set=|p, v| p.cell = v
             />
             <Slider
                 id="seq-len"

@@ -20,6 +20,11 @@ pub const TASKS: &[(&str, &str)] = &[
     ("series", "time-series prediction"),
     ("language", "character language model"),
 ];
+pub const CELLS: &[(&str, &str)] = &[
+    ("vanilla", "vanilla (Elman)"),
+    ("lstm", "LSTM"),
+    ("gru", "GRU"),
+];
 pub const RECURRENT_INITS: &[(&str, &str)] = &[
     ("gaussian", "Gaussian N(0, g²/H)"),
     ("orthogonal", "orthogonal × g"),

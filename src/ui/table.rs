@@ -145,19 +145,28 @@ fn GroupTable(
 fn TimeTable() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let recurrent = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
-    let time_norm = move |t: usize| {
+    let norm_at = move |t: usize, of: fn(&crate::engine::StepStats) -> &Vec<f64>| {
         lab.shown.with(|s| {
             s.as_ref()
-                .and_then(|s| s.time_norms.get(t).copied())
+                .and_then(|s| of(s).get(t).copied())
                 .map_or_else(|| "—".to_string(), plain)
         })
+    };
+    // The LSTM's cell state has an error of its own; other models have no column for it.
+    let lstm = move || {
+        lab.shown
+            .with(|s| s.as_ref().is_some_and(|s| !s.cell_norms.is_empty()))
     };
     view! {
         <div class="table-wrap" hidden=move || !recurrent() tabindex="0" role="region" aria-label="Per-time-step numbers">
             <table id="time-table" class="numbers">
                 <caption>"Per time step"</caption>
                 <thead>
-                    <tr><th scope="col">"time step t"</th><th scope="col">"‖∂L/∂h_t‖"</th></tr>
+                    <tr>
+                        <th scope="col">"time step t"</th>
+                        <th scope="col">"‖∂L/∂h_t‖"</th>
+                        <th scope="col" hidden=move || !lstm()>"‖∂L/∂c_t‖"</th>
+                    </tr>
                 </thead>
                 <tbody>
                     <For
@@ -167,7 +176,8 @@ fn TimeTable() -> impl IntoView {
                     >
                         <tr data-time-step=t + 1>
                             <th scope="row">{t + 1}</th>
-                            <td data-field="time-norm">{move || time_norm(t)}</td>
+                            <td data-field="time-norm">{move || norm_at(t, |s| &s.time_norms)}</td>
+                            <td data-field="cell-norm" hidden=move || !lstm()>{move || norm_at(t, |s| &s.cell_norms)}</td>
                         </tr>
                     </For>
                 </tbody>
