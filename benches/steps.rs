@@ -1,11 +1,13 @@
 //! Native engine benchmark: training steps per second for three MLP shapes, shape B with the
-//! cures (B+: residual connections, LayerNorm and Adam) and a recurrent shape.
+//! cures (B+: residual connections, LayerNorm and Adam) and two recurrent shapes (R: vanilla
+//! cell; R-LSTM: the same with an LSTM cell).
 //!
 //! Each step is the full product path: batch draw, forward, backward, per-group norms,
 //! global-norm clip at 1, SGD update. tanh, MSE, f32. `cargo bench --bench steps`
 //! (or `make bench`). GFLOP/s counts ≈ 6·batch·Σ fan_in·fan_out per step for the MLP (2 for the
-//! forward product, 4 for the two backward products) and ≈ 6·batch·(T·(d·H + H·H) + H·k) for
-//! the RNN (shape R: the adding task, T = 100, H = 64, full BPTT).
+//! forward product, 4 for the two backward products) and ≈ 6·batch·(T·G·(d·H + H·H) + H·k) for
+//! the RNN with G gates (1 vanilla, 4 LSTM; shape R: the adding task, T = 100, H = 64, full
+//! BPTT).
 
 use gradlab::engine::{ModelConfig, TrainParams, Trainer};
 use std::time::{Duration, Instant};
@@ -18,17 +20,20 @@ struct Shape {
     width: usize,
     batch: usize,
     recurrent: bool,
+    /// The RNN's cell.
+    cell: &'static str,
     /// Residual connections, LayerNorm and Adam instead of a plain net under SGD.
     cures: bool,
 }
 
-const SHAPES: [Shape; 5] = [
+const SHAPES: [Shape; 6] = [
     Shape {
         name: "A",
         depth: 8,
         width: 8,
         batch: 10,
         recurrent: false,
+        cell: "vanilla",
         cures: false,
     },
     Shape {
@@ -37,6 +42,7 @@ const SHAPES: [Shape; 5] = [
         width: 32,
         batch: 32,
         recurrent: false,
+        cell: "vanilla",
         cures: false,
     },
     Shape {
@@ -45,6 +51,7 @@ const SHAPES: [Shape; 5] = [
         width: 128,
         batch: 64,
         recurrent: false,
+        cell: "vanilla",
         cures: false,
     },
     Shape {
@@ -53,6 +60,7 @@ const SHAPES: [Shape; 5] = [
         width: 32,
         batch: 32,
         recurrent: false,
+        cell: "vanilla",
         cures: true,
     },
     Shape {
@@ -61,6 +69,16 @@ const SHAPES: [Shape; 5] = [
         width: 64,
         batch: 32,
         recurrent: true,
+        cell: "vanilla",
+        cures: false,
+    },
+    Shape {
+        name: "R-LSTM",
+        depth: 100,
+        width: 64,
+        batch: 32,
+        recurrent: true,
+        cell: "lstm",
         cures: false,
     },
 ];
@@ -85,6 +103,7 @@ fn main() {
             width: shape.width as f64,
             seq_len: shape.depth as f64,
             hidden: shape.width as f64,
+            cell: shape.cell.into(),
             batch: shape.batch as f64,
             activation: "tanh".into(),
             clip_mode: "global-norm".into(),
@@ -109,7 +128,7 @@ fn main() {
                 ModelConfig::Rnn(r) => {
                     let s = r.shape();
                     let (d, h, k) = (s.input_dim, s.hidden, s.output_dim);
-                    (s.steps * (d * h + h * h) + h * k) as f64
+                    (s.steps * r.cell.gates() * (d * h + h * h) + h * k) as f64
                 }
             };
 
@@ -136,9 +155,10 @@ fn main() {
         }
         if json {
             println!(
-                r#"{{"shape":"{}","model":"{}","cures":{},"depth":{},"width":{},"batch":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
+                r#"{{"shape":"{}","model":"{}","cell":"{}","cures":{},"depth":{},"width":{},"batch":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
                 shape.name,
                 if shape.recurrent { "rnn" } else { "mlp" },
+                shape.cell,
                 shape.cures,
                 shape.depth,
                 shape.width,
@@ -152,7 +172,13 @@ fn main() {
             "{:<6} {:>22} {:>7} {:>12.0} {:>10.1} {:>9.2}",
             shape.name,
             if shape.recurrent {
-                format!("RNN T {} × H {}, {}", shape.depth, shape.width, shape.batch)
+                format!(
+                    "{} T {} × H {}, {}",
+                    if shape.cell == "lstm" { "LSTM" } else { "RNN" },
+                    shape.depth,
+                    shape.width,
+                    shape.batch
+                )
             } else if shape.cures {
                 format!(
                     "{} × {}, {} +res+LN+Adam",

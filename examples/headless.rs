@@ -5,8 +5,8 @@
 //! cargo run --release --example headless -- --model rnn --task adding --seq-len 50 --recurrent-scale 1.5
 //! ```
 //! Flags are the settings table's keys (the same as the page's links; `--help` lists them).
-//! Output is JSON Lines on stdout, one [`StepStats`] per step (NaN/Inf written as `null`) plus
-//! `group_names`, and for an RNN `sigma_max` (λ₁ of `W_h`) and `spectral_radius` (ρ of `W_h`,
+//! Output is JSON Lines on stdout, one [`StepStats`] per step (NaN/Inf written as `null`;
+//! `cell_norms` only for an LSTM) plus `group_names`, and for an RNN `sigma_max` (λ₁ of `W_h`) and `spectral_radius` (ρ of `W_h`,
 //! both before the step's update). `--dump-step0 FILE` also writes the first step's batch,
 //! weights and raw gradients for checking against an independent implementation. Bad flags exit
 //! with status 2 and one line on stderr.
@@ -159,6 +159,10 @@ fn write_line(
     let mut line = serde_json::to_value(stats)?;
     if let Value::Object(fields) = &mut line {
         fields.insert("group_names".into(), json!(group_names));
+        // Only an LSTM has a cell state: other models' lines stay as they were.
+        if stats.cell_norms.is_empty() {
+            fields.remove("cell_norms");
+        }
         if let Some((sigma_max, radius)) = spectrum {
             fields.insert("sigma_max".into(), json!(sigma_max));
             fields.insert("spectral_radius".into(), json!(radius));

@@ -78,6 +78,7 @@ fn layer_bars_show_before_after_threshold_and_overflow() {
         clipping: true,
         threshold: Some(0.5),
         theory: Some(&[1.0; 13]),
+        companion: None,
     };
     let frame = BarsFrame::fit(std::slice::from_ref(&bars), None);
     let out = svg(|area| {
@@ -95,6 +96,44 @@ fn layer_bars_show_before_after_threshold_and_overflow() {
     assert_eq!(count(&out, "#009E73"), 1 + 13, "theory line and its dots");
     assert!(out.contains("\n13\n"), "layers are numbered 1 to 13");
     assert!(out.contains("layer (input → output)"));
+}
+
+/// An LSTM's chart: bars of ‖∂L/∂h_t‖ and a dark line with one square per time step of
+/// ‖∂L/∂c_t‖, from a real run.
+#[test]
+fn lstm_bars_carry_the_cell_state_line() {
+    let params = TrainParams {
+        model: "rnn".into(),
+        cell: "lstm".into(),
+        seq_len: 6.0,
+        hidden: 8.0,
+        ..TrainParams::default()
+    };
+    let (_, last) = train(params, 2);
+    let stats = last.last.unwrap();
+    assert_eq!(stats.cell_norms.len(), 6);
+    let draw = |companion: Option<&[f64]>| {
+        let bars = LayerBars {
+            before: &stats.time_norms,
+            after: &stats.time_norms,
+            clipping: false,
+            threshold: None,
+            theory: None,
+            companion,
+        };
+        let frame = BarsFrame::fit(std::slice::from_ref(&bars), None);
+        svg(|area| {
+            draw_layer_bars_axes(area, STYLE, frame).unwrap();
+            draw_layer_bars(area, STYLE, frame, &bars).unwrap();
+        })
+    };
+    let (with, without) = (draw(Some(&stats.cell_norms)), draw(None));
+    assert_eq!(count(&with, "#0072B2"), 6, "one bar per time step");
+    assert_eq!(
+        count(&with, "#1D2330") - count(&without, "#1D2330"),
+        1 + 6,
+        "the line and its squares"
+    );
 }
 
 #[test]

@@ -87,9 +87,9 @@ pub struct StepStats {
     #[serde(default)]
     pub time_norms: Vec<f64>,
     /// ‖∂L/∂c_t‖ for t = 1..T, earliest first: the error on an LSTM's cell state (empty for
-    /// other models, and then left out of JSON). Beside `time_norms` it shows the cell state
-    /// carrying what `h_t` loses.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// other models). Beside `time_norms` it shows the cell state carrying what `h_t` loses.
+    /// (Always serialised: the worker's postcard messages are not self-describing.)
+    #[serde(default)]
     pub cell_norms: Vec<f64>,
     /// ‖W_l‖ before the update.
     pub weight_norms: Vec<f64>,

@@ -66,8 +66,8 @@ async function openLab(query = '') {
 }
 
 /** The link that trains a recurrent shape (R) the way configure() sets up an MLP shape. */
-const rnnLink = ({ depth, width, batch }) =>
-  `?model=rnn&task=adding&seq-len=${depth}&hidden=${width}&batch=${batch}&activation=tanh&lr=0.01&clip-mode=global-norm&clip=1&speed=${SPEED_MAX}`;
+const rnnLink = ({ depth, width, batch, cell }) =>
+  `?model=rnn&task=adding&cell=${cell ?? 'vanilla'}&seq-len=${depth}&hidden=${width}&batch=${batch}&activation=tanh&lr=0.01&clip-mode=global-norm&clip=1&speed=${SPEED_MAX}`;
 
 /** 10 s of animation-frame intervals and the long tasks seen meanwhile. */
 const frameIntervals = (page) => page.evaluate(() => new Promise((resolve) => {
@@ -212,7 +212,7 @@ lines.push('');
 lines.push('| shape | hidden × width, batch | native steps/s | wasm steps/s (worker) | wasm/native | wasm GFLOP/s | page steps/s | native, 128-bit SSE2 kernels | wasm/that |');
 lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const s of shapes) {
-  const dims = s.model === 'rnn' ? `RNN T ${s.depth} × H ${s.width}` : `${s.depth} × ${s.width}`;
+  const dims = s.model === 'rnn' ? `${s.cell === 'lstm' ? 'LSTM' : 'RNN'} T ${s.depth} × H ${s.width}` : `${s.depth} × ${s.width}`;
   lines.push(`| ${s.shape} | ${dims}, ${s.batch} | ${f(s.steps_per_second)} | ${f(s.wasm)} | ${f(s.wasm / s.steps_per_second, 2)} | ${f((s.wasm * s.flops_per_step) / 1e9, 2)} | ${f(s.endToEnd)} | ${f(s.sse2)} | ${f(s.wasm / s.sse2, 2)} |`);
 }
 const p50 = quantile(frames.intervals, 0.5);
