@@ -5,7 +5,8 @@
 //! (value clipping bounds elements, not norms, so it has no line). A layer whose gradient is
 //! NaN or ±Inf gets a full-height vermillion bar marked "∞". An optional prediction per layer
 //! (the mean-field ‖δ‖ profile) is drawn as a green line with dots; an optional second
-//! measurement per bar (an LSTM's ‖∂L/∂c_t‖ beside its ‖∂L/∂h_t‖) as a dark line with squares.
+//! measurement per bar (an LSTM's ‖∂L/∂c_t‖ beside its ‖∂L/∂h_t‖) as a dark line, with a
+//! square per point while there are at most 40.
 
 use super::palette::{AFTER_CLIP, BEFORE_CLIP, INK, OVERFLOW, THEORY, THRESHOLD};
 use super::{
@@ -173,14 +174,13 @@ pub fn draw_layer_bars<DB: DrawingBackend>(
             .collect();
         let line = ShapeStyle::from(&INK).stroke_width(style.line() * 2);
         chart.draw_series(std::iter::once(PathElement::new(points.clone(), line)))?;
-        let half = style.px(2.5) as f64;
-        chart.draw_series(points.into_iter().map(|p| {
-            EmptyElement::at(p)
-                + Rectangle::new(
-                    [(-half as i32, -half as i32), (half as i32, half as i32)],
-                    INK.filled(),
-                )
-        }))?;
+        // Squares mark the points while they stand apart; past ~40 they would merge into a bar.
+        if points.len() <= 40 {
+            let half = style.px(2.5) as i32;
+            chart.draw_series(points.into_iter().map(|p| {
+                EmptyElement::at(p) + Rectangle::new([(-half, -half), (half, half)], INK.filled())
+            }))?;
+        }
     }
     if let Some(c) = bars.threshold {
         let c = y.clamp(c);

@@ -97,6 +97,20 @@ fn Chart(
     }
 }
 
+/// Whether run A's (or with `run_b`, run B's) chart draws the LSTM's ‖∂L/∂c_t‖ line: an LSTM
+/// in the through-time view.
+fn shows_cell_state(lab: Lab, run_b: bool) -> bool {
+    let through_time = lab.bars_quantity.get() == BarsQuantity::Gradient;
+    let cell = lab.params.with(|p| {
+        if run_b {
+            lab.compare.with(|v| v.as_ref().map(|v| v.apply(p).cell()))
+        } else {
+            Some(p.cell())
+        }
+    });
+    through_time && lab.params.with(|p| p.model == "rnn") && cell == Some(Cell::Lstm)
+}
+
 /// A legend entry: a colour swatch and its meaning.
 #[component]
 fn Key(
@@ -175,7 +189,7 @@ fn BarsOptions() -> impl IntoView {
         </div>
         <p class="subtitle why">
             {move || if recurrent() { match lab.bars_quantity.get() {
-                BarsQuantity::Gradient if lab.params.with(|p| p.cell() == Cell::Lstm) => "‖∂L/∂h_t‖ (bars) is the error reaching time step t; the dark line with squares is ‖∂L/∂c_t‖, the error on the LSTM's cell state. c_t = f⊙c_{t−1} + i⊙g is a sum, so each step back multiplies its error by the forget gate f only — near 1 at the start (its bias is 1) — and it can cross a gap where the vanilla cell's error, multiplied by W_hᵀ·diag(φ′) every step, fades.",
+                BarsQuantity::Gradient if lab.params.with(|p| p.cell() == Cell::Lstm) => "‖∂L/∂h_t‖ (bars) is the error reaching time step t; the dark line is ‖∂L/∂c_t‖, the error on the LSTM's cell state. c_t = f⊙c_{t−1} + i⊙g is a sum, so each step back multiplies its error by the forget gate f alone. f starts near σ(1) ≈ 0.73 (its bias is 1), and as training opens it toward 1 the error crosses gaps where the vanilla cell's, multiplied by W_hᵀ·diag(φ′) every step, fades.",
                 BarsQuantity::Gradient if lab.params.with(|p| p.cell() == Cell::Gru) => "‖∂L/∂h_t‖ is the error reaching time step t. The GRU's h_t = (1 − z)⊙n + z⊙h_{t−1} keeps a share z of the old state, so part of the error flows back multiplied by z alone — no weight matrix, no φ′ — and crosses gaps the vanilla cell's cannot.",
                 BarsQuantity::Gradient => "‖∂L/∂h_t‖ is the error reaching time step t: backprop through time multiplies it by W_hᵀ·diag(φ′) once per step back. The green line (linear RNN with orthogonal or identity W_h, last-state readout) is the exact theory: growth by g per step.",
                 BarsQuantity::Delta => "The gradient of each parameter tensor before and after clipping — per-group clipping here is exactly Keras' clipnorm (one tensor per group).",
@@ -230,7 +244,8 @@ pub fn Charts() -> impl IntoView {
                 <Key swatch="threshold" label="clip threshold"/>
                 <Key swatch="overflow" label="NaN / ∞"/>
                 <span hidden=move || lab.params.with(|p| p.model == "rnn")><Key swatch="theory" label="theory (‖δ‖ view)"/></span>
-                <span hidden=move || lab.params.with(|p| p.model != "rnn")><Key swatch="theory" label="theory, where exact (linear, orthogonal or identity W_h)"/></span>
+                <span hidden=move || lab.params.with(|p| p.model != "rnn" || p.cell() != Cell::Vanilla)><Key swatch="theory" label="theory, where exact (linear, orthogonal or identity W_h)"/></span>
+                <span hidden=move || !shows_cell_state(lab, false)><Key swatch="cell-state" label="‖∂L/∂c_t‖, the LSTM's cell state"/></span>
                 <BarsOptions/>
             </Chart>
             <div class="chart-slot" hidden=move || lab.compare.with(Option::is_none)>
@@ -244,6 +259,7 @@ pub fn Charts() -> impl IntoView {
                     axes=refs[6]
                     data=refs[7]
                 >
+                    <span hidden=move || !shows_cell_state(lab, true)><Key swatch="cell-state" label="‖∂L/∂c_t‖, the LSTM's cell state"/></span>
                     <span class="key">{move || lab.compare.with(|v| format!("B differs from A in: {}", v.as_ref().map(|v| v.summary()).unwrap_or_default()))}</span>
                 </Chart>
             </div>
