@@ -143,3 +143,35 @@ test('the language model writes live samples from its alphabet; other tasks show
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('an LSTM shows ‖∂L/∂c_t‖ beside ‖∂L/∂h_t‖, agreeing with the headless runner; a GRU has no such column', async () => {
+  const settings = { model: 'rnn', cell: 'lstm', task: 'adding', 'seq-len': 12, hidden: 8, lr: 0.1, seed: 4 };
+  const query = new URLSearchParams(settings).toString();
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?${query}`);
+  await waitReady(page);
+  assert.equal(await page.inputValue('#cell'), 'lstm');
+  await stepTimes(page, 3);
+  // The λ₁ gauge is the vanilla cell's: a gated cell says why it has none.
+  assert.equal(await page.getAttribute('#sigma-max', 'data-phase'), 'none');
+  assert.match(await page.textContent('#sigma-max'), /gated cell/);
+  assert.ok(await page.isVisible('.key:has(.swatch.cell-state)'), 'the legend names the cell-state line');
+  const shown = await cells(page, 'time-table', 'cell-norm');
+  assert.equal(shown.length, 12);
+  // The table shows the last step taken (step 3, 0-based 2): the runner's third line.
+  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, '--steps', '3'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    encoding: 'utf8',
+  });
+  const runner = JSON.parse(out.trim().split('\n')[2]).cell_norms;
+  shown.forEach((v, t) => assert.ok(Math.abs(v - runner[t]) <= 1e-3 * runner[t], `step ${t + 1}: page ${v} vs runner ${runner[t]}`));
+  // The address keeps the cell; switching to a GRU rebuilds the run without the column.
+  assert.match(await page.evaluate(() => location.search), /cell=lstm/);
+  await page.selectOption('#cell', 'gru');
+  await page.waitForFunction(() => /cell=gru/.test(location.search));
+  await stepTimes(page, 1);
+  assert.equal(await page.isVisible('#time-table td[data-field="cell-norm"]'), false);
+  assert.equal(await page.isVisible('.key:has(.swatch.cell-state)'), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
