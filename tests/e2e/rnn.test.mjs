@@ -174,4 +174,12 @@ test('an LSTM shows ‖∂L/∂c_t‖ beside ‖∂L/∂h_t‖, agreeing with th
   assert.equal(await page.isVisible('.key:has(.swatch.cell-state)'), false);
   assert.deepEqual(errors, []);
   await page.close();
+  // Teacher mode hides the cell control; the linked cell still trains.
+  const hidden = await openPage(lab.browser, `${lab.server.url}?model=rnn&cell=lstm&seq-len=6&hide=cell`);
+  await waitReady(hidden.page);
+  assert.ok(await hidden.page.isHidden('#cell'));
+  await stepTimes(hidden.page, 1);
+  assert.equal((await cells(hidden.page, 'time-table', 'cell-norm')).length, 6);
+  assert.deepEqual(hidden.errors, []);
+  await hidden.page.close();
 });
