@@ -251,7 +251,8 @@ fn rnn_downloads_name_columns_by_group() {
 /// Teacher mode can hide every RNN control.
 #[test]
 fn teacher_mode_hides_rnn_controls() {
-    let ids = "model,task,cell,seq-len,hidden,recurrent-init,recurrent-scale,input-scale,bptt,readout";
+    let ids =
+        "model,task,cell,seq-len,hidden,recurrent-init,recurrent-scale,input-scale,bptt,readout";
     let opened = from_query(&format!("model=rnn&hide={ids}"), &TrainParams::default());
     assert!(opened.notices.is_empty(), "{:?}", opened.notices);
     assert_eq!(opened.page.hidden.join(","), ids);

@@ -20,6 +20,7 @@
 use super::activation::Activation;
 use super::network::clamp_error;
 use super::scalar::{sum_sq, Scalar};
+use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, Axis, Zip};
 use serde::{Deserialize, Serialize};
 
@@ -97,7 +98,7 @@ impl Cell {
         let sigmoid = Activation::Sigmoid;
         match self {
             Self::Vanilla => {
-                a += &h_prev.dot(w_h);
+                general_mat_mul(S::one(), &h_prev, w_h, S::one(), &mut a);
                 activation.apply_inplace(&mut a);
                 Forward {
                     h: a.clone(),
@@ -106,7 +107,7 @@ impl Cell {
                 }
             }
             Self::Lstm => {
-                a += &h_prev.dot(w_h);
+                general_mat_mul(S::one(), &h_prev, w_h, S::one(), &mut a);
                 for (k, phi) in [(0, sigmoid), (1, sigmoid), (2, activation), (3, sigmoid)] {
                     phi.apply_inplace(&mut a.slice_mut(s![.., k * hidden..(k + 1) * hidden]));
                 }
@@ -125,11 +126,23 @@ impl Cell {
             }
             Self::Gru => {
                 let mut rz = a.slice_mut(s![.., ..2 * hidden]);
-                rz += &h_prev.dot(&w_h.slice(s![.., ..2 * hidden]));
+                general_mat_mul(
+                    S::one(),
+                    &h_prev,
+                    &w_h.slice(s![.., ..2 * hidden]),
+                    S::one(),
+                    &mut rz,
+                );
                 sigmoid.apply_inplace(&mut rz);
                 let reset = &a.slice(s![.., ..hidden]) * &h_prev;
                 let mut n = a.slice_mut(s![.., 2 * hidden..]);
-                n += &reset.dot(&w_h.slice(s![.., 2 * hidden..]));
+                general_mat_mul(
+                    S::one(),
+                    &reset,
+                    &w_h.slice(s![.., 2 * hidden..]),
+                    S::one(),
+                    &mut n,
+                );
                 activation.apply_inplace(&mut n);
                 let z = a.slice(s![.., hidden..2 * hidden]);
                 let n = a.slice(s![.., 2 * hidden..]);
