@@ -7,12 +7,13 @@
 //! ([`HIGHLIGHTS`]). The format is documented in README.md.
 
 use crate::compare::Variant;
+use crate::engine::cliff::{Point, B_RANGE, W_RANGE};
 use crate::engine::TrainParams;
-use crate::link::{SPEED_POSITIONS, VIEWS};
+use crate::link::{CliffLink, CLIFF_CLIP_RANGE, CLIFF_LR_RANGE, SPEED_POSITIONS, VIEWS};
 use serde::Deserialize;
 
 /// Page elements a lesson may point at (element ids).
-pub const HIGHLIGHTS: [&str; 17] = [
+pub const HIGHLIGHTS: [&str; 19] = [
     "grad-chart",
     "grad-chart-b",
     "history-chart",
@@ -30,6 +31,8 @@ pub const HIGHLIGHTS: [&str; 17] = [
     "sigma-max",
     "time-table",
     "lm-sample",
+    "cliff-chart",
+    "cliff-summary",
 ];
 
 /// A whole lesson file: `{"lessons": [...]}`. Each lesson is read on its own, so an error
@@ -64,8 +67,37 @@ pub struct Lesson {
     /// Steps per frame while it runs, a position of the speed control (absent: unchanged).
     #[serde(default)]
     pub speed: Option<usize>,
+    /// Opens Pascanu's cliff map with these descents (absent: the map stays as it is).
+    #[serde(default)]
+    pub cliff: Option<LessonCliff>,
     /// What to look for once it runs.
     pub look_for: LookFor,
+}
+
+/// The cliff map a lesson opens: where its two descents start, η and the threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LessonCliff {
+    /// The start, `[w, b]`, inside the map.
+    pub from: [f64; 2],
+    /// Learning rate η.
+    pub lr: f64,
+    /// Global-norm clip threshold of the clipped descent.
+    pub clip: f64,
+}
+
+impl LessonCliff {
+    /// The map's state it sets.
+    pub fn link(&self) -> CliffLink {
+        CliffLink {
+            from: Some(Point {
+                w: self.from[0],
+                b: self.from[1],
+            }),
+            learning_rate: self.lr,
+            threshold: self.clip,
+        }
+    }
 }
 
 /// A prediction question.
@@ -172,6 +204,20 @@ impl Lesson {
                 ));
             }
         }
+        if let Some(cliff) = &self.cliff {
+            let [w, b] = cliff.from;
+            let inside =
+                (W_RANGE.0..=W_RANGE.1).contains(&w) && (B_RANGE.0..=B_RANGE.1).contains(&b);
+            let lr_ok = (CLIFF_LR_RANGE.0..=CLIFF_LR_RANGE.1).contains(&cliff.lr);
+            let clip_ok = (CLIFF_CLIP_RANGE.0..=CLIFF_CLIP_RANGE.1).contains(&cliff.clip);
+            if !(inside && lr_ok && clip_ok) {
+                problems.push(format!(
+                    "cliff {cliff:?}: from must lie in w {}..{}, b {}..{}; lr in {}..{}; clip in {}..{}",
+                    W_RANGE.0, W_RANGE.1, B_RANGE.0, B_RANGE.1, CLIFF_LR_RANGE.0, CLIFF_LR_RANGE.1,
+                    CLIFF_CLIP_RANGE.0, CLIFF_CLIP_RANGE.1
+                ));
+            }
+        }
         if let Some(speed) = self.speed {
             if speed >= SPEED_POSITIONS {
                 problems.push(format!(
@@ -204,7 +250,7 @@ mod tests {
     #[test]
     fn the_shipped_lessons_parse_and_validate() {
         let lessons = parse(SHIPPED).unwrap();
-        assert_eq!(lessons.len(), 23);
+        assert_eq!(lessons.len(), 24);
         for (i, lesson) in lessons.iter().enumerate() {
             let n = sentences(&lesson.text);
             assert!((2..=4).contains(&n), "lesson {}: {n} sentences", i + 1);

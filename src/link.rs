@@ -12,6 +12,7 @@
 //! [`VARIANT_KEYS`] with a `b-` prefix) says where B differs from A.
 
 use crate::compare::{Variant, VARIANT_KEYS};
+use crate::engine::cliff::{Point, B_RANGE, W_RANGE};
 use crate::engine::settings::{Setting, SETTINGS};
 use crate::engine::{ConfigError, Field, TrainConfig, TrainParams};
 
@@ -30,7 +31,68 @@ pub const SPEED_POSITIONS: usize = 11;
 pub const VIEWS: [&str; 4] = ["gradient", "delta", "update-ratio", "update-norm"];
 
 /// Controls of the page's own that a teacher can hide besides the settings.
-const PAGE_CONTROLS: [&str; 4] = ["speed", "copy-link", "compare", "downloads"];
+const PAGE_CONTROLS: [&str; 7] = [
+    "speed",
+    "copy-link",
+    "compare",
+    "downloads",
+    "open-cliff",
+    "cliff-lr",
+    "cliff-clip",
+];
+
+/// The cliff map's learning-rate range (its slider's, and what a link may ask for).
+pub const CLIFF_LR_RANGE: (f64, f64) = (1e-3, 10.0);
+/// The cliff map's clip-threshold range.
+pub const CLIFF_CLIP_RANGE: (f64, f64) = (1e-3, 100.0);
+
+/// Pascanu's cliff map as a link holds it: `map=cliff`, the descents' start
+/// `cliff-from=w,b`, `cliff-lr` and `cliff-clip` (the last two left out at their defaults).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CliffLink {
+    /// Where the two descents start, once the student has clicked.
+    pub from: Option<Point>,
+    /// η.
+    pub learning_rate: f64,
+    /// The clipped descent's global-norm threshold.
+    pub threshold: f64,
+}
+
+impl Default for CliffLink {
+    /// Pascanu et al.'s threshold of 1, and η = 0.1.
+    fn default() -> Self {
+        Self {
+            from: None,
+            learning_rate: 0.1,
+            threshold: 1.0,
+        }
+    }
+}
+
+/// Reads a number of a cliff setting, clamped into `range` with a notice when outside.
+fn cliff_number(
+    key: &str,
+    value: &str,
+    range: (f64, f64),
+    notices: &mut Vec<String>,
+) -> Option<f64> {
+    match value.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => {
+            let clamped = v.clamp(range.0, range.1);
+            if clamped != v {
+                notices.push(format!(
+                    "The link's \"{key}\" was {v}; it must be from {} to {}, so it is {clamped}.",
+                    range.0, range.1
+                ));
+            }
+            Some(clamped)
+        }
+        _ => {
+            notices.push(refused(key, "a number", value));
+            None
+        }
+    }
+}
 
 /// Controls a teacher can hide with `hide=` (teacher mode), by their element ids: every
 /// setting's control (from the settings table) and the page's own.
@@ -51,6 +113,8 @@ pub struct PageState {
     pub view: Option<&'static str>,
     /// The speed control's position, below [`SPEED_POSITIONS`] (None: the default).
     pub speed: Option<usize>,
+    /// Pascanu's cliff map, when open.
+    pub cliff: Option<CliffLink>,
 }
 
 /// What a link asks for.
@@ -92,6 +156,19 @@ pub fn to_query(config: &TrainConfig, page: &PageState) -> String {
     if let Some(speed) = page.speed {
         out.append_pair("speed", &speed.to_string());
     }
+    if let Some(cliff) = &page.cliff {
+        let defaults = CliffLink::default();
+        out.append_pair("map", "cliff");
+        if let Some(from) = cliff.from {
+            out.append_pair("cliff-from", &format!("{},{}", from.w, from.b));
+        }
+        if cliff.learning_rate != defaults.learning_rate {
+            out.append_pair("cliff-lr", &cliff.learning_rate.to_string());
+        }
+        if cliff.threshold != defaults.threshold {
+            out.append_pair("cliff-clip", &cliff.threshold.to_string());
+        }
+    }
     if !page.hidden.is_empty() {
         out.append_pair("hide", &page.hidden.join(","));
     }
@@ -107,6 +184,7 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
     let mut lesson = None;
     let mut view = None;
     let mut speed = None;
+    let (mut map_open, mut cliff) = (false, CliffLink::default());
     let mut b_scratch = defaults.clone();
     let query = query.strip_prefix('?').unwrap_or(query);
     for (i, (key, value)) in form_urlencoded::parse(query.as_bytes()).enumerate() {
@@ -183,6 +261,49 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
                     &value,
                 )),
             },
+            "map" => match value.trim() {
+                "cliff" => {
+                    map_open = true;
+                    Ok(())
+                }
+                _ => Err(refused(&key, "cliff", &value)),
+            },
+            "cliff-from" => {
+                let parts: Vec<Option<f64>> = value
+                    .split(',')
+                    .map(|v| v.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+                    .collect();
+                match parts[..] {
+                    [Some(w), Some(b)] => {
+                        let inside = Point {
+                            w: w.clamp(W_RANGE.0, W_RANGE.1),
+                            b: b.clamp(B_RANGE.0, B_RANGE.1),
+                        };
+                        if inside != (Point { w, b }) {
+                            notices.push(format!(
+                                "The link's \"cliff-from\" lay outside the map (w {} to {}, b \
+                                 {} to {}); it starts from its edge.",
+                                W_RANGE.0, W_RANGE.1, B_RANGE.0, B_RANGE.1
+                            ));
+                        }
+                        cliff.from = Some(inside);
+                        Ok(())
+                    }
+                    _ => Err(refused(&key, "two numbers, w,b", &value)),
+                }
+            }
+            "cliff-lr" => {
+                if let Some(v) = cliff_number(&key, &value, CLIFF_LR_RANGE, &mut notices) {
+                    cliff.learning_rate = v;
+                }
+                Ok(())
+            }
+            "cliff-clip" => {
+                if let Some(v) = cliff_number(&key, &value, CLIFF_CLIP_RANGE, &mut notices) {
+                    cliff.threshold = v;
+                }
+                Ok(())
+            }
             _ => match key.strip_prefix("b-").filter(|k| VARIANT_KEYS.contains(k)) {
                 // Read like A's parameter, then keep just that field for B.
                 Some(b_key) => apply(&mut b_scratch, b_key, &value)
@@ -224,6 +345,7 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
             lesson,
             view,
             speed,
+            cliff: map_open.then_some(cliff),
         },
         notices,
     }

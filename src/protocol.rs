@@ -6,6 +6,7 @@
 //! compact, fast, and — unlike JSON — NaN and ±Inf survive the trip, which matters in an app
 //! about overflow.
 
+use crate::engine::cliff::{Descent, Trajectory};
 use crate::engine::{ModelDescription, NonFinite, StepStats, TrainConfig};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
@@ -29,6 +30,38 @@ pub enum Command {
     },
     /// Send the whole run as text for a download.
     Export(ExportFormat),
+    /// Pascanu's cliff: the loss surface (when `columns × rows` is not zero) and gradient
+    /// descents over it. Independent of the run; answered with [`Event::Cliff`].
+    Cliff(CliffRequest),
+}
+
+/// What the cliff map asks for (see [`crate::engine::cliff`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CliffRequest {
+    /// Surface cells along w (0: no surface).
+    pub columns: u32,
+    /// Surface cells along b (0: no surface).
+    pub rows: u32,
+    /// Descents to run (at most [`MAX_CLIFF_DESCENTS`]).
+    pub descents: Vec<Descent>,
+}
+
+/// Most surface cells along one axis.
+pub const MAX_CLIFF_CELLS: u32 = 400;
+/// Most descents in one request.
+pub const MAX_CLIFF_DESCENTS: usize = 4;
+
+/// The answer to [`Command::Cliff`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CliffAnswer {
+    /// Surface cells along w (0: none computed).
+    pub columns: u32,
+    /// Surface cells along b.
+    pub rows: u32,
+    /// The loss at each cell centre, row-major from the lowest b.
+    pub surface: Vec<f64>,
+    /// One path per descent asked for, in order.
+    pub trajectories: Vec<Trajectory>,
 }
 
 /// Most networks trained side by side.
@@ -80,6 +113,8 @@ pub enum Event {
     Exported { format: ExportFormat, bytes: u64 },
     /// A command could not be carried out.
     Failed { message: String },
+    /// The cliff map's surface and paths.
+    Cliff(Box<CliffAnswer>),
 }
 
 /// The answer to [`Command::Configure`] and [`Command::Reset`].

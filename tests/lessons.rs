@@ -515,3 +515,51 @@ fn an_lstm_learns_to_carry_the_error_a_vanilla_rnn_loses() {
     assert!(learnt < 900, "B first below 0.01 at step {learnt}");
     assert!(late_loss(&b, 200) < 0.001, "{}", late_loss(&b, 200));
 }
+
+/// "An SGD step is η·∇E, so a gradient of 1026 moves it 103: to w ≈ 59, b ≈ 85, where σ(x₅₀) is
+/// 1, the gradient is zero and the loss stays at 0.09 for good. The clipped step is never longer
+/// than η·c = 0.1, so the blue descent stays beside the wall — crossing it a few times, its loss
+/// jumping between 0.01 and 0.34 as it does — and ends at 0.008." (The page runs 60 steps.)
+#[test]
+fn pascanus_cliff_throws_the_unclipped_step_and_not_the_clipped_one() {
+    use gradlab::engine::cliff::{descend, Descent};
+    let lesson = lesson("Pascanu's cliff");
+    let cliff = lesson.cliff.expect("the lesson opens the cliff map").link();
+    let run = |clip| {
+        descend(Descent {
+            start: cliff.from.unwrap(),
+            learning_rate: cliff.learning_rate,
+            clip,
+            steps: 60,
+        })
+    };
+    let (plain, clipped) = (run(None), run(Some(cliff.threshold)));
+    assert!(
+        (plain.gradient_norms[0] - 1026.0).abs() < 5.0,
+        "{}",
+        plain.gradient_norms[0]
+    );
+    let (landed, loss) = plain.points[1];
+    assert!((plain.longest_step() - 103.0).abs() < 1.0);
+    assert!(
+        (landed.w - 59.0).abs() < 1.0 && (landed.b - 85.0).abs() < 1.0,
+        "{landed:?}"
+    );
+    assert!(plain.points[1..]
+        .iter()
+        .all(|p| p.0 == landed && (p.1 - 0.09).abs() < 1e-3));
+    assert!((loss - 0.09).abs() < 1e-3);
+    assert!(clipped.longest_step() <= 0.1 + 1e-12);
+    let losses: Vec<f64> = clipped.points.iter().map(|p| p.1).collect();
+    let crossings = losses
+        .windows(2)
+        .filter(|w| (w[0] - w[1]).abs() > 0.2)
+        .count();
+    assert!(crossings >= 2, "{crossings}");
+    assert!(losses.iter().all(|&l| l < 0.35));
+    assert!(
+        (losses[losses.len() - 1] - 0.008).abs() < 0.001,
+        "{:?}",
+        losses.last()
+    );
+}

@@ -121,6 +121,7 @@ fn lesson_and_compare_round_trip() {
             lesson: Some(7),
             view: Some("delta"),
             speed: Some(10),
+            cliff: None,
         };
         let query = to_query(&config, &page);
         let back = from_query(&query, &defaults());
@@ -246,4 +247,50 @@ fn good_parameters_survive_beside_bad_ones() {
     assert_eq!(opened.config.live.learning_rate, 0.03);
     assert_eq!(opened.notices.len(), 2);
     assert_eq!(opened.page.hidden, vec!["width"]);
+}
+
+/// Pascanu's cliff map in a link: open, its start, rate and threshold survive the round trip;
+/// a start off the map moves to its edge, a rate out of range is clamped, and each says so.
+#[test]
+fn the_cliff_map_round_trips_and_bad_values_are_repaired() {
+    use gradlab::engine::cliff::Point;
+    use gradlab::link::CliffLink;
+    let config = TrainParams::default().check().unwrap();
+    let page = PageState {
+        cliff: Some(CliffLink {
+            from: Some(Point { w: 6.25, b: -3.5 }),
+            learning_rate: 2.0,
+            threshold: 0.25,
+        }),
+        hidden: vec!["cliff-lr"],
+        ..PageState::default()
+    };
+    let query = to_query(&config, &page);
+    assert!(
+        query.contains("map=cliff&cliff-from=6.25%2C-3.5&cliff-lr=2&cliff-clip=0.25"),
+        "{query}"
+    );
+    let back = from_query(&query, &defaults());
+    assert!(back.notices.is_empty(), "{:?}", back.notices);
+    assert_eq!(back.page, page);
+    // Defaults are left out; without map=cliff the map stays closed.
+    let plain = PageState {
+        cliff: Some(CliffLink::default()),
+        ..PageState::default()
+    };
+    assert!(to_query(&config, &plain).ends_with("map=cliff"));
+    assert_eq!(from_query("cliff-lr=2", &defaults()).page.cliff, None);
+
+    let bad = from_query(
+        "map=cliff&cliff-from=50,-3&cliff-lr=1e9&cliff-clip=x",
+        &defaults(),
+    );
+    let cliff = bad.page.cliff.unwrap();
+    assert_eq!(cliff.from, Some(Point { w: 10.0, b: -3.0 }));
+    assert_eq!(cliff.learning_rate, 10.0);
+    assert_eq!(cliff.threshold, CliffLink::default().threshold);
+    assert_eq!(bad.notices.len(), 3, "{:?}", bad.notices);
+    let wrong_map = from_query("map=phase", &defaults());
+    assert_eq!(wrong_map.page.cliff, None);
+    assert_eq!(wrong_map.notices.len(), 1);
 }

@@ -19,6 +19,7 @@ pub mod loss;
 pub mod palette;
 
 pub mod canvas;
+pub mod cliff;
 
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};

@@ -241,7 +241,7 @@ impl Cell {
                 }
                 clamp_error(&mut delta, error_clip);
                 let (to_h, to_c) = if carry {
-                    (Some(delta.dot(&w_h.t())), g_c * &f)
+                    (Some(delta.dot(&w_h.t())), g_c * f)
                 } else {
                     (None, none())
                 };

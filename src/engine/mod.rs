@@ -15,6 +15,7 @@
 
 pub mod activation;
 pub mod cell;
+pub mod cliff;
 pub mod clip;
 pub mod config;
 pub mod data;

@@ -14,9 +14,10 @@ use super::state::{
     DEFAULT_SPEED, SPEEDS,
 };
 use crate::compare::Variant;
+use crate::engine::cliff::Descent;
 use crate::engine::TrainParams;
 use crate::link::{self, PageState};
-use crate::protocol::{Chunk, Command, Event, ExportFormat};
+use crate::protocol::{Chunk, CliffAnswer, CliffRequest, Command, Event, ExportFormat};
 use leptos::prelude::*;
 
 /// Training time per chunk (ms): short enough that a control change lands within a frame.
@@ -119,6 +120,7 @@ pub fn keep_in_address_bar(lab: Lab) {
             .filter(|q| *q != BarsQuantity::Gradient)
             .map(BarsQuantity::name),
         speed: Some(lab.speed.get_untracked()).filter(|s| *s != DEFAULT_SPEED),
+        cliff: lab.cliff.get_untracked(),
     };
     let query = format!("?{}", link::to_query(&config, &page));
     if window.location().search().ok().as_deref() == Some(query.as_str()) {
@@ -156,6 +158,56 @@ pub fn reset(lab: Lab) {
     if ready(lab) {
         send(lab, Command::Reset);
     }
+}
+
+/// Cells of the cliff map's surface, along w and along b.
+pub const CLIFF_GRID: (u32, u32) = (200, 160);
+/// Steps of each cliff descent.
+pub const CLIFF_STEPS: usize = 60;
+
+/// Asks the worker for the cliff map: its surface the first time, and from a chosen start the
+/// two descents, unclipped and clipped (in that order). The worker computes both: the page
+/// never trains, even one unit.
+pub fn ask_cliff(lab: Lab) {
+    let Some(cliff) = lab.cliff.get_untracked() else {
+        return;
+    };
+    let need_surface = lab
+        .cliff_answer
+        .with_untracked(|a| a.as_ref().is_none_or(|a| a.surface.is_empty()));
+    let (columns, rows) = if need_surface { CLIFF_GRID } else { (0, 0) };
+    let descents = cliff
+        .from
+        .map(|start| {
+            [None, Some(cliff.threshold)].map(|clip| Descent {
+                start,
+                learning_rate: cliff.learning_rate,
+                clip,
+                steps: CLIFF_STEPS,
+            })
+        })
+        .map_or_else(Vec::new, Vec::from);
+    if ready(lab) {
+        send(
+            lab,
+            Command::Cliff(CliffRequest {
+                columns,
+                rows,
+                descents,
+            }),
+        );
+    }
+}
+
+/// Keeps the surface already drawn when an answer brings only paths.
+fn take_cliff(lab: Lab, answer: CliffAnswer) {
+    lab.cliff_answer.update(|shown| {
+        let surface_kept = answer.surface.is_empty();
+        match shown {
+            Some(old) if surface_kept => old.trajectories = answer.trajectories,
+            _ => *shown = Some(answer),
+        }
+    });
 }
 
 /// Takes exactly one step (when paused).
@@ -230,6 +282,8 @@ fn on_event(lab: Lab, event: Event) {
             lab.worker.set(WorkerState::Ready);
             let configs = lab.session.with_value(|s| s.configs.clone());
             send(lab, Command::Configure(configs));
+            // A link that opened the cliff map asked before the worker could answer.
+            ask_cliff(lab);
         }
         Event::Configured(c) => {
             lab.session
@@ -259,6 +313,7 @@ fn on_event(lab: Lab, event: Event) {
             }
         }
         Event::Progress(chunk) => on_progress(lab, *chunk),
+        Event::Cliff(answer) => take_cliff(lab, *answer),
         Event::Exported { format, bytes } => {
             let (seed, steps, parts) = lab.session.with_value(|s| {
                 let parts = s.bridge.as_ref().map(Bridge::take_download);

@@ -103,6 +103,10 @@ fn run_lesson(lab: Lab, lesson: &Lesson) {
         lab.speed.set(speed.min(super::state::SPEEDS.len() - 1));
     }
     controller::run_with(lab, lesson.settings.clone(), lesson.compare.clone());
+    if let Some(cliff) = &lesson.cliff {
+        lab.cliff.set(Some(cliff.link()));
+        controller::ask_cliff(lab);
+    }
     lab.highlight.set(Some(lesson.look_for.target.clone()));
 }
 

@@ -6,6 +6,7 @@
 pub mod bridge;
 pub mod chart_data;
 pub mod charts_view;
+pub mod cliff_view;
 pub mod controller;
 pub mod controls;
 pub mod download;
@@ -26,6 +27,7 @@ pub mod widgets;
 use crate::engine::TrainParams;
 use crate::link;
 use charts_view::Charts;
+use cliff_view::{CliffPanel, OpenCliff};
 use controls::Controls;
 use leptos::prelude::*;
 use lessons::LessonPanel;
@@ -68,6 +70,7 @@ pub fn App() -> impl IntoView {
     lab.hidden.set(opened.page.hidden);
     lab.compare.set(opened.page.compare);
     lab.lesson.set(opened.page.lesson.map(|n| n - 1));
+    lab.cliff.set(opened.page.cliff);
     if let Some(view) = opened.page.view {
         charts_view::set_bars_quantity(lab, state::BarsQuantity::from_name(view));
     }
@@ -93,6 +96,7 @@ pub fn App() -> impl IntoView {
         lab.lesson.track();
         lab.bars_quantity.track();
         lab.speed.track();
+        lab.cliff.track();
         controller::keep_in_address_bar(lab);
     });
     lessons::load(lab);
@@ -111,6 +115,7 @@ pub fn App() -> impl IntoView {
                 "its critical mark, press Play, and watch the early layers' gradients shoot up; then turn "
                 "on clipping."
             </p>
+            <nav class="maps" aria-label="Maps"><OpenCliff/></nav>
         </header>
         <div class="lab">
             <aside class="controls" aria-label="Lessons and controls">
@@ -121,6 +126,7 @@ pub fn App() -> impl IntoView {
                 <StatusLine/>
                 <SecondStatusLine/>
                 <Notices/>
+                <CliffPanel/>
                 <Charts/>
                 <LanguageSamples/>
                 <LayerTable/>

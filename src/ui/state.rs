@@ -10,7 +10,8 @@ use crate::charts::history::RunHistory;
 use crate::compare::Variant;
 use crate::engine::{ModelDescription, NonFinite, StepStats, TrainConfig, TrainParams};
 use crate::lesson::Lesson;
-use crate::protocol::LmSample;
+use crate::link::CliffLink;
+use crate::protocol::{CliffAnswer, LmSample};
 use leptos::prelude::*;
 use std::collections::VecDeque;
 
@@ -157,6 +158,10 @@ pub struct Lab {
     pub chart_summaries: RwSignal<ChartSummaries>,
     /// For a language model, the newest sample of run A and (compare mode) run B.
     pub samples: RwSignal<Vec<Option<LmSample>>>,
+    /// Pascanu's cliff map, when open: its start, rate and threshold.
+    pub cliff: RwSignal<Option<CliffLink>>,
+    /// The cliff map's surface and paths, as the worker computed them.
+    pub cliff_answer: RwSignal<Option<CliffAnswer>>,
     /// Non-reactive run data.
     pub session: StoredValue<Session, LocalStorage>,
 }
@@ -243,6 +248,8 @@ impl Lab {
             spectrum: RwSignal::new(None),
             samples: RwSignal::new(Vec::new()),
             chart_summaries: RwSignal::new(ChartSummaries::default()),
+            cliff: RwSignal::new(None),
+            cliff_answer: RwSignal::new(None),
             session: StoredValue::new_local(Session {
                 traces: vec![Trace::new(rows)],
                 configs: vec![config],

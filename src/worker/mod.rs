@@ -11,12 +11,14 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub use web::start;
 
+use crate::engine::cliff;
 use crate::engine::language::known_word_share;
 use crate::engine::{Applied, TrainConfig, Trainer};
 use crate::export::{write_export, Exported, RunLog};
 use crate::protocol::{
-    Chunk, Command, Configured, Event, ExportFormat, LmSample, PeakBlock, Progress, StepSummary,
-    MAX_CHUNK_STEPS, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
+    Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat, LmSample,
+    PeakBlock, Progress, StepSummary, MAX_CHUNK_STEPS, MAX_CLIFF_CELLS, MAX_CLIFF_DESCENTS,
+    MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
 };
 use std::io::{BufWriter, Write};
 
@@ -67,6 +69,44 @@ pub struct WorkerCore {
     run: u32,
 }
 
+/// Pascanu's cliff: checks the request as a control's value would be (a size, a rate or a
+/// threshold that no control could set is refused with its reason), then computes it.
+fn cliff(request: CliffRequest) -> Event {
+    let refuse = |message: String| Event::Failed { message };
+    if request.columns > MAX_CLIFF_CELLS || request.rows > MAX_CLIFF_CELLS {
+        return refuse(format!(
+            "the cliff map is at most {MAX_CLIFF_CELLS} cells a side, not {} × {}",
+            request.columns, request.rows
+        ));
+    }
+    if request.descents.len() > MAX_CLIFF_DESCENTS {
+        return refuse(format!("at most {MAX_CLIFF_DESCENTS} descents at once"));
+    }
+    for d in &request.descents {
+        let finite_start = d.start.w.is_finite() && d.start.b.is_finite();
+        let rate_ok = d.learning_rate.is_finite() && d.learning_rate > 0.0;
+        let clip_ok = d.clip.is_none_or(|c| c.is_finite() && c > 0.0);
+        if !(finite_start && rate_ok && clip_ok && d.steps <= cliff::MAX_DESCENT_STEPS) {
+            return refuse(format!("a cliff descent was refused: {d:?}"));
+        }
+    }
+    let surface = if request.columns > 0 && request.rows > 0 {
+        cliff::surface(request.columns as usize, request.rows as usize)
+    } else {
+        Vec::new()
+    };
+    Event::Cliff(Box::new(CliffAnswer {
+        columns: if surface.is_empty() {
+            0
+        } else {
+            request.columns
+        },
+        rows: if surface.is_empty() { 0 } else { request.rows },
+        surface,
+        trajectories: request.descents.into_iter().map(cliff::descend).collect(),
+    }))
+}
+
 impl WorkerCore {
     /// A worker with no run yet.
     pub fn new() -> Self {
@@ -81,6 +121,9 @@ impl WorkerCore {
         now: &mut dyn FnMut() -> f64,
         download: &mut dyn Write,
     ) -> Event {
+        if let Command::Cliff(request) = command {
+            return cliff(request);
+        }
         if self.lanes.is_empty() && !matches!(command, Command::Configure(_)) {
             return Event::Failed {
                 message: "the worker has no configuration yet".into(),
@@ -103,6 +146,7 @@ impl WorkerCore {
                 now,
             ))),
             Command::Export(format) => self.export(format, download),
+            Command::Cliff(request) => cliff(request),
         }
     }
 
