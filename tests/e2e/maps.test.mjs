@@ -1,0 +1,98 @@
+// Issue 11 in real Chromium: Pascanu's cliff map — its lesson, a click that starts two
+// descents computed by the worker, the link that reproduces them, teacher mode, and axe-core.
+// Every wait is for a condition, never a fixed sleep.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { useLab, openPage, screenshot, waitReady } from './harness.mjs';
+
+const lab = useLab();
+const AXE = fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url));
+
+/** The two descents' longest steps, once both are drawn. */
+async function longestSteps(page) {
+  await page.waitForFunction(() => document.querySelector('#cliff-summary')?.dataset.longestClipped !== undefined);
+  return page.$eval('#cliff-summary', (e) => [parseFloat(e.dataset.longestPlain), parseFloat(e.dataset.longestClipped)]);
+}
+
+test('the cliff lesson throws the unclipped step off the map and keeps the clipped one at η·c', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?lesson=24`);
+  await waitReady(page);
+  assert.ok(await page.isHidden('#cliff'), 'the map opens with the lesson, not before');
+  await page.click('#run-lesson');
+  await page.waitForSelector('#cliff', { state: 'visible' });
+  const [plain, clipped] = await longestSteps(page);
+  assert.ok(clipped <= 0.1 + 1e-9, `clipped step ${clipped}`);
+  assert.ok(plain > 100 * clipped, `unclipped ${plain} vs clipped ${clipped}`);
+  assert.match(await page.textContent('#cliff-summary'), /never more than η·c = 0\.1/);
+  const search = new URLSearchParams(await page.evaluate(() => location.search));
+  assert.equal(search.get('map'), 'cliff');
+  assert.equal(search.get('cliff-from'), '5,-2.6123');
+  // Something is drawn on both layers.
+  const drawn = await page.$eval('#cliff-chart', (c) => {
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let opaque = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) opaque += 1;
+    return opaque;
+  });
+  assert.ok(drawn > 100, `paths drawn: ${drawn} pixels`);
+  await page.locator('#cliff').scrollIntoViewIfNeeded();
+  await screenshot(page, 'cliff-lesson');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a click on the map starts both descents there, and the link reproduces them', async () => {
+  const { page, errors } = await openPage(lab.browser, lab.server.url);
+  await waitReady(page);
+  await page.click('#open-cliff');
+  await page.waitForSelector('#cliff', { state: 'visible' });
+  assert.match(await page.textContent('#cliff-summary'), /Click the map/);
+  const box = await page.locator('#cliff-chart').boundingBox();
+  await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.4);
+  const first = await longestSteps(page);
+  assert.match(await page.textContent('#cliff-summary'), /^From w = /);
+  const link = await page.evaluate(() => location.href);
+  assert.match(link, /map=cliff&cliff-from=/);
+  // A smaller threshold shortens the clipped steps to at most η·c.
+  await page.$eval('#cliff-clip', (input) => {
+    input.value = String(Math.log10(0.01));
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('cliff-clip') === '0.01');
+  await page.waitForFunction(() => parseFloat(document.querySelector('#cliff-summary').dataset.longestClipped) <= 0.001 + 1e-9);
+  await page.close();
+
+  const again = await openPage(lab.browser, link);
+  await waitReady(again.page);
+  assert.deepEqual(await longestSteps(again.page), first);
+  assert.deepEqual([...errors, ...again.errors], []);
+  await again.page.close();
+});
+
+test('teacher mode hides the map button and its sliders; bad cliff values are repaired with a notice', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?map=cliff&cliff-lr=500&hide=open-cliff,cliff-lr`);
+  await waitReady(page);
+  await page.waitForSelector('#cliff', { state: 'visible' });
+  for (const id of ['open-cliff', 'cliff-lr']) assert.ok(await page.isHidden(`#${id}`), `#${id} shown`);
+  assert.ok(await page.isVisible('#cliff-clip'));
+  assert.match(await page.textContent('.notices'), /cliff-lr/);
+  assert.equal(new URLSearchParams(await page.evaluate(() => location.search)).get('cliff-lr'), '10');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('axe-core finds no serious or critical violation with the cliff map open', async () => {
+  const page = await lab.browser.newPage({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
+  await page.goto(`${lab.server.url}?map=cliff&cliff-from=5,-2.6123`);
+  await waitReady(page);
+  await longestSteps(page);
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, []);
+  await page.close();
+});
