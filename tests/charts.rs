@@ -2,6 +2,7 @@
 //! code runs end to end, and what it draws is checked in the SVG (colours are the palette's, so
 //! each mark can be found by its colour).
 
+use gradlab::charts::cliff::{draw_cliff_axes, draw_cliff_paths, CliffPath, CliffSurface};
 use gradlab::charts::heatmap::{
     draw_history_axes, draw_history_cells, draw_history_clip_ticks, HistoryFrame,
 };
@@ -9,8 +10,9 @@ use gradlab::charts::history::RunHistory;
 use gradlab::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
 use gradlab::charts::loss::{draw_loss, draw_loss_axes, LossFrame};
 use gradlab::charts::Style;
+use gradlab::engine::cliff::{Descent, Point};
 use gradlab::engine::TrainParams;
-use gradlab::protocol::{Command, Event, Progress};
+use gradlab::protocol::{CliffRequest, Command, Event, Progress};
 use gradlab::worker::WorkerCore;
 use plotters::prelude::*;
 
@@ -191,4 +193,92 @@ fn clip_events_are_ticked_on_the_history_and_loss_charts() {
     let frame = HistoryFrame::of(&history);
     let heat = svg(|area| draw_history_clip_ticks(area, STYLE, frame, &history).unwrap());
     assert_eq!(count(&heat, r##"fill="#E69F00""##), spans);
+}
+
+/// The cliff map from the worker's own answer: one rectangle per surface cell, white contour
+/// lines and wall dashes, and both descents — the unclipped one (vermillion) cut at the map's
+/// edge where its first step leaves it, the clipped one (blue) in short steps.
+#[test]
+fn the_cliff_map_draws_surface_wall_and_both_descents() {
+    let start = Point { w: 5.0, b: -2.6123 };
+    let descents = [None, Some(1.0)].map(|clip| Descent {
+        start,
+        learning_rate: 0.1,
+        clip,
+        steps: 20,
+    });
+    let request = Command::Cliff(CliffRequest {
+        columns: 24,
+        rows: 16,
+        descents: descents.to_vec(),
+    });
+    // The cliff needs no run: a fresh worker answers it.
+    let Event::Cliff(answer) = WorkerCore::new().handle(request, &mut || 0.0, &mut std::io::sink())
+    else {
+        panic!("no cliff answer")
+    };
+    assert_eq!(answer.surface.len(), 24 * 16);
+    let surface = CliffSurface {
+        columns: 24,
+        rows: 16,
+        loss: &answer.surface,
+    };
+    let paths: Vec<CliffPath> = answer
+        .trajectories
+        .iter()
+        .zip([false, true])
+        .map(|(trajectory, clipped)| CliffPath {
+            trajectory,
+            clipped,
+        })
+        .collect();
+    let out = svg(|area| {
+        draw_cliff_axes(area, STYLE, &surface).unwrap();
+        draw_cliff_paths(area, STYLE, &paths).unwrap();
+    });
+    assert!(
+        out.matches("<rect").count() >= 24 * 16,
+        "one rectangle per cell"
+    );
+    assert!(
+        count(&out, "#FFFFFF") > 10,
+        "contours and the wall's dashes"
+    );
+    // Unclipped: its one step in the map is cut at the edge (the rest lies off the map).
+    assert!(
+        count(&out, "#D55E00") >= 2,
+        "the unclipped path and its start"
+    );
+    assert!(count(&out, "#0072B2") >= 20, "the clipped path's 21 points");
+    assert!(out.contains("recurrent weight w") && out.contains("bias b"));
+
+    // A request no control could make is refused, with its reason.
+    let too_big = Command::Cliff(CliffRequest {
+        columns: 10_000,
+        rows: 4,
+        descents: Vec::new(),
+    });
+    let Event::Failed { message } =
+        WorkerCore::new().handle(too_big, &mut || 0.0, &mut std::io::sink())
+    else {
+        panic!("accepted")
+    };
+    assert!(message.contains("at most 400 cells"), "{message}");
+    let nan_start = Command::Cliff(CliffRequest {
+        columns: 0,
+        rows: 0,
+        descents: vec![Descent {
+            start: Point {
+                w: f64::NAN,
+                b: 0.0,
+            },
+            learning_rate: 0.1,
+            clip: None,
+            steps: 5,
+        }],
+    });
+    assert!(matches!(
+        WorkerCore::new().handle(nan_start, &mut || 0.0, &mut std::io::sink()),
+        Event::Failed { .. }
+    ));
 }

@@ -161,18 +161,45 @@ fn contour_segments(
     out
 }
 
-/// Draws the descent paths (the upper layer). Points off the map are drawn at its edge.
+/// The part of the segment a → b inside the map's window (Liang–Barsky), if any.
+fn clip_to_window(a: (f64, f64), b: (f64, f64)) -> Option<((f64, f64), (f64, f64))> {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [
+        (-dx, a.0 - W_RANGE.0),
+        (dx, W_RANGE.1 - a.0),
+        (-dy, a.1 - B_RANGE.0),
+        (dy, B_RANGE.1 - a.1),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+        }
+    }
+    (t0 <= t1).then(|| {
+        let at = |t: f64| (a.0 + t * dx, a.1 + t * dy);
+        (at(t0), at(t1))
+    })
+}
+
+/// Draws the descent paths (the upper layer). A step that leaves the map is drawn up to its
+/// edge, in its true direction; points off the map are not drawn.
 pub fn draw_cliff_paths<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     style: Style,
     paths: &[CliffPath],
 ) -> DrawResult<DB> {
     let mut chart = chart(area, style)?;
-    let inside = |p: &Point| {
-        (
-            p.w.clamp(W_RANGE.0, W_RANGE.1),
-            p.b.clamp(B_RANGE.0, B_RANGE.1),
-        )
+    let inside = |p: (f64, f64)| {
+        (W_RANGE.0..=W_RANGE.1).contains(&p.0) && (B_RANGE.0..=B_RANGE.1).contains(&p.1)
     };
     for path in paths {
         let colour = if path.clipped { AFTER_CLIP } else { OVERFLOW };
@@ -180,27 +207,44 @@ pub fn draw_cliff_paths<DB: DrawingBackend>(
             .trajectory
             .points
             .iter()
-            .map(|(p, _)| inside(p))
+            .map(|(p, _)| (p.w, p.b))
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
             .collect();
         let Some(&start) = points.first() else {
             continue;
         };
-        let line = colour.stroke_width(style.line() * 2);
-        chart.draw_series(std::iter::once(PathElement::new(points.clone(), line)))?;
+        let segments: Vec<_> = points
+            .windows(2)
+            .filter_map(|w| clip_to_window(w[0], w[1]))
+            .collect();
+        // A white halo under each path keeps it readable on the dark and the bright colours.
+        for (width, tint) in [
+            (style.line() * 5, WHITE.mix(0.8)),
+            (style.line() * 2, colour.mix(1.0)),
+        ] {
+            chart.draw_series(
+                segments
+                    .iter()
+                    .map(move |&(a, b)| PathElement::new(vec![a, b], tint.stroke_width(width))),
+            )?;
+        }
         chart.draw_series(
             points
                 .iter()
+                .filter(|p| inside(**p))
                 .map(|&p| Circle::new(p, style.px(1.8), colour.filled())),
         )?;
-        let half = style.px(4.0) as i32;
-        chart.draw_series(std::iter::once(
-            EmptyElement::at(start)
-                + Rectangle::new([(-half, -half), (half, half)], INK.filled())
-                + Rectangle::new(
-                    [(-half + 2, -half + 2), (half - 2, half - 2)],
-                    colour.filled(),
-                ),
-        ))?;
+        if inside(start) {
+            let half = style.px(4.0) as i32;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at(start)
+                    + Rectangle::new([(-half, -half), (half, half)], INK.filled())
+                    + Rectangle::new(
+                        [(-half + 2, -half + 2), (half - 2, half - 2)],
+                        colour.filled(),
+                    ),
+            ))?;
+        }
     }
     Ok(())
 }
@@ -218,6 +262,19 @@ mod tests {
         let far = point_at(width - m.right, m.top, width, height).unwrap();
         assert!((far.w - W_RANGE.1).abs() < 1e-9 && (far.b - B_RANGE.1).abs() < 1e-9);
         assert_eq!(point_at(2.0, 100.0, width, height), None);
+    }
+
+    #[test]
+    fn segments_are_cut_at_the_window() {
+        let (a, b) = clip_to_window((5.0, -2.6), (59.0, 85.0)).unwrap();
+        assert_eq!(a, (5.0, -2.6));
+        assert!(
+            (b.1 - B_RANGE.1).abs() < 1e-12 && b.0 > 5.0 && b.0 < W_RANGE.1,
+            "{b:?}"
+        );
+        assert_eq!(clip_to_window((20.0, 0.0), (30.0, 1.0)), None);
+        let through = clip_to_window((-5.0, -3.0), (15.0, -3.0)).unwrap();
+        assert_eq!(through, ((W_RANGE.0, -3.0), (W_RANGE.1, -3.0)));
     }
 
     /// A plane v = c crosses level 1.5 in one straight line between columns 1 and 2.

@@ -192,7 +192,7 @@ pub fn CliffPanel() -> impl IntoView {
             </div>
             <p class="subtitle">
                 "The net of Pascanu, Mikolov & Bengio (2013, fig. 6): x_t = w·σ(x_{t−1}) + b from x₀ = 0.5, "
-                "loss (σ(x₅₀) − 0.7)², coloured over (w, b) with contour lines — the same BPTT as the lab's RNN. "
+                "loss (σ(x₅₀) − 0.7)², coloured over (w, b) from dark (0) to yellow (0.49), with contour lines — the same BPTT as the lab's RNN. "
                 {format!("Past w ≈ {:.2} the white dashed wall appears: there the 50 steps end on one fixed point or the other, so the loss jumps within a band of b far thinner than a pixel. ", wall_start())}
                 "Click the map: two descents start there, without clipping (vermillion) and with global-norm clipping (blue)."
             </p>
