@@ -228,13 +228,18 @@ fn write_dump(path: &PathBuf, config: &TrainConfig, trace: &StepTrace) -> io::Re
             } else {
                 json!(rows(&trace.y))
             };
-            json!({
+            let mut dump = json!({
                 "config": config.to_params(),
                 "x": sequences(&trace.x, rnn.steps),
                 "y": y,
                 "loss": trace.loss,
                 "groups": groups,
-            })
+            });
+            // A gated cell's W_x, W_h and b hold one block of H columns per gate, in this order.
+            if !rnn.cell.gate_names().is_empty() {
+                dump["gates"] = json!(rnn.cell.gate_names());
+            }
+            dump
         }
     };
     std::fs::write(path, serde_json::to_vec(&dump)?)

@@ -68,6 +68,15 @@ impl Cell {
         }
     }
 
+    /// The gate blocks of `W_x`, `W_h` and `b`, in order (the vanilla cell has none).
+    pub fn gate_names(self) -> &'static [&'static str] {
+        match self {
+            Self::Vanilla => &[],
+            Self::Lstm => &["i", "f", "g", "o"],
+            Self::Gru => &["r", "z", "n"],
+        }
+    }
+
     /// Whether it carries a cell state `c_t` beside `h_t` (the LSTM).
     pub fn has_cell_state(self) -> bool {
         self == Self::Lstm

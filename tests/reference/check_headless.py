@@ -348,6 +348,7 @@ def reference_rnn_step(dump):
     phi, dphi = PHI[cfg["activation"]]
     l1, l2, k = cfg["l1"], cfg["l2"], int(cfg["bptt"])
     if cfg["cell"] != "vanilla":
+        assert dump["gates"] == {"lstm": ["i", "f", "g", "o"], "gru": ["r", "z", "n"]}[cfg["cell"]]
         params = [Wx, Wh, b, Wo, bo]
         loss = gated_loss(cfg, x, dump["y"], params)
         grads, time_norms, cell_norms = gated_gradients(cfg, x, dump["y"], params)
