@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example headless -- --depth 30 --activation tanh --weight-scale 1.5 --steps 50
 //! cargo run --release --example headless -- --model rnn --task adding --seq-len 50 --recurrent-scale 1.5
+//! cargo run --release --example headless -- --sweep depth=1:100:24,weight-scale=0.5:4:24
 //! ```
 //! Flags are the settings table's keys (the same as the page's links; `--help` lists them).
 //! Output is JSON Lines on stdout, one [`StepStats`] per step (NaN/Inf written as `null`;
@@ -12,6 +13,7 @@
 //! with status 2 and one line on stderr.
 
 use gradlab::engine::settings::{Kind, SETTINGS};
+use gradlab::engine::sweep::{run_cell, Sweep, DEFAULT_CELL_STEPS};
 use gradlab::engine::{
     Field, ModelConfig, StepStats, StepTrace, TrainConfig, TrainParams, Trainer,
 };
@@ -33,7 +35,14 @@ fn usage() -> String {
         };
         text.push_str(&format!("  --{:<16} {} ({values})\n", s.key, s.label));
     }
-    text.push_str("  --steps N          steps to train (default 100)\n");
+    text.push_str("  --steps N          steps to train (default 100; a sweep's cells: 200)\n");
+    text.push_str(
+        "  --sweep X,Y        the trainability map: X and Y are key=from:to:count, two numeric\n",
+    );
+    text.push_str(
+        "                     settings; one JSON line per cell (outcome, loss_first, loss_last,\n",
+    );
+    text.push_str("                     grad_ratio), cells trained on all cores\n");
     text.push_str("  --dump-step0 FILE  write the first step's batch, weights and gradients");
     text
 }
@@ -41,7 +50,11 @@ fn usage() -> String {
 struct Args {
     params: TrainParams,
     steps: u64,
+    /// Whether `--steps` was given (a sweep's cells train 200 steps unless it was).
+    steps_given: bool,
     dump_step0: Option<PathBuf>,
+    /// `--sweep x=from:to:count,y=from:to:count`: the trainability map instead of one run.
+    sweep: Option<String>,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -49,7 +62,9 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut args = Args {
         params: TrainParams::default(),
         steps: 100,
+        steps_given: false,
         dump_step0: None,
+        sweep: None,
     };
     let mut parser = lexopt::Parser::from_env();
     let fail = |flag: &str, e: lexopt::Error| format!("--{flag}: {e}");
@@ -74,7 +89,9 @@ fn parse_args() -> Result<Option<Args>, String> {
                 args.steps = value.trim().parse().map_err(|_| {
                     format!("--steps: must be a whole number from 0 up, not \"{value}\"")
                 })?;
+                args.steps_given = true;
             }
+            "sweep" => args.sweep = Some(text()?),
             "dump-step0" => args.dump_step0 = Some(text()?.into()),
             key => match Field::from_key(key) {
                 Some(field) => {
@@ -110,6 +127,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(spec) = &args.sweep {
+        let steps = if args.steps_given {
+            args.steps as usize
+        } else {
+            DEFAULT_CELL_STEPS
+        };
+        return match Sweep::parse(spec, steps) {
+            Ok(sweep) => run_sweep(&sweep, &args.params),
+            Err(e) => {
+                eprintln!("headless: error: --sweep: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let mut trainer = Trainer::new(config);
     let mut out = BufWriter::new(io::stdout().lock());
     for i in 0..args.steps {
@@ -143,6 +174,45 @@ fn main() -> ExitCode {
             let _ = out.flush();
             eprintln!("headless: {at}; stopping");
             break;
+        }
+    }
+    let _ = out.flush();
+    ExitCode::SUCCESS
+}
+
+/// The trainability map: every cell on all cores (rayon; each cell's run stays single-threaded
+/// and seeded, so a cell's outcome does not depend on where it ran), printed row by row.
+fn run_sweep(sweep: &Sweep, base: &TrainParams) -> ExitCode {
+    use rayon::prelude::*;
+    let cells: Vec<(usize, usize)> = sweep.cells().collect();
+    let results: Vec<_> = cells
+        .par_iter()
+        .map(|&(c, r)| run_cell(sweep, base, c, r))
+        .collect();
+    let mut out = BufWriter::new(io::stdout().lock());
+    for result in results {
+        let cell = match result {
+            Ok(cell) => cell,
+            Err(e) => {
+                eprintln!("headless: error: --sweep: a cell's settings: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let finite = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
+        let mut line = serde_json::Map::new();
+        line.insert(
+            sweep.x.field.key().into(),
+            json!(sweep.x.value(cell.column)),
+        );
+        line.insert(sweep.y.field.key().into(), json!(sweep.y.value(cell.row)));
+        line.insert("outcome".into(), json!(cell.outcome.name()));
+        line.insert("loss_first".into(), finite(cell.loss_first));
+        line.insert("loss_last".into(), finite(cell.loss_last));
+        line.insert("grad_ratio".into(), finite(cell.grad_ratio));
+        if serde_json::to_writer(&mut out, &Value::Object(line)).is_err()
+            || out.write_all(b"\n").is_err()
+        {
+            return ExitCode::SUCCESS;
         }
     }
     let _ = out.flush();

@@ -35,6 +35,7 @@ pub mod sequence;
 pub mod settings;
 pub mod spectral;
 pub mod stats;
+pub mod sweep;
 pub mod theory;
 pub mod trainer;
 

@@ -1,0 +1,370 @@
+//! The trainability map: a grid of short runs over two numeric settings (depth × weight scale
+//! for the MLP, sequence length × recurrent scale for the RNN, or any two), each cell trained
+//! from its own settings with everything else taken from a base configuration, and classified
+//! by what happened.
+//!
+//! Owns the axis spec ([`SweepAxis`], `key=from:to:count`, parsed with typed errors), the cell
+//! settings ([`SweepAxis::value`]: evenly spaced, whole-number settings rounded) and the
+//! classification ([`Outcome`], [`classify`]) with its stated thresholds:
+//! - **exploded** — the run overflowed (a NaN or ±Inf anywhere), or it did not train and the
+//!   first-to-last profile ratio at step 0 (first layer's gradient norm over the last one's, or
+//!   ‖∂L/∂h_1‖ over ‖∂L/∂h_T‖) is above [`EXPLODED_RATIO`];
+//! - **trained** — the final loss (mean of the last tenth of the steps) is at most
+//!   [`TRAINED_FRACTION`] of the reference: the task's baseline where it has one (the RNN's
+//!   tasks: the best loss that remembers nothing), else the first step's loss;
+//! - **vanished** — it did not train and the ratio is below [`VANISHED_RATIO`];
+//! - **stalled** — anything else.
+//!
+//! A cell is one [`Trainer`] run: single-threaded and seeded, so the same cell gives the same
+//! outcome wherever it runs (the page's workers, the headless runner's threads).
+
+use super::config::{ConfigError, TrainParams};
+use super::settings::{Field, Value};
+use super::trainer::Trainer;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A cell trained, if the final loss is at most this fraction of the reference.
+pub const TRAINED_FRACTION: f64 = 0.5;
+/// A cell that did not train exploded if its step-0 first-to-last ratio is above this.
+pub const EXPLODED_RATIO: f64 = 1e3;
+/// A cell that did not train vanished if its step-0 first-to-last ratio is below this.
+pub const VANISHED_RATIO: f64 = 1e-3;
+/// Most cells along one axis.
+pub const MAX_AXIS_COUNT: usize = 64;
+/// Steps per cell unless asked otherwise.
+pub const DEFAULT_CELL_STEPS: usize = 200;
+/// Most steps per cell.
+pub const MAX_CELL_STEPS: usize = 5000;
+
+/// One axis of the map: a numeric setting from `from` to `to` in `count` evenly spaced values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SweepAxis {
+    /// The setting.
+    pub field: Field,
+    /// First value.
+    pub from: f64,
+    /// Last value.
+    pub to: f64,
+    /// Values, 1 to [`MAX_AXIS_COUNT`].
+    pub count: usize,
+}
+
+/// Why an axis spec was refused.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SweepError {
+    /// Not `key=from:to:count`.
+    Malformed(String),
+    /// No numeric setting has this key.
+    UnknownKey(String),
+    /// A value outside the setting's range, or a count outside 1..=MAX.
+    OutOfRange(String),
+    /// Both axes are the same setting.
+    SameAxis(String),
+}
+
+impl fmt::Display for SweepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(s) => write!(f, "\"{s}\" is not an axis: write key=from:to:count"),
+            Self::UnknownKey(k) => write!(f, "\"{k}\" is not a numeric setting"),
+            Self::OutOfRange(s) => write!(f, "{s}"),
+            Self::SameAxis(k) => write!(f, "both axes are \"{k}\""),
+        }
+    }
+}
+
+impl std::error::Error for SweepError {}
+
+impl SweepAxis {
+    /// Parses `key=from:to:count` (e.g. `depth=1:100:24`), checking the key is a numeric
+    /// setting, both ends lie in its range, and the count is 1 to [`MAX_AXIS_COUNT`].
+    pub fn parse(spec: &str) -> Result<Self, SweepError> {
+        let malformed = || SweepError::Malformed(spec.chars().take(60).collect());
+        let (key, range) = spec.trim().split_once('=').ok_or_else(malformed)?;
+        let field = Field::from_key(key.trim())
+            .filter(|f| f.range().is_some())
+            .ok_or_else(|| SweepError::UnknownKey(key.trim().chars().take(30).collect()))?;
+        let parts: Vec<&str> = range.split(':').collect();
+        let [from, to, count] = parts[..] else {
+            return Err(malformed());
+        };
+        let number = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        let (Some(from), Some(to), Some(count)) = (number(from), number(to), number(count)) else {
+            return Err(malformed());
+        };
+        let (min, max, _) = field.range().unwrap_or((f64::MIN, f64::MAX, false));
+        if !(min..=max).contains(&from) || !(min..=max).contains(&to) {
+            return Err(SweepError::OutOfRange(format!(
+                "{key} runs from {min} to {max}; {from}:{to} leaves that range"
+            )));
+        }
+        if count.fract() != 0.0 || !(1.0..=MAX_AXIS_COUNT as f64).contains(&count) {
+            return Err(SweepError::OutOfRange(format!(
+                "an axis has 1 to {MAX_AXIS_COUNT} values, not {count}"
+            )));
+        }
+        Ok(Self {
+            field,
+            from,
+            to,
+            count: count as usize,
+        })
+    }
+
+    /// The `i`-th value (0-based): evenly spaced from `from` to `to`, rounded for a
+    /// whole-number setting.
+    pub fn value(&self, i: usize) -> f64 {
+        let t = if self.count > 1 {
+            i as f64 / (self.count - 1) as f64
+        } else {
+            0.0
+        };
+        let v = self.from + t * (self.to - self.from);
+        match self.field.range() {
+            Some((_, _, true)) => v.round(),
+            _ => v,
+        }
+    }
+
+    /// The axis as it was written.
+    pub fn spec(&self) -> String {
+        format!(
+            "{}={}:{}:{}",
+            self.field.key(),
+            self.from,
+            self.to,
+            self.count
+        )
+    }
+}
+
+/// Two axes: x (columns) and y (rows).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sweep {
+    /// Columns.
+    pub x: SweepAxis,
+    /// Rows.
+    pub y: SweepAxis,
+    /// Steps per cell.
+    pub steps: usize,
+}
+
+impl Sweep {
+    /// Parses `x,y` axis specs (the runner's `--sweep`).
+    pub fn parse(spec: &str, steps: usize) -> Result<Self, SweepError> {
+        let (x, y) = spec
+            .split_once(',')
+            .ok_or_else(|| SweepError::Malformed(spec.chars().take(60).collect()))?;
+        let (x, y) = (SweepAxis::parse(x)?, SweepAxis::parse(y)?);
+        if x.field == y.field {
+            return Err(SweepError::SameAxis(x.field.key().into()));
+        }
+        if !(1..=MAX_CELL_STEPS).contains(&steps) {
+            return Err(SweepError::OutOfRange(format!(
+                "a cell trains 1 to {MAX_CELL_STEPS} steps, not {steps}"
+            )));
+        }
+        Ok(Self { x, y, steps })
+    }
+
+    /// Every cell's `(column, row)`, row by row from the first row.
+    pub fn cells(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.y.count).flat_map(move |r| (0..self.x.count).map(move |c| (c, r)))
+    }
+
+    /// The settings of cell `(column, row)`: `base` with the two axes' values.
+    pub fn params_of(&self, base: &TrainParams, column: usize, row: usize) -> TrainParams {
+        let mut p = base.clone();
+        p.set(self.x.field, Value::Number(self.x.value(column)));
+        p.set(self.y.field, Value::Number(self.y.value(row)));
+        p
+    }
+}
+
+/// What happened to a cell's run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The loss fell to at most [`TRAINED_FRACTION`] of the reference.
+    Trained,
+    /// It overflowed, or did not train with a first-to-last ratio above [`EXPLODED_RATIO`].
+    Exploded,
+    /// It did not train, with a ratio below [`VANISHED_RATIO`].
+    Vanished,
+    /// Anything else.
+    Stalled,
+}
+
+impl Outcome {
+    /// Every outcome, in the order legends list them.
+    pub const ALL: [Outcome; 4] = [Self::Trained, Self::Exploded, Self::Vanished, Self::Stalled];
+
+    /// The name in JSON and on the page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Trained => "trained",
+            Self::Exploded => "exploded",
+            Self::Vanished => "vanished",
+            Self::Stalled => "stalled",
+        }
+    }
+}
+
+/// One cell's measurements and outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellResult {
+    /// Its column and row.
+    pub column: usize,
+    /// Its row.
+    pub row: usize,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The first step's loss.
+    pub loss_first: f64,
+    /// The mean loss of the last tenth of the steps (NaN once overflowed).
+    pub loss_last: f64,
+    /// The profile's first entry over its last at step 0.
+    pub grad_ratio: f64,
+}
+
+/// The outcome of a run from its measurements (see the module docs for the rule).
+pub fn classify(
+    overflowed: bool,
+    loss_first: f64,
+    loss_last: f64,
+    baseline: Option<f64>,
+    grad_ratio: f64,
+) -> Outcome {
+    let reference = baseline.unwrap_or(loss_first);
+    if overflowed || !loss_last.is_finite() {
+        Outcome::Exploded
+    } else if loss_last <= TRAINED_FRACTION * reference {
+        Outcome::Trained
+    } else if grad_ratio > EXPLODED_RATIO {
+        Outcome::Exploded
+    } else if grad_ratio < VANISHED_RATIO {
+        Outcome::Vanished
+    } else {
+        Outcome::Stalled
+    }
+}
+
+/// Trains one cell for `steps` steps and classifies it. Settings a control could not set are
+/// an error (the axes' ranges are the settings', so parsed sweeps never produce one).
+pub fn run_cell(
+    sweep: &Sweep,
+    base: &TrainParams,
+    column: usize,
+    row: usize,
+) -> Result<CellResult, ConfigError> {
+    let config = sweep.params_of(base, column, row).check()?;
+    let mut trainer = Trainer::new(config);
+    let baseline = trainer.description().baseline;
+    let mut losses = Vec::with_capacity(sweep.steps);
+    let mut grad_ratio = f64::NAN;
+    let mut overflowed = false;
+    for _ in 0..sweep.steps {
+        let Ok(stats) = trainer.step() else {
+            overflowed = true;
+            break;
+        };
+        if losses.is_empty() {
+            let profile = stats.profile();
+            grad_ratio = match (profile.first(), profile.last()) {
+                (Some(&first), Some(&last)) => first / last,
+                _ => f64::NAN,
+            };
+        }
+        losses.push(stats.loss);
+        if stats.non_finite.is_some() {
+            overflowed = true;
+            break;
+        }
+    }
+    let loss_first = losses.first().copied().unwrap_or(f64::NAN);
+    let tail = (sweep.steps / 10).max(1);
+    let loss_last = if overflowed || losses.len() < tail {
+        f64::NAN
+    } else {
+        losses[losses.len() - tail..].iter().sum::<f64>() / tail as f64
+    };
+    Ok(CellResult {
+        column,
+        row,
+        outcome: classify(overflowed, loss_first, loss_last, baseline, grad_ratio),
+        loss_first,
+        loss_last,
+        grad_ratio,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_parse_and_space_their_values() {
+        let a = SweepAxis::parse("depth=1:100:24").unwrap();
+        assert_eq!((a.field, a.count), (Field::Depth, 24));
+        assert_eq!((a.value(0), a.value(23)), (1.0, 100.0));
+        assert_eq!(a.value(1), (1.0f64 + 99.0 / 23.0).round());
+        let s = SweepAxis::parse(" weight-scale=0.5:4:8 ").unwrap();
+        assert!((s.value(7) - 4.0).abs() < 1e-12 && (s.value(1) - 1.0).abs() < 1e-12);
+        assert_eq!(SweepAxis::parse(&s.spec()).unwrap(), s);
+        for (bad, kind) in [
+            ("depth", "Malformed"),
+            ("depth=1:2", "Malformed"),
+            ("depth=1:x:3", "Malformed"),
+            ("colour=1:2:3", "UnknownKey"),
+            ("activation=1:2:3", "UnknownKey"),
+            ("depth=0:10:3", "OutOfRange"),
+            ("depth=1:10:0", "OutOfRange"),
+            ("depth=1:10:2.5", "OutOfRange"),
+            ("depth=1:10:1000", "OutOfRange"),
+        ] {
+            let e = SweepAxis::parse(bad).unwrap_err();
+            assert!(format!("{e:?}").starts_with(kind), "{bad}: {e:?}");
+            assert!(!e.to_string().is_empty());
+        }
+        assert!(matches!(
+            Sweep::parse("depth=1:5:2,depth=1:5:2", 10),
+            Err(SweepError::SameAxis(_))
+        ));
+        assert!(Sweep::parse("depth=1:5:2,weight-scale=1:2:2", 0).is_err());
+    }
+
+    /// The rule, case by case.
+    #[test]
+    fn outcomes_follow_the_stated_thresholds() {
+        use Outcome::*;
+        assert_eq!(classify(true, 1.0, 0.1, None, 1.0), Exploded);
+        assert_eq!(classify(false, 1.0, f64::NAN, None, 1.0), Exploded);
+        assert_eq!(classify(false, 1.0, 0.5, None, 1e9), Trained);
+        assert_eq!(classify(false, 1.0, 0.51, None, 1e4), Exploded);
+        assert_eq!(classify(false, 1.0, 0.9, None, 1e-4), Vanished);
+        assert_eq!(classify(false, 1.0, 0.9, None, 2.0), Stalled);
+        // Against a baseline, not the first loss.
+        assert_eq!(classify(false, 0.4, 0.15, Some(1.0 / 6.0), 1.0), Stalled);
+        assert_eq!(classify(false, 0.4, 0.05, Some(1.0 / 6.0), 1.0), Trained);
+    }
+
+    /// Deep tanh nets: σ = 1 trains at depth 3, σ = 4 at depth 30 explodes, σ = 0.3 at depth
+    /// 30 vanishes — the three phases, from real runs.
+    #[test]
+    fn a_small_mlp_grid_shows_the_phases() {
+        let sweep = Sweep::parse("depth=3:30:2,weight-scale=0.3:4:3", 200).unwrap();
+        let base = TrainParams {
+            learning_rate: 0.1,
+            ..TrainParams::default()
+        };
+        let outcome = |c, r| run_cell(&sweep, &base, c, r).unwrap().outcome;
+        assert_eq!(outcome(1, 0), Outcome::Vanished, "depth 30, σ 0.3");
+        assert_eq!(outcome(1, 2), Outcome::Exploded, "depth 30, σ 4");
+        let healthy = run_cell(&sweep, &base, 0, 1).unwrap();
+        assert_eq!(healthy.outcome, Outcome::Trained, "{healthy:?}");
+        assert!(healthy.loss_last < healthy.loss_first);
+        // The same cell twice: the same numbers.
+        assert_eq!(run_cell(&sweep, &base, 0, 1).unwrap(), healthy);
+    }
+}
