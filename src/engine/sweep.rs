@@ -18,8 +18,11 @@
 //! A cell is one [`Trainer`] run: single-threaded and seeded, so the same cell gives the same
 //! outcome wherever it runs (the page's workers, the headless runner's threads).
 
-use super::config::{ConfigError, TrainParams};
+use super::activation::Activation;
+use super::config::{ConfigError, TrainConfig, TrainParams};
+use super::rnn::RecurrentInit;
 use super::settings::{Field, Value};
+use super::theory::MeanField;
 use super::trainer::Trainer;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -250,21 +253,28 @@ pub fn classify(
     }
 }
 
-/// Trains one cell for `steps` steps and classifies it. Settings a control could not set are
-/// an error (the axes' ranges are the settings', so parsed sweeps never produce one).
-pub fn run_cell(
-    sweep: &Sweep,
-    base: &TrainParams,
-    column: usize,
-    row: usize,
-) -> Result<CellResult, ConfigError> {
-    let config = sweep.params_of(base, column, row).check()?;
+/// A run's measurements and outcome (see the module docs for the rule).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// What happened.
+    pub outcome: Outcome,
+    /// The first step's loss.
+    pub loss_first: f64,
+    /// The mean loss of the last tenth of the steps (NaN once overflowed).
+    pub loss_last: f64,
+    /// The profile's first entry over its last at step 0.
+    pub grad_ratio: f64,
+}
+
+/// Trains `config` for `steps` steps and classifies the run: what one cell of the map is,
+/// wherever it is computed (the page's workers, the runner's threads).
+pub fn measure(config: TrainConfig, steps: usize) -> Measured {
     let mut trainer = Trainer::new(config);
     let baseline = trainer.description().baseline;
-    let mut losses = Vec::with_capacity(sweep.steps);
+    let mut losses = Vec::with_capacity(steps);
     let mut grad_ratio = f64::NAN;
     let mut overflowed = false;
-    for _ in 0..sweep.steps {
+    for _ in 0..steps {
         let Ok(stats) = trainer.step() else {
             overflowed = true;
             break;
@@ -283,20 +293,88 @@ pub fn run_cell(
         }
     }
     let loss_first = losses.first().copied().unwrap_or(f64::NAN);
-    let tail = (sweep.steps / 10).max(1);
+    let tail = (steps / 10).max(1);
     let loss_last = if overflowed || losses.len() < tail {
         f64::NAN
     } else {
         losses[losses.len() - tail..].iter().sum::<f64>() / tail as f64
     };
-    Ok(CellResult {
-        column,
-        row,
+    Measured {
         outcome: classify(overflowed, loss_first, loss_last, baseline, grad_ratio),
         loss_first,
         loss_last,
         grad_ratio,
+    }
+}
+
+/// Trains one cell of `sweep` (its settings: `base` with the axes' values) and classifies it.
+/// Settings a control could not set are an error (the axes' ranges are the settings', so parsed
+/// sweeps never produce one).
+pub fn run_cell(
+    sweep: &Sweep,
+    base: &TrainParams,
+    column: usize,
+    row: usize,
+) -> Result<CellResult, ConfigError> {
+    let config = sweep.params_of(base, column, row).check()?;
+    let m = measure(config, sweep.steps);
+    Ok(CellResult {
+        column,
+        row,
+        outcome: m.outcome,
+        loss_first: m.loss_first,
+        loss_last: m.loss_last,
+        grad_ratio: m.grad_ratio,
     })
+}
+
+/// The weight scale σ where χ₁ = 1 for a feed-forward net with this activation and bias scale,
+/// if it lies in 0.05..5: the first crossing of a scan in steps of 0.05, refined by bisection
+/// (χ₁ grows with σ there; far beyond, the quadrature behind χ₁ loses accuracy).
+pub fn critical_weight_scale(activation: Activation, bias_scale: f64) -> Option<f64> {
+    // Without bias the closed forms are exact (tanh: 1, ReLU: √2).
+    if bias_scale == 0.0 && activation.critical_weight_scale().is_some() {
+        return activation.critical_weight_scale();
+    }
+    let chi = |sigma: f64| MeanField::of(activation, sigma, bias_scale).chi1 - 1.0;
+    let step = 0.05;
+    let mut lo = step;
+    if chi(lo) >= 0.0 {
+        return None;
+    }
+    let mut hi = lo;
+    while chi(hi) < 0.0 {
+        lo = hi;
+        hi += step;
+        if hi > 5.0 {
+            return None;
+        }
+    }
+    for _ in 0..50 {
+        let mid = 0.5 * (lo + hi);
+        if chi(mid) < 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
+/// Schoenholz et al. (2017): nets train when depth ≲ 6ξ, ξ = −1/ln χ₁ the mean-field depth
+/// scale. Infinite at the critical σ.
+pub fn trainable_depth(activation: Activation, sigma: f64, bias_scale: f64) -> f64 {
+    6.0 * MeanField::of(activation, sigma, bias_scale).depth_scale()
+}
+
+/// Pascanu's line for the recurrent scale g: λ₁(W_h) = 1/γ. For an orthogonal or identity W_h
+/// λ₁ = g, so the line is g = 1/γ; for a Gaussian W_h λ₁ ≈ 2g (THEORY.md), so g ≈ 1/(2γ).
+pub fn recurrent_line(activation: Activation, init: RecurrentInit) -> f64 {
+    let bound = activation.recurrent_bound();
+    match init {
+        RecurrentInit::Gaussian => bound / 2.0,
+        RecurrentInit::Orthogonal | RecurrentInit::Identity => bound,
+    }
 }
 
 #[cfg(test)]
@@ -366,5 +444,40 @@ mod tests {
         assert!(healthy.loss_last < healthy.loss_first);
         // The same cell twice: the same numbers.
         assert_eq!(run_cell(&sweep, &base, 0, 1).unwrap(), healthy);
+    }
+
+    /// The overlays against theory.rs: χ₁ = 1 at the critical σ (tanh: 1; ReLU: √2; tanh with
+    /// σ_b = 0.3: above 1), 6ξ there is unbounded and falls away from it, and Pascanu's line.
+    #[test]
+    fn overlays_follow_the_theory() {
+        assert_eq!(critical_weight_scale(Activation::Tanh, 0.0), Some(1.0));
+        let relu = critical_weight_scale(Activation::Relu, 0.0).unwrap();
+        assert!((relu - 2f64.sqrt()).abs() < 1e-12, "{relu}");
+        // Sigmoid: |φ′| ≤ ¼ keeps χ₁ under 1 through σ = 5, so no line is drawn.
+        assert_eq!(critical_weight_scale(Activation::Sigmoid, 0.0), None);
+        let biased = critical_weight_scale(Activation::Tanh, 0.3).unwrap();
+        assert!(biased > 1.0);
+        assert!((MeanField::of(Activation::Tanh, biased, 0.3).chi1 - 1.0).abs() < 1e-6);
+        for sigma in [0.5, 0.9, 1.2, 2.0] {
+            let mf = MeanField::of(Activation::Tanh, sigma, 0.0);
+            let expected = (6.0 / mf.chi1.ln()).abs();
+            assert!((trainable_depth(Activation::Tanh, sigma, 0.0) - expected).abs() < 1e-9);
+        }
+        assert!(
+            trainable_depth(Activation::Tanh, 0.9, 0.0)
+                > trainable_depth(Activation::Tanh, 0.5, 0.0)
+        );
+        assert_eq!(
+            recurrent_line(Activation::Tanh, RecurrentInit::Orthogonal),
+            1.0
+        );
+        assert_eq!(
+            recurrent_line(Activation::Sigmoid, RecurrentInit::Identity),
+            4.0
+        );
+        assert_eq!(
+            recurrent_line(Activation::Tanh, RecurrentInit::Gaussian),
+            0.5
+        );
     }
 }
