@@ -14,6 +14,7 @@
 use crate::compare::{Variant, VARIANT_KEYS};
 use crate::engine::cliff::{Point, B_RANGE, W_RANGE};
 use crate::engine::settings::{Setting, SETTINGS};
+use crate::engine::sweep::{Sweep, SweepAxis, MAX_CELL_STEPS};
 use crate::engine::{ConfigError, Field, TrainConfig, TrainParams};
 
 /// Longest value read from a link; anything longer is hostile or broken.
@@ -31,11 +32,12 @@ pub const SPEED_POSITIONS: usize = 11;
 pub const VIEWS: [&str; 4] = ["gradient", "delta", "update-ratio", "update-norm"];
 
 /// Controls of the page's own that a teacher can hide besides the settings.
-const PAGE_CONTROLS: [&str; 7] = [
+const PAGE_CONTROLS: [&str; 8] = [
     "speed",
     "copy-link",
     "compare",
     "downloads",
+    "open-phase",
     "open-cliff",
     "cliff-lr",
     "cliff-clip",
@@ -45,6 +47,48 @@ const PAGE_CONTROLS: [&str; 7] = [
 pub const CLIFF_LR_RANGE: (f64, f64) = (1e-3, 10.0);
 /// The cliff map's clip-threshold range.
 pub const CLIFF_CLIP_RANGE: (f64, f64) = (1e-3, 100.0);
+
+/// The trainability map as a link holds it: `map=phase`, its axes `phase-x=depth=1:60:16`,
+/// `phase-y=weight-scale=0.5:3:16` and `phase-steps` (steps per cell).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PhaseLink {
+    /// Columns.
+    pub x: SweepAxis,
+    /// Rows.
+    pub y: SweepAxis,
+    /// Steps per cell.
+    pub steps: usize,
+}
+
+impl PhaseLink {
+    /// The map a model opens with: depth × weight scale for the MLP, sequence length ×
+    /// recurrent scale for the RNN.
+    pub fn default_for(params: &TrainParams) -> Self {
+        let axis = |spec: &str| SweepAxis::parse(spec).expect("a valid default axis");
+        if params.model == "rnn" {
+            Self {
+                x: axis("seq-len=5:80:10"),
+                y: axis("recurrent-scale=0.5:2:10"),
+                steps: 150,
+            }
+        } else {
+            Self {
+                x: axis("depth=1:60:16"),
+                y: axis("weight-scale=0.5:3:16"),
+                steps: 200,
+            }
+        }
+    }
+
+    /// The sweep it describes.
+    pub fn sweep(&self) -> Sweep {
+        Sweep {
+            x: self.x,
+            y: self.y,
+            steps: self.steps,
+        }
+    }
+}
 
 /// Pascanu's cliff map as a link holds it: `map=cliff`, the descents' start
 /// `cliff-from=w,b`, `cliff-lr` and `cliff-clip` (the last two left out at their defaults).
@@ -115,6 +159,8 @@ pub struct PageState {
     pub speed: Option<usize>,
     /// Pascanu's cliff map, when open.
     pub cliff: Option<CliffLink>,
+    /// The trainability map, when open (one map at a time: the cliff wins).
+    pub phase: Option<PhaseLink>,
 }
 
 /// What a link asks for.
@@ -169,6 +215,12 @@ pub fn to_query(config: &TrainConfig, page: &PageState) -> String {
             out.append_pair("cliff-clip", &cliff.threshold.to_string());
         }
     }
+    if let (Some(phase), None) = (&page.phase, &page.cliff) {
+        out.append_pair("map", "phase");
+        out.append_pair("phase-x", &phase.x.spec());
+        out.append_pair("phase-y", &phase.y.spec());
+        out.append_pair("phase-steps", &phase.steps.to_string());
+    }
     if !page.hidden.is_empty() {
         out.append_pair("hide", &page.hidden.join(","));
     }
@@ -185,6 +237,7 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
     let mut view = None;
     let mut speed = None;
     let (mut map_open, mut cliff) = (false, CliffLink::default());
+    let (mut phase_open, mut phase_x, mut phase_y, mut phase_steps) = (false, None, None, None);
     let mut b_scratch = defaults.clone();
     let query = query.strip_prefix('?').unwrap_or(query);
     for (i, (key, value)) in form_urlencoded::parse(query.as_bytes()).enumerate() {
@@ -266,7 +319,33 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
                     map_open = true;
                     Ok(())
                 }
-                _ => Err(refused(&key, "cliff", &value)),
+                "phase" => {
+                    phase_open = true;
+                    Ok(())
+                }
+                _ => Err(refused(&key, "cliff or phase", &value)),
+            },
+            "phase-x" | "phase-y" => match SweepAxis::parse(&value) {
+                Ok(axis) => {
+                    *(if key == "phase-x" {
+                        &mut phase_x
+                    } else {
+                        &mut phase_y
+                    }) = Some(axis);
+                    Ok(())
+                }
+                Err(e) => Err(format!("Ignored the link's \"{key}\": {e}.")),
+            },
+            "phase-steps" => match value.trim().parse::<usize>() {
+                Ok(n) if (1..=MAX_CELL_STEPS).contains(&n) => {
+                    phase_steps = Some(n);
+                    Ok(())
+                }
+                _ => Err(refused(
+                    &key,
+                    &format!("a whole number from 1 to {MAX_CELL_STEPS}"),
+                    &value,
+                )),
             },
             "cliff-from" => {
                 let parts: Vec<Option<f64>> = value
@@ -336,6 +415,21 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
         }));
         Variant::between(&params, &b.to_params())
     });
+    let phase = (phase_open && !map_open).then(|| {
+        let defaults = PhaseLink::default_for(&params);
+        let (x, y) = (phase_x.unwrap_or(defaults.x), phase_y.unwrap_or(defaults.y));
+        let same = x.field == y.field;
+        if same {
+            notices.push(
+                "The link's map had the same setting on both axes; it shows its defaults.".into(),
+            );
+        }
+        PhaseLink {
+            x: if same { defaults.x } else { x },
+            y: if same { defaults.y } else { y },
+            steps: phase_steps.unwrap_or(defaults.steps),
+        }
+    });
     Opened {
         params,
         config,
@@ -346,6 +440,7 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
             view,
             speed,
             cliff: map_open.then_some(cliff),
+            phase,
         },
         notices,
     }

@@ -7,6 +7,7 @@
 //! about overflow.
 
 use crate::engine::cliff::{Descent, Trajectory};
+use crate::engine::sweep::CellResult;
 use crate::engine::{ModelDescription, NonFinite, StepStats, TrainConfig};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
@@ -30,9 +31,26 @@ pub enum Command {
     },
     /// Send the whole run as text for a download.
     Export(ExportFormat),
+    /// One cell of the trainability map: train `config` for `steps` steps and classify the run
+    /// ([`crate::engine::sweep::measure`]). Independent of the run; answered with
+    /// [`Event::Cell`]. The page's pool of map workers sends only these.
+    Cell(CellRequest),
     /// Pascanu's cliff: the loss surface (when `columns × rows` is not zero) and gradient
     /// descents over it. Independent of the run; answered with [`Event::Cliff`].
     Cliff(CliffRequest),
+}
+
+/// One cell of the trainability map.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellRequest {
+    /// The cell's configuration.
+    pub config: TrainConfig,
+    /// Steps to train (1 to [`MAX_CELL_STEPS`](crate::engine::sweep::MAX_CELL_STEPS)).
+    pub steps: u32,
+    /// Its column.
+    pub column: u32,
+    /// Its row.
+    pub row: u32,
 }
 
 /// What the cliff map asks for (see [`crate::engine::cliff`]).
@@ -115,6 +133,8 @@ pub enum Event {
     Failed { message: String },
     /// The cliff map's surface and paths.
     Cliff(Box<CliffAnswer>),
+    /// One cell of the trainability map, measured.
+    Cell(CellResult),
 }
 
 /// The answer to [`Command::Configure`] and [`Command::Reset`].

@@ -122,6 +122,7 @@ fn lesson_and_compare_round_trip() {
             view: Some("delta"),
             speed: Some(10),
             cliff: None,
+            phase: None,
         };
         let query = to_query(&config, &page);
         let back = from_query(&query, &defaults());
@@ -290,7 +291,38 @@ fn the_cliff_map_round_trips_and_bad_values_are_repaired() {
     assert_eq!(cliff.learning_rate, 10.0);
     assert_eq!(cliff.threshold, CliffLink::default().threshold);
     assert_eq!(bad.notices.len(), 3, "{:?}", bad.notices);
-    let wrong_map = from_query("map=phase", &defaults());
+    let wrong_map = from_query("map=mystery", &defaults());
     assert_eq!(wrong_map.page.cliff, None);
     assert_eq!(wrong_map.notices.len(), 1);
+}
+
+/// The trainability map in a link: its axes and steps survive the round trip; a bad axis is
+/// dropped with a notice and the model's default axis takes its place.
+#[test]
+fn the_phase_map_round_trips_and_bad_axes_fall_back() {
+    use gradlab::engine::sweep::SweepAxis;
+    use gradlab::link::PhaseLink;
+    let config = TrainParams::default().check().unwrap();
+    let page = PageState {
+        phase: Some(PhaseLink {
+            x: SweepAxis::parse("depth=2:40:5").unwrap(),
+            y: SweepAxis::parse("weight-scale=0.5:2.5:6").unwrap(),
+            steps: 80,
+        }),
+        ..PageState::default()
+    };
+    let query = to_query(&config, &page);
+    assert!(
+        query.contains("map=phase&phase-x=depth%3D2%3A40%3A5"),
+        "{query}"
+    );
+    let back = from_query(&query, &defaults());
+    assert!(back.notices.is_empty(), "{:?}", back.notices);
+    assert_eq!(back.page, page);
+    let bad = from_query("map=phase&phase-x=depth=0:5:3&phase-steps=0", &defaults());
+    let defaults_map = PhaseLink::default_for(&TrainParams::default());
+    assert_eq!(bad.page.phase, Some(defaults_map));
+    assert_eq!(bad.notices.len(), 2, "{:?}", bad.notices);
+    let rnn = from_query("model=rnn&map=phase", &defaults());
+    assert_eq!(rnn.page.phase.unwrap().y.field, Field::RecurrentScale);
 }

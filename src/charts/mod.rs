@@ -20,6 +20,7 @@ pub mod palette;
 
 pub mod canvas;
 pub mod cliff;
+pub mod phase;
 
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};

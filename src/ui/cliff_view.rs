@@ -22,6 +22,8 @@ pub fn OpenCliff() -> impl IntoView {
         if open() {
             lab.cliff.set(None);
         } else {
+            // One map at a time.
+            lab.phase.set(None);
             lab.cliff.set(Some(CliffLink::default()));
             controller::ask_cliff(lab);
         }

@@ -121,6 +121,7 @@ pub fn keep_in_address_bar(lab: Lab) {
             .map(BarsQuantity::name),
         speed: Some(lab.speed.get_untracked()).filter(|s| *s != DEFAULT_SPEED),
         cliff: lab.cliff.get_untracked(),
+        phase: lab.phase.get_untracked(),
     };
     let query = format!("?{}", link::to_query(&config, &page));
     if window.location().search().ok().as_deref() == Some(query.as_str()) {
@@ -314,6 +315,8 @@ fn on_event(lab: Lab, event: Event) {
         }
         Event::Progress(chunk) => on_progress(lab, *chunk),
         Event::Cliff(answer) => take_cliff(lab, *answer),
+        // Map cells go to the map's own pool of workers, never to the training worker.
+        Event::Cell(_) => {}
         Event::Exported { format, bytes } => {
             let (seed, steps, parts) = lab.session.with_value(|s| {
                 let parts = s.bridge.as_ref().map(Bridge::take_download);

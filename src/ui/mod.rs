@@ -16,6 +16,7 @@ pub mod lessons;
 pub mod options;
 pub mod pacing;
 pub mod painter;
+pub mod phase_view;
 pub mod png;
 pub mod samples;
 pub mod scale;
@@ -31,6 +32,7 @@ use cliff_view::{CliffPanel, OpenCliff};
 use controls::Controls;
 use leptos::prelude::*;
 use lessons::LessonPanel;
+use phase_view::{OpenPhase, PhasePanel};
 use samples::LanguageSamples;
 use state::Lab;
 use status::{Notices, SecondStatusLine, StatusLine};
@@ -71,6 +73,7 @@ pub fn App() -> impl IntoView {
     lab.compare.set(opened.page.compare);
     lab.lesson.set(opened.page.lesson.map(|n| n - 1));
     lab.cliff.set(opened.page.cliff);
+    lab.phase.set(opened.page.phase);
     if let Some(view) = opened.page.view {
         charts_view::set_bars_quantity(lab, state::BarsQuantity::from_name(view));
     }
@@ -97,6 +100,7 @@ pub fn App() -> impl IntoView {
         lab.bars_quantity.track();
         lab.speed.track();
         lab.cliff.track();
+        lab.phase.track();
         controller::keep_in_address_bar(lab);
     });
     lessons::load(lab);
@@ -115,7 +119,7 @@ pub fn App() -> impl IntoView {
                 "its critical mark, press Play, and watch the early layers' gradients shoot up; then turn "
                 "on clipping."
             </p>
-            <nav class="maps" aria-label="Maps"><OpenCliff/></nav>
+            <nav class="maps" aria-label="Maps"><OpenPhase/><OpenCliff/></nav>
         </header>
         <div class="lab">
             <aside class="controls" aria-label="Lessons and controls">
@@ -126,6 +130,7 @@ pub fn App() -> impl IntoView {
                 <StatusLine/>
                 <SecondStatusLine/>
                 <Notices/>
+                <PhasePanel/>
                 <CliffPanel/>
                 <Charts/>
                 <LanguageSamples/>

@@ -8,9 +8,10 @@ use super::bridge::Bridge;
 use super::pacing::Pacer;
 use crate::charts::history::RunHistory;
 use crate::compare::Variant;
+use crate::engine::sweep::CellResult;
 use crate::engine::{ModelDescription, NonFinite, StepStats, TrainConfig, TrainParams};
 use crate::lesson::Lesson;
-use crate::link::CliffLink;
+use crate::link::{CliffLink, PhaseLink};
 use crate::protocol::{CliffAnswer, LmSample};
 use leptos::prelude::*;
 use std::collections::VecDeque;
@@ -101,6 +102,21 @@ pub struct RunReadout {
     pub diverged: Option<NonFinite>,
 }
 
+/// The trainability map's progress: one slot per cell (row by row), filled as workers finish.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhaseCells {
+    /// The map these cells belong to.
+    pub map: Option<PhaseLink>,
+    /// Each cell's result, once in.
+    pub cells: Vec<Option<CellResult>>,
+    /// Workers computing it (0 once finished or cancelled).
+    pub workers: usize,
+    /// Whether it was cancelled before every cell was in.
+    pub cancelled: bool,
+    /// Cells whose settings or worker failed, with the reason of the last.
+    pub failed: Option<(usize, String)>,
+}
+
 /// Everything the components share.
 #[derive(Clone, Copy)]
 pub struct Lab {
@@ -162,6 +178,10 @@ pub struct Lab {
     pub cliff: RwSignal<Option<CliffLink>>,
     /// The cliff map's surface and paths, as the worker computed them.
     pub cliff_answer: RwSignal<Option<CliffAnswer>>,
+    /// The trainability map, when open: its axes and steps per cell.
+    pub phase: RwSignal<Option<PhaseLink>>,
+    /// The trainability map's cells as they finish.
+    pub phase_cells: RwSignal<PhaseCells>,
     /// Non-reactive run data.
     pub session: StoredValue<Session, LocalStorage>,
 }
@@ -250,6 +270,8 @@ impl Lab {
             chart_summaries: RwSignal::new(ChartSummaries::default()),
             cliff: RwSignal::new(None),
             cliff_answer: RwSignal::new(None),
+            phase: RwSignal::new(None),
+            phase_cells: RwSignal::new(PhaseCells::default()),
             session: StoredValue::new_local(Session {
                 traces: vec![Trace::new(rows)],
                 configs: vec![config],

@@ -13,12 +13,13 @@ pub use web::start;
 
 use crate::engine::cliff;
 use crate::engine::language::known_word_share;
+use crate::engine::sweep::{self, CellResult};
 use crate::engine::{Applied, TrainConfig, Trainer};
 use crate::export::{write_export, Exported, RunLog};
 use crate::protocol::{
-    Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat, LmSample,
-    PeakBlock, Progress, StepSummary, MAX_CHUNK_STEPS, MAX_CLIFF_CELLS, MAX_CLIFF_DESCENTS,
-    MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
+    CellRequest, Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat,
+    LmSample, PeakBlock, Progress, StepSummary, MAX_CHUNK_STEPS, MAX_CLIFF_CELLS,
+    MAX_CLIFF_DESCENTS, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
 };
 use std::io::{BufWriter, Write};
 
@@ -67,6 +68,33 @@ pub struct WorkerCore {
     /// allocated.
     spare_logs: Vec<RunLog>,
     run: u32,
+}
+
+/// One cell of the trainability map, its configuration checked like a slider value.
+fn cell(request: CellRequest) -> Event {
+    if let Err(e) = request.config.validate() {
+        return Event::Failed {
+            message: format!("a map cell's settings were refused: {e}"),
+        };
+    }
+    let steps = request.steps as usize;
+    if !(1..=sweep::MAX_CELL_STEPS).contains(&steps) {
+        return Event::Failed {
+            message: format!(
+                "a map cell trains 1 to {} steps, not {steps}",
+                sweep::MAX_CELL_STEPS
+            ),
+        };
+    }
+    let m = sweep::measure(request.config, steps);
+    Event::Cell(CellResult {
+        column: request.column as usize,
+        row: request.row as usize,
+        outcome: m.outcome,
+        loss_first: m.loss_first,
+        loss_last: m.loss_last,
+        grad_ratio: m.grad_ratio,
+    })
 }
 
 /// Pascanu's cliff: checks the request as a control's value would be (a size, a rate or a
@@ -121,8 +149,10 @@ impl WorkerCore {
         now: &mut dyn FnMut() -> f64,
         download: &mut dyn Write,
     ) -> Event {
-        if let Command::Cliff(request) = command {
-            return cliff(request);
+        match command {
+            Command::Cliff(request) => return cliff(request),
+            Command::Cell(request) => return cell(request),
+            _ => {}
         }
         if self.lanes.is_empty() && !matches!(command, Command::Configure(_)) {
             return Event::Failed {
@@ -147,6 +177,7 @@ impl WorkerCore {
             ))),
             Command::Export(format) => self.export(format, download),
             Command::Cliff(request) => cliff(request),
+            Command::Cell(request) => cell(request),
         }
     }
 

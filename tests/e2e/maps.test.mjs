@@ -1,9 +1,12 @@
-// Issue 11 in real Chromium: Pascanu's cliff map — its lesson, a click that starts two
-// descents computed by the worker, the link that reproduces them, teacher mode, and axe-core.
+// Issue 11 in real Chromium: the trainability map — filled by its own pool of workers, cell for
+// cell the headless runner's sweep, a click loads a cell into the lab, cancel stops it — and
+// Pascanu's cliff map — its lesson, a click that starts two descents computed by the worker,
+// the link that reproduces them, teacher mode, and axe-core.
 // Every wait is for a condition, never a fixed sleep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { useLab, openPage, screenshot, waitReady } from './harness.mjs';
 
 const lab = useLab();
@@ -14,6 +17,65 @@ async function longestSteps(page) {
   await page.waitForFunction(() => document.querySelector('#cliff-summary')?.dataset.longestClipped !== undefined);
   return page.$eval('#cliff-summary', (e) => [parseFloat(e.dataset.longestPlain), parseFloat(e.dataset.longestClipped)]);
 }
+
+/** The map's outcomes, once every cell is in. */
+async function phaseOutcomes(page) {
+  await page.waitForFunction(() => {
+    const o = document.querySelector('#phase-summary')?.dataset.outcomes;
+    return o && !o.includes('-');
+  }, null, { timeout: 60_000 });
+  return (await page.getAttribute('#phase-summary', 'data-outcomes')).split(',');
+}
+
+test('the trainability map fills cell by cell as the headless sweep does, and a click loads a cell', async () => {
+  const settings = { lr: 0.1, seed: 2 };
+  const axes = { x: 'depth=2:20:3', y: 'weight-scale=0.5:3:3' };
+  const query = new URLSearchParams({ ...settings, map: 'phase', 'phase-x': axes.x, 'phase-y': axes.y, 'phase-steps': 60 });
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?${query}`);
+  await waitReady(page);
+  await page.waitForSelector('#phase', { state: 'visible' });
+  const shown = await phaseOutcomes(page);
+  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, '--sweep', `${axes.x},${axes.y}`, '--steps', '60'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    encoding: 'utf8',
+  });
+  const runner = out.trim().split('\n').map((l) => JSON.parse(l).outcome);
+  assert.deepEqual(shown, runner);
+  assert.match(await page.textContent('#phase-summary'), /9 of 9 cells, done/);
+  assert.match(await page.textContent('#phase-theory'), /χ₁ = 1/);
+  // The top-right cell (depth 20, σ 3) into the lab.
+  const box = await page.locator('#phase-chart').boundingBox();
+  await page.mouse.click(box.x + box.width - 30, box.y + 20);
+  await page.waitForFunction(() => {
+    const s = new URLSearchParams(location.search);
+    return s.get('depth') === '20' && s.get('weight-scale') === '3';
+  });
+  assert.equal(await page.inputValue('#depth'), '19'); // the ladder slider's position for depth 20
+  await screenshot(page, 'phase-map');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the trainability map can be cancelled, and teacher mode hides its button', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?map=phase&hide=open-phase`);
+  await waitReady(page);
+  assert.ok(await page.isHidden('#open-phase'));
+  await page.waitForFunction(() => /[1-9]\d* of 256 cells, computing/.test(document.querySelector('#phase-summary')?.textContent));
+  await page.click('#phase-cancel');
+  await page.waitForFunction(() => /cancelled/.test(document.querySelector('#phase-summary').textContent));
+  const stopped = await page.textContent('#phase-summary');
+  const done = parseInt(stopped, 10);
+  assert.ok(done > 0 && done < 256, stopped);
+  // Nothing more arrives once cancelled.
+  await page.waitForTimeout(1500);
+  assert.equal(await page.textContent('#phase-summary'), stopped);
+  // Closing the map removes it from the address.
+  await page.click('#close-phase');
+  await page.waitForFunction(() => !new URLSearchParams(location.search).has('map'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
 
 test('the cliff lesson throws the unclipped step off the map and keeps the clipped one at η·c', async () => {
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?lesson=24`);

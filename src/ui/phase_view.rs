@@ -1,0 +1,472 @@
+//! The trainability map (`map=phase` in a link): a grid of short runs over two settings, every
+//! other setting taken from the lab's run A, computed in parallel by a pool of Web Workers of its
+//! own (sized from `navigator.hardwareConcurrency`, the training worker keeps running), cells
+//! handed out as workers free up, drawn as they finish; theory over it; a click loads a cell's
+//! configuration into the lab.
+
+use super::bridge::Bridge;
+use super::format::compact;
+use super::state::{Lab, PhaseCells};
+use crate::charts::canvas::LayeredCanvas;
+use crate::charts::phase::{draw_phase, Overlay, PhaseGrid};
+use crate::engine::settings::Value;
+use crate::engine::sweep::{
+    critical_weight_scale, recurrent_line, trainable_depth, Outcome, EXPLODED_RATIO,
+    TRAINED_FRACTION, VANISHED_RATIO,
+};
+use crate::engine::{Activation, Field, TrainParams};
+use crate::link::PhaseLink;
+use crate::protocol::{CellRequest, Command, Event};
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use std::collections::VecDeque;
+
+/// The map's workers and the cells still to hand out.
+#[derive(Default)]
+struct Pool {
+    workers: Vec<Bridge>,
+    /// Per worker: whether it is ready and idle.
+    idle: Vec<bool>,
+    queue: VecDeque<(usize, usize)>,
+    /// The map and the base settings being computed.
+    job: Option<(PhaseLink, TrainParams)>,
+    /// Bumped on every start and cancel, so a stale worker's answer is ignored.
+    generation: u64,
+}
+
+/// Workers for the map: the browser's logical cores less one for the page and the training
+/// worker, at least one.
+fn pool_size() -> usize {
+    let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
+    (cores as usize).saturating_sub(1).clamp(1, 16)
+}
+
+/// Starts computing `lab.phase` over run A's current settings (cancelling any map in progress).
+fn start(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
+    let Some(map) = lab.phase.get_untracked() else {
+        return;
+    };
+    let base = lab.params.get_untracked();
+    let cells = map.x.count * map.y.count;
+    let size = pool_size().min(cells);
+    let generation = pool.with_value(|p| p.generation) + 1;
+    pool.set_value(Pool {
+        generation,
+        queue: map.sweep().cells().collect(),
+        job: Some((map, base)),
+        ..Pool::default()
+    });
+    lab.phase_cells.set(PhaseCells {
+        map: Some(map),
+        cells: vec![None; cells],
+        workers: size,
+        cancelled: false,
+        failed: None,
+    });
+    for index in 0..size {
+        let spawned = Bridge::spawn(
+            move |event| on_event(lab, pool, generation, index, event),
+            move |message| fail(lab, pool, generation, index, message),
+        );
+        match spawned {
+            Ok(bridge) => pool.update_value(|p| {
+                p.workers.push(bridge);
+                p.idle.push(false);
+            }),
+            Err(message) => {
+                fail(lab, pool, generation, index, message);
+                break;
+            }
+        }
+    }
+}
+
+/// Stops the map: its workers are terminated, the cells in hand are dropped.
+fn cancel(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
+    let running = pool.with_value(|p| !p.workers.is_empty());
+    pool.update_value(|p| {
+        p.generation += 1;
+        p.workers.clear();
+        p.idle.clear();
+        p.queue.clear();
+    });
+    if running {
+        lab.phase_cells.update(|c| {
+            c.workers = 0;
+            c.cancelled = c.cells.iter().any(Option::is_none);
+        });
+    }
+}
+
+fn on_event(
+    lab: Lab,
+    pool: StoredValue<Pool, LocalStorage>,
+    generation: u64,
+    index: usize,
+    event: Event,
+) {
+    if pool.with_value(|p| p.generation) != generation {
+        return;
+    }
+    match event {
+        Event::Cell(cell) => lab.phase_cells.update(|c| {
+            let columns = c.map.map_or(1, |m| m.x.count);
+            if let Some(slot) = c.cells.get_mut(cell.row * columns + cell.column) {
+                *slot = Some(cell);
+            }
+        }),
+        Event::Failed { message } => lab.phase_cells.update(|c| {
+            let count = c.failed.as_ref().map_or(0, |f| f.0) + 1;
+            c.failed = Some((count, message));
+        }),
+        _ => {}
+    }
+    pool.update_value(|p| {
+        if let Some(idle) = p.idle.get_mut(index) {
+            *idle = true;
+        }
+    });
+    hand_out(lab, pool);
+}
+
+fn fail(
+    lab: Lab,
+    pool: StoredValue<Pool, LocalStorage>,
+    generation: u64,
+    index: usize,
+    message: String,
+) {
+    if pool.with_value(|p| p.generation) != generation {
+        return;
+    }
+    lab.phase_cells.update(|c| {
+        let count = c.failed.as_ref().map_or(0, |f| f.0) + 1;
+        c.failed = Some((count, format!("a map worker stopped: {message}")));
+    });
+    // That worker is gone; the others carry on.
+    pool.update_value(|p| {
+        if let Some(idle) = p.idle.get_mut(index) {
+            *idle = false;
+        }
+    });
+    hand_out(lab, pool);
+}
+
+/// Gives each idle worker the next cell; when none is left and every worker is idle, the map
+/// is done and the workers are let go.
+fn hand_out(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
+    loop {
+        let next = pool.try_update_value(|p| {
+            let worker = p.idle.iter().position(|&idle| idle)?;
+            let (column, row) = p.queue.pop_front()?;
+            p.idle[worker] = false;
+            let (map, base) = p.job.as_ref()?;
+            let params = map.sweep().params_of(base, column, row);
+            Some((worker, column, row, params.check(), map.steps))
+        });
+        let Some(Some((worker, column, row, config, steps))) = next else {
+            break;
+        };
+        let sent = match config {
+            Ok(config) => pool
+                .with_value(|p| {
+                    p.workers.get(worker).map(|w| {
+                        w.send(&Command::Cell(CellRequest {
+                            config,
+                            steps: steps as u32,
+                            column: column as u32,
+                            row: row as u32,
+                        }))
+                    })
+                })
+                .unwrap_or(Err("no such worker".into())),
+            Err(e) => Err(format!("cell ({column}, {row}): {e}")),
+        };
+        if let Err(message) = sent {
+            lab.phase_cells.update(|c| {
+                let count = c.failed.as_ref().map_or(0, |f| f.0) + 1;
+                c.failed = Some((count, message));
+            });
+            pool.update_value(|p| p.idle[worker] = true);
+        }
+    }
+    let done = pool.with_value(|p| p.queue.is_empty() && p.idle.iter().all(|&i| i));
+    if done && pool.with_value(|p| !p.workers.is_empty()) {
+        pool.update_value(|p| {
+            p.workers.clear();
+            p.idle.clear();
+        });
+        lab.phase_cells.update(|c| c.workers = 0);
+    }
+}
+
+/// Theory over the map, for the axes it knows, and a sentence saying what is drawn or why not.
+fn overlays(params: &TrainParams, map: &PhaseLink) -> (Vec<Overlay>, String) {
+    let activation = Activation::from_name(&params.activation).unwrap_or(Activation::Tanh);
+    let pair = (map.x.field, map.y.field);
+    if pair == (Field::Depth, Field::WeightScale) {
+        if params.residual == "on" || params.layer_norm == "on" {
+            return (Vec::new(), "No theory line: the mean-field theory is for plain nets, not residual or LayerNorm ones.".into());
+        }
+        let mut lines = Vec::new();
+        if let Some(sigma) = critical_weight_scale(activation, params.bias_scale) {
+            lines.push(Overlay {
+                points: vec![(map.x.from, sigma), (map.x.to, sigma)],
+                label: format!("χ₁ = 1 (σ = {})", compact(sigma)),
+            });
+        }
+        let samples = 80;
+        let depth_curve: Vec<(f64, f64)> = (0..=samples)
+            .map(|i| map.y.from + (map.y.to - map.y.from) * f64::from(i) / f64::from(samples))
+            .map(|sigma| (trainable_depth(activation, sigma, params.bias_scale), sigma))
+            .collect();
+        // Drawn as two branches (below and above the critical σ), each a curve of its own.
+        let split = depth_curve
+            .windows(2)
+            .position(|w| w[1].0 < w[0].0)
+            .map_or(depth_curve.len(), |i| i + 1);
+        for branch in [&depth_curve[..split], &depth_curve[split..]] {
+            if branch.len() > 1 {
+                lines.push(Overlay {
+                    points: branch.to_vec(),
+                    label: "6ξ".into(),
+                });
+            }
+        }
+        let text = "Lines: the critical σ where χ₁ = 1, and depth 6ξ(σ) — Schoenholz et al. (2017) found nets train where depth ≲ 6ξ, ξ = −1/ln χ₁ the mean-field depth scale (for the initial weights).";
+        (lines, text.into())
+    } else if map.y.field == Field::RecurrentScale && params.model == "rnn" {
+        let init = crate::engine::rnn::RecurrentInit::from_name(&params.recurrent_init)
+            .unwrap_or(crate::engine::rnn::RecurrentInit::Gaussian);
+        if params.cell != "vanilla" && !params.cell.is_empty() {
+            return (
+                Vec::new(),
+                "No theory line: Pascanu's λ₁ condition is the vanilla cell's.".into(),
+            );
+        }
+        let g = recurrent_line(activation, init);
+        let text = format!(
+            "Line: Pascanu's λ₁(W_h) = 1/γ at g = {} ({} W_h: λ₁ {}). Below it the error must vanish through time; above it, explosion is possible.",
+            compact(g),
+            init.name(),
+            if init == crate::engine::rnn::RecurrentInit::Gaussian { "≈ 2g" } else { "= g" }
+        );
+        (
+            vec![Overlay {
+                points: vec![(map.x.from, g), (map.x.to, g)],
+                label: "λ₁ = 1/γ".into(),
+            }],
+            text,
+        )
+    } else {
+        (Vec::new(), "No theory line for these axes: the app draws it for depth × weight scale (MLP) and any × recurrent scale (RNN).".into())
+    }
+}
+
+/// Opens (or closes) the trainability map.
+#[component]
+pub fn OpenPhase() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let open = move || lab.phase.with(Option::is_some);
+    let toggle = move |_| {
+        if open() {
+            lab.phase.set(None);
+        } else {
+            lab.cliff.set(None);
+            let map = lab.params.with_untracked(PhaseLink::default_for);
+            lab.phase.set(Some(map));
+        }
+    };
+    view! {
+        <button
+            id="open-phase"
+            class="map-button"
+            aria-pressed=move || open().to_string()
+            hidden=move || lab.is_hidden("open-phase")
+            on:click=toggle
+        >
+            "Trainability map"
+        </button>
+    }
+}
+
+/// The map, its progress, legend and controls.
+#[component]
+pub fn PhasePanel() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let pool = StoredValue::new_local(Pool::default());
+    let (axes, data) = (NodeRef::<Canvas>::new(), NodeRef::<Canvas>::new());
+    let layers = StoredValue::new_local(None::<LayeredCanvas>);
+    // A map opened (or changed) starts computing; a closed one stops.
+    Effect::new(move |previous: Option<Option<PhaseLink>>| {
+        let map = lab.phase.get();
+        if map != previous.flatten() {
+            match map {
+                Some(_) => start(lab, pool),
+                None => cancel(lab, pool),
+            }
+        }
+        map
+    });
+    let marker = move || {
+        lab.phase.with(|m| {
+            let m = (*m)?;
+            lab.params.with(|p| {
+                let value = |f: Field| match p.value(f) {
+                    Value::Number(v) => Some(v),
+                    _ => None,
+                };
+                Some((value(m.x.field)?, value(m.y.field)?))
+            })
+        })
+    };
+    let theory = Memo::new(move |_| {
+        lab.phase
+            .with(|m| m.map(|m| lab.params.with(|p| overlays(p, &m))))
+            .unwrap_or_default()
+    });
+    Effect::new(move |_| {
+        let cells = lab.phase_cells.get();
+        let (Some(map), Some(axes), Some(data)) = (cells.map, axes.get(), data.get()) else {
+            return;
+        };
+        if lab.phase.with(Option::is_none) {
+            return;
+        }
+        let outcomes: Vec<Option<Outcome>> =
+            cells.cells.iter().map(|c| c.map(|c| c.outcome)).collect();
+        let (lines, _) = theory.get();
+        let marker = marker();
+        layers.update_value(|l| {
+            let canvas = l.get_or_insert_with(|| LayeredCanvas::new(axes, data));
+            canvas.fit();
+            let style = canvas.style();
+            let grid = PhaseGrid {
+                x: map.x,
+                y: map.y,
+                cells: &outcomes,
+                overlays: &lines,
+                marker,
+            };
+            canvas.draw_axes(|area| draw_phase(area, style, &grid));
+            canvas.draw_data(|_| Ok(()));
+        });
+    });
+    let click = move |ev: leptos::ev::MouseEvent| {
+        let (Some(canvas), Some(map)) = (data.get(), lab.phase.get_untracked()) else {
+            return;
+        };
+        let rect = canvas.get_bounding_client_rect();
+        let grid = PhaseGrid {
+            x: map.x,
+            y: map.y,
+            cells: &[],
+            overlays: &[],
+            marker: None,
+        };
+        let x = f64::from(ev.client_x()) - rect.left();
+        let y = f64::from(ev.client_y()) - rect.top();
+        if let Some((column, row)) = grid.cell_at(x, y, rect.width(), rect.height()) {
+            // The lab takes the cell's settings (a rebuild: the run starts over).
+            lab.params.update(|p| {
+                p.set(map.x.field, Value::Number(map.x.value(column)));
+                p.set(map.y.field, Value::Number(map.y.value(row)));
+            });
+        }
+    };
+    let progress = move || {
+        lab.phase_cells.with(|c| {
+            if c.cells.is_empty() {
+                return "Starting the map's workers…".to_string();
+            }
+            let done = c.cells.iter().filter(|c| c.is_some()).count();
+            let count = |o: Outcome| c.cells.iter().flatten().filter(|c| c.outcome == o).count();
+            let state = if c.workers > 0 {
+                format!("computing on {} worker{}", c.workers, if c.workers == 1 { "" } else { "s" })
+            } else if c.cancelled {
+                "cancelled".to_string()
+            } else {
+                "done".to_string()
+            };
+            let failed = c
+                .failed
+                .as_ref()
+                .map(|(n, why)| format!(" {n} cell(s) failed: {why}."))
+                .unwrap_or_default();
+            format!(
+                "{done} of {} cells, {state} — trained {}, exploded {}, vanished {}, stalled {}.{failed}",
+                c.cells.len(),
+                count(Outcome::Trained),
+                count(Outcome::Exploded),
+                count(Outcome::Vanished),
+                count(Outcome::Stalled),
+            )
+        })
+    };
+    let outcome_codes = move || {
+        lab.phase_cells.with(|c| {
+            c.cells
+                .iter()
+                .map(|c| c.map_or("-", |c| c.outcome.name()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    };
+    let running = move || lab.phase_cells.with(|c| c.workers > 0);
+    let title = move || {
+        lab.phase.with(|m| {
+            m.map(|m| {
+                format!(
+                    "{} × {}, {} steps per cell",
+                    m.x.field.label(),
+                    m.y.field.label(),
+                    m.steps
+                )
+            })
+            .unwrap_or_default()
+        })
+    };
+    view! {
+        <section class="cliff phase" id="phase" hidden=move || lab.phase.with(Option::is_none) aria-labelledby="phase-heading">
+            <div class="caption-row">
+                <h2 id="phase-heading">"Trainability map " <small>{title}</small></h2>
+                <span>
+                    <button id="phase-restart" on:click=move |_| start(lab, pool)>"Recompute"</button>
+                    " "
+                    <button id="phase-cancel" disabled=move || !running() on:click=move |_| cancel(lab, pool)>"Cancel"</button>
+                    " "
+                    <button id="close-phase" on:click=move |_| lab.phase.set(None)>"Close"</button>
+                </span>
+            </div>
+            <p class="subtitle">
+                "Each square is a short run with the lab's other settings and seed, trained by a pool of workers beside the lab's own. "
+                {format!(
+                    "Trained: the final loss (mean of the last tenth of the steps) is at most {}× the reference (the task's baseline where it has one, else the first loss). Exploded: it overflowed, or did not train with a step-0 first-to-last gradient ratio above 10^{}. Vanished: it did not train with that ratio below 10^{}. Stalled: anything else. ",
+                    TRAINED_FRACTION, EXPLODED_RATIO.log10(), VANISHED_RATIO.log10()
+                )}
+                "The ring is the lab's current setting; click a square to load it into the lab."
+            </p>
+            <div class="legend">
+                <span class="key"><span class="swatch trained"></span>"trained"</span>
+                <span class="key"><span class="swatch overflow"></span>"exploded"</span>
+                <span class="key"><span class="swatch before"></span>"vanished"</span>
+                <span class="key"><span class="swatch stalled"></span>"stalled"</span>
+                <span class="key"><span class="swatch cell-state"></span>"theory"</span>
+            </div>
+            <div class="canvas-stack cliff-stack">
+                <canvas class="axes" node_ref=axes aria-hidden="true"></canvas>
+                <canvas
+                    id="phase-chart"
+                    class="data"
+                    node_ref=data
+                    role="img"
+                    aria-label="Grid of short training runs coloured by outcome"
+                    aria-describedby="phase-summary"
+                    on:click=click
+                ></canvas>
+            </div>
+            <p id="phase-summary" class="chart-summary" role="status" data-outcomes=outcome_codes>{progress}</p>
+            <p class="hint" id="phase-theory">{move || theory.get().1}</p>
+        </section>
+    }
+}
