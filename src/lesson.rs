@@ -8,12 +8,13 @@
 
 use crate::compare::Variant;
 use crate::engine::cliff::{Point, B_RANGE, W_RANGE};
+use crate::engine::sweep::Sweep;
 use crate::engine::TrainParams;
-use crate::link::{CliffLink, CLIFF_CLIP_RANGE, CLIFF_LR_RANGE, SPEED_POSITIONS, VIEWS};
+use crate::link::{CliffLink, PhaseLink, CLIFF_CLIP_RANGE, CLIFF_LR_RANGE, SPEED_POSITIONS, VIEWS};
 use serde::Deserialize;
 
 /// Page elements a lesson may point at (element ids).
-pub const HIGHLIGHTS: [&str; 19] = [
+pub const HIGHLIGHTS: [&str; 21] = [
     "grad-chart",
     "grad-chart-b",
     "history-chart",
@@ -33,6 +34,8 @@ pub const HIGHLIGHTS: [&str; 19] = [
     "lm-sample",
     "cliff-chart",
     "cliff-summary",
+    "phase-chart",
+    "phase-summary",
 ];
 
 /// A whole lesson file: `{"lessons": [...]}`. Each lesson is read on its own, so an error
@@ -70,6 +73,9 @@ pub struct Lesson {
     /// Opens Pascanu's cliff map with these descents (absent: the map stays as it is).
     #[serde(default)]
     pub cliff: Option<LessonCliff>,
+    /// Opens the trainability map with these axes (absent: the map stays as it is).
+    #[serde(default)]
+    pub phase: Option<LessonPhase>,
     /// What to look for once it runs.
     pub look_for: LookFor,
 }
@@ -97,6 +103,31 @@ impl LessonCliff {
             learning_rate: self.lr,
             threshold: self.clip,
         }
+    }
+}
+
+/// The trainability map a lesson opens: its axes (`key=from:to:count`) and steps per cell.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LessonPhase {
+    /// Columns, e.g. `depth=1:60:16`.
+    pub x: String,
+    /// Rows, e.g. `weight-scale=0.5:3:16`.
+    pub y: String,
+    /// Steps per cell.
+    pub steps: usize,
+}
+
+impl LessonPhase {
+    /// The map's state it sets, or why it cannot.
+    pub fn link(&self) -> Result<PhaseLink, String> {
+        let sweep = Sweep::parse(&format!("{},{}", self.x, self.y), self.steps)
+            .map_err(|e| e.to_string())?;
+        Ok(PhaseLink {
+            x: sweep.x,
+            y: sweep.y,
+            steps: sweep.steps,
+        })
     }
 }
 
@@ -218,6 +249,9 @@ impl Lesson {
                 ));
             }
         }
+        if let Some(Err(e)) = self.phase.as_ref().map(LessonPhase::link) {
+            problems.push(format!("phase map: {e}"));
+        }
         if let Some(speed) = self.speed {
             if speed >= SPEED_POSITIONS {
                 problems.push(format!(
@@ -250,7 +284,7 @@ mod tests {
     #[test]
     fn the_shipped_lessons_parse_and_validate() {
         let lessons = parse(SHIPPED).unwrap();
-        assert_eq!(lessons.len(), 24);
+        assert_eq!(lessons.len(), 25);
         for (i, lesson) in lessons.iter().enumerate() {
             let n = sentences(&lesson.text);
             assert!((2..=4).contains(&n), "lesson {}: {n} sentences", i + 1);

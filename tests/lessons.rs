@@ -563,3 +563,62 @@ fn pascanus_cliff_throws_the_unclipped_step_and_not_the_clipped_one() {
         losses.last()
     );
 }
+
+/// "Shallow nets train at almost any σ from 1 to 3, but from about 20 layers the trainable
+/// squares shrink to a band around σ ≈ 1 to 1.5: above it nearly every square explodes, and
+/// below σ ≈ 0.8 the error vanishes … The upper 6ξ curve runs along the edge of the exploding
+/// region." Checked on sample squares of the lesson's map (the whole map, 256 runs, is in the
+/// browser test and the runner's `--sweep`): each a 200-step run, natively.
+#[test]
+fn the_trainability_map_has_a_band_and_theory_follows_its_edge() {
+    use gradlab::engine::sweep::{measure, trainable_depth, Outcome};
+    use gradlab::engine::Activation;
+    let lesson = lesson("The trainability map");
+    let map = lesson.phase.as_ref().unwrap().link().unwrap();
+    let outcome = |depth: f64, sigma: f64| {
+        let params = TrainParams {
+            depth: depth.round(),
+            weight_scale: sigma,
+            ..lesson.settings.clone()
+        };
+        measure(params.check().unwrap(), map.steps).outcome
+    };
+    for sigma in [1.0, 2.0, 3.0] {
+        assert_eq!(outcome(5.0, sigma), Outcome::Trained, "depth 5, σ {sigma}");
+    }
+    for (depth, sigma) in [(36.0, 2.5), (44.0, 2.0), (60.0, 3.0)] {
+        assert_eq!(
+            outcome(depth, sigma),
+            Outcome::Exploded,
+            "depth {depth}, σ {sigma}"
+        );
+    }
+    for (depth, sigma) in [(40.0, 0.67), (60.0, 0.5)] {
+        assert_eq!(
+            outcome(depth, sigma),
+            Outcome::Vanished,
+            "depth {depth}, σ {sigma}"
+        );
+    }
+    for (depth, sigma) in [(36.0, 1.17), (48.0, 1.0)] {
+        let o = outcome(depth, sigma);
+        assert!(
+            matches!(o, Outcome::Trained | Outcome::Stalled),
+            "depth {depth}, σ {sigma}: {o:?}"
+        );
+    }
+    // Theory's edge: half of 6ξ trains, twice 6ξ explodes.
+    for sigma in [2.0, 3.0] {
+        let edge = trainable_depth(Activation::Tanh, sigma, 0.0);
+        assert_eq!(
+            outcome(edge / 2.0, sigma),
+            Outcome::Trained,
+            "σ {sigma}, 6ξ = {edge}"
+        );
+        assert_eq!(
+            outcome(edge * 2.0, sigma),
+            Outcome::Exploded,
+            "σ {sigma}, 6ξ = {edge}"
+        );
+    }
+}

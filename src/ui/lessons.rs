@@ -104,8 +104,14 @@ fn run_lesson(lab: Lab, lesson: &Lesson) {
     }
     controller::run_with(lab, lesson.settings.clone(), lesson.compare.clone());
     if let Some(cliff) = &lesson.cliff {
+        lab.phase.set(None);
         lab.cliff.set(Some(cliff.link()));
         controller::ask_cliff(lab);
+    }
+    // A lesson file is checked when it loads, so its map is valid here.
+    if let Some(Ok(map)) = lesson.phase.as_ref().map(|p| p.link()) {
+        lab.cliff.set(None);
+        lab.phase.set(Some(map));
     }
     lab.highlight.set(Some(lesson.look_for.target.clone()));
 }
