@@ -412,6 +412,18 @@ pub fn PhasePanel() -> impl IntoView {
                 .join(",")
         })
     };
+    // The square of the lab's own setting, when the grid has it: "outcome loss_first", so the
+    // lab's run can be checked against it (same settings and seed, same numbers).
+    let lab_cell = move || {
+        let (x, y) = marker()?;
+        lab.phase_cells.with(|c| {
+            let map = c.map?;
+            let column = (0..map.x.count).find(|&i| map.x.value(i) == x)?;
+            let row = (0..map.y.count).find(|&i| map.y.value(i) == y)?;
+            let cell = c.cells.get(row * map.x.count + column).copied().flatten()?;
+            Some(format!("{} {}", cell.outcome.name(), cell.loss_first))
+        })
+    };
     let running = move || lab.phase_cells.with(|c| c.workers > 0);
     let title = move || {
         lab.phase.with(|m| {
@@ -465,7 +477,7 @@ pub fn PhasePanel() -> impl IntoView {
                     on:click=click
                 ></canvas>
             </div>
-            <p id="phase-summary" class="chart-summary" role="status" data-outcomes=outcome_codes>{progress}</p>
+            <p id="phase-summary" class="chart-summary" role="status" data-outcomes=outcome_codes data-lab-cell=lab_cell>{progress}</p>
             <p class="hint" id="phase-theory">{move || theory.get().1}</p>
         </section>
     }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { useLab, openPage, screenshot, waitReady } from './harness.mjs';
+import { useLab, openPage, screenshot, waitReady, setInput } from './harness.mjs';
 
 const lab = useLab();
 const AXE = fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url));
@@ -43,6 +43,16 @@ test('the trainability map fills cell by cell as the headless sweep does, and a 
   const runner = out.trim().split('\n').map((l) => JSON.parse(l).outcome);
   assert.deepEqual(shown, runner);
   assert.match(await page.textContent('#phase-summary'), /9 of 9 cells, done/);
+  // The lab's own setting (depth 11, σ 1.75 — a square of the grid): its first step's loss is
+  // the square's, the same settings and seed trained by the lab's worker.
+  await setInput(page, 'depth', 10); // ladder position 10 = depth 11
+  await setInput(page, 'weight-scale', 1.75);
+  await page.waitForFunction(() => document.querySelector('#phase-summary').dataset.labCell !== undefined);
+  const [, squareLoss] = (await page.getAttribute('#phase-summary', 'data-lab-cell')).split(' ');
+  await page.click('#step-once');
+  await page.waitForFunction(() => document.querySelector('#step-count').textContent === '1');
+  const labLoss = parseFloat(await page.textContent('#loss'));
+  assert.ok(Math.abs(labLoss - Number(squareLoss)) <= 5e-4 * Number(squareLoss), `lab ${labLoss} vs square ${squareLoss}`);
   assert.match(await page.textContent('#phase-theory'), /χ₁ = 1/);
   // The top-right cell (depth 20, σ 3) into the lab.
   const box = await page.locator('#phase-chart').boundingBox();
@@ -144,17 +154,23 @@ test('teacher mode hides the map button and its sliders; bad cliff values are re
   await page.close();
 });
 
-test('axe-core finds no serious or critical violation with the cliff map open', async () => {
+test('axe-core finds no serious or critical violation with either map open', async () => {
   const page = await lab.browser.newPage({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-  await page.goto(`${lab.server.url}?map=cliff&cliff-from=5,-2.6123`);
-  await waitReady(page);
-  await longestSteps(page);
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  assert.deepEqual(violations, []);
+  const maps = {
+    cliff: ['?map=cliff&cliff-from=5,-2.6123', () => longestSteps(page)],
+    phase: ['?map=phase&phase-x=depth%3D2%3A8%3A2&phase-y=weight-scale%3D0.5%3A2%3A2&phase-steps=20', () => phaseOutcomes(page)],
+  };
+  for (const [name, [query, ready]] of Object.entries(maps)) {
+    await page.goto(`${lab.server.url}${query}`);
+    await waitReady(page);
+    await ready();
+    await page.addScriptTag({ path: AXE });
+    const violations = await page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    assert.deepEqual(violations, [], `${name} map`);
+  }
   await page.close();
 });
