@@ -6,6 +6,7 @@ use super::controller;
 use super::format::compact;
 use super::scale::Scale;
 use super::state::Lab;
+use super::widgets::MapButton;
 use crate::charts::canvas::LayeredCanvas;
 use crate::charts::cliff::{draw_cliff_axes, draw_cliff_paths, point_at, CliffPath, CliffSurface};
 use crate::engine::cliff::{wall_start, Trajectory, STEPS};
@@ -16,10 +17,9 @@ use leptos::prelude::*;
 /// Opens (or closes) the cliff map.
 #[component]
 pub fn OpenCliff() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let open = move || lab.cliff.with(Option::is_some);
-    let toggle = move |_| {
-        if open() {
+    let open = |lab: Lab| lab.cliff.with(Option::is_some);
+    let toggle = |lab: Lab| {
+        if lab.cliff.with_untracked(Option::is_some) {
             lab.cliff.set(None);
         } else {
             // One map at a time.
@@ -28,17 +28,7 @@ pub fn OpenCliff() -> impl IntoView {
             controller::ask_cliff(lab);
         }
     };
-    view! {
-        <button
-            id="open-cliff"
-            class="map-button"
-            aria-pressed=move || open().to_string()
-            hidden=move || lab.is_hidden("open-cliff")
-            on:click=toggle
-        >
-            "Pascanu's cliff"
-        </button>
-    }
+    view! { <MapButton id="open-cliff" label="Pascanu's cliff" open=open toggle=toggle/> }
 }
 
 /// A log slider of one of the cliff's numbers.

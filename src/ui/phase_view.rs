@@ -7,6 +7,7 @@
 use super::bridge::Bridge;
 use super::format::compact;
 use super::state::{Lab, PhaseCells};
+use super::widgets::MapButton;
 use crate::charts::canvas::LayeredCanvas;
 use crate::charts::phase::{draw_phase, Overlay, PhaseGrid};
 use crate::engine::settings::Value;
@@ -115,18 +116,27 @@ fn on_event(
                 *slot = Some(cell);
             }
         }),
-        Event::Failed { message } => lab.phase_cells.update(|c| {
-            let count = c.failed.as_ref().map_or(0, |f| f.0) + 1;
-            c.failed = Some((count, message));
-        }),
+        Event::Failed { message } => note_failure(lab, message),
         _ => {}
     }
+    set_idle(pool, index, true);
+    hand_out(lab, pool);
+}
+
+/// Counts one more failed cell, keeping the newest reason.
+fn note_failure(lab: Lab, message: String) {
+    lab.phase_cells.update(|c| {
+        let count = c.failed.as_ref().map_or(0, |f| f.0) + 1;
+        c.failed = Some((count, message));
+    });
+}
+
+fn set_idle(pool: StoredValue<Pool, LocalStorage>, index: usize, idle: bool) {
     pool.update_value(|p| {
-        if let Some(idle) = p.idle.get_mut(index) {
-            *idle = true;
+        if let Some(slot) = p.idle.get_mut(index) {
+            *slot = idle;
         }
     });
-    hand_out(lab, pool);
 }
 
 fn fail(
@@ -139,16 +149,9 @@ fn fail(
     if pool.with_value(|p| p.generation) != generation {
         return;
     }
-    lab.phase_cells.update(|c| {
-        let count = c.failed.as_ref().map_or(0, |f| f.0) + 1;
-        c.failed = Some((count, format!("a map worker stopped: {message}")));
-    });
+    note_failure(lab, format!("a map worker stopped: {message}"));
     // That worker is gone; the others carry on.
-    pool.update_value(|p| {
-        if let Some(idle) = p.idle.get_mut(index) {
-            *idle = false;
-        }
-    });
+    set_idle(pool, index, false);
     hand_out(lab, pool);
 }
 
@@ -183,11 +186,8 @@ fn hand_out(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
             Err(e) => Err(format!("cell ({column}, {row}): {e}")),
         };
         if let Err(message) = sent {
-            lab.phase_cells.update(|c| {
-                let count = c.failed.as_ref().map_or(0, |f| f.0) + 1;
-                c.failed = Some((count, message));
-            });
-            pool.update_value(|p| p.idle[worker] = true);
+            note_failure(lab, message);
+            set_idle(pool, worker, true);
         }
     }
     let done = pool.with_value(|p| p.queue.is_empty() && p.idle.iter().all(|&i| i));
@@ -266,10 +266,9 @@ fn overlays(params: &TrainParams, map: &PhaseLink) -> (Vec<Overlay>, String) {
 /// Opens (or closes) the trainability map.
 #[component]
 pub fn OpenPhase() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let open = move || lab.phase.with(Option::is_some);
-    let toggle = move |_| {
-        if open() {
+    let open = |lab: Lab| lab.phase.with(Option::is_some);
+    let toggle = |lab: Lab| {
+        if lab.phase.with_untracked(Option::is_some) {
             lab.phase.set(None);
         } else {
             lab.cliff.set(None);
@@ -277,17 +276,7 @@ pub fn OpenPhase() -> impl IntoView {
             lab.phase.set(Some(map));
         }
     };
-    view! {
-        <button
-            id="open-phase"
-            class="map-button"
-            aria-pressed=move || open().to_string()
-            hidden=move || lab.is_hidden("open-phase")
-            on:click=toggle
-        >
-            "Trainability map"
-        </button>
-    }
+    view! { <MapButton id="open-phase" label="Trainability map" open=open toggle=toggle/> }
 }
 
 /// The map, its progress, legend and controls.

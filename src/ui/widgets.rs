@@ -170,3 +170,29 @@ pub fn Choice(
         </div>
     }
 }
+
+/// A map's toggle button in the masthead: pressed while its map is open.
+#[component]
+pub fn MapButton(
+    /// The button's id (also the name `hide=` uses).
+    id: &'static str,
+    /// Its words.
+    label: &'static str,
+    /// Whether its map is open.
+    open: fn(Lab) -> bool,
+    /// Opens the map (closing any other) or closes it.
+    toggle: fn(Lab),
+) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    view! {
+        <button
+            id=id
+            class="map-button"
+            aria-pressed=move || open(lab).to_string()
+            hidden=move || lab.is_hidden(id)
+            on:click=move |_| toggle(lab)
+        >
+            {label}
+        </button>
+    }
+}

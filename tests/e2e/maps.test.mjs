@@ -67,6 +67,24 @@ test('the trainability map fills cell by cell as the headless sweep does, and a 
   await page.close();
 });
 
+test('the RNN\'s map (T × recurrent scale) matches the runner and draws Pascanu\'s line', async () => {
+  const settings = { model: 'rnn', task: 'adding', hidden: 8, 'recurrent-init': 'orthogonal', lr: 0.1 };
+  const axes = { x: 'seq-len=5:30:2', y: 'recurrent-scale=0.5:2:3' };
+  const query = new URLSearchParams({ ...settings, map: 'phase', 'phase-x': axes.x, 'phase-y': axes.y, 'phase-steps': 40 });
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?${query}`);
+  await waitReady(page);
+  const shown = await phaseOutcomes(page);
+  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, '--sweep', `${axes.x},${axes.y}`, '--steps', '40'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    encoding: 'utf8',
+  });
+  assert.deepEqual(shown, out.trim().split('\n').map((l) => JSON.parse(l).outcome));
+  assert.match(await page.textContent('#phase-theory'), /λ₁\(W_h\) = 1\/γ at g = 1 \(orthogonal/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the trainability map can be cancelled, and teacher mode hides its button', async () => {
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?map=phase&hide=open-phase`);
   await waitReady(page);
