@@ -164,10 +164,11 @@ fn axis_label(axis: &SweepAxis, at: f64) -> String {
         return String::new();
     }
     let v = axis.value(i as usize);
-    if v.fract() == 0.0 {
-        format!("{v}")
-    } else {
-        format!("{v:.2}")
+    // Whole-number settings as they are; the others all with two decimals, so a column of
+    // labels lines up.
+    match axis.field.range() {
+        Some((_, _, true)) => format!("{v}"),
+        _ => format!("{v:.2}"),
     }
 }
 
