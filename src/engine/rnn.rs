@@ -1,9 +1,12 @@
-//! A vanilla (Elman) recurrent network, trained by backprop through time.
+//! A recurrent network — vanilla (Elman), LSTM or GRU ([`Cell`]) — trained by backprop through
+//! time.
 //!
 //! Conventions (row vectors, as for the MLP; the README states them for outside checkers):
 //! - Batches are **time-major**: `x: [T·n, d]`, row `t·n + i` is sequence i's input at step
 //!   t + 1. Targets likewise: `[n, ·]` for readout `last`, `[T·n, ·]` for readout `all`.
-//! - `h_0 = 0`, `z_t = x_t·W_x + h_{t−1}·W_h + b`, `h_t = φ(z_t)`, t = 1..T.
+//! - `h_0 = 0`, `z_t = x_t·W_x + h_{t−1}·W_h + b`, `h_t = φ(z_t)`, t = 1..T, for the vanilla
+//!   cell; the gated cells' steps are [`Cell`]'s (their `W_x`, `W_h`, `b` hold one block per
+//!   gate, `[d, G·H]`, `[H, G·H]`, `[G·H]`).
 //! - Readout `last` (many-to-one): `ŷ = h_T·W_out + b_out`. Readout `all` (many-to-many):
 //!   `ŷ_t = h_t·W_out + b_out` for every t. The loss is the task's (MSE or softmax
 //!   cross-entropy), a mean over every readout.
@@ -12,7 +15,7 @@
 //!   matrix in `w` (penalised by L1/L2) with an empty `b`, or a bias in `b` with an empty `w`
 //!   (`[0, H]`). So clipping "per group" is per tensor here, exactly Keras' `clipnorm`.
 //!
-//! Backward: with `g_t = ∂L/∂h_t` (the readout's term at t plus what flows back from t + 1),
+//! Backward (vanilla; a gated cell's step back is [`Cell::step_back`]): with `g_t = ∂L/∂h_t` (the readout's term at t plus what flows back from t + 1),
 //! `δ_t = g_t ⊙ φ′(z_t)` and `g_{t−1} += δ_t·W_hᵀ`; `∂W_x = Σ_t x_tᵀδ_t`,
 //! `∂W_h = Σ_t h_{t−1}ᵀδ_t`, `∂b = Σ_t Σ_rows δ_t`. The profile the trainer reports is
 //! `‖g_t‖` for t = 1..T, earliest first. Only `δ_t·W_hᵀ` is computed step by step: the input

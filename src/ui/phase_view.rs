@@ -452,7 +452,7 @@ pub fn PhasePanel() -> impl IntoView {
                 <span class="key"><span class="swatch overflow"></span>"exploded"</span>
                 <span class="key"><span class="swatch before"></span>"vanished"</span>
                 <span class="key"><span class="swatch stalled"></span>"stalled"</span>
-                <span class="key"><span class="swatch cell-state"></span>"theory"</span>
+                <span class="key"><span class="swatch theory-line"></span>"theory"</span>
             </div>
             <div class="canvas-stack cliff-stack">
                 <canvas class="axes" node_ref=axes aria-hidden="true"></canvas>

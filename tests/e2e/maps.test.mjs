@@ -80,7 +80,7 @@ test('the RNN\'s map (T × recurrent scale) matches the runner and draws Pascanu
     encoding: 'utf8',
   });
   assert.deepEqual(shown, out.trim().split('\n').map((l) => JSON.parse(l).outcome));
-  assert.match(await page.textContent('#phase-theory'), /λ₁\(W_h\) = 1\/γ at g = 1 \(orthogonal/);
+  assert.match(await page.textContent('#phase-theory'), /λ₁\(W_h\) = 1\/γ at g = 1(\.0+)? \(orthogonal/);
   assert.deepEqual(errors, []);
   await page.close();
 });

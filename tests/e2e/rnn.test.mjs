@@ -154,7 +154,7 @@ test('an LSTM shows ‖∂L/∂c_t‖ beside ‖∂L/∂h_t‖, agreeing with th
   // The λ₁ gauge is the vanilla cell's: a gated cell says why it has none.
   assert.equal(await page.getAttribute('#sigma-max', 'data-phase'), 'none');
   assert.match(await page.textContent('#sigma-max'), /gated cell/);
-  assert.ok(await page.isVisible('.key:has(.swatch.cell-state)'), 'the legend names the cell-state line');
+  assert.ok(await page.isVisible('#grad-chart-figure .key:has(.swatch.cell-state)'), 'the legend names the cell-state line');
   const shown = await cells(page, 'time-table', 'cell-norm');
   assert.equal(shown.length, 12);
   // The table shows the last step taken (step 3, 0-based 2): the runner's third line.
@@ -171,7 +171,7 @@ test('an LSTM shows ‖∂L/∂c_t‖ beside ‖∂L/∂h_t‖, agreeing with th
   await page.waitForFunction(() => /cell=gru/.test(location.search));
   await stepTimes(page, 1);
   assert.equal(await page.isVisible('#time-table td[data-field="cell-norm"]'), false);
-  assert.equal(await page.isVisible('.key:has(.swatch.cell-state)'), false);
+  assert.equal(await page.isVisible('#grad-chart-figure .key:has(.swatch.cell-state)'), false);
   assert.deepEqual(errors, []);
   await page.close();
   // Teacher mode hides the cell control; the linked cell still trains.
