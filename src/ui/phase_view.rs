@@ -51,9 +51,20 @@ fn start(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
     let cells = map.x.count * map.y.count;
     let size = pool_size().min(cells);
     let generation = pool.with_value(|p| p.generation) + 1;
+    // The costliest cells first (a 60-layer net takes 60 times a 1-layer one), so the last
+    // cells handed out are short and no worker idles long at the end.
+    let cost = |axis: &crate::engine::sweep::SweepAxis, i: usize| match axis.field {
+        Field::Depth | Field::SeqLen | Field::Hidden | Field::Width => axis.value(i),
+        _ => 1.0,
+    };
+    let mut queue: Vec<(usize, usize)> = map.sweep().cells().collect();
+    queue.sort_by(|a, b| {
+        let weight = |&(c, r): &(usize, usize)| cost(&map.x, c) * cost(&map.y, r);
+        weight(b).total_cmp(&weight(a))
+    });
     pool.set_value(Pool {
         generation,
-        queue: map.sweep().cells().collect(),
+        queue: queue.into(),
         job: Some((map, base)),
         ..Pool::default()
     });
