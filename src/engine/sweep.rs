@@ -266,6 +266,20 @@ pub struct Measured {
     pub grad_ratio: f64,
 }
 
+impl Measured {
+    /// The result of cell `(column, row)` that measured this.
+    pub fn at(self, column: usize, row: usize) -> CellResult {
+        CellResult {
+            column,
+            row,
+            outcome: self.outcome,
+            loss_first: self.loss_first,
+            loss_last: self.loss_last,
+            grad_ratio: self.grad_ratio,
+        }
+    }
+}
+
 /// Trains `config` for `steps` steps and classifies the run: what one cell of the map is,
 /// wherever it is computed (the page's workers, the runner's threads).
 pub fn measure(config: TrainConfig, steps: usize) -> Measured {
@@ -317,15 +331,7 @@ pub fn run_cell(
     row: usize,
 ) -> Result<CellResult, ConfigError> {
     let config = sweep.params_of(base, column, row).check()?;
-    let m = measure(config, sweep.steps);
-    Ok(CellResult {
-        column,
-        row,
-        outcome: m.outcome,
-        loss_first: m.loss_first,
-        loss_last: m.loss_last,
-        grad_ratio: m.grad_ratio,
-    })
+    Ok(measure(config, sweep.steps).at(column, row))
 }
 
 /// The weight scale σ where χ₁ = 1 for a feed-forward net with this activation and bias scale,

@@ -6,7 +6,7 @@ use super::controller;
 use super::format::compact;
 use super::scale::Scale;
 use super::state::Lab;
-use super::widgets::MapButton;
+use super::widgets::{MapButton, MapCanvas};
 use crate::charts::canvas::LayeredCanvas;
 use crate::charts::cliff::{draw_cliff_axes, draw_cliff_paths, point_at, CliffPath, CliffSurface};
 use crate::engine::cliff::{wall_start, Trajectory, STEPS};
@@ -192,18 +192,14 @@ pub fn CliffPanel() -> impl IntoView {
                 <CliffSlider id="cliff-lr" label="Learning rate η" range=CLIFF_LR_RANGE get=|c| c.learning_rate set=|c, v| c.learning_rate = v/>
                 <CliffSlider id="cliff-clip" label="Clip threshold c" range=CLIFF_CLIP_RANGE get=|c| c.threshold set=|c, v| c.threshold = v/>
             </div>
-            <div class="canvas-stack cliff-stack">
-                <canvas class="axes" node_ref=axes aria-hidden="true"></canvas>
-                <canvas
-                    id="cliff-chart"
-                    class="data"
-                    node_ref=data
-                    role="img"
-                    aria-label="Heat map of the one-unit RNN's loss over w and b, with the descent paths"
-                    aria-describedby="cliff-summary"
-                    on:click=click
-                ></canvas>
-            </div>
+            <MapCanvas
+                id="cliff-chart"
+                label="Heat map of the one-unit RNN's loss over w and b, with the descent paths"
+                summary="cliff-summary"
+                axes=axes
+                data=data
+                on_click=Callback::new(click)
+            />
             <p
                 id="cliff-summary"
                 class="chart-summary"

@@ -7,7 +7,7 @@
 use super::bridge::Bridge;
 use super::format::compact;
 use super::state::{Lab, PhaseCells};
-use super::widgets::MapButton;
+use super::widgets::{MapButton, MapCanvas};
 use crate::charts::canvas::LayeredCanvas;
 use crate::charts::phase::{draw_phase, Overlay, PhaseGrid};
 use crate::engine::settings::Value;
@@ -465,18 +465,14 @@ pub fn PhasePanel() -> impl IntoView {
                 <span class="key"><span class="swatch stalled"></span>"stalled"</span>
                 <span class="key"><span class="swatch theory-line"></span>"theory"</span>
             </div>
-            <div class="canvas-stack cliff-stack">
-                <canvas class="axes" node_ref=axes aria-hidden="true"></canvas>
-                <canvas
-                    id="phase-chart"
-                    class="data"
-                    node_ref=data
-                    role="img"
-                    aria-label="Grid of short training runs coloured by outcome"
-                    aria-describedby="phase-summary"
-                    on:click=click
-                ></canvas>
-            </div>
+            <MapCanvas
+                id="phase-chart"
+                label="Grid of short training runs coloured by outcome"
+                summary="phase-summary"
+                axes=axes
+                data=data
+                on_click=Callback::new(click)
+            />
             <p id="phase-summary" class="chart-summary" role="status" data-outcomes=outcome_codes data-lab-cell=lab_cell>{progress}</p>
             <p class="hint" id="phase-theory">{move || theory.get().1}</p>
         </section>

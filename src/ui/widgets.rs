@@ -196,3 +196,36 @@ pub fn MapButton(
         </button>
     }
 }
+
+/// A map's chart: two stacked canvases (the lower one for what changes rarely), the upper one
+/// the image a screen reader is told about and the one that takes clicks.
+#[component]
+pub fn MapCanvas(
+    /// The upper canvas's id.
+    id: &'static str,
+    /// What the picture shows, for a screen reader.
+    label: &'static str,
+    /// The id of the element that says it in words.
+    summary: &'static str,
+    /// The lower canvas.
+    axes: NodeRef<leptos::html::Canvas>,
+    /// The upper canvas.
+    data: NodeRef<leptos::html::Canvas>,
+    /// What a click on it does.
+    on_click: Callback<leptos::ev::MouseEvent>,
+) -> impl IntoView {
+    view! {
+        <div class="canvas-stack cliff-stack">
+            <canvas class="axes" node_ref=axes aria-hidden="true"></canvas>
+            <canvas
+                id=id
+                class="data"
+                node_ref=data
+                role="img"
+                aria-label=label
+                aria-describedby=summary
+                on:click=move |ev| on_click.run(ev)
+            ></canvas>
+        </div>
+    }
+}

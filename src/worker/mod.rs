@@ -13,7 +13,7 @@ pub use web::start;
 
 use crate::engine::cliff;
 use crate::engine::language::known_word_share;
-use crate::engine::sweep::{self, CellResult};
+use crate::engine::sweep;
 use crate::engine::{Applied, TrainConfig, Trainer};
 use crate::export::{write_export, Exported, RunLog};
 use crate::protocol::{
@@ -86,15 +86,9 @@ fn cell(request: CellRequest) -> Event {
             ),
         };
     }
-    let m = sweep::measure(request.config, steps);
-    Event::Cell(CellResult {
-        column: request.column as usize,
-        row: request.row as usize,
-        outcome: m.outcome,
-        loss_first: m.loss_first,
-        loss_last: m.loss_last,
-        grad_ratio: m.grad_ratio,
-    })
+    Event::Cell(
+        sweep::measure(request.config, steps).at(request.column as usize, request.row as usize),
+    )
 }
 
 /// Pascanu's cliff: checks the request as a control's value would be (a size, a rate or a

@@ -90,7 +90,14 @@ test('the trainability map can be cancelled, and teacher mode hides its button',
   await waitReady(page);
   assert.ok(await page.isHidden('#open-phase'));
   await page.waitForFunction(() => /[1-9]\d* of 256 cells, computing/.test(document.querySelector('#phase-summary')?.textContent));
-  await page.click('#phase-cancel');
+  // Checked and clicked in one turn of the page's event loop: the map cannot finish between.
+  const clicked = await page.evaluate(() => {
+    const button = document.querySelector('#phase-cancel');
+    if (button.disabled) return false;
+    button.click();
+    return true;
+  });
+  assert.ok(clicked, 'Cancel was enabled while the map computed');
   await page.waitForFunction(() => /cancelled/.test(document.querySelector('#phase-summary').textContent));
   const stopped = await page.textContent('#phase-summary');
   const done = parseInt(stopped, 10);
