@@ -39,6 +39,7 @@ tools-build:
 	@wasm-bindgen --version 2>/dev/null | grep -q '$(WASM_BINDGEN_VERSION)' \
 	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@[ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] \
+	  && [ -d node_modules/@tensorflow/tfjs-backend-wasm ] \
 	  || npm ci --no-audit --no-fund --loglevel=error
 	@cargo fetch --quiet
 
@@ -82,9 +83,14 @@ reference: tools-test
 	cargo build --quiet --example headless
 	python3 tests/reference/check_headless.py target/debug/examples/headless
 
-# Components and protocol inside headless Chromium (wasm-bindgen-test).
+# Inside headless Chromium (wasm-bindgen-test), once per engine build: the components and
+# protocol, the matrix-product kernel, the trainer, and the gradient checks (f64 exact, f32
+# against f64). The relaxed-SIMD build has its own target dir, as its worker does.
+WEB_TESTS := --test web --test gemm --test trainer --test gradient_check --test rnn_gradient_check
+RELAXED := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd"
 web: tools-test
-	cargo test --target wasm32-unknown-unknown --test web
+	cargo test --target wasm32-unknown-unknown $(WEB_TESTS)
+	$(RELAXED) cargo test --target wasm32-unknown-unknown --target-dir target/relaxed-simd $(WEB_TESTS)
 
 e2e: dist tools-test
 	node --test tests/e2e/

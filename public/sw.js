@@ -3,8 +3,12 @@
 // lessons.json shows at once, and page and training worker always come from one build) — and
 // the copy answers when the network does not. The build writes VERSION and FILES
 // (src/build/finish_html.mjs): a new build has a new cache, and the old one is deleted.
+// Of the two builds of the training worker, only the one this browser runs is kept
+// (engine_build.js decides, as the worker's loader does).
+importScripts('./engine_build.js');
 const VERSION = '__GRADLAB_VERSION__';
-const FILES = __GRADLAB_FILES__;
+const OTHER_BUILD = engineBuild() === 'worker_relaxed' ? /^\.\/worker(\.js|_bg\.wasm)$/ : /^\.\/worker_relaxed/;
+const FILES = __GRADLAB_FILES__.filter((f) => !OTHER_BUILD.test(f));
 const CACHE = `gradlab-${VERSION}`;
 
 self.addEventListener('install', (event) => {

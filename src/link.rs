@@ -314,6 +314,12 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
                     &value,
                 )),
             },
+            // Read by the page when it starts its workers (ui::bridge), not a setting: forces
+            // the plain simd128 engine build where the browser would pick relaxed SIMD.
+            "engine" => match value.trim() {
+                ENGINE_PLAIN => Ok(()),
+                _ => Err(refused(&key, ENGINE_PLAIN, &value)),
+            },
             "map" => match value.trim() {
                 "cliff" => {
                     map_open = true;
@@ -445,6 +451,9 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
         notices,
     }
 }
+
+/// The value of the link key `engine` that forces the plain simd128 build of the worker.
+pub const ENGINE_PLAIN: &str = "simd128";
 
 fn describe(e: &ConfigError) -> String {
     format!("{e} (parameter \"{}\")", e.field().key())

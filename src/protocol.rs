@@ -120,8 +120,9 @@ impl ExportFormat {
 /// Worker → page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Event {
-    /// The worker's wasm is loaded and it listens.
-    Ready,
+    /// The worker's wasm is loaded and it listens; `build` names its engine build
+    /// ([`crate::engine::gemm::build_name`]: `simd128` or `simd128 + relaxed-simd`).
+    Ready { build: String },
     /// A configuration is in force.
     Configured(Configured),
     /// Steps were taken (boxed: it is far larger than the other events).

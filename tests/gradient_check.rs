@@ -4,6 +4,12 @@
 //! error is O(h²·L‴) ≈ 1e-10 and the rounding error ≈ 1e-16·L / h ≈ 1e-11, so backprop must agree
 //! to `1e-6·|g| + 1e-9`. The reference numbers are made here, by re-evaluating the loss; nothing
 //! is hard-coded.
+//!
+//! Also runs in headless Chromium, in each build of the engine (`make web`): the f32 products
+//! there go through the wasm kernel (`engine::gemm`), plain or relaxed-SIMD.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use gradlab::engine::activation::Activation;
 use gradlab::engine::data::{Dataset, DatasetKind};
@@ -85,7 +91,8 @@ fn check_wired(activation: Activation, depth: usize, penalty: Penalty, architect
     assert!(checked > 20);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn backprop_matches_finite_differences_for_every_activation_and_depth() {
     for activation in Activation::ALL {
         for depth in [1, 3, 8] {
@@ -94,7 +101,8 @@ fn backprop_matches_finite_differences_for_every_activation_and_depth() {
     }
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn backprop_matches_finite_differences_with_l2() {
     for activation in Activation::ALL {
         for depth in [1, 3, 8] {
@@ -104,7 +112,8 @@ fn backprop_matches_finite_differences_with_l2() {
 }
 
 /// L1's gradient λ₁·sign(W) is exact away from W = 0, which random weights never hit.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn backprop_matches_finite_differences_with_l1_and_l2() {
     for activation in Activation::ALL {
         check(activation, 3, Penalty { l1: 0.01, l2: 0.05 });
@@ -113,7 +122,8 @@ fn backprop_matches_finite_differences_with_l1_and_l2() {
 
 /// Residual connections, LayerNorm (its γ and β included) and both together, every activation,
 /// with and without L2 (which acts on the weight layers only).
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn backprop_matches_finite_differences_with_residual_and_layer_norm() {
     for (residual, layer_norm) in [(true, false), (false, true), (true, true)] {
         let architecture = Architecture {

@@ -45,7 +45,9 @@ fn answers_are_matched_to_commands_in_order() {
     let config = TrainParams::default().check().unwrap();
     pacer.sent(&Command::Configure(vec![config]));
     pacer.sent(&train(3));
-    pacer.answered(&Event::Ready);
+    pacer.answered(&Event::Ready {
+        build: "simd128".into(),
+    });
     assert_eq!(pacer.trains_in_flight(), 1);
     pacer.answered(&failed()); // the Configure's answer
     assert_eq!(pacer.trains_in_flight(), 1);

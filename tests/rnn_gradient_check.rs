@@ -12,6 +12,12 @@
 //! parameters act inside the block. That loss is written out below independently of the engine's
 //! forward pass for the vanilla cell (a gated cell's steps use the engine's `Cell::step`, whose
 //! forward values the NumPy reference checks); at k = 0 it is the plain loss.
+//!
+//! Also runs in headless Chromium, in each build of the engine (`make web`): the f32 products
+//! there go through the wasm kernel (`engine::gemm`), plain or relaxed-SIMD.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use gradlab::engine::activation::Activation;
 use gradlab::engine::cell::Cell;
@@ -180,7 +186,8 @@ fn check(case: &Case) {
     assert!(checked >= 29, "{checked}");
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn bptt_matches_finite_differences() {
     for activation in Activation::ALL {
         for readout in Readout::ALL {
@@ -202,7 +209,8 @@ fn bptt_matches_finite_differences() {
 
 /// The LSTM (its forget-gate bias at 1, so the cell state carries) and the GRU, through every
 /// gate, for every activation φ of the candidate and the cell output.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn gated_cells_match_finite_differences() {
     for cell in [Cell::Lstm, Cell::Gru] {
         for activation in Activation::ALL {
@@ -225,7 +233,8 @@ fn gated_cells_match_finite_differences() {
 }
 
 /// L1's gradient λ₁·sign(W) is exact away from W = 0, which random weights never hit.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn bptt_matches_finite_differences_with_l1_and_l2() {
     for activation in Activation::ALL {
         for truncation in [0, 3] {
@@ -250,7 +259,8 @@ fn bptt_matches_finite_differences_with_l1_and_l2() {
 
 /// THEORY.md's exact case: a linear RNN whose W_h is orthogonal × g, read out from the last
 /// state, has ‖∂L/∂h_t‖ = g^{T−t}·‖∂L/∂h_T‖ — growth by exactly g per step back in time.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn linear_orthogonal_rnn_grows_by_exactly_g_per_step() {
     for g in [0.8, 1.0, 1.25] {
         let shape = RnnShape {
@@ -297,7 +307,8 @@ fn linear_orthogonal_rnn_grows_by_exactly_g_per_step() {
 
 /// The f32 network the trainer runs computes what the f64 one does, to f32 precision, for
 /// every cell.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn f32_matches_f64() {
     let shape = RnnShape {
         input_dim: 2,
@@ -345,7 +356,8 @@ fn f32_matches_f64() {
 
 /// Backward clipping with a threshold no error reaches is the true gradient, for every cell;
 /// and the LSTM's ‖∂L/∂c_t‖ is reported for each step (empty for the other cells).
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn gated_cells_report_their_profiles_and_clip_errors_only_when_reached() {
     let shape = RnnShape {
         input_dim: 2,

@@ -1,4 +1,10 @@
 //! The trainer's contract: determinism, live vs rebuilding changes, f32 wiring.
+//!
+//! Also runs in headless Chromium, in each build of the engine (`make web`): the f32 products
+//! there go through the wasm kernel (`engine::gemm`), plain or relaxed-SIMD.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use gradlab::engine::mlp::Mlp;
 use gradlab::engine::network::Network;
@@ -9,7 +15,8 @@ fn run(p: &TrainParams, steps: usize) -> Vec<StepStats> {
     (0..steps).map(|_| t.step().unwrap()).collect()
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn same_seed_same_stats_other_seed_other_stats() {
     let p = TrainParams {
         clip_mode: "value".into(),
@@ -22,7 +29,8 @@ fn same_seed_same_stats_other_seed_other_stats() {
     assert_ne!(a, run(&TrainParams { seed: 2, ..p }, 50));
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn training_reduces_the_loss_on_a_healthy_net() {
     let p = TrainParams {
         depth: 3.0,
@@ -37,7 +45,8 @@ fn training_reduces_the_loss_on_a_healthy_net() {
     assert!(late < 0.5 * early, "loss {early} → {late}");
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn live_settings_keep_the_weights_others_rebuild() {
     let p = TrainParams::default();
     let mut t = Trainer::new(p.check().unwrap());
@@ -65,7 +74,8 @@ fn live_settings_keep_the_weights_others_rebuild() {
 
 /// The f32 trainer's first-step gradient equals the f64 network's on the same batch, to f32
 /// precision: the trainer feeds backprop the right batch, penalty and weights.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn f32_trainer_matches_f64_network_on_the_same_batch() {
     let p = TrainParams {
         l2: 0.01,
@@ -99,7 +109,8 @@ fn f32_trainer_matches_f64_network_on_the_same_batch() {
     }
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn stats_have_one_entry_per_weight_layer() {
     let p = TrainParams {
         depth: 7.0,
@@ -126,7 +137,8 @@ fn stats_have_one_entry_per_weight_layer() {
 ///
 /// Adam's first update moves every weight by η·g/(|g| + ε) ≈ η, so a fresh state shows as
 /// ‖ΔW_l‖ = η·√(elements of W_l) (to ε); a continued state does not.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_new_optimizer_kind_starts_fresh_a_new_hyperparameter_does_not() {
     let p = TrainParams {
         learning_rate: 0.01,
@@ -175,7 +187,8 @@ fn a_new_optimizer_kind_starts_fresh_a_new_hyperparameter_does_not() {
 /// gradient; under Adam each element moves by at most
 /// η·(1 − β₁)/√(1 − β₂) ≈ 3.2·η (Kingma & Ba 2015, §2.1), so ‖ΔW_l‖ ≤ 3.2·η·√(elements)
 /// however large ‖g_l‖ is — Adam rescales the update, not the gradient.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn adam_bounds_the_update_while_the_gradient_explodes() {
     let exploding = TrainParams {
         depth: 30.0,
@@ -223,7 +236,8 @@ fn adam_bounds_the_update_while_the_gradient_explodes() {
 /// Backward clipping with a threshold no error reaches is the true gradient, step for step;
 /// with a small one every layer's error is within [−c, c] (so ‖δ_l‖ ≤ c·√(batch·units)), the
 /// update differs from the true gradient's direction and the step says it clipped.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn backward_clipping_clamps_the_error_and_bends_the_gradient() {
     let exploding = TrainParams {
         depth: 10.0,

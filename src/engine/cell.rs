@@ -19,8 +19,7 @@
 
 use super::activation::Activation;
 use super::network::clamp_error;
-use super::scalar::{sum_sq, Scalar};
-use ndarray::linalg::general_mat_mul;
+use super::scalar::{product, sum_sq, Scalar};
 use ndarray::{s, Array2, ArrayView2, Axis, Zip};
 use serde::{Deserialize, Serialize};
 
@@ -107,7 +106,7 @@ impl Cell {
         let sigmoid = Activation::Sigmoid;
         match self {
             Self::Vanilla => {
-                general_mat_mul(S::one(), &h_prev, w_h, S::one(), &mut a);
+                S::gemm(S::one(), h_prev.view(), w_h.view(), S::one(), a.view_mut());
                 activation.apply_inplace(&mut a);
                 Forward {
                     h: a.clone(),
@@ -116,7 +115,7 @@ impl Cell {
                 }
             }
             Self::Lstm => {
-                general_mat_mul(S::one(), &h_prev, w_h, S::one(), &mut a);
+                S::gemm(S::one(), h_prev.view(), w_h.view(), S::one(), a.view_mut());
                 for (k, phi) in [(0, sigmoid), (1, sigmoid), (2, activation), (3, sigmoid)] {
                     phi.apply_inplace(&mut a.slice_mut(s![.., k * hidden..(k + 1) * hidden]));
                 }
@@ -135,22 +134,22 @@ impl Cell {
             }
             Self::Gru => {
                 let mut rz = a.slice_mut(s![.., ..2 * hidden]);
-                general_mat_mul(
+                S::gemm(
                     S::one(),
-                    &h_prev,
-                    &w_h.slice(s![.., ..2 * hidden]),
+                    h_prev.view(),
+                    w_h.slice(s![.., ..2 * hidden]),
                     S::one(),
-                    &mut rz,
+                    rz.view_mut(),
                 );
                 sigmoid.apply_inplace(&mut rz);
                 let reset = &a.slice(s![.., ..hidden]) * &h_prev;
                 let mut n = a.slice_mut(s![.., 2 * hidden..]);
-                general_mat_mul(
+                S::gemm(
                     S::one(),
-                    &reset,
-                    &w_h.slice(s![.., 2 * hidden..]),
+                    reset.view(),
+                    w_h.slice(s![.., 2 * hidden..]),
                     S::one(),
-                    &mut n,
+                    n.view_mut(),
                 );
                 activation.apply_inplace(&mut n);
                 let z = a.slice(s![.., hidden..2 * hidden]);
@@ -174,19 +173,20 @@ impl Cell {
     /// `g_c` the LSTM's `∂L/∂c_t` from t + 1 (ignored otherwise); `gates`, `h_t`, `h_prev`,
     /// `c_t`, `c_prev` are the forward step's. With `error_clip = Some(c)` δ_t is clamped to
     /// `[−c, c]` before it is used (backward clipping). `carry = false` cuts the error here
-    /// (truncated BPTT): nothing flows to step t − 1.
+    /// (truncated BPTT): nothing flows to step t − 1. `w_h_t` is `W_hᵀ` (`[G·H, H]`), made
+    /// contiguous once per backward pass: every step's `δ·W_hᵀ` then reads it in place.
     #[allow(clippy::too_many_arguments)]
     pub fn step_back<S: Scalar>(
         self,
         activation: Activation,
-        w_h: &Array2<S>,
+        w_h_t: ArrayView2<S>,
         states: StepStates<'_, S>,
         mut g_h: Array2<S>,
         g_c: Array2<S>,
         error_clip: Option<f64>,
         carry: bool,
     ) -> Backward<S> {
-        let hidden = w_h.nrows();
+        let hidden = w_h_t.ncols();
         let StepStates {
             gates,
             h,
@@ -200,7 +200,7 @@ impl Cell {
             Self::Vanilla => {
                 activation.scale_by_slope(&mut g_h, &h);
                 clamp_error(&mut g_h, error_clip);
-                let to_h = carry.then(|| g_h.dot(&w_h.t()));
+                let to_h = carry.then(|| product(&g_h, &w_h_t));
                 Backward {
                     delta: g_h,
                     to_h,
@@ -250,7 +250,7 @@ impl Cell {
                 }
                 clamp_error(&mut delta, error_clip);
                 let (to_h, to_c) = if carry {
-                    (Some(delta.dot(&w_h.t())), g_c * f)
+                    (Some(product(&delta, &w_h_t)), g_c * f)
                 } else {
                     (None, none())
                 };
@@ -269,7 +269,7 @@ impl Cell {
                 let mut dn = &g_h * &z.mapv(|z| S::one() - z);
                 activation.scale_by_slope(&mut dn, &n);
                 clamp_error(&mut dn, error_clip);
-                let to_reset = dn.dot(&w_h.slice(s![.., 2 * hidden..]).t());
+                let to_reset = product(&dn, &w_h_t.slice(s![2 * hidden.., ..]));
                 let mut drz = Array2::zeros((g_h.nrows(), 2 * hidden));
                 {
                     let (mut dr, mut dz) = drz.view_mut().split_at(Axis(1), hidden);
@@ -293,7 +293,7 @@ impl Cell {
                         .and(&to_reset)
                         .and(&r)
                         .for_each(|t, &tr, &r| *t += tr * r);
-                    to_h += &drz.dot(&w_h.slice(s![.., ..2 * hidden]).t());
+                    to_h += &product(&drz, &w_h_t.slice(s![..2 * hidden, ..]));
                     to_h
                 });
                 let delta = ndarray::concatenate(Axis(1), &[drz.view(), dn.view()])
@@ -320,14 +320,14 @@ impl Cell {
     ) -> Array2<S> {
         let hidden = previous.ncols();
         match self {
-            Self::Vanilla | Self::Lstm => previous.t().dot(&deltas),
+            Self::Vanilla | Self::Lstm => product(&previous.t(), &deltas),
             Self::Gru => {
                 let mut grad = Array2::zeros((hidden, 3 * hidden));
                 grad.slice_mut(s![.., ..2 * hidden])
-                    .assign(&previous.t().dot(&deltas.slice(s![.., ..2 * hidden])));
+                    .assign(&product(&previous.t(), &deltas.slice(s![.., ..2 * hidden])));
                 let reset = &gates.slice(s![.., ..hidden]) * &previous;
                 grad.slice_mut(s![.., 2 * hidden..])
-                    .assign(&reset.t().dot(&deltas.slice(s![.., 2 * hidden..])));
+                    .assign(&product(&reset.t(), &deltas.slice(s![.., 2 * hidden..])));
                 grad
             }
         }

@@ -10,7 +10,7 @@
 use super::activation::Activation;
 use super::cell::Cell;
 use super::group::ParamGroup;
-use super::scalar::Scalar;
+use super::scalar::{product, Scalar};
 use ndarray::Array2;
 use rand::{Rng, RngExt};
 use std::collections::HashSet;
@@ -115,7 +115,7 @@ pub fn sample<S: Scalar, R: Rng + ?Sized>(
         let input = (&w_x.row(symbol) + &b.b).insert_axis(ndarray::Axis(0));
         let step = cell.step(activation, w_h, input, hidden.view(), state.view());
         (hidden, state) = (step.h, step.c);
-        let logits = hidden.dot(w_out) + &b_out.b;
+        let logits = product(&hidden, w_out) + &b_out.b;
         let logits: Vec<f64> = logits.iter().map(|v| v.wide() / temperature).collect();
         if !logits.iter().all(|v| v.is_finite()) {
             return None;

@@ -27,7 +27,7 @@ use super::group::ParamGroup;
 use super::init::Init;
 use super::loss::{mse, Penalty};
 use super::network::{clamp_error, Backprop, Network};
-use super::scalar::{all_finite, sum_sq, Scalar};
+use super::scalar::{all_finite, product, sum_sq, Scalar};
 use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -185,7 +185,7 @@ impl<S: Scalar> Mlp<S> {
         for l in 0..=depth {
             let layer = &self.layers[l];
             let input = pass.hs.last().map_or(x, |h| h.view());
-            let mut z = input.dot(&layer.w);
+            let mut z = product(&input, &layer.w);
             z += &layer.b;
             if l < depth {
                 if let Some((gain, bias)) = self.gain_and_bias(l) {
@@ -314,14 +314,14 @@ impl<S: Scalar> Network<S> for Mlp<S> {
             delta_norms[l] = sum_sq(&delta).sqrt();
             let input = if l == 0 { x } else { pass.hs[l - 1].view() };
             let layer = &self.layers[l];
-            let mut grad_w = input.t().dot(&delta);
+            let mut grad_w = product(&input.t(), &delta);
             penalty.add_gradient(&layer.w, &mut grad_w);
             grads.push(ParamGroup {
                 w: grad_w,
                 b: delta.sum_axis(Axis(0)),
             });
             if l > 0 {
-                let back = delta.dot(&layer.w.t());
+                let back = product(&delta, &layer.w.t());
                 grad_h = Some(match grad_h.take() {
                     Some(carried) => carried + back,
                     None => back,

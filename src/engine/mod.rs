@@ -19,6 +19,7 @@ pub mod cliff;
 pub mod clip;
 pub mod config;
 pub mod data;
+pub mod gemm;
 pub mod group;
 pub mod init;
 pub mod kernels;

@@ -32,8 +32,7 @@ use super::group::ParamGroup;
 use super::init::semi_orthogonal;
 use super::loss::{LossKind, Penalty};
 use super::network::{Backprop, Network};
-use super::scalar::{all_finite, sum_sq, Scalar};
-use ndarray::linalg::general_mat_mul;
+use super::scalar::{all_finite, product, sum_sq, Scalar};
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -257,7 +256,7 @@ impl<S: Scalar> Rnn<S> {
         let n = self.batch_size(x.nrows());
         let (w_x, w_h, b) = (&self.groups[0].w, &self.groups[1].w, &self.groups[2].b);
         // Every step's input projection and bias at once; the recurrence adds h_{t−1}·W_h.
-        let mut projected = x.dot(w_x);
+        let mut projected = product(&x, w_x);
         projected += b;
         let mut states = Array2::zeros(((steps + 1) * n, hidden));
         let mut first_non_finite = None;
@@ -273,7 +272,13 @@ impl<S: Scalar> Rnn<S> {
                 let (before, mut after) = states.view_mut().split_at(Axis(0), t * n);
                 let previous = before.slice(s![(t - 1) * n.., ..]);
                 let mut z = after.slice_mut(s![..n, ..]);
-                general_mat_mul(S::one(), &previous, w_h, S::one(), &mut z);
+                S::gemm(
+                    S::one(),
+                    previous.view(),
+                    w_h.view(),
+                    S::one(),
+                    z.view_mut(),
+                );
                 self.activation.apply_inplace(&mut z);
                 note(t, &z.view());
             }
@@ -310,7 +315,7 @@ impl<S: Scalar> Rnn<S> {
             (cells, gates)
         };
         let read = self.read_states(&states, n);
-        let mut output = read.dot(&self.groups[3].w);
+        let mut output = product(&read, &self.groups[3].w);
         output += &self.groups[4].b;
         RnnForward {
             states,
@@ -362,12 +367,14 @@ impl<S: Scalar> Network<S> for Rnn<S> {
 
         // Readout: ∂W_out = Hᵀ·∂ŷ, ∂b_out = Σ ∂ŷ, and its share of each g_t: ∂ŷ·W_outᵀ.
         let read = self.read_states(states, n);
-        let mut grad_w_out = read.t().dot(&d_output);
+        let mut grad_w_out = product(&read.t(), &d_output);
         penalty.add_gradient(&self.groups[3].w, &mut grad_w_out);
         let grad_b_out = d_output.sum_axis(Axis(0));
-        let from_readout = d_output.dot(&self.groups[3].w.t());
+        let from_readout = product(&d_output, &self.groups[3].w.t());
 
         let w_h = &self.groups[RECURRENT_GROUP].w;
+        // One transposed copy for the whole pass (see `Cell::step_back`).
+        let w_h_t = w_h.t().as_standard_layout().into_owned();
         let rows = |k: usize| s![k * n..(k + 1) * n, ..];
         let vanilla = self.cell == Cell::Vanilla;
         let lstm = self.cell.has_cell_state();
@@ -409,7 +416,7 @@ impl<S: Scalar> Network<S> for Rnn<S> {
             // Backward clipping tempers δ_t before it is used or carried back.
             let back = self.cell.step_back(
                 self.activation,
-                w_h,
+                w_h_t.view(),
                 step,
                 g,
                 carry_cell,
@@ -423,7 +430,7 @@ impl<S: Scalar> Network<S> for Rnn<S> {
             }
             deltas.slice_mut(rows(t - 1)).assign(&back.delta);
         }
-        let mut grad_w_x = x.t().dot(&deltas);
+        let mut grad_w_x = product(&x.t(), &deltas);
         penalty.add_gradient(&self.groups[0].w, &mut grad_w_x);
         let mut grad_w_h = self.cell.recurrent_gradient(
             states.slice(s![..steps * n, ..]),

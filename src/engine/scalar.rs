@@ -4,7 +4,11 @@
 //! at realistic scales; the gradient check runs the very same code in `f64`.
 
 use super::kernels;
-use ndarray::{Array, ArrayBase, Data, Dimension, LinalgScalar, ScalarOperand};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{
+    Array, Array2, ArrayBase, ArrayView2, ArrayViewMut2, Data, Dimension, Ix2, LinalgScalar,
+    ScalarOperand,
+};
 use num_traits::Float;
 use std::fmt::Debug;
 use std::ops::{AddAssign, MulAssign, SubAssign};
@@ -50,6 +54,19 @@ pub trait Scalar:
     fn all_finite(values: &[Self]) -> bool {
         values.iter().all(|v| v.is_finite())
     }
+
+    /// `c ← α·a·b + β·c`: matrixmultiply (through ndarray), except `f32` in the browser build,
+    /// which takes [`gemm`]'s kernel.
+    fn gemm(
+        alpha: Self,
+        a: ArrayView2<Self>,
+        b: ArrayView2<Self>,
+        beta: Self,
+        c: ArrayViewMut2<Self>,
+    ) {
+        let mut c = c;
+        general_mat_mul(alpha, &a, &b, beta, &mut c);
+    }
 }
 
 impl Scalar for f32 {
@@ -76,6 +93,11 @@ impl Scalar for f32 {
     }
     fn all_finite(values: &[Self]) -> bool {
         kernels::all_finite_f32(values)
+    }
+    // Natively matrixmultiply's AVX2+FMA kernels are faster than 128-bit ones (BENCHMARKS.md).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, c: ArrayViewMut2<f32>) {
+        super::gemm::gemm(alpha, a, b, beta, c);
     }
 }
 
@@ -131,6 +153,16 @@ pub fn sum_sq<S: Scalar, D: Dimension>(array: &Array<S, D>) -> f64 {
         Some(slice) => S::sum_sq(slice),
         None => array.iter().map(|v| v.wide() * v.wide()).sum(),
     }
+}
+
+/// `a · b` as a new array, through [`Scalar::gemm`] (what ndarray's `dot` is for the engine).
+pub fn product<S: Scalar, A: Data<Elem = S>, B: Data<Elem = S>>(
+    a: &ArrayBase<A, Ix2>,
+    b: &ArrayBase<B, Ix2>,
+) -> Array2<S> {
+    let mut c = Array2::zeros((a.nrows(), b.ncols()));
+    S::gemm(S::one(), a.view(), b.view(), S::zero(), c.view_mut());
+    c
 }
 
 /// Whether every element is finite, through the fused kernel where the array is contiguous.

@@ -3,16 +3,37 @@
 //! Holds the browser handles (the `Worker` and its callbacks); dropping the bridge terminates
 //! the worker.
 
+use crate::link::ENGINE_PLAIN;
 use crate::protocol::{decode, encode, Command, Event};
 use js_sys::{Array, Uint8Array};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 /// Where Trunk puts the worker's loader (see index.html).
 pub const WORKER_URL: &str = "./worker_loader.js";
+
+/// The loader's address for this page: with `?engine=simd128` in the address the page opened
+/// with, the loader is told to take the plain build (`public/engine_build.js`). Read once, so
+/// workers started later (the map's pool) match the lab's after the address is rewritten.
+fn worker_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let plain = form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
+            .any(|(key, value)| key == "engine" && value.trim() == ENGINE_PLAIN);
+        if plain {
+            format!("{WORKER_URL}?engine={ENGINE_PLAIN}")
+        } else {
+            WORKER_URL.to_string()
+        }
+    })
+}
 
 /// A running training worker.
 pub struct Bridge {
@@ -29,7 +50,7 @@ impl Bridge {
         mut on_event: impl FnMut(Event) + 'static,
         on_error: impl Fn(String) + Clone + 'static,
     ) -> Result<Self, String> {
-        let worker = Worker::new(WORKER_URL).map_err(|e| describe(&e))?;
+        let worker = Worker::new(worker_url()).map_err(|e| describe(&e))?;
         let report = on_error.clone();
         let download = Rc::new(RefCell::new(Array::new()));
         let parts = download.clone();

@@ -275,7 +275,8 @@ fn on_event(lab: Lab, event: Event) {
     lab.session.update_value(|s| s.pacer.answered(&event));
     show_busy(lab);
     match event {
-        Event::Ready => {
+        Event::Ready { build } => {
+            lab.engine_build.set(Some(build));
             let t = now();
             lab.session.update_value(|s| {
                 s.perf.ready_ms.get_or_insert(t);

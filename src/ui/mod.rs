@@ -141,6 +141,7 @@ pub fn App() -> impl IntoView {
         <footer class="colophon">
             "A real multi-layer perceptron or recurrent network, trained in your browser (Rust → WebAssembly, in a Web Worker). "
             "Gradient norms are Frobenius norms: of each layer's weight and bias gradients together (MLP), of each parameter tensor (RNN)."
+            <EngineBuild/>
         </footer>
     }
 }
@@ -165,6 +166,27 @@ fn register_offline_copy() {
     });
 }
 
+/// A quiet line naming the engine build the worker runs: the browser picks the relaxed-SIMD
+/// build where it validates (`public/engine_build.js`).
+#[component]
+fn EngineBuild() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    move || {
+        lab.engine_build.get().map(|build| {
+            let how = if build.contains("relaxed") {
+                "fused multiply-add where the CPU has one"
+            } else {
+                "this browser has no relaxed SIMD"
+            };
+            view! {
+                <span id="engine-build" class="engine-build">
+                    {format!(" Engine build: WebAssembly {build} ({how}).")}
+                </span>
+            }
+        })
+    }
+}
+
 /// Hidden figures for the benchmark (`make bench` reads them); nothing a person needs.
 #[component]
 fn PerfProbe() -> impl IntoView {
@@ -183,6 +205,7 @@ fn PerfProbe() -> impl IntoView {
             data-paint-ms-p50=move || format!("{:.2}", perf.get().paint_ms.0)
             data-paint-ms-p95=move || format!("{:.2}", perf.get().paint_ms.1)
             data-paints=move || perf.get().paints.to_string()
+            data-engine-build=move || lab.engine_build.get().unwrap_or_default()
         ></div>
     }
 }

@@ -31,7 +31,7 @@ impl Pacer {
 
     /// Notes an event: every event but `Ready` answers the oldest command awaiting one.
     pub fn answered(&mut self, event: &Event) {
-        if !matches!(event, Event::Ready) {
+        if !matches!(event, Event::Ready { .. }) {
             self.awaiting.pop_front();
         }
     }

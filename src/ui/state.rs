@@ -182,6 +182,8 @@ pub struct Lab {
     pub phase: RwSignal<Option<PhaseLink>>,
     /// The trainability map's cells as they finish.
     pub phase_cells: RwSignal<PhaseCells>,
+    /// Which build of the engine the worker runs, once it has said (`Event::Ready`).
+    pub engine_build: RwSignal<Option<String>>,
     /// Non-reactive run data.
     pub session: StoredValue<Session, LocalStorage>,
 }
@@ -261,6 +263,7 @@ impl Lab {
             clipped_share: RwSignal::new(0.0),
             max_norms: RwSignal::new((0.0, 0.0)),
             perf: RwSignal::new(PerfReadout::default()),
+            engine_build: RwSignal::new(None),
             bars_quantity: RwSignal::new(BarsQuantity::Gradient),
             hidden: RwSignal::new(Vec::new()),
             group_count: RwSignal::new(group_count),

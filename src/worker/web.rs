@@ -34,7 +34,12 @@ pub fn start() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();
-    post(&scope, &Event::Ready);
+    post(
+        &scope,
+        &Event::Ready {
+            build: crate::engine::gemm::build_name().into(),
+        },
+    );
 }
 
 /// Posts each piece of a download to the page as it is written.

@@ -7,17 +7,22 @@
 // 3. Gzipped size of everything the page loads; time to the first chart and to a ready worker.
 // 4. Memory growth over a long run at full speed (and across resets).
 //
-// usage: node tests/bench/bench.mjs [--long-seconds N]   (default 600; BENCH_LONG_SECONDS too)
+// usage: node tests/bench/bench.mjs [--long-seconds N] [--engine-only]
+//   --long-seconds: the memory run's length (default 600; BENCH_LONG_SECONDS too)
+//   --engine-only: parts 1 and 1c only (steps/s per shape), for a kernel change's quick check
+//   --shapes A,R: only these shapes (with --engine-only)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { cpus } from 'node:os';
 import { serveDist, launchBrowser, waitReady, setInput } from '../e2e/harness.mjs';
+import { tfjsRates } from './tfjs.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
+const ENGINE_ONLY = process.argv.includes('--engine-only');
 const LONG_SECONDS = arg('--long-seconds', Number(process.env.BENCH_LONG_SECONDS ?? 600));
 const SPEED_MAX = 10;
 const log = (...a) => console.error('bench:', ...a);
@@ -35,7 +40,8 @@ if (native.status !== 0) {
   process.exit(1);
 }
 const parse = (out) => out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-const shapes = parse(native.stdout);
+const only = process.argv.includes('--shapes') ? process.argv[process.argv.indexOf('--shapes') + 1].split(',') : null;
+const shapes = parse(native.stdout).filter((s) => !only || only.includes(s.shape));
 
 // The same native code with matrixmultiply held to 128-bit SSE2 kernels (no AVX, no FMA): the
 // vector width wasm's simd128 has. The gap between the two native rows is the instruction set,
@@ -108,10 +114,13 @@ const engine = async (page) => {
 };
 const until = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// ---- 1b. wasm in the worker ------------------------------------------------------------------
-for (const shape of shapes) {
-  log(`wasm in the worker, shape ${shape.shape}…`);
-  const page = await openLab(shape.model === 'rnn' ? rnnLink(shape) : '');
+// ---- 1b. wasm in the worker -------------------------------------------------------------------
+// Each shape in both engine builds: the one the browser picks (relaxed SIMD where it validates)
+// and the plain simd128 build (`engine=simd128` in the address forces it).
+async function measureWorker(shape, plain) {
+  const link = shape.model === 'rnn' ? rnnLink(shape) : '';
+  const force = plain ? `${link ? '&' : '?'}engine=simd128` : '';
+  const page = await openLab(link + force);
   if (shape.model !== 'rnn') await configure(page, shape);
   await page.click('#play');
   await until(2000); // warm-up (JIT tiers, caches)
@@ -120,15 +129,66 @@ for (const shape of shapes) {
   await until(shape.shape === 'C' ? 12000 : 8000);
   const b = await engine(page);
   const wall = (Date.now() - t0) / 1000;
-  shape.wasm = ((b.steps - a.steps) * 1000) / (b.ms - a.ms);
-  shape.endToEnd = (b.steps - a.steps) / wall;
-  if (shape.model === 'rnn') {
+  const result = {
+    build: (await probe(page)).engineBuild,
+    rate: ((b.steps - a.steps) * 1000) / (b.ms - a.ms),
+    endToEnd: (b.steps - a.steps) / wall,
+  };
+  if (shape.model === 'rnn' && !plain) {
     // The page must stay smooth while a recurrent net trains at full speed too.
     const f = await frameIntervals(page);
-    shape.frameP95 = quantile(f.intervals, 0.95);
-    shape.longTasks = f.longTasks.filter((d) => d > 50).length;
+    result.frameP95 = quantile(f.intervals, 0.95);
+    result.longTasks = f.longTasks.filter((d) => d > 50).length;
   }
   await page.close();
+  return result;
+}
+for (const shape of shapes) {
+  log(`wasm in the worker, shape ${shape.shape}…`);
+  const picked = await measureWorker(shape, false);
+  const plain = await measureWorker(shape, true);
+  Object.assign(shape, { build: picked.build, wasm: picked.rate, endToEnd: picked.endToEnd, frameP95: picked.frameP95, longTasks: picked.longTasks });
+  Object.assign(shape, { plainBuild: plain.build, wasmPlain: plain.rate });
+}
+
+// ---- 1c. the peer: TensorFlow.js's wasm backend, the same step, the same browser --------------
+log('TensorFlow.js (wasm backend) on shapes A, B, C and R…');
+const peer = await tfjsRates(browser, shapes.filter((s) => !s.cures && s.cell !== 'lstm'));
+for (const s of shapes) s.tfjs = peer.rates[s.shape];
+
+const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+const check = (ok) => (ok ? 'met' : 'MISSED');
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+
+/** The engine table: every shape, native, in the worker (both builds) and in TF.js. */
+function engineTable() {
+  const picked = shapes[0]?.build ?? '?';
+  const rows = [
+    `| shape | hidden × width, batch | native steps/s | worker steps/s (${picked}) | wasm/native | wasm GFLOP/s | worker steps/s (${shapes[0]?.plainBuild ?? '?'}) | page steps/s | TF.js-wasm steps/s | gradlab ÷ TF.js | native, 128-bit SSE2 kernels |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of shapes) {
+    const dims = s.model === 'rnn' ? `${s.cell === 'lstm' ? 'LSTM' : 'RNN'} T ${s.depth} × H ${s.width}` : `${s.depth} × ${s.width}${s.cures ? ' + cures' : ''}`;
+    rows.push(`| ${s.shape} | ${dims}, ${s.batch} | ${f(s.steps_per_second)} | ${f(s.wasm)} | ${f(s.wasm / s.steps_per_second, 2)} | ${f((s.wasm * s.flops_per_step) / 1e9, 2)} | ${f(s.wasmPlain)} | ${f(s.endToEnd)} | ${s.tfjs ? f(s.tfjs, 1) : '—'} | ${s.tfjs ? `${f(s.wasm / s.tfjs, 1)}×` : '—'} | ${f(s.sse2)} |`);
+  }
+  rows.push('');
+  rows.push(`TF.js: @tensorflow/tfjs 4.22 (${peer.backend}), the same step in the same browser (tests/bench/tfjs.mjs).`);
+  return rows;
+}
+
+/** The engine's targets (issue 13), met or not. */
+function engineTargets() {
+  const worst = Math.min(...shapes.filter((s) => ['A', 'B', 'C', 'R'].includes(s.shape)).map((s) => s.wasm / s.steps_per_second));
+  const c = shapes.find((s) => s.shape === 'C');
+  const peerWorst = Math.min(...shapes.filter((s) => s.tfjs).map((s) => s.wasm / s.tfjs));
+  return `engine targets: wasm/native ≥ 0.75 on A, B, C and R: ${check(worst >= 0.75)} (worst ${f(worst, 2)}); shape C ≥ 30 GFLOP/s in the worker: ${check((c.wasm * c.flops_per_step) / 1e9 >= 30)}; gradlab ≥ 10× TF.js-wasm on every shape: ${check(peerWorst >= 10)} (worst ${f(peerWorst, 1)}×)`;
+}
+
+if (ENGINE_ONLY) {
+  console.log([`gradlab engine benchmark — ${cpus().length} × ${cpu}`, '', ...engineTable(), '', engineTargets()].join('\n'));
+  await browser.close();
+  await server.close();
+  process.exit(0);
 }
 
 // ---- 2. the page under load (shape B at full speed) ------------------------------------------
@@ -241,18 +301,10 @@ await browser.close();
 await server.close();
 
 // ---- report ----------------------------------------------------------------------------------
-const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
-const check = (ok) => (ok ? 'met' : 'MISSED');
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const lines = [];
 lines.push(`gradlab benchmark — ${new Date().toISOString().slice(0, 10)} — ${cpus().length} × ${cpu}`);
 lines.push('');
-lines.push('| shape | hidden × width, batch | native steps/s | wasm steps/s (worker) | wasm/native | wasm GFLOP/s | page steps/s | native, 128-bit SSE2 kernels | wasm/that |');
-lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const s of shapes) {
-  const dims = s.model === 'rnn' ? `${s.cell === 'lstm' ? 'LSTM' : 'RNN'} T ${s.depth} × H ${s.width}` : `${s.depth} × ${s.width}`;
-  lines.push(`| ${s.shape} | ${dims}, ${s.batch} | ${f(s.steps_per_second)} | ${f(s.wasm)} | ${f(s.wasm / s.steps_per_second, 2)} | ${f((s.wasm * s.flops_per_step) / 1e9, 2)} | ${f(s.endToEnd)} | ${f(s.sse2)} | ${f(s.wasm / s.sse2, 2)} |`);
-}
+lines.push(...engineTable());
 const p50 = quantile(frames.intervals, 0.5);
 const p95 = quantile(frames.intervals, 0.95);
 const longTasks = frames.longTasks.filter((d) => d > 50);
@@ -275,8 +327,5 @@ for (const s of shapes.filter((x) => x.model === 'rnn')) {
 }
 lines.push(`| trainability map, 64 cells × 1000 steps: cells/s with 1 map worker / with ${mapPool.workers} | ${f(mapOne.cellsPerSecond, 2)} / ${f(mapPool.cellsPerSecond, 2)} (speed-up ${f(mapPool.cellsPerSecond / mapOne.cellsPerSecond, 2)}×) | — | |`);
 lines.push(`| frame interval p95 while the map's pool works | ${f(quantile(mapFrames.intervals, 0.95), 1)} ms, ${mapFrames.longTasks.filter((d) => d > 50).length} long tasks | p95 ≤ 20 ms | ${check(quantile(mapFrames.intervals, 0.95) <= 20)} |`);
-const worst = Math.min(...shapes.map((s) => s.wasm / s.steps_per_second));
-const c = shapes.find((s) => s.shape === 'C');
-lines.push('');
-lines.push(`engine targets: wasm/native ≥ 0.75 on every shape: ${check(worst >= 0.75)} (worst ${f(worst, 2)}); shape C ≥ 25 GFLOP/s in wasm: ${check((c.wasm * c.flops_per_step) / 1e9 >= 25)}`);
+lines.push('', engineTargets());
 console.log(lines.join('\n'));

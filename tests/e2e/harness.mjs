@@ -94,10 +94,12 @@ export function useLab() {
 /**
  * Opens `url` in a new page, recording console errors and uncaught exceptions. The page's
  * service worker is blocked unless `serviceWorkers: 'allow'` (a test that routes requests
- * must not have them answered by the worker's cache instead).
+ * must not have them answered by the worker's cache instead). `beforeLoad(page)` runs before the
+ * first navigation (to listen for requests from the start).
  */
-export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, serviceWorkers = 'block' } = {}) {
+export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, serviceWorkers = 'block', beforeLoad } = {}) {
   const page = await browser.newPage({ viewport, serviceWorkers });
+  beforeLoad?.(page);
   const errors = [];
   page.on('console', (msg) => {
     // Playwright's own note when it blocks the page's service worker (see above).
@@ -149,6 +151,14 @@ export async function column(page, field) {
   return page.$$eval(`#layer-table tbody tr td[data-field="${field}"]`, (cells) =>
     cells.map((c) => parseFloat(c.textContent)),
   );
+}
+
+/** Takes `n` single steps with the Step button, each waited for. */
+export async function stepTimes(page, n) {
+  for (let i = 1; i <= n; i += 1) {
+    await page.click('#step-once');
+    await page.waitForFunction((k) => document.querySelector('#step-count').textContent === String(k), i);
+  }
 }
 
 /** The current step count as a number. */

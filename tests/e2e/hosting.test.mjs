@@ -81,9 +81,11 @@ test('offline: after one visit the page opens and trains with no network, and is
     const cache = await caches.open(names.find((n) => n.startsWith('gradlab-')));
     return (await cache.keys()).map((r) => new URL(r.url).pathname);
   });
-  for (const file of ['index.html', 'worker_bg.wasm', 'worker_loader.js', 'lessons.json']) {
+  for (const file of ['index.html', 'worker_relaxed_bg.wasm', 'worker_loader.js', 'engine_build.js', 'lessons.json']) {
     assert.ok(cached.includes(`${PREFIX}${file}`), `${file} cached: ${cached}`);
   }
+  // Only the engine build this browser runs (relaxed SIMD) is kept, not the other.
+  assert.ok(!cached.includes(`${PREFIX}worker_bg.wasm`), `the plain build is not cached: ${cached}`);
   // The network goes away: the server stops and the browser is offline.
   await server.close();
   await context.setOffline(true);

@@ -142,11 +142,11 @@ test('a divergent setting shows the diverged state and pauses', async () => {
 
 test('a worker that cannot start is reported and can be restarted', async () => {
   const page = await lab.browser.newPage();
-  await page.route('**/worker_bg.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.route('**/worker*_bg.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
   await page.goto(lab.server.url);
   await page.waitForFunction(() => /worker stopped/.test(document.querySelector('#status').textContent), null, { timeout: 30_000 });
   await page.waitForSelector('#restart-worker');
-  await page.unroute('**/worker_bg.wasm');
+  await page.unroute('**/worker*_bg.wasm');
   await page.click('#restart-worker');
   await waitReady(page);
   await page.close();

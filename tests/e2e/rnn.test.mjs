@@ -4,21 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { useLab, openPage, screenshot, waitReady, stepsAbove, pause } from './harness.mjs';
+import { useLab, openPage, screenshot, waitReady, stepsAbove, pause, stepTimes } from './harness.mjs';
 
 const lab = useLab();
 
 /** The table's numbers for one field, by row attribute (`data-group`, `data-time-step`). */
 async function cells(page, table, field) {
   return page.$$eval(`#${table} tbody tr td[data-field="${field}"]`, (tds) => tds.map((c) => parseFloat(c.textContent)));
-}
-
-/** Takes `n` single steps with the Step button, each waited for. */
-async function stepTimes(page, n) {
-  for (let i = 1; i <= n; i += 1) {
-    await page.click('#step-once');
-    await page.waitForFunction((k) => document.querySelector('#step-count').textContent === String(k), i);
-  }
 }
 
 test('choosing the RNN turns the chart to time steps and the table to groups and time steps', async () => {
