@@ -67,6 +67,13 @@ pub trait Scalar:
         let mut c = c;
         general_mat_mul(alpha, &a, &b, beta, &mut c);
     }
+
+    /// `a · b` as a new array: ndarray's `dot` (whose output layout, and so its rounding, every
+    /// native run so far has had: old links reproduce their runs bit for bit in the runner),
+    /// except `f32` in the browser build, which takes [`gemm`](super::gemm)'s kernel.
+    fn product(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
+        a.dot(&b)
+    }
 }
 
 impl Scalar for f32 {
@@ -98,6 +105,12 @@ impl Scalar for f32 {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, c: ArrayViewMut2<f32>) {
         super::gemm::gemm(alpha, a, b, beta, c);
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn product(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
+        let mut c = Array2::zeros((a.nrows(), b.ncols()));
+        super::gemm::gemm(1.0, a, b, 0.0, c.view_mut());
+        c
     }
 }
 
@@ -155,14 +168,12 @@ pub fn sum_sq<S: Scalar, D: Dimension>(array: &Array<S, D>) -> f64 {
     }
 }
 
-/// `a · b` as a new array, through [`Scalar::gemm`] (what ndarray's `dot` is for the engine).
+/// `a · b` as a new array, through [`Scalar::product`] (what ndarray's `dot` is for the engine).
 pub fn product<S: Scalar, A: Data<Elem = S>, B: Data<Elem = S>>(
     a: &ArrayBase<A, Ix2>,
     b: &ArrayBase<B, Ix2>,
 ) -> Array2<S> {
-    let mut c = Array2::zeros((a.nrows(), b.ncols()));
-    S::gemm(S::one(), a.view(), b.view(), S::zero(), c.view_mut());
-    c
+    S::product(a.view(), b.view())
 }
 
 /// Whether every element is finite, through the fused kernel where the array is contiguous.
