@@ -46,8 +46,10 @@ test('each optimizer reaches the worker, shows only its own hyperparameters and 
   // Adam's first step moves every weight by η (m̂/√v̂ = ±1): ‖ΔW‖ = 0.01·√(elements).
   const expected = [16, 64, 64, 8].map((n) => 0.01 * Math.sqrt(n));
   steps.adam[0].forEach((got, l) => assert.ok(Math.abs(got - expected[l]) < 1e-3 * expected[l], `layer ${l}: ${got}`));
-  // Heavy-ball momentum's first step is SGD's (b₁ = g); its second is not.
-  assert.deepEqual(steps.momentum[0], steps.sgd[0]);
+  // Heavy-ball momentum's first step is SGD's (b₁ = g); its second is not. The two are computed
+  // by different code (SGD's fused update kernel, momentum's buffer), so the shown 4 digits may
+  // differ by one in the last place.
+  steps.momentum[0].forEach((v, l) => assert.ok(Math.abs(v - steps.sgd[0][l]) <= 1e-3 * steps.sgd[0][l], `layer ${l}: ${v} vs ${steps.sgd[0][l]}`));
   // Every rule takes its own second step.
   const seconds = OPTIMIZERS.map((o) => JSON.stringify(steps[o][1]));
   assert.equal(new Set(seconds).size, OPTIMIZERS.length, seconds.join('\n'));

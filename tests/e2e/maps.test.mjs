@@ -27,6 +27,29 @@ async function phaseOutcomes(page) {
   return (await page.getAttribute('#phase-summary', 'data-outcomes')).split(',');
 }
 
+/**
+ * The page's outcomes against the runner's `--sweep` lines, square by square. They must be the
+ * same, except on a square whose run the runner saw at the edge of f32's range (overflowed, or a
+ * loss above 10³⁰ without overflowing): there whether the overflow comes within the window is
+ * decided by rounding, and the page's products (the wasm kernel, fused multiply-add) round
+ * differently from the runner's (matrixmultiply), so such a square may read stalled or exploded.
+ */
+function assertSameOutcomes(shown, runnerLines) {
+  const runner = runnerLines.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(shown.length, runner.length);
+  let compared = 0;
+  runner.forEach((cell, i) => {
+    const edge = cell.loss_last === null || cell.loss_last > 1e30;
+    if (edge) {
+      assert.ok(['stalled', 'exploded'].includes(shown[i]), `square ${i}: page ${shown[i]}, runner ${cell.outcome} at the f32 edge`);
+    } else {
+      assert.equal(shown[i], cell.outcome, `square ${i}`);
+      compared += 1;
+    }
+  });
+  assert.ok(compared >= runner.length / 2, `only ${compared} of ${runner.length} squares away from the f32 edge`);
+}
+
 test('the trainability map fills cell by cell as the headless sweep does, and a click loads a cell', async () => {
   const settings = { lr: 0.1, seed: 2 };
   const axes = { x: 'depth=2:20:3', y: 'weight-scale=0.5:3:3' };
@@ -40,8 +63,7 @@ test('the trainability map fills cell by cell as the headless sweep does, and a 
     cwd: new URL('../..', import.meta.url).pathname,
     encoding: 'utf8',
   });
-  const runner = out.trim().split('\n').map((l) => JSON.parse(l).outcome);
-  assert.deepEqual(shown, runner);
+  assertSameOutcomes(shown, out);
   assert.match(await page.textContent('#phase-summary'), /9 of 9 cells, done/);
   // The lab's own setting (depth 11, σ 1.75 — a square of the grid): its first step's loss is
   // the square's, the same settings and seed trained by the lab's worker.
@@ -79,7 +101,7 @@ test('the RNN\'s map (T × recurrent scale) matches the runner and draws Pascanu
     cwd: new URL('../..', import.meta.url).pathname,
     encoding: 'utf8',
   });
-  assert.deepEqual(shown, out.trim().split('\n').map((l) => JSON.parse(l).outcome));
+  assertSameOutcomes(shown, out);
   assert.match(await page.textContent('#phase-theory'), /λ₁\(W_h\) = 1\/γ at g = 1(\.0+)? \(orthogonal/);
   assert.deepEqual(errors, []);
   await page.close();
