@@ -14,6 +14,11 @@ TRUNK_VERSION := 0.21.14
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/[^0-9.]/, ""); print}' Cargo.lock)
 NUMPY_VERSION := 2.4.6
+# The relaxed-SIMD build of the engine (browser tests, reference check; the worker's is made by
+# src/build/relaxed_worker.mjs with the same flags).
+RELAXED_FLAGS := -C target-feature=+simd128,+relaxed-simd
+RELAXED := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$(RELAXED_FLAGS)"
+RELAXED_WASI := CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="$(RELAXED_FLAGS)"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help serve dist soak test build tools tools-build tools-test lint unit reference web e2e bench clean
@@ -30,6 +35,7 @@ help:
 tools-build:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 	  || rustup target add wasm32-unknown-unknown
+	@rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	@trunk --version 2>/dev/null | grep -q '$(TRUNK_VERSION)' \
@@ -79,15 +85,23 @@ unit: tools-build
 
 # The engine's first step, recomputed by an independent NumPy implementation. The dev build
 # (dependencies optimised, shared with the unit tests) is quick to make and fast enough here.
+# Then the same cases on the runner built for WebAssembly in each engine build (simd128, and
+# relaxed SIMD in its own target dir), run under WASI in Node's V8: their f32 products are the
+# browser's kernel (tests/reference/headless-wasm).
+WASI_RUNNER := wasm32-wasip1/debug/examples/headless.wasm
 reference: tools-test
 	cargo build --quiet --example headless
 	python3 tests/reference/check_headless.py target/debug/examples/headless
+	cargo build --quiet --example headless --target wasm32-wasip1
+	GRADLAB_WASM=target/$(WASI_RUNNER) python3 tests/reference/check_headless.py tests/reference/headless-wasm
+	$(RELAXED_WASI) cargo build --quiet --example headless --target wasm32-wasip1 --target-dir target/relaxed-simd
+	GRADLAB_WASM=target/relaxed-simd/$(WASI_RUNNER) python3 tests/reference/check_headless.py tests/reference/headless-wasm
 
 # Inside headless Chromium (wasm-bindgen-test), once per engine build: the components and
 # protocol, the matrix-product kernel, the trainer, and the gradient checks (f64 exact, f32
 # against f64). The relaxed-SIMD build has its own target dir, as its worker does.
 WEB_TESTS := --test web --test gemm --test trainer --test gradient_check --test rnn_gradient_check
-RELAXED := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd"
+
 web: tools-test
 	cargo test --target wasm32-unknown-unknown $(WEB_TESTS)
 	$(RELAXED) cargo test --target wasm32-unknown-unknown --target-dir target/relaxed-simd $(WEB_TESTS)

@@ -181,14 +181,18 @@ fn main() -> ExitCode {
 }
 
 /// The trainability map: every cell on all cores (rayon; each cell's run stays single-threaded
-/// and seeded, so a cell's outcome does not depend on where it ran), printed row by row.
+/// and seeded, so a cell's outcome does not depend on where it ran), printed row by row. The
+/// runner's wasm build (the reference check's, under WASI) has one thread: cells in turn.
 fn run_sweep(sweep: &Sweep, base: &TrainParams) -> ExitCode {
-    use rayon::prelude::*;
     let cells: Vec<(usize, usize)> = sweep.cells().collect();
-    let results: Vec<_> = cells
-        .par_iter()
-        .map(|&(c, r)| run_cell(sweep, base, c, r))
-        .collect();
+    let one = |&(c, r): &(usize, usize)| run_cell(sweep, base, c, r);
+    #[cfg(not(target_arch = "wasm32"))]
+    let results: Vec<_> = {
+        use rayon::prelude::*;
+        cells.par_iter().map(one).collect()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let results: Vec<_> = cells.iter().map(one).collect();
     let mut out = BufWriter::new(io::stdout().lock());
     for result in results {
         let cell = match result {
