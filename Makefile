@@ -27,7 +27,7 @@ help:
 	@echo "make serve   build and serve gradlab on http://127.0.0.1:8080/"
 	@echo "make dist    build the page into dist/, ready for any static host (any sub-path)"
 	@echo "make test    lint, native tests, reference check and browser tests"
-	@echo "make bench   native engine benchmark (steps/s for three shapes)"
+	@echo "make bench   engine speed (native, in the worker, TF.js) and page figures, one table"
 	@echo "make soak    a long browser soak: 10^6 steps per model, resets, lessons, downloads"
 
 # ---- tools -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! The f32 matrix product of the browser build: `C ← α·A·B + β·C`, `A: [m, k]`, `B: [k, n]`,
-//! `C: [m, n]`, any strides (so the backward pass's `δ·Wᵀ` and `hᵀ·δ` take transposed views
-//! without copying them first).
+//! `C: [m, n]`, any strides (so the backward pass's `δ·Wᵀ` and `hᵀ·δ` pass transposed views;
+//! the kernel copies what it must).
 //!
 //! Why it exists: in wasm, matrixmultiply's kernel is 128 bits wide with separate multiply and
 //! add, and it packs both operands for the large matrices of scientific code; gradlab's are
@@ -12,8 +12,9 @@
 //! Two builds of the same code: plain simd128 (`a·b + c` as a multiply then an add, each
 //! rounded) and simd128 + relaxed-simd (`f32x4.relaxed_madd`, which the browser may compute as
 //! a fused multiply-add, rounded once, where the CPU has one). Either way each element of `C`
-//! is the sum over `k` in order, so the two builds differ only by the rounding of the products:
-//! relative difference per product ≤ 2⁻²⁴, hence `|ΔC| ≤ k·2⁻²⁴·Σ|a·b|` (tested).
+//! is the sum over `k` in order, and the builds differ only in how each product is rounded.
+//! Each is within `k·2⁻²³·Σ|a·b|` of the exact product (tests/gemm.rs, run in both builds), so
+//! they differ from each other by at most twice that.
 //!
 //! Natively (tests, the headless runner) the same code runs on a portable 4-lane stand-in, and
 //! the engine keeps matrixmultiply there, which is faster with AVX2 (see `Scalar::gemm`).
