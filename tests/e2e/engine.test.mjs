@@ -4,8 +4,7 @@
 // both train the numbers the native headless runner trains, within the kernel's tolerance.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { useLab, openPage, waitReady, stepTimes, column } from './harness.mjs';
+import { useLab, openPage, waitReady, stepTimes, column, headlessRunner } from './harness.mjs';
 
 const lab = useLab();
 
@@ -49,13 +48,9 @@ test('the browser picks the relaxed-SIMD build and says so; engine=simd128 loads
 test('both builds train what the native runner trains (deep tanh MLP, three steps)', async () => {
   // Wide enough that every product goes through the kernel's full tiles, its edges and KC.
   const settings = { depth: 12, width: 40, batch: 50, activation: 'tanh', lr: 0.05, seed: 5 };
-  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, '--steps', '3'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    encoding: 'utf8',
-  });
+  const lines = headlessRunner(settings, '--steps', '3');
   // The table shows the last step taken: the runner's third line.
-  const runner = JSON.parse(out.trim().split('\n')[2]).grad_norms;
+  const runner = lines[2].grad_norms;
   const query = `?${new URLSearchParams(settings)}`;
   for (const force of ['', '&engine=simd128']) {
     const { page, errors } = await openWatching(query + force);

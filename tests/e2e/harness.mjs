@@ -1,5 +1,6 @@
 // Shared end-to-end harness: serves the built dist/ on 127.0.0.1 and drives Debian's Chromium
 // (headless, fresh profile) with playwright-core. Everything it starts, it stops.
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -151,6 +152,19 @@ export async function column(page, field) {
   return page.$$eval(`#layer-table tbody tr td[data-field="${field}"]`, (cells) =>
     cells.map((c) => parseFloat(c.textContent)),
   );
+}
+
+/**
+ * The native headless runner's JSON lines for the same settings a link carries (`{ key: value }`
+ * becomes `--key value`), plus `args` (`--steps 3`, `--sweep …`).
+ */
+export function headlessRunner(settings, ...args) {
+  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, ...args], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    encoding: 'utf8',
+  });
+  return out.trim().split('\n').map((line) => JSON.parse(line));
 }
 
 /** Takes `n` single steps with the Step button, each waited for. */

@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
-import { useLab, openPage, screenshot, waitReady, setInput } from './harness.mjs';
+import { useLab, openPage, screenshot, waitReady, setInput, headlessRunner } from './harness.mjs';
 
 const lab = useLab();
 const AXE = fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url));
@@ -34,8 +33,7 @@ async function phaseOutcomes(page) {
  * decided by rounding, and the page's products (the wasm kernel, fused multiply-add) round
  * differently from the runner's (matrixmultiply), so such a square may read stalled or exploded.
  */
-function assertSameOutcomes(shown, runnerLines) {
-  const runner = runnerLines.trim().split('\n').map((l) => JSON.parse(l));
+function assertSameOutcomes(shown, runner) {
   assert.equal(shown.length, runner.length);
   let compared = 0;
   runner.forEach((cell, i) => {
@@ -58,12 +56,8 @@ test('the trainability map fills cell by cell as the headless sweep does, and a 
   await waitReady(page);
   await page.waitForSelector('#phase', { state: 'visible' });
   const shown = await phaseOutcomes(page);
-  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, '--sweep', `${axes.x},${axes.y}`, '--steps', '60'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    encoding: 'utf8',
-  });
-  assertSameOutcomes(shown, out);
+  const lines = headlessRunner(settings, '--sweep', `${axes.x},${axes.y}`, '--steps', '60');
+  assertSameOutcomes(shown, lines);
   assert.match(await page.textContent('#phase-summary'), /9 of 9 cells, done/);
   // The lab's own setting (depth 11, σ 1.75 — a square of the grid): its first step's loss is
   // the square's, the same settings and seed trained by the lab's worker.
@@ -96,12 +90,8 @@ test('the RNN\'s map (T × recurrent scale) matches the runner and draws Pascanu
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?${query}`);
   await waitReady(page);
   const shown = await phaseOutcomes(page);
-  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, '--sweep', `${axes.x},${axes.y}`, '--steps', '40'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    encoding: 'utf8',
-  });
-  assertSameOutcomes(shown, out);
+  const lines = headlessRunner(settings, '--sweep', `${axes.x},${axes.y}`, '--steps', '40');
+  assertSameOutcomes(shown, lines);
   assert.match(await page.textContent('#phase-theory'), /λ₁\(W_h\) = 1\/γ at g = 1(\.0+)? \(orthogonal/);
   assert.deepEqual(errors, []);
   await page.close();

@@ -3,8 +3,7 @@
 // Every wait is for a condition, never a fixed sleep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { useLab, openPage, screenshot, waitReady, stepsAbove, pause, stepTimes } from './harness.mjs';
+import { useLab, openPage, screenshot, waitReady, stepsAbove, pause, stepTimes, headlessRunner } from './harness.mjs';
 
 const lab = useLab();
 
@@ -80,12 +79,8 @@ test('the λ₁ gauge agrees with the headless runner for the same link', async 
   await page.waitForFunction(() => document.querySelector('#sigma-max').dataset.value !== undefined);
   const shown = parseFloat(await page.getAttribute('#sigma-max', 'data-value'));
   // The runner prints λ₁ before each step's update: line 5 is the weights after 5 steps.
-  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, '--steps', '6'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    encoding: 'utf8',
-  });
-  const runner = JSON.parse(out.trim().split('\n')[5]).sigma_max;
+  const lines = headlessRunner(settings, '--steps', '6');
+  const runner = lines[5].sigma_max;
   assert.ok(Math.abs(shown - runner) <= 0.01 * runner, `page λ₁ ${shown} vs runner ${runner}`);
   assert.deepEqual(errors, []);
   await page.close();
@@ -150,12 +145,8 @@ test('an LSTM shows ‖∂L/∂c_t‖ beside ‖∂L/∂h_t‖, agreeing with th
   const shown = await cells(page, 'time-table', 'cell-norm');
   assert.equal(shown.length, 12);
   // The table shows the last step taken (step 3, 0-based 2): the runner's third line.
-  const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, '--steps', '3'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    encoding: 'utf8',
-  });
-  const runner = JSON.parse(out.trim().split('\n')[2]).cell_norms;
+  const lines = headlessRunner(settings, '--steps', '3');
+  const runner = lines[2].cell_norms;
   shown.forEach((v, t) => assert.ok(Math.abs(v - runner[t]) <= 1e-3 * runner[t], `step ${t + 1}: page ${v} vs runner ${runner[t]}`));
   // The address keeps the cell; switching to a GRU rebuilds the run without the column.
   assert.match(await page.evaluate(() => location.search), /cell=lstm/);
