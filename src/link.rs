@@ -316,7 +316,7 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
             },
             // Read by the page when it starts its workers (ui::bridge), not a setting: forces
             // the plain simd128 engine build where the browser would pick relaxed SIMD.
-            "engine" => match value.trim() {
+            ENGINE_KEY => match value.trim() {
                 ENGINE_PLAIN => Ok(()),
                 _ => Err(refused(&key, ENGINE_PLAIN, &value)),
             },
@@ -452,8 +452,16 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
     }
 }
 
-/// The value of the link key `engine` that forces the plain simd128 build of the worker.
+/// The link key that picks the worker's engine build, and its one accepted value: the plain
+/// simd128 build (without the key the browser picks, `public/engine_build.js`).
+const ENGINE_KEY: &str = "engine";
 pub const ENGINE_PLAIN: &str = "simd128";
+
+/// Whether a page address (`?…`) asks for the plain simd128 engine build.
+pub fn forces_plain_engine(query: &str) -> bool {
+    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .any(|(key, value)| key == ENGINE_KEY && value.trim() == ENGINE_PLAIN)
+}
 
 fn describe(e: &ConfigError) -> String {
     format!("{e} (parameter \"{}\")", e.field().key())

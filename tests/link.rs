@@ -326,3 +326,15 @@ fn the_phase_map_round_trips_and_bad_axes_fall_back() {
     let rnn = from_query("model=rnn&map=phase", &defaults());
     assert_eq!(rnn.page.phase.unwrap().y.field, Field::RecurrentScale);
 }
+
+/// `engine=simd128` asks the page for the plain engine build (read where workers start); any
+/// other value, or none, leaves the choice to the browser.
+#[test]
+fn only_engine_simd128_forces_the_plain_build() {
+    use gradlab::link::forces_plain_engine;
+    assert!(forces_plain_engine("?engine=simd128"));
+    assert!(forces_plain_engine("depth=3&engine=%20simd128"));
+    assert!(!forces_plain_engine("?engine=avx512"));
+    assert!(!forces_plain_engine("?depth=3"));
+    assert!(!forces_plain_engine(""));
+}

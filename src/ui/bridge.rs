@@ -3,7 +3,7 @@
 //! Holds the browser handles (the `Worker` and its callbacks); dropping the bridge terminates
 //! the worker.
 
-use crate::link::ENGINE_PLAIN;
+use crate::link::{forces_plain_engine, ENGINE_PLAIN};
 use crate::protocol::{decode, encode, Command, Event};
 use js_sys::{Array, Uint8Array};
 use std::cell::RefCell;
@@ -25,9 +25,7 @@ fn worker_url() -> &'static str {
         let search = web_sys::window()
             .and_then(|w| w.location().search().ok())
             .unwrap_or_default();
-        let plain = form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
-            .any(|(key, value)| key == "engine" && value.trim() == ENGINE_PLAIN);
-        if plain {
+        if forces_plain_engine(&search) {
             format!("{WORKER_URL}?engine={ENGINE_PLAIN}")
         } else {
             WORKER_URL.to_string()
