@@ -19,6 +19,12 @@ NUMPY_VERSION := 2.4.6
 RELAXED_FLAGS := -C target-feature=+simd128,+relaxed-simd
 RELAXED := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$(RELAXED_FLAGS)"
 RELAXED_WASI := CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="$(RELAXED_FLAGS)"
+# Trunk and wasm-bindgen-cli are built from source (no prebuilt binaries may be fetched here):
+# without their TLS and update-check features (nothing is downloaded at build time anyway) and
+# with a quick release profile — they process a few MB of wasm, their speed hardly shows, and
+# this halves their build on a bare machine (README's build table).
+TOOL_BUILD := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help serve dist soak test build tools tools-build tools-test lint unit reference web e2e bench clean
@@ -34,16 +40,17 @@ help:
 
 tools-build:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
-	  || rustup target add wasm32-unknown-unknown
-	@rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+	  && rustup target list --installed | grep -qx wasm32-wasip1 \
+	  || rustup target add wasm32-unknown-unknown wasm32-wasip1
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
-	@trunk --version 2>/dev/null | grep -q '$(TRUNK_VERSION)' \
-	  || cargo install --locked trunk@$(TRUNK_VERSION)
 	@grep -q 'wasm_bindgen = "$(WASM_BINDGEN_VERSION)"' Trunk.toml \
 	  || { echo "Trunk.toml's wasm_bindgen must be $(WASM_BINDGEN_VERSION) (Cargo.lock)"; exit 1; }
+	@trunk --version 2>/dev/null | grep -q '$(TRUNK_VERSION)' \
+	  || $(TOOL_BUILD) cargo install --locked --no-default-features trunk@$(TRUNK_VERSION)
+	@# Not --locked: wasm-bindgen-cli's own lock file names a webpki-roots the registry no longer has.
 	@wasm-bindgen --version 2>/dev/null | grep -q '$(WASM_BINDGEN_VERSION)' \
-	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	  || $(TOOL_BUILD) cargo install --no-default-features wasm-bindgen-cli@$(WASM_BINDGEN_VERSION)
 	@[ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] \
 	  && [ -d node_modules/@tensorflow/tfjs-backend-wasm ] \
 	  || npm ci --no-audit --no-fund --loglevel=error
@@ -74,42 +81,61 @@ serve: build
 	trunk serve --release
 
 # ---- tests -------------------------------------------------------------------------------
+# Each compilation below earns its place: README's "Testing" section has the table of what each
+# one alone catches and what it costs on a fresh clone. Native builds never compile a web crate
+# (the page is built for wasm32 only).
+
+# Crates checked natively (everything but the page) and for the browser (the page and the
+# worker's glue, which exist only there).
+NATIVE := --workspace --exclude gradlab
+BROWSER := -p gradlab -p gradlab-worker
 
 lint: tools-build
-	cargo fmt --check
-	cargo clippy --all-targets --quiet -- -D warnings
-	cargo clippy --target wasm32-unknown-unknown --lib --bins --quiet -- -D warnings
+	cargo fmt --all --check
+	cargo clippy $(NATIVE) --all-targets --quiet -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown $(BROWSER) --all-targets --quiet -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p gradlab-engine
 
+# The engine, protocol, worker core, charts (SVG) and runner, with the engine's doc tests.
 unit: tools-build
-	cargo test --quiet
+	cargo test $(NATIVE) --quiet
 
-# The engine's first step, recomputed by an independent NumPy implementation. The dev build
-# (dependencies optimised, shared with the unit tests) is quick to make and fast enough here.
-# Then the same cases on the runner built for WebAssembly in each engine build (simd128, and
-# relaxed SIMD in its own target dir), run under WASI in Node's V8: their f32 products are the
-# browser's kernel (tests/reference/headless-wasm).
-WASI_RUNNER := wasm32-wasip1/debug/examples/headless.wasm
+# The engine's first step, recomputed by an independent NumPy implementation: on the native
+# runner (the dev build `make unit` made), then on the runner built for WebAssembly with relaxed
+# SIMD — the engine build Chromium runs — under WASI in Node's V8 (tests/reference/headless-wasm).
+# Only engine crates are compiled for wasm32-wasip1.
+WASI_RUNNER := target/relaxed-simd/wasm32-wasip1/debug/gradlab-cli.wasm
 reference: tools-test
-	cargo build --quiet --example headless
-	python3 tests/reference/check_headless.py target/debug/examples/headless
-	cargo build --quiet --example headless --target wasm32-wasip1
-	GRADLAB_WASM=target/$(WASI_RUNNER) python3 tests/reference/check_headless.py tests/reference/headless-wasm
-	$(RELAXED_WASI) cargo build --quiet --example headless --target wasm32-wasip1 --target-dir target/relaxed-simd
-	GRADLAB_WASM=target/relaxed-simd/$(WASI_RUNNER) python3 tests/reference/check_headless.py tests/reference/headless-wasm
+	cargo build --quiet -p gradlab-cli
+	python3 tests/reference/check_headless.py target/debug/gradlab-cli
+	$(RELAXED_WASI) cargo build --quiet -p gradlab-cli --target wasm32-wasip1 --target-dir target/relaxed-simd
+	GRADLAB_WASM=$(WASI_RUNNER) python3 tests/reference/check_headless.py tests/reference/headless-wasm
 
-# Inside headless Chromium (wasm-bindgen-test), once per engine build: the components and
-# protocol, the matrix-product kernel, the trainer, and the gradient checks (f64 exact, f32
-# against f64). The relaxed-SIMD build has its own target dir, as its worker does.
-WEB_TESTS := --test web --test gemm --test trainer --test gradient_check --test rnn_gradient_check
+# Inside headless Chromium (wasm-bindgen-test): the page's components and the engine's kernel,
+# trainer and gradient checks (f64 exact, f32 against f64) in the simd128 build; then the
+# engine's tests alone again with relaxed SIMD (its own target dir, as its worker has): the
+# components do not change with the engine's target features.
+ENGINE_WEB_TESTS := --test gemm --test trainer --test gradient_check --test rnn_gradient_check
 
 web: tools-test
-	cargo test --target wasm32-unknown-unknown $(WEB_TESTS)
-	$(RELAXED) cargo test --target wasm32-unknown-unknown --target-dir target/relaxed-simd $(WEB_TESTS)
+	cargo test --target wasm32-unknown-unknown -p gradlab --test web
+	cargo test --target wasm32-unknown-unknown -p gradlab-engine $(ENGINE_WEB_TESTS)
+	$(RELAXED) cargo test --target wasm32-unknown-unknown --target-dir target/relaxed-simd -p gradlab-engine $(ENGINE_WEB_TESTS)
 
 e2e: dist tools-test
 	node --test tests/e2e/
 
-test: lint unit reference web e2e
+# Stage by stage, each timed, so every CI log shows what each stage cost (README's build table
+# has the expected times).
+TEST_STAGES := tools lint unit reference web e2e
+test:
+	@start=$$SECONDS; report=; \
+	for stage in $(TEST_STAGES); do \
+	  echo "::: make $$stage"; t0=$$SECONDS; \
+	  $(MAKE) --no-print-directory $$stage; \
+	  report="$$report$$(printf '\n  %-10s %5d s' $$stage $$((SECONDS - t0)))"; \
+	done; \
+	printf '::: make test, time per stage:%s\n  %-10s %5d s\n' "$$report" total $$((SECONDS - start))
 
 # Native and in-browser figures, one table (see BENCHMARKS.md). Not part of `make test`:
 # its memory run takes ten minutes (BENCH_LONG_SECONDS shortens it).

@@ -1,14 +1,7 @@
-//! gradlab: watch gradients explode in a real network, and tame them.
+//! gradlab's page: Leptos components that drive the training worker and draw its statistics.
 //!
-//! Layers, one-way: [`engine`] (pure math, no web crate) → [`protocol`] → [`worker`] →
-//! [`charts`] → [`ui`]. See ARCHITECTURE.md.
+//! Layers, one-way, one crate each: `gradlab-engine` (pure math, no web crate) →
+//! `gradlab-protocol` → `gradlab-worker` → `gradlab-charts` → this page ([`ui`]). See
+//! ARCHITECTURE.md.
 
-pub mod charts;
-pub mod compare;
-pub mod engine;
-pub mod export;
-pub mod lesson;
-pub mod link;
-pub mod protocol;
 pub mod ui;
-pub mod worker;

@@ -4,13 +4,13 @@
 //! the way the browser would: DOM events in, DOM text out.
 #![cfg(target_arch = "wasm32")]
 
-use gradlab::engine::{NonFinite, Quantity, TrainParams, Trainer};
-use gradlab::protocol::{decode, encode, Command};
 use gradlab::ui::controls::Controls;
 use gradlab::ui::format::plain;
 use gradlab::ui::state::{Lab, WorkerState};
 use gradlab::ui::status::StatusLine;
 use gradlab::ui::table::LayerTable;
+use gradlab_engine::{NonFinite, Quantity, TrainParams, Trainer};
+use gradlab_protocol::{decode, encode, Command};
 use leptos::prelude::*;
 use leptos::task::tick;
 use wasm_bindgen::JsCast;
@@ -209,7 +209,7 @@ async fn status_announces_states_and_divergence() {
         step: 41,
         layer: Some(2),
         quantity: Quantity::Gradient,
-        axis: gradlab::engine::ProfileAxis::Layers,
+        axis: gradlab_engine::ProfileAxis::Layers,
     }));
     tick().await;
     assert!(text(&host, "#status").starts_with("Diverged at step 41 — layer 3 gradient overflowed"));

@@ -1,5 +1,5 @@
 // Trunk post-build hook (Node; not part of the app): the second build of the training worker,
-// with relaxed SIMD (`f32x4.relaxed_madd` in the matrix products, src/engine/gemm.rs), beside
+// with relaxed SIMD (`f32x4.relaxed_madd` in the matrix products, crates/engine/src/gemm.rs), beside
 // the simd128 build Trunk makes from index.html. The page loads one of the two
 // (public/engine_build.js); both are in dist/.
 //
@@ -23,7 +23,7 @@ const run = (command, args, env = {}) => {
 
 run(
   'cargo',
-  ['build', '--quiet', '--target', 'wasm32-unknown-unknown', '--bin', 'worker', '--target-dir', targetDir,
+  ['build', '--quiet', '--target', 'wasm32-unknown-unknown', '-p', 'gradlab-worker', '--bin', 'worker', '--target-dir', targetDir,
     ...(release ? ['--profile', 'release'] : [])],
   { CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS: '-C target-feature=+simd128,+relaxed-simd' },
 );

@@ -3,8 +3,8 @@
 //! Holds the browser handles (the `Worker` and its callbacks); dropping the bridge terminates
 //! the worker.
 
-use crate::link::{forces_plain_engine, ENGINE_PLAIN};
-use crate::protocol::{decode, encode, Command, Event};
+use gradlab_protocol::link::{forces_plain_engine, ENGINE_PLAIN};
+use gradlab_protocol::{decode, encode, Command, Event};
 use js_sys::{Array, Uint8Array};
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -4,14 +4,14 @@
 
 use super::format::{compact, thousands};
 use super::state::{BarsQuantity, Session, Trace};
-use crate::charts::history::{LossColumn, RunHistory, HISTORY_COLUMNS};
-use crate::charts::layer_bars::LayerBars;
-use crate::charts::Unit;
-use crate::engine::cell::Cell;
-use crate::engine::mlp::Architecture;
-use crate::engine::rnn::RecurrentInit;
-use crate::engine::theory::MeanField;
-use crate::engine::{ClipMode, ProfileAxis, TrainConfig};
+use gradlab_charts::history::{LossColumn, RunHistory, HISTORY_COLUMNS};
+use gradlab_charts::layer_bars::LayerBars;
+use gradlab_charts::Unit;
+use gradlab_engine::cell::Cell;
+use gradlab_engine::mlp::Architecture;
+use gradlab_engine::rnn::RecurrentInit;
+use gradlab_engine::theory::MeanField;
+use gradlab_engine::{ClipMode, ProfileAxis, TrainConfig};
 
 /// The common rule of thumb for a healthy update: ‖ΔW‖/‖W‖ around 10⁻³ (drawn in that view).
 const UPDATE_RATIO_RULE: f64 = 1e-3;
@@ -50,7 +50,7 @@ impl<'a> BarsOwned<'a> {
         let empty: &[f64] = &[];
         let latest = trace.latest.as_ref();
         // An MLP's chart shows its weight layers (not LayerNorm's groups, which the table lists).
-        let pick = |f: fn(&crate::engine::StepStats) -> &Vec<f64>| {
+        let pick = |f: fn(&gradlab_engine::StepStats) -> &Vec<f64>| {
             latest.map_or(empty, |s| s.of_layers(f(s)))
         };
         let recurrent = config.net.model.as_rnn();
@@ -137,7 +137,7 @@ pub fn mean_field_of(config: &TrainConfig) -> Option<MeanField> {
     if mlp.is_some_and(|m| m.architecture != Architecture::default()) {
         return None;
     }
-    let init = mlp.map_or(crate::engine::init::Init::default(), |m| m.init);
+    let init = mlp.map_or(gradlab_engine::init::Init::default(), |m| m.init);
     Some(MeanField::of(
         config.net.activation,
         init.weight_scale,
@@ -162,8 +162,8 @@ pub fn bars_unit(quantity: BarsQuantity, config: &TrainConfig) -> (Unit, usize) 
 fn rnn_theory(config: &TrainConfig, norms: &[f64]) -> Option<Vec<f64>> {
     let r = config.net.model.as_rnn()?;
     let exact = r.cell == Cell::Vanilla
-        && config.net.activation == crate::engine::Activation::Linear
-        && r.readout == crate::engine::rnn::Readout::Last
+        && config.net.activation == gradlab_engine::Activation::Linear
+        && r.readout == gradlab_engine::rnn::Readout::Last
         && matches!(
             r.init.recurrent,
             RecurrentInit::Orthogonal | RecurrentInit::Identity
@@ -279,7 +279,7 @@ pub fn history_summary(history: &RunHistory, axis: ProfileAxis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{PeakBlock, Progress, StepSummary};
+    use gradlab_protocol::{PeakBlock, Progress, StepSummary};
 
     fn chunk(steps: std::ops::Range<u64>, loss: impl Fn(u64) -> f32, norms: Vec<f32>) -> Progress {
         Progress {

@@ -9,8 +9,8 @@ use super::format::compact;
 use super::painter::{Painter, PainterSlot};
 use super::png::save_png;
 use super::state::{BarsQuantity, Lab};
-use crate::engine::cell::Cell;
-use crate::engine::Activation;
+use gradlab_engine::cell::Cell;
+use gradlab_engine::Activation;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 

@@ -7,10 +7,10 @@ use super::format::compact;
 use super::scale::Scale;
 use super::state::Lab;
 use super::widgets::{MapButton, MapCanvas};
-use crate::charts::canvas::LayeredCanvas;
-use crate::charts::cliff::{draw_cliff_axes, draw_cliff_paths, point_at, CliffPath, CliffSurface};
-use crate::engine::cliff::{wall_start, Trajectory, STEPS};
-use crate::link::{CliffLink, CLIFF_CLIP_RANGE, CLIFF_LR_RANGE};
+use crate::ui::canvas::LayeredCanvas;
+use gradlab_charts::cliff::{draw_cliff_axes, draw_cliff_paths, point_at, CliffPath, CliffSurface};
+use gradlab_engine::cliff::{wall_start, Trajectory, STEPS};
+use gradlab_protocol::link::{CliffLink, CLIFF_CLIP_RANGE, CLIFF_LR_RANGE};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 

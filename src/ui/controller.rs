@@ -1,6 +1,6 @@
 //! What the page does: turns user intent and worker events into commands and state.
 //!
-//! Pacing (see [`Pacer`](super::pacing::Pacer)): below full speed, each animation frame asks the
+//! Pacing (see [`Pacer`](gradlab_protocol::pacing::Pacer)): below full speed, each animation frame asks the
 //! worker for `speed` steps and waits for the answer (so 1 step/frame really is one). At full
 //! speed two chunks stay in flight, each ~12 ms of training, so the worker never idles while the
 //! page draws.
@@ -13,11 +13,11 @@ use super::state::{
     BarsQuantity, ChartSummaries, Lab, PerfReadout, RunReadout, Trace, Travel, WorkerState,
     DEFAULT_SPEED, SPEEDS,
 };
-use crate::compare::Variant;
-use crate::engine::cliff::Descent;
-use crate::engine::TrainParams;
-use crate::link::{self, PageState};
-use crate::protocol::{Chunk, CliffAnswer, CliffRequest, Command, Event, ExportFormat};
+use gradlab_engine::cliff::Descent;
+use gradlab_engine::TrainParams;
+use gradlab_protocol::compare::Variant;
+use gradlab_protocol::link::{self, PageState};
+use gradlab_protocol::{Chunk, CliffAnswer, CliffRequest, Command, Event, ExportFormat};
 use leptos::prelude::*;
 
 /// Training time per chunk (ms): short enough that a control change lands within a frame.

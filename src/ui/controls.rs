@@ -15,10 +15,10 @@ use super::scale::{
 };
 use super::state::{Lab, WorkerState, SPEEDS};
 use super::widgets::{Choice, Slider};
-use crate::compare::Variant;
-use crate::engine::cell::Cell;
-use crate::engine::Activation;
-use crate::protocol::ExportFormat;
+use gradlab_engine::cell::Cell;
+use gradlab_engine::Activation;
+use gradlab_protocol::compare::Variant;
+use gradlab_protocol::ExportFormat;
 use leptos::html::Button;
 use leptos::prelude::*;
 

@@ -1,12 +1,12 @@
 //! The lesson panel: loads the lesson file, shows one lesson at a time — explanation,
 //! prediction question, *Run it*, what to look for — and highlights the element it points at.
 //!
-//! Lessons are data ([`crate::lesson`]); nothing here knows what any lesson says.
+//! Lessons are data ([`gradlab_protocol::lesson`]); nothing here knows what any lesson says.
 
 use super::charts_view::set_bars_quantity;
 use super::controller;
 use super::state::{BarsQuantity, Lab, Lessons};
-use crate::lesson::{self, Lesson};
+use gradlab_protocol::lesson::{self, Lesson};
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;

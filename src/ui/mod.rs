@@ -4,6 +4,7 @@
 //! sends it commands and draws what comes back.
 
 pub mod bridge;
+pub mod canvas;
 pub mod chart_data;
 pub mod charts_view;
 pub mod cliff_view;
@@ -14,7 +15,6 @@ pub mod format;
 pub mod keys;
 pub mod lessons;
 pub mod options;
-pub mod pacing;
 pub mod painter;
 pub mod phase_view;
 pub mod png;
@@ -25,11 +25,11 @@ pub mod status;
 pub mod table;
 pub mod widgets;
 
-use crate::engine::TrainParams;
-use crate::link;
 use charts_view::Charts;
 use cliff_view::{CliffPanel, OpenCliff};
 use controls::Controls;
+use gradlab_engine::TrainParams;
+use gradlab_protocol::link;
 use leptos::prelude::*;
 use lessons::LessonPanel;
 use phase_view::{OpenPhase, PhasePanel};

@@ -5,14 +5,14 @@
 use super::chart_data::{bars_unit, live_runs, BarsOwned};
 use super::now;
 use super::state::{Lab, Session};
-use crate::charts::canvas::LayeredCanvas;
-use crate::charts::heatmap::{
+use crate::ui::canvas::LayeredCanvas;
+use gradlab_charts::heatmap::{
     draw_history_axes, draw_history_clip_ticks, history_plot_rect, HistoryFrame,
 };
-use crate::charts::history::HISTORY_COLUMNS;
-use crate::charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
-use crate::charts::loss::{draw_loss, draw_loss_axes, draw_loss_baseline, LossFrame};
-use crate::charts::Unit;
+use gradlab_charts::history::HISTORY_COLUMNS;
+use gradlab_charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
+use gradlab_charts::loss::{draw_loss, draw_loss_axes, draw_loss_baseline, LossFrame};
+use gradlab_charts::Unit;
 use leptos::prelude::*;
 use web_sys::HtmlCanvasElement;
 

@@ -8,16 +8,16 @@ use super::bridge::Bridge;
 use super::format::compact;
 use super::state::{Lab, PhaseCells};
 use super::widgets::{MapButton, MapCanvas};
-use crate::charts::canvas::LayeredCanvas;
-use crate::charts::phase::{draw_phase, Overlay, PhaseGrid};
-use crate::engine::settings::Value;
-use crate::engine::sweep::{
+use crate::ui::canvas::LayeredCanvas;
+use gradlab_charts::phase::{draw_phase, Overlay, PhaseGrid};
+use gradlab_engine::settings::Value;
+use gradlab_engine::sweep::{
     critical_weight_scale, recurrent_line, trainable_depth, Outcome, EXPLODED_RATIO,
     TRAINED_FRACTION, VANISHED_RATIO,
 };
-use crate::engine::{Activation, Field, TrainParams};
-use crate::link::PhaseLink;
-use crate::protocol::{CellRequest, Command, Event};
+use gradlab_engine::{Activation, Field, TrainParams};
+use gradlab_protocol::link::PhaseLink;
+use gradlab_protocol::{CellRequest, Command, Event};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use std::collections::VecDeque;
@@ -53,7 +53,7 @@ fn start(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
     let generation = pool.with_value(|p| p.generation) + 1;
     // The costliest cells first (a 60-layer net takes 60 times a 1-layer one), so the last
     // cells handed out are short and no worker idles long at the end.
-    let cost = |axis: &crate::engine::sweep::SweepAxis, i: usize| match axis.field {
+    let cost = |axis: &gradlab_engine::sweep::SweepAxis, i: usize| match axis.field {
         Field::Depth | Field::SeqLen | Field::Hidden | Field::Width => axis.value(i),
         _ => 1.0,
     };
@@ -247,8 +247,8 @@ fn overlays(params: &TrainParams, map: &PhaseLink) -> (Vec<Overlay>, String) {
         let text = "Lines: the critical σ where χ₁ = 1, and depth 6ξ(σ) — Schoenholz et al. (2017) found nets train where depth ≲ 6ξ, ξ = −1/ln χ₁ the mean-field depth scale (for the initial weights).";
         (lines, text.into())
     } else if map.y.field == Field::RecurrentScale && params.model == "rnn" {
-        let init = crate::engine::rnn::RecurrentInit::from_name(&params.recurrent_init)
-            .unwrap_or(crate::engine::rnn::RecurrentInit::Gaussian);
+        let init = gradlab_engine::rnn::RecurrentInit::from_name(&params.recurrent_init)
+            .unwrap_or(gradlab_engine::rnn::RecurrentInit::Gaussian);
         if params.cell != "vanilla" && !params.cell.is_empty() {
             return (
                 Vec::new(),
@@ -260,7 +260,7 @@ fn overlays(params: &TrainParams, map: &PhaseLink) -> (Vec<Overlay>, String) {
             "Line: Pascanu's λ₁(W_h) = 1/γ at g = {} ({} W_h: λ₁ {}). Below it the error must vanish through time; above it, explosion is possible.",
             compact(g),
             init.name(),
-            if init == crate::engine::rnn::RecurrentInit::Gaussian { "≈ 2g" } else { "= g" }
+            if init == gradlab_engine::rnn::RecurrentInit::Gaussian { "≈ 2g" } else { "= g" }
         );
         (
             vec![Overlay {

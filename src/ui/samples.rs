@@ -4,8 +4,8 @@
 
 use super::format::{compact, thousands};
 use super::state::Lab;
-use crate::engine::language::SAMPLE_TEMPERATURE;
-use crate::protocol::{LmSample, SAMPLE_EVERY, SAMPLE_LENGTH};
+use gradlab_engine::language::SAMPLE_TEMPERATURE;
+use gradlab_protocol::{LmSample, SAMPLE_EVERY, SAMPLE_LENGTH};
 use leptos::prelude::*;
 use std::f64::consts::LN_2;
 

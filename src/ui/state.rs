@@ -5,19 +5,19 @@
 //! read by the frame loop, so thousands of steps per second never touch the reactive graph.
 
 use super::bridge::Bridge;
-use super::pacing::Pacer;
-use crate::charts::history::RunHistory;
-use crate::compare::Variant;
-use crate::engine::sweep::CellResult;
-use crate::engine::{ModelDescription, NonFinite, StepStats, TrainConfig, TrainParams};
-use crate::lesson::Lesson;
-use crate::link::{CliffLink, PhaseLink};
-use crate::protocol::{CliffAnswer, LmSample};
+use gradlab_charts::history::RunHistory;
+use gradlab_engine::sweep::CellResult;
+use gradlab_engine::{ModelDescription, NonFinite, StepStats, TrainConfig, TrainParams};
+use gradlab_protocol::compare::Variant;
+use gradlab_protocol::lesson::Lesson;
+use gradlab_protocol::link::{CliffLink, PhaseLink};
+use gradlab_protocol::pacing::Pacer;
+use gradlab_protocol::{CliffAnswer, LmSample};
 use leptos::prelude::*;
 use std::collections::VecDeque;
 
 /// Steps per animation frame offered by the speed control; 0 means "as fast as possible".
-pub const SPEEDS: [u32; crate::link::SPEED_POSITIONS] =
+pub const SPEEDS: [u32; gradlab_protocol::link::SPEED_POSITIONS] =
     [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0];
 /// The speed the page starts at.
 pub const DEFAULT_SPEED: usize = 6;
@@ -36,7 +36,7 @@ pub enum BarsQuantity {
 }
 
 impl BarsQuantity {
-    /// Every view, in the order of [`crate::link::VIEWS`], which names them.
+    /// Every view, in the order of [`gradlab_protocol::link::VIEWS`], which names them.
     const ALL: [BarsQuantity; 4] = [
         Self::Gradient,
         Self::Delta,
@@ -46,7 +46,7 @@ impl BarsQuantity {
 
     /// Its name in links and lesson files.
     pub fn name(self) -> &'static str {
-        crate::link::VIEWS[self as usize]
+        gradlab_protocol::link::VIEWS[self as usize]
     }
 
     /// The view called `name`; the weight gradient for anything else.
@@ -421,7 +421,7 @@ mod tests {
 
     #[test]
     fn views_are_named_as_links_name_them() {
-        for (i, name) in crate::link::VIEWS.iter().enumerate() {
+        for (i, name) in gradlab_protocol::link::VIEWS.iter().enumerate() {
             assert_eq!(BarsQuantity::ALL[i].name(), *name);
             assert_eq!(BarsQuantity::from_name(name), BarsQuantity::ALL[i]);
         }

@@ -3,7 +3,7 @@
 use super::controller;
 use super::format::{compact, plain, thousands};
 use super::state::{Lab, WorkerState};
-use crate::engine::StepStats;
+use gradlab_engine::StepStats;
 use leptos::prelude::*;
 
 /// The global gradient norm, with its clipped value when clipping acted: `12.3 → 1`.

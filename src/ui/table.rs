@@ -6,7 +6,7 @@
 use super::format::plain;
 use super::state::Lab;
 use super::widgets::read;
-use crate::engine::{ProfileAxis, StepStats};
+use gradlab_engine::{ProfileAxis, StepStats};
 use leptos::prelude::*;
 
 type Column = (&'static str, &'static str, fn(&StepStats) -> &Vec<f64>);
@@ -145,7 +145,7 @@ fn GroupTable(
 fn TimeTable() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let recurrent = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
-    let norm_at = move |t: usize, of: fn(&crate::engine::StepStats) -> &Vec<f64>| {
+    let norm_at = move |t: usize, of: fn(&gradlab_engine::StepStats) -> &Vec<f64>| {
         lab.shown.with(|s| {
             s.as_ref()
                 .and_then(|s| of(s).get(t).copied())

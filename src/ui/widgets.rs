@@ -4,8 +4,8 @@
 use super::format::compact;
 use super::scale::Scale;
 use super::state::Lab;
-use crate::compare::Variant;
-use crate::engine::{Field, TrainParams};
+use gradlab_engine::{Field, TrainParams};
+use gradlab_protocol::compare::Variant;
 use leptos::prelude::*;
 
 /// Reads a value from run A's settings, or from run B's (A's with compare mode's changes).

@@ -34,7 +34,7 @@ const quantile = (xs, q) => {
 
 // ---- 1. native -------------------------------------------------------------------------------
 log('native engine (cargo bench)…');
-const native = spawnSync('cargo', ['bench', '--quiet', '--bench', 'steps', '--', '--json'], { encoding: 'utf8' });
+const native = spawnSync('cargo', ['bench', '--quiet', '-p', 'gradlab-engine', '--bench', 'steps', '--', '--json'], { encoding: 'utf8' });
 if (native.status !== 0) {
   console.error(native.stderr);
   process.exit(1);
@@ -47,7 +47,7 @@ const shapes = parse(native.stdout).filter((s) => !only || only.includes(s.shape
 // vector width wasm's simd128 has. The gap between the two native rows is the instruction set,
 // not the compiler or the engine (matrixmultiply reads MMTEST_FEATURE at compile time).
 log('native engine limited to 128-bit SSE2 kernels (separate target dir)…');
-const sse2 = spawnSync('cargo', ['bench', '--quiet', '--bench', 'steps', '--', '--json'], {
+const sse2 = spawnSync('cargo', ['bench', '--quiet', '-p', 'gradlab-engine', '--bench', 'steps', '--', '--json'], {
   encoding: 'utf8',
   env: { ...process.env, MMTEST_FEATURE: 'sse2', CARGO_TARGET_DIR: 'target/bench-sse2' },
 });

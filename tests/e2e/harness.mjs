@@ -160,7 +160,7 @@ export async function column(page, field) {
  */
 export function headlessRunner(settings, ...args) {
   const flags = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  const out = execFileSync('cargo', ['run', '--quiet', '--example', 'headless', '--', ...flags, ...args], {
+  const out = execFileSync('cargo', ['run', '--quiet', '-p', 'gradlab-cli', '--', ...flags, ...args], {
     cwd: new URL('../..', import.meta.url).pathname,
     encoding: 'utf8',
   });

@@ -246,7 +246,7 @@ def clip_groups(grads, mode, c):
 
 
 ALPHABET = " ,.abcdefghijklmnopqrstuvwxyz"
-CORPUS = open(__file__.rsplit("/tests/", 1)[0] + "/src/engine/corpus/washington-1790-1793.txt",
+CORPUS = open(__file__.rsplit("/tests/", 1)[0] + "/crates/engine/src/corpus/washington-1790-1793.txt",
               encoding="utf-8").read().strip()
 
 

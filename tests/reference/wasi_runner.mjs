@@ -1,7 +1,7 @@
 // The headless runner built for WebAssembly (wasm32-wasip1), run in Node's V8 through WASI, so the
 // NumPy reference (check_headless.py) checks each wasm build of the engine too: the plain
 // simd128 build and the relaxed-SIMD one, whose f32 matrix products are the browser's
-// (src/engine/gemm.rs). /tmp is the only directory it can see (for --dump-step0).
+// (crates/engine/src/gemm.rs). /tmp is the only directory it can see (for --dump-step0).
 //
 // usage: node --experimental-wasm-relaxed-simd tests/reference/wasi_runner.mjs RUNNER.wasm [ARGS]...
 import { readFile } from 'node:fs/promises';

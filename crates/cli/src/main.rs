@@ -1,0 +1,318 @@
+//! Headless runner: trains one network from flags and prints one JSON object per step.
+//!
+//! ```text
+//! cargo run --release -p gradlab-cli -- --depth 30 --activation tanh --weight-scale 1.5 --steps 50
+//! cargo run --release -p gradlab-cli -- --model rnn --task adding --seq-len 50 --recurrent-scale 1.5
+//! cargo run --release -p gradlab-cli -- --sweep depth=1:100:24,weight-scale=0.5:4:24
+//! ```
+//! Flags are the settings table's keys (the same as the page's links; `--help` lists them).
+//! Output is JSON Lines on stdout, one [`StepStats`] per step (NaN/Inf written as `null`;
+//! `cell_norms` only for an LSTM) plus `group_names`, and for an RNN `sigma_max` (λ₁ of `W_h`) and `spectral_radius` (ρ of `W_h`,
+//! both before the step's update). `--dump-step0 FILE` also writes the first step's batch,
+//! weights and raw gradients for checking against an independent implementation. Bad flags exit
+//! with status 2 and one line on stderr.
+
+use gradlab_engine::settings::{Kind, SETTINGS};
+use gradlab_engine::sweep::{run_cell, Sweep, DEFAULT_CELL_STEPS};
+use gradlab_engine::{Field, ModelConfig, StepStats, StepTrace, TrainConfig, TrainParams, Trainer};
+use serde_json::{json, Value};
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `--help`: every setting of the table, then the runner's own flags.
+fn usage() -> String {
+    let mut text = String::from(
+        "usage: headless [--SETTING VALUE]... [--steps N] [--dump-step0 FILE]\n\nsettings:\n",
+    );
+    for s in &SETTINGS {
+        let values = match s.kind {
+            Kind::Number { min, max, .. } => format!("{min} to {max}"),
+            Kind::Choice { names, .. } => names.join("|"),
+            Kind::Seed { .. } => "0 up".to_string(),
+        };
+        text.push_str(&format!("  --{:<16} {} ({values})\n", s.key, s.label));
+    }
+    text.push_str("  --steps N          steps to train (default 100; a sweep's cells: 200)\n");
+    text.push_str(
+        "  --sweep X,Y        the trainability map: X and Y are key=from:to:count, two numeric\n",
+    );
+    text.push_str(
+        "                     settings; one JSON line per cell (outcome, loss_first, loss_last,\n",
+    );
+    text.push_str("                     grad_ratio), cells trained on all cores\n");
+    text.push_str("  --dump-step0 FILE  write the first step's batch, weights and gradients");
+    text
+}
+
+struct Args {
+    params: TrainParams,
+    steps: u64,
+    /// Whether `--steps` was given (a sweep's cells train 200 steps unless it was).
+    steps_given: bool,
+    dump_step0: Option<PathBuf>,
+    /// `--sweep x=from:to:count,y=from:to:count`: the trainability map instead of one run.
+    sweep: Option<String>,
+}
+
+fn parse_args() -> Result<Option<Args>, String> {
+    use lexopt::prelude::*;
+    let mut args = Args {
+        params: TrainParams::default(),
+        steps: 100,
+        steps_given: false,
+        dump_step0: None,
+        sweep: None,
+    };
+    let mut parser = lexopt::Parser::from_env();
+    let fail = |flag: &str, e: lexopt::Error| format!("--{flag}: {e}");
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        let Long(flag) = arg else {
+            return Err(match arg {
+                Short('h') => return Ok(None),
+                other => other.unexpected().to_string(),
+            });
+        };
+        let flag = flag.to_string();
+        let mut text = || -> Result<String, String> {
+            parser
+                .value()
+                .and_then(|v| v.string())
+                .map_err(|e| fail(&flag, e))
+        };
+        match flag.as_str() {
+            "help" => return Ok(None),
+            "steps" => {
+                let value = text()?;
+                args.steps = value.trim().parse().map_err(|_| {
+                    format!("--steps: must be a whole number from 0 up, not \"{value}\"")
+                })?;
+                args.steps_given = true;
+            }
+            "sweep" => args.sweep = Some(text()?),
+            "dump-step0" => args.dump_step0 = Some(text()?.into()),
+            key => match Field::from_key(key) {
+                Some(field) => {
+                    let value = text()?;
+                    field
+                        .setting()
+                        .parse_into(&mut args.params, &value)
+                        .map_err(|e| format!("--{key}: {e}"))?;
+                }
+                None => return Err(format!("unknown flag --{key} (see --help)")),
+            },
+        }
+    }
+    Ok(Some(args))
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{}", usage());
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("headless: error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match args.params.check() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("headless: error: --{}: {e}", e.field().key());
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(spec) = &args.sweep {
+        let steps = if args.steps_given {
+            args.steps as usize
+        } else {
+            DEFAULT_CELL_STEPS
+        };
+        return match Sweep::parse(spec, steps) {
+            Ok(sweep) => run_sweep(&sweep, &args.params),
+            Err(e) => {
+                eprintln!("headless: error: --sweep: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let mut trainer = Trainer::new(config);
+    let mut out = BufWriter::new(io::stdout().lock());
+    for i in 0..args.steps {
+        let spectrum = trainer.recurrent_spectrum();
+        let step = if i == 0 && args.dump_step0.is_some() {
+            trainer
+                .step_traced()
+                .map(|(stats, trace)| (stats, Some(trace)))
+        } else {
+            trainer.step().map(|stats| (stats, None))
+        };
+        let Ok((stats, trace)) = step else { break };
+        if let (Some(path), Some(trace)) = (&args.dump_step0, trace) {
+            if let Err(e) = write_dump(path, &config, &trace) {
+                eprintln!("headless: error: --dump-step0 {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+        let names = &trainer.description().group_names;
+        // A language model's sample every 100 steps (after the step: what its weights write).
+        let sample = if (stats.step + 1) % 100 == 0 || i + 1 == args.steps {
+            trainer.language_sample(gradlab_protocol::SAMPLE_LENGTH)
+        } else {
+            None
+        };
+        if write_line(&mut out, &stats, names, spectrum, sample).is_err() {
+            // The reader went away (e.g. `| head`): stop quietly.
+            return ExitCode::SUCCESS;
+        }
+        if let Some(at) = stats.non_finite {
+            let _ = out.flush();
+            eprintln!("headless: {at}; stopping");
+            break;
+        }
+    }
+    let _ = out.flush();
+    ExitCode::SUCCESS
+}
+
+/// The trainability map: every cell on all cores (rayon; each cell's run stays single-threaded
+/// and seeded, so a cell's outcome does not depend on where it ran), printed row by row. The
+/// runner's wasm build (the reference check's, under WASI) has one thread: cells in turn.
+fn run_sweep(sweep: &Sweep, base: &TrainParams) -> ExitCode {
+    let cells: Vec<(usize, usize)> = sweep.cells().collect();
+    let one = |&(c, r): &(usize, usize)| run_cell(sweep, base, c, r);
+    #[cfg(not(target_arch = "wasm32"))]
+    let results: Vec<_> = {
+        use rayon::prelude::*;
+        cells.par_iter().map(one).collect()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let results: Vec<_> = cells.iter().map(one).collect();
+    let mut out = BufWriter::new(io::stdout().lock());
+    for result in results {
+        let cell = match result {
+            Ok(cell) => cell,
+            Err(e) => {
+                eprintln!("headless: error: --sweep: a cell's settings: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let finite = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
+        let mut line = serde_json::Map::new();
+        line.insert(
+            sweep.x.field.key().into(),
+            json!(sweep.x.value(cell.column)),
+        );
+        line.insert(sweep.y.field.key().into(), json!(sweep.y.value(cell.row)));
+        line.insert("outcome".into(), json!(cell.outcome.name()));
+        line.insert("loss_first".into(), finite(cell.loss_first));
+        line.insert("loss_last".into(), finite(cell.loss_last));
+        line.insert("grad_ratio".into(), finite(cell.grad_ratio));
+        if serde_json::to_writer(&mut out, &Value::Object(line)).is_err()
+            || out.write_all(b"\n").is_err()
+        {
+            return ExitCode::SUCCESS;
+        }
+    }
+    let _ = out.flush();
+    ExitCode::SUCCESS
+}
+
+fn write_line(
+    out: &mut impl Write,
+    stats: &StepStats,
+    group_names: &[String],
+    spectrum: Option<(f64, f64)>,
+    sample: Option<String>,
+) -> io::Result<()> {
+    let mut line = serde_json::to_value(stats)?;
+    if let Value::Object(fields) = &mut line {
+        fields.insert("group_names".into(), json!(group_names));
+        // Only an LSTM has a cell state: other models' lines stay as they were.
+        if stats.cell_norms.is_empty() {
+            fields.remove("cell_norms");
+        }
+        if let Some((sigma_max, radius)) = spectrum {
+            fields.insert("sigma_max".into(), json!(sigma_max));
+            fields.insert("spectral_radius".into(), json!(radius));
+        }
+        if let Some(sample) = sample {
+            fields.insert("sample".into(), json!(sample));
+        }
+    }
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}
+
+fn rows(a: &ndarray::Array2<f32>) -> Vec<Vec<f32>> {
+    a.outer_iter().map(|row| row.to_vec()).collect()
+}
+
+/// A time-major `[T·n, c]` array as `[n][T][c]`.
+fn sequences(a: &ndarray::Array2<f32>, steps: usize) -> Vec<Vec<Vec<f32>>> {
+    let n = a.nrows() / steps.max(1);
+    (0..n)
+        .map(|i| (0..steps).map(|t| a.row(t * n + i).to_vec()).collect())
+        .collect()
+}
+
+fn write_dump(path: &PathBuf, config: &TrainConfig, trace: &StepTrace) -> io::Result<()> {
+    let dump = match &config.net.model {
+        ModelConfig::Mlp(_) => {
+            let layers: Vec<_> = trace
+                .groups_before
+                .iter()
+                .zip(&trace.grads)
+                .map(|(p, g)| {
+                    json!({"W": rows(&p.w), "b": p.b.to_vec(), "dW": rows(&g.w), "db": g.b.to_vec()})
+                })
+                .collect();
+            json!({
+                "config": config.to_params(),
+                "x": rows(&trace.x),
+                "y": rows(&trace.y),
+                "loss": trace.loss,
+                "layers": layers,
+            })
+        }
+        ModelConfig::Rnn(rnn) => {
+            let names = config.net.model.describe().group_names;
+            // Each group in its natural shape: a matrix as rows, a bias as a vector.
+            let natural = |p: &gradlab_engine::group::ParamGroup<f32>| {
+                if p.w.is_empty() {
+                    json!(p.b.to_vec())
+                } else {
+                    json!(rows(&p.w))
+                }
+            };
+            let groups: Vec<_> = names
+                .iter()
+                .zip(trace.groups_before.iter().zip(&trace.grads))
+                .map(
+                    |(name, (p, g))| json!({"name": name, "value": natural(p), "grad": natural(g)}),
+                )
+                .collect();
+            let y = if trace.y.nrows() == trace.x.nrows() {
+                json!(sequences(&trace.y, rnn.steps))
+            } else {
+                json!(rows(&trace.y))
+            };
+            let mut dump = json!({
+                "config": config.to_params(),
+                "x": sequences(&trace.x, rnn.steps),
+                "y": y,
+                "loss": trace.loss,
+                "groups": groups,
+            });
+            // A gated cell's W_x, W_h and b hold one block of H columns per gate, in this order.
+            if !rnn.cell.gate_names().is_empty() {
+                dump["gates"] = json!(rnn.cell.gate_names());
+            }
+            dump
+        }
+    };
+    std::fs::write(path, serde_json::to_vec(&dump)?)
+}

@@ -1,0 +1,196 @@
+//! Native engine benchmark: training steps per second for three MLP shapes, shape B with the
+//! cures (B+: residual connections, LayerNorm and Adam) and two recurrent shapes (R: vanilla
+//! cell; R-LSTM: the same with an LSTM cell).
+//!
+//! Each step is the full product path: batch draw, forward, backward, per-group norms,
+//! global-norm clip at 1, SGD update. tanh, MSE, f32. `cargo bench --bench steps`
+//! (or `make bench`). GFLOP/s counts ≈ 6·batch·Σ fan_in·fan_out per step for the MLP (2 for the
+//! forward product, 4 for the two backward products) and ≈ 6·batch·(T·G·(d·H + H·H) + H·k) for
+//! the RNN with G gates (1 vanilla, 4 LSTM; shape R: the adding task, T = 100, H = 64, full
+//! BPTT).
+
+use gradlab_engine::{ModelConfig, TrainParams, Trainer};
+use std::time::{Duration, Instant};
+
+struct Shape {
+    name: &'static str,
+    /// MLP: hidden layers; RNN: sequence length T.
+    depth: usize,
+    /// MLP: units per layer; RNN: hidden units H.
+    width: usize,
+    batch: usize,
+    recurrent: bool,
+    /// The RNN's cell.
+    cell: &'static str,
+    /// Residual connections, LayerNorm and Adam instead of a plain net under SGD.
+    cures: bool,
+}
+
+const SHAPES: [Shape; 6] = [
+    Shape {
+        name: "A",
+        depth: 8,
+        width: 8,
+        batch: 10,
+        recurrent: false,
+        cell: "vanilla",
+        cures: false,
+    },
+    Shape {
+        name: "B",
+        depth: 20,
+        width: 32,
+        batch: 32,
+        recurrent: false,
+        cell: "vanilla",
+        cures: false,
+    },
+    Shape {
+        name: "C",
+        depth: 50,
+        width: 128,
+        batch: 64,
+        recurrent: false,
+        cell: "vanilla",
+        cures: false,
+    },
+    Shape {
+        name: "B+",
+        depth: 20,
+        width: 32,
+        batch: 32,
+        recurrent: false,
+        cell: "vanilla",
+        cures: true,
+    },
+    Shape {
+        name: "R",
+        depth: 100,
+        width: 64,
+        batch: 32,
+        recurrent: true,
+        cell: "vanilla",
+        cures: false,
+    },
+    Shape {
+        name: "R-LSTM",
+        depth: 100,
+        width: 64,
+        batch: 32,
+        recurrent: true,
+        cell: "lstm",
+        cures: false,
+    },
+];
+
+fn main() {
+    // `cargo bench` passes `--bench`; a shape filter and `--json` (one object per shape, for
+    // `make bench`'s combined table) are accepted too.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args.iter().any(|a| a == "--json");
+    let filter: Option<&String> = args.iter().find(|a| !a.starts_with('-'));
+    if !json {
+        println!("gradlab native engine benchmark (tanh, MSE, global-norm clip 1, SGD — B+: Adam —, f32)");
+        println!(
+            "{:<6} {:>22} {:>7} {:>12} {:>10} {:>9}",
+            "shape", "hidden × width, batch", "steps", "steps/s", "µs/step", "GFLOP/s"
+        );
+    }
+    for shape in SHAPES.iter().filter(|s| filter.is_none_or(|f| f == s.name)) {
+        let params = TrainParams {
+            model: if shape.recurrent { "rnn" } else { "mlp" }.into(),
+            depth: shape.depth as f64,
+            width: shape.width as f64,
+            seq_len: shape.depth as f64,
+            hidden: shape.width as f64,
+            cell: shape.cell.into(),
+            batch: shape.batch as f64,
+            activation: "tanh".into(),
+            clip_mode: "global-norm".into(),
+            clip_threshold: 1.0,
+            learning_rate: 0.01,
+            residual: if shape.cures { "on" } else { "off" }.into(),
+            layer_norm: if shape.cures { "on" } else { "off" }.into(),
+            optimizer: if shape.cures { "adam" } else { "sgd" }.into(),
+            ..TrainParams::default()
+        };
+        let config = params.check().expect("benchmark config is valid");
+        let mut trainer = Trainer::new(config);
+        let flops_per_step = 6.0
+            * shape.batch as f64
+            * match &config.net.model {
+                ModelConfig::Mlp(m) => m
+                    .shape()
+                    .layer_dims()
+                    .iter()
+                    .map(|(i, o)| (i * o) as f64)
+                    .sum::<f64>(),
+                ModelConfig::Rnn(r) => {
+                    let s = r.shape();
+                    let (d, h, k) = (s.input_dim, s.hidden, s.output_dim);
+                    (s.steps * r.cell.gates() * (d * h + h * h) + h * k) as f64
+                }
+            };
+
+        // Warm up, then time whole rounds for at least two seconds; report the best round
+        // (the least disturbed by the other core's load).
+        let mut step = |n: usize| {
+            for _ in 0..n {
+                if trainer.step().is_err() {
+                    trainer.reset();
+                }
+            }
+        };
+        step(20);
+        let probe = Instant::now();
+        step(10);
+        let per_step = probe.elapsed().as_secs_f64() / 10.0;
+        let round = ((0.25 / per_step) as usize).max(3);
+        let (mut best, mut total_steps, started) = (f64::INFINITY, 0usize, Instant::now());
+        while started.elapsed() < Duration::from_secs(2) {
+            let t = Instant::now();
+            step(round);
+            best = best.min(t.elapsed().as_secs_f64() / round as f64);
+            total_steps += round;
+        }
+        if json {
+            println!(
+                r#"{{"shape":"{}","model":"{}","cell":"{}","cures":{},"depth":{},"width":{},"batch":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
+                shape.name,
+                if shape.recurrent { "rnn" } else { "mlp" },
+                shape.cell,
+                shape.cures,
+                shape.depth,
+                shape.width,
+                shape.batch,
+                1.0 / best,
+                flops_per_step
+            );
+            continue;
+        }
+        println!(
+            "{:<6} {:>22} {:>7} {:>12.0} {:>10.1} {:>9.2}",
+            shape.name,
+            if shape.recurrent {
+                format!(
+                    "{} T {} × H {}, {}",
+                    if shape.cell == "lstm" { "LSTM" } else { "RNN" },
+                    shape.depth,
+                    shape.width,
+                    shape.batch
+                )
+            } else if shape.cures {
+                format!(
+                    "{} × {}, {} +res+LN+Adam",
+                    shape.depth, shape.width, shape.batch
+                )
+            } else {
+                format!("{} × {}, {}", shape.depth, shape.width, shape.batch)
+            },
+            total_steps,
+            1.0 / best,
+            best * 1e6,
+            flops_per_step / best / 1e9
+        );
+    }
+}

@@ -1,0 +1,410 @@
+//! The one table of settings: every key a slider, link, flag, lesson file or compare variant
+//! uses, with its label, its range or choices, its default, the models it applies to and what
+//! a change costs.
+//!
+//! Everything that reads or writes settings by name goes through [`SETTINGS`]: the config
+//! checker ([`TrainParams::repair`](super::params::TrainParams::repair)), the link reader and writer, the headless runner's flags,
+//! the compare variant, the controls and teacher mode's hide list. Adding a setting is one row
+//! here, one [`Field`] and one member of [`TrainParams`](super::params::TrainParams) (tied to it in
+//! [`TrainParams::slot`](super::params::TrainParams::slot)). The table itself knows nothing of
+//! that struct: [`params`](super::params) builds on the table, and [`config`](super::config) on both.
+
+use super::activation::Activation;
+use super::cell::Cell;
+use super::clip::ClipMode;
+use super::data::{DatasetKind, DATASET_SIZE};
+use super::init::WeightDraw;
+use super::optim::OptimizerKind;
+use super::rnn::{Readout, RecurrentInit};
+use super::sequence::Task;
+
+/// Most hidden layers a network may have.
+pub const MAX_DEPTH: usize = 1000;
+/// Most units a hidden layer may have.
+pub const MAX_WIDTH: usize = 512;
+/// Longest sequence an RNN may train on.
+pub const MAX_SEQ_LEN: usize = 500;
+/// Most hidden units an RNN may have.
+pub const MAX_HIDDEN: usize = 256;
+
+/// A setting that can be wrong: one row of [`SETTINGS`], in the same order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    /// `model`: Model.
+    Model,
+    /// `depth`: Depth (hidden layers).
+    Depth,
+    /// `width`: Width (units per layer).
+    Width,
+    /// `activation`: Activation.
+    Activation,
+    /// `weight-scale`: Weight scale σ.
+    WeightScale,
+    /// `bias-scale`: Bias scale σ_b.
+    BiasScale,
+    /// `init`: Weight init.
+    Init,
+    /// `dataset`: Data set.
+    Dataset,
+    /// `residual`: Residual connections.
+    Residual,
+    /// `layer-norm`: LayerNorm.
+    LayerNorm,
+    /// `task`: Task.
+    Task,
+    /// `cell`: Recurrent cell.
+    Cell,
+    /// `seq-len`: Sequence length T.
+    SeqLen,
+    /// `hidden`: Hidden units H.
+    Hidden,
+    /// `recurrent-init`: Recurrent init.
+    RecurrentInit,
+    /// `recurrent-scale`: Recurrent scale g.
+    RecurrentScale,
+    /// `input-scale`: Input scale σ_x.
+    InputScale,
+    /// `bptt`: Truncated BPTT k (0 = full).
+    Bptt,
+    /// `readout`: Readout.
+    Readout,
+    /// `batch`: Batch size.
+    Batch,
+    /// `lr`: Learning rate.
+    LearningRate,
+    /// `clip-mode`: Clip mode.
+    ClipMode,
+    /// `clip`: Clip threshold.
+    ClipThreshold,
+    /// `l1`: L1 strength.
+    L1,
+    /// `l2`: L2 strength.
+    L2,
+    /// `optimizer`: Optimizer.
+    Optimizer,
+    /// `momentum`: Momentum μ.
+    Momentum,
+    /// `alpha`: RMSProp decay α.
+    Alpha,
+    /// `beta1`: Adam β₁.
+    Beta1,
+    /// `beta2`: Adam β₂.
+    Beta2,
+    /// `eps`: ε (RMSProp, Adam).
+    Eps,
+    /// `weight-decay`: Weight decay λ_wd (AdamW).
+    WeightDecay,
+    /// `seed`: Seed.
+    Seed,
+}
+
+/// What values a setting takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// A number in `[min, max]`, whole when `whole`.
+    Number {
+        /// The smallest value allowed.
+        min: f64,
+        /// The largest value allowed.
+        max: f64,
+        /// Whether only whole numbers are allowed.
+        whole: bool,
+        /// The value a fresh page starts from.
+        default: f64,
+    },
+    /// One of these names (case-insensitive), each with the words a control shows.
+    Choice {
+        /// The names accepted, as links and flags write them.
+        names: &'static [&'static str],
+        /// The name a fresh page starts from.
+        default: &'static str,
+    },
+    /// The run seed: any whole number from 0 up.
+    Seed {
+        /// The seed a fresh page starts from.
+        default: u64,
+    },
+}
+
+/// Which models a setting means something for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Models {
+    /// Every model.
+    All,
+    /// The feed-forward network only.
+    Mlp,
+    /// The recurrent network only.
+    Rnn,
+}
+
+/// What changing a setting costs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cost {
+    /// Applies between two steps; training continues from the current weights.
+    Live,
+    /// Builds a new network: the run starts over.
+    Rebuild,
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Setting {
+    /// Which setting.
+    pub field: Field,
+    /// The key in links, flags (`--key`), lesson files and downloads.
+    pub key: &'static str,
+    /// The id of its control on the page (also the name `hide=` uses): the key, except where
+    /// the page's ids came first (`learning-rate`, `clip-threshold`).
+    pub control: &'static str,
+    /// The name a person reads.
+    pub label: &'static str,
+    /// Range or choices, and the default.
+    pub kind: Kind,
+    /// Which models it applies to.
+    pub models: Models,
+    /// What a change costs.
+    pub cost: Cost,
+    /// Where it means something only beside certain choices of another setting (an
+    /// optimizer's hyperparameter beside that optimizer): the setting and those names.
+    pub only_with: Option<(Field, &'static [&'static str])>,
+}
+
+const fn number(min: f64, max: f64, whole: bool, default: f64) -> Kind {
+    Kind::Number {
+        min,
+        max,
+        whole,
+        default,
+    }
+}
+
+const fn choice(names: &'static [&'static str], default: &'static str) -> Kind {
+    Kind::Choice { names, default }
+}
+
+/// An architecture switch's two positions.
+pub const SWITCH: &[&str] = &["off", "on"];
+
+/// Model kinds, by name.
+pub const MODEL_NAMES: &[&str] = &["mlp", "rnn"];
+
+use Cost::{Live, Rebuild};
+use Models::{All, Mlp, Rnn};
+
+/// Every setting, in [`Field`] order (the order links and flags list them).
+#[rustfmt::skip]
+pub const SETTINGS: [Setting; 33] = [
+    row(Field::Model, "model", "model", "Model", choice(MODEL_NAMES, "mlp"), All, Rebuild),
+    row(Field::Depth, "depth", "depth", "Depth (hidden layers)", number(1.0, MAX_DEPTH as f64, true, 10.0), Mlp, Rebuild),
+    row(Field::Width, "width", "width", "Width (units per layer)", number(1.0, MAX_WIDTH as f64, true, 16.0), Mlp, Rebuild),
+    row(Field::Activation, "activation", "activation", "Activation", choice(Activation::NAMES, "tanh"), All, Rebuild),
+    row(Field::WeightScale, "weight-scale", "weight-scale", "Weight scale σ", number(0.0, 10.0, false, 1.0), Mlp, Rebuild),
+    row(Field::BiasScale, "bias-scale", "bias-scale", "Bias scale σ_b", number(0.0, 5.0, false, 0.0), Mlp, Rebuild),
+    row(Field::Init, "init", "init", "Weight init", choice(WeightDraw::NAMES, "gaussian"), Mlp, Rebuild),
+    row(Field::Dataset, "dataset", "dataset", "Data set", choice(DatasetKind::NAMES, "circle"), Mlp, Rebuild),
+    row(Field::Residual, "residual", "residual", "Residual connections", choice(SWITCH, "off"), Mlp, Rebuild),
+    row(Field::LayerNorm, "layer-norm", "layer-norm", "LayerNorm", choice(SWITCH, "off"), Mlp, Rebuild),
+    row(Field::Task, "task", "task", "Task", choice(Task::NAMES, "adding"), Rnn, Rebuild),
+    row(Field::Cell, "cell", "cell", "Recurrent cell", choice(Cell::NAMES, "vanilla"), Rnn, Rebuild),
+    row(Field::SeqLen, "seq-len", "seq-len", "Sequence length T", number(1.0, MAX_SEQ_LEN as f64, true, 50.0), Rnn, Rebuild),
+    row(Field::Hidden, "hidden", "hidden", "Hidden units H", number(1.0, MAX_HIDDEN as f64, true, 32.0), Rnn, Rebuild),
+    row(Field::RecurrentInit, "recurrent-init", "recurrent-init", "Recurrent init", choice(RecurrentInit::NAMES, "gaussian"), Rnn, Rebuild),
+    row(Field::RecurrentScale, "recurrent-scale", "recurrent-scale", "Recurrent scale g", number(0.0, 10.0, false, 1.0), Rnn, Rebuild),
+    row(Field::InputScale, "input-scale", "input-scale", "Input scale σ_x", number(0.0, 10.0, false, 1.0), Rnn, Rebuild),
+    row(Field::Bptt, "bptt", "bptt", "Truncated BPTT k (0 = full)", number(0.0, MAX_SEQ_LEN as f64, true, 0.0), Rnn, Rebuild),
+    row(Field::Readout, "readout", "readout", "Readout", choice(Readout::NAMES, "last"), Rnn, Rebuild),
+    row(Field::Batch, "batch", "batch", "Batch size", number(1.0, DATASET_SIZE as f64, true, 32.0), All, Live),
+    row(Field::LearningRate, "lr", "learning-rate", "Learning rate", number(1e-6, 10.0, false, 0.03), All, Live),
+    row(Field::ClipMode, "clip-mode", "clip-mode", "Clip mode", choice(ClipMode::NAMES, "none"), All, Live),
+    row(Field::ClipThreshold, "clip", "clip-threshold", "Clip threshold", number(1e-4, 1e4, false, 1.0), All, Live),
+    row(Field::L1, "l1", "l1", "L1 strength", number(0.0, 10.0, false, 0.0), All, Live),
+    row(Field::L2, "l2", "l2", "L2 strength", number(0.0, 10.0, false, 0.0), All, Live),
+    row(Field::Optimizer, "optimizer", "optimizer", "Optimizer", choice(OptimizerKind::NAMES, "sgd"), All, Live),
+    row(Field::Momentum, "momentum", "momentum", "Momentum μ", number(0.0, 0.999, false, 0.9), All, Live).only_with(Field::Optimizer, &["momentum", "nesterov"]),
+    row(Field::Alpha, "alpha", "alpha", "RMSProp decay α", number(0.0, 0.9999, false, 0.99), All, Live).only_with(Field::Optimizer, &["rmsprop"]),
+    row(Field::Beta1, "beta1", "beta1", "Adam β₁", number(0.0, 0.9999, false, 0.9), All, Live).only_with(Field::Optimizer, ADAM_KINDS),
+    row(Field::Beta2, "beta2", "beta2", "Adam β₂", number(0.0, 0.99999, false, 0.999), All, Live).only_with(Field::Optimizer, ADAM_KINDS),
+    row(Field::Eps, "eps", "eps", "ε (RMSProp, Adam)", number(1e-12, 1.0, false, 1e-8), All, Live).only_with(Field::Optimizer, &["rmsprop", "adam", "adamw"]),
+    row(Field::WeightDecay, "weight-decay", "weight-decay", "Weight decay λ_wd (AdamW)", number(0.0, 1.0, false, 0.01), All, Live).only_with(Field::Optimizer, &["adamw"]),
+    row(Field::Seed, "seed", "seed", "Seed", Kind::Seed { default: 1 }, All, Rebuild),
+];
+
+#[allow(clippy::too_many_arguments)]
+const fn row(
+    field: Field,
+    key: &'static str,
+    control: &'static str,
+    label: &'static str,
+    kind: Kind,
+    models: Models,
+    cost: Cost,
+) -> Setting {
+    Setting {
+        field,
+        key,
+        control,
+        label,
+        kind,
+        models,
+        cost,
+        only_with: None,
+    }
+}
+
+/// The optimizers that read β₁ and β₂.
+const ADAM_KINDS: &[&str] = &["adam", "adamw"];
+
+impl Setting {
+    /// The same row, meaningful only where `field` is one of `names`.
+    const fn only_with(self, field: Field, names: &'static [&'static str]) -> Self {
+        Self {
+            only_with: Some((field, names)),
+            ..self
+        }
+    }
+}
+
+impl Field {
+    /// This setting's row.
+    pub fn setting(self) -> &'static Setting {
+        &SETTINGS[self as usize]
+    }
+
+    /// The key used in flags (`--key`), URLs and JSON.
+    pub fn key(self) -> &'static str {
+        self.setting().key
+    }
+
+    /// The name a person reads.
+    pub fn label(self) -> &'static str {
+        self.setting().label
+    }
+
+    /// Allowed range of a numeric field, `(min, max, whole number?)`.
+    pub fn range(self) -> Option<(f64, f64, bool)> {
+        match self.setting().kind {
+            Kind::Number {
+                min, max, whole, ..
+            } => Some((min, max, whole)),
+            _ => None,
+        }
+    }
+
+    /// The setting whose control on the page has this id.
+    pub fn from_control(id: &str) -> Option<Field> {
+        SETTINGS.iter().find(|s| s.control == id).map(|s| s.field)
+    }
+
+    /// The setting whose link key (or flag) is `key`.
+    pub fn from_key(key: &str) -> Option<Field> {
+        SETTINGS.iter().find(|s| s.key == key).map(|s| s.field)
+    }
+}
+
+impl Models {
+    /// Whether a setting for these models means something for `model` (a name of
+    /// [`MODEL_NAMES`]).
+    pub fn include(self, model: &str) -> bool {
+        match self {
+            All => true,
+            Mlp => !model.eq_ignore_ascii_case("rnn"),
+            Rnn => model.eq_ignore_ascii_case("rnn"),
+        }
+    }
+}
+
+/// A setting's value, as raw input holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A number (whole or not).
+    Number(f64),
+    /// A name.
+    Name(String),
+    /// The seed.
+    Seed(u64),
+}
+
+impl Value {
+    /// The text a link or flag writes for it.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Number(v) => v.to_string(),
+            Self::Name(s) => s.clone(),
+            Self::Seed(s) => s.to_string(),
+        }
+    }
+}
+
+impl Setting {
+    /// The value a fresh page, link or lesson starts from.
+    pub fn default_value(&self) -> Value {
+        match self.kind {
+            Kind::Number { default, .. } => Value::Number(default),
+            Kind::Choice { default, .. } => Value::Name(default.to_string()),
+            Kind::Seed { default } => Value::Seed(default),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::TrainParams;
+
+    #[test]
+    fn rows_are_in_field_order_with_unique_keys_and_ids() {
+        for (i, s) in SETTINGS.iter().enumerate() {
+            assert_eq!(s.field as usize, i, "{}", s.key);
+            assert_eq!(Field::from_key(s.key), Some(s.field));
+            assert_eq!(SETTINGS.iter().filter(|o| o.key == s.key).count(), 1);
+            assert_eq!(
+                SETTINGS.iter().filter(|o| o.control == s.control).count(),
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn every_default_is_valid_and_set_get_round_trip() {
+        let defaults = TrainParams::default();
+        assert!(defaults.check().is_ok());
+        for s in &SETTINGS {
+            assert_eq!(defaults.value(s.field), s.default_value(), "{}", s.key);
+            let mut p = TrainParams::default();
+            let v = match s.kind {
+                Kind::Number { max, .. } => Value::Number(max),
+                Kind::Choice { names, .. } => Value::Name(names[names.len() - 1].into()),
+                Kind::Seed { .. } => Value::Seed(u64::MAX),
+            };
+            p.set(s.field, v.clone());
+            assert_eq!(p.value(s.field), v, "{}", s.key);
+        }
+    }
+
+    #[test]
+    fn parsing_names_the_setting() {
+        let mut p = TrainParams::default();
+        let e = Field::Depth
+            .setting()
+            .parse_into(&mut p, "deep")
+            .unwrap_err();
+        assert_eq!(e, "Depth (hidden layers) must be a number, not \"deep\"");
+        let e = Field::Seed.setting().parse_into(&mut p, "-1").unwrap_err();
+        assert!(e.starts_with("Seed must be a whole number"), "{e}");
+        Field::SeqLen.setting().parse_into(&mut p, " 80 ").unwrap();
+        assert_eq!(p.seq_len, 80.0);
+    }
+
+    #[test]
+    fn each_model_lists_its_own_settings() {
+        let mlp: Vec<&str> = TrainParams::default().pairs().iter().map(|p| p.0).collect();
+        assert!(mlp.contains(&"depth") && !mlp.contains(&"seq-len"));
+        let rnn = TrainParams {
+            model: "rnn".into(),
+            ..TrainParams::default()
+        };
+        let rnn: Vec<&str> = rnn.pairs().iter().map(|p| p.0).collect();
+        assert!(rnn.contains(&"seq-len") && rnn.contains(&"recurrent-scale"));
+        assert!(!rnn.contains(&"depth") && rnn.contains(&"lr") && rnn.contains(&"seed"));
+    }
+}

@@ -1,0 +1,357 @@
+//! The trainer: owns one run (config, network, data, batch order, optimizer) and steps it.
+//!
+//! One step: draw a batch → forward/backward → measure → clip → update → check for NaN/Inf.
+//! A step that produces a non-finite number is reported like any other (its [`StepStats`] carry
+//! a [`NonFinite`]); after it the trainer is *diverged* and refuses to step until
+//! [`Trainer::reset`] or a rebuilding [`Trainer::apply`].
+
+use super::clip::{self, clip_gradients, ClipMode};
+use super::config::{LiveConfig, TrainConfig};
+use super::group::ParamGroup;
+use super::language;
+use super::model::{DataSource, ModelDescription, ProfileAxis};
+use super::network::Network;
+use super::optim::Optimizer;
+use super::rng::{stream_rng, Stream};
+use super::spectral::{largest_singular_value, spectral_radius};
+use super::stats::{NonFinite, Quantity, StepStats};
+use ndarray::Array2;
+use rand::rngs::StdRng;
+
+/// The trainer refused to step because an earlier step diverged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Diverged(pub NonFinite);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "training {}; reset to train again", self.0)
+    }
+}
+
+impl std::error::Error for Diverged {}
+
+/// What [`Trainer::apply`] had to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Only live settings changed: training continues from the current weights.
+    Live,
+    /// Only live settings changed, among them the kind of optimizer: training continues from
+    /// the current weights, and the optimizer's state (step count, moments) starts from zero,
+    /// since one rule's moments mean nothing to another.
+    OptimizerReset,
+    /// The network was rebuilt from step 0.
+    Rebuilt,
+}
+
+/// Everything one step saw, for dumping and for checking against an independent
+/// implementation.
+#[derive(Clone, Debug)]
+pub struct StepTrace {
+    /// The batch inputs, `[batch, input_dim]` (an RNN's: time-major, `[T·batch, d]`).
+    pub x: Array2<f32>,
+    /// The batch targets (an RNN's: `[batch, ·]` or time-major `[T·batch, ·]`).
+    pub y: Array2<f32>,
+    /// The loss (data term plus penalty).
+    pub loss: f32,
+    /// The parameters before this step's update.
+    pub groups_before: Vec<ParamGroup<f32>>,
+    /// The raw, unclipped gradients.
+    pub grads: Vec<ParamGroup<f32>>,
+}
+
+/// One training run.
+pub struct Trainer {
+    config: TrainConfig,
+    network: Box<dyn Network<f32>>,
+    data: DataSource,
+    description: ModelDescription,
+    batch_rng: StdRng,
+    optimizer: Optimizer<f32>,
+    next_step: u64,
+    diverged: Option<NonFinite>,
+}
+
+impl Trainer {
+    /// A fresh run of `config`: data, weights and batch order all from its seed.
+    pub fn new(config: TrainConfig) -> Self {
+        let net = &config.net;
+        let (network, data) = net.model.build(net.activation, net.seed);
+        Self {
+            config,
+            network,
+            data,
+            description: net.model.describe(),
+            batch_rng: stream_rng(net.seed, Stream::Batches),
+            optimizer: Optimizer::new(),
+            next_step: 0,
+            diverged: None,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Steps taken since the run (re)started; also the index of the next step.
+    pub fn step_count(&self) -> u64 {
+        self.next_step
+    }
+
+    /// Where training diverged, if it has.
+    pub fn diverged(&self) -> Option<NonFinite> {
+        self.diverged
+    }
+
+    /// The network being trained.
+    pub fn network(&self) -> &dyn Network<f32> {
+        self.network.as_ref()
+    }
+
+    /// What the model is: its groups' names and its profile axis.
+    pub fn description(&self) -> &ModelDescription {
+        &self.description
+    }
+
+    /// Time steps of an RNN's profile (0 for an MLP, whose profile is per layer).
+    pub fn time_steps(&self) -> usize {
+        match self.description.axis {
+            ProfileAxis::TimeSteps => self.description.profile_len,
+            ProfileAxis::Layers => 0,
+        }
+    }
+
+    /// Number of parameter groups (an MLP's weight layers: depth + 1).
+    pub fn group_count(&self) -> usize {
+        self.network.groups().len()
+    }
+
+    /// The recurrent matrix's largest singular value λ₁ and spectral radius ρ, for an RNN
+    /// (computed on demand: once per chunk in the worker, not every step).
+    pub fn recurrent_spectrum(&self) -> Option<(f64, f64)> {
+        let w_h = &self.network.groups()[self.description.recurrent_group?].w;
+        Some((largest_singular_value(w_h), spectral_radius(w_h)))
+    }
+
+    /// Whether the model is a language model (it can write samples).
+    pub fn writes_text(&self) -> bool {
+        self.description.writes_text
+    }
+
+    /// For a language model, `length` characters written by the current weights (see
+    /// [`language::sample`]): drawn from the run's own sample stream keyed by the step count,
+    /// so the same run shows the same sample at the same step, and drawing one never changes
+    /// training. `None` for other tasks, or once the weights are not finite.
+    pub fn language_sample(&self, length: usize) -> Option<String> {
+        if !self.writes_text() {
+            return None;
+        }
+        let key = self.config.net.seed ^ self.next_step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut rng = stream_rng(key, Stream::Samples);
+        let cell = self.config.net.model.as_rnn().map(|r| r.cell)?;
+        language::sample(
+            self.network.groups(),
+            cell,
+            self.config.net.activation,
+            length,
+            language::SAMPLE_TEMPERATURE,
+            &mut rng,
+        )
+    }
+
+    /// Starts the run over from step 0 with the same configuration.
+    pub fn reset(&mut self) {
+        *self = Self::new(self.config);
+    }
+
+    /// Switches to `config`: live settings (batch, learning rate, clipping, L1/L2, the
+    /// optimizer) take effect at the next step; any other change rebuilds the run.
+    pub fn apply(&mut self, config: TrainConfig) -> Applied {
+        if config.net == self.config.net {
+            self.set_live(config.live)
+        } else {
+            *self = Self::new(config);
+            Applied::Rebuilt
+        }
+    }
+
+    /// Changes the live settings between two steps, keeping the weights. A different kind of
+    /// optimizer starts its state over ([`Applied::OptimizerReset`]); a hyperparameter of the
+    /// same kind keeps it, as changing a PyTorch param group's `lr` or `betas` does.
+    pub fn set_live(&mut self, live: LiveConfig) -> Applied {
+        let kind_changed = live.optimizer.kind != self.config.live.optimizer.kind;
+        self.config.live = live;
+        if kind_changed {
+            self.optimizer = Optimizer::new();
+            Applied::OptimizerReset
+        } else {
+            Applied::Live
+        }
+    }
+
+    /// Takes one step.
+    pub fn step(&mut self) -> Result<StepStats, Diverged> {
+        self.step_inner(false).map(|(stats, _)| stats)
+    }
+
+    /// Takes one step and also returns what it saw.
+    pub fn step_traced(&mut self) -> Result<(StepStats, StepTrace), Diverged> {
+        self.step_inner(true)
+            .map(|(stats, trace)| (stats, trace.expect("trace requested")))
+    }
+
+    fn step_inner(&mut self, keep_trace: bool) -> Result<(StepStats, Option<StepTrace>), Diverged> {
+        if let Some(at) = self.diverged {
+            return Err(Diverged(at));
+        }
+        let step = self.next_step;
+        let live = self.config.live;
+        let (x, y) = self.data.batch(live.batch, &mut self.batch_rng);
+        let mut backprop = self.network.backprop(x.view(), y.view(), &live.penalty);
+        // Backward clipping: a second pass with the errors clamped on the way back; the first,
+        // true gradient stays for the statistics (norms before, cosine).
+        let tempered = (live.clip.mode == ClipMode::Backward).then(|| {
+            self.network.backprop_clipping_errors(
+                x.view(),
+                y.view(),
+                &live.penalty,
+                Some(live.clip.threshold),
+            )
+        });
+
+        let groups = self.network.groups();
+        let grad_norms: Vec<f64> = backprop.grads.iter().map(|g| g.norm_sq().sqrt()).collect();
+        let trace = keep_trace.then(|| StepTrace {
+            x,
+            y,
+            loss: backprop.loss,
+            groups_before: groups.to_vec(),
+            grads: backprop.grads.clone(),
+        });
+
+        let clip = match tempered {
+            Some(tempered) => {
+                let outcome = clip::between(&backprop.grads, &tempered.grads, &grad_norms);
+                backprop.grads = tempered.grads;
+                backprop.delta_norms = tempered.delta_norms;
+                backprop.cell_norms = tempered.cell_norms;
+                outcome
+            }
+            None => clip_gradients(&mut backprop.grads, live.clip, &grad_norms),
+        };
+        let updates = self.optimizer.apply(
+            self.network.groups_mut(),
+            &backprop.grads,
+            live.learning_rate,
+            &live.optimizer,
+        );
+        let weight_norms = updates.iter().map(|u| u.weight_before).collect();
+        let update_norms = updates.iter().map(|u| u.delta).collect();
+        let update_ratios = updates
+            .iter()
+            .map(|u| update_ratio(u.delta, u.weight_before))
+            .collect();
+
+        // Report the earliest thing that went wrong, in the order the step computes them.
+        let non_finite = backprop
+            .first_non_finite_activation
+            .map(|l| (Quantity::Activation, Some(l)))
+            .or_else(|| (!backprop.loss.is_finite()).then_some((Quantity::Loss, None)))
+            .or_else(|| {
+                // Backprop runs output → input: the overflow started at the highest such layer.
+                grad_norms
+                    .iter()
+                    .rposition(|n| !n.is_finite())
+                    .map(|l| (Quantity::Gradient, Some(l)))
+            })
+            .or_else(|| {
+                updates
+                    .iter()
+                    .position(|u| !u.finite_after)
+                    .map(|l| (Quantity::Weights, Some(l)))
+            })
+            .map(|(quantity, layer)| NonFinite {
+                step,
+                layer,
+                quantity,
+                axis: self.description.axis,
+            });
+
+        self.next_step += 1;
+        self.diverged = non_finite;
+        // The profile is ‖δ_l‖ per layer or ‖∂L/∂h_t‖ per time step, as the model says.
+        let (delta_norms, time_norms) = match self.description.axis {
+            ProfileAxis::Layers => (backprop.delta_norms, Vec::new()),
+            ProfileAxis::TimeSteps => (Vec::new(), backprop.delta_norms),
+        };
+        let stats = StepStats {
+            step,
+            loss: f64::from(backprop.loss),
+            grad_norms,
+            grad_norms_clipped: clip.norms_after,
+            delta_norms,
+            time_norms,
+            cell_norms: backprop.cell_norms,
+            weight_norms,
+            update_ratios,
+            update_norms,
+            global_norm: clip.global_before,
+            global_norm_clipped: clip.global_after,
+            clip_scale: clip.scale,
+            clipped: clip.clipped,
+            cos_pre_post: clip.cosine,
+            non_finite,
+        };
+        Ok((stats, trace))
+    }
+}
+
+/// ‖ΔW‖ / ‖W‖ (documented on [`StepStats::update_ratios`]): for all-zero weights 0 if nothing
+/// moved and +∞ if they moved off zero; NaN whenever either norm is NaN.
+fn update_ratio(delta: f64, weight: f64) -> f64 {
+    if weight != 0.0 || delta.is_nan() {
+        delta / weight
+    } else if delta == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TrainParams;
+
+    #[test]
+    fn update_ratio_matches_its_documentation() {
+        assert_eq!(update_ratio(1.0, 4.0), 0.25);
+        assert_eq!(update_ratio(0.0, 0.0), 0.0);
+        assert_eq!(update_ratio(0.5, 0.0), f64::INFINITY);
+        assert!(update_ratio(f64::NAN, 0.0).is_nan());
+        assert!(update_ratio(f64::NAN, 2.0).is_nan());
+        assert!(update_ratio(1.0, f64::NAN).is_nan());
+    }
+
+    /// σ = 0: every weight starts at zero. The biases (σ_b = 0.5) make each hidden output
+    /// nonzero, so the output layer's weights get a gradient and move off zero (ratio +∞);
+    /// every earlier layer's δ passed through an all-zero W, so it did not move (ratio 0).
+    #[test]
+    fn zero_weights_give_zero_or_infinite_ratios() {
+        let config = TrainParams {
+            weight_scale: 0.0,
+            bias_scale: 0.5,
+            depth: 3.0,
+            ..TrainParams::default()
+        }
+        .check()
+        .unwrap();
+        let stats = Trainer::new(config).step().unwrap();
+        assert!(stats.weight_norms.iter().all(|&w| w == 0.0));
+        assert!(stats
+            .update_ratios
+            .iter()
+            .all(|&r| r == 0.0 || r == f64::INFINITY));
+        assert!(stats.update_ratios.contains(&f64::INFINITY));
+    }
+}

@@ -1,0 +1,387 @@
+//! The messages between the page and the training worker — the only types that cross.
+//!
+//! The page sends [`Command`]s, the worker answers each with exactly one [`Event`] (and sends
+//! [`Event::Ready`] once, unasked, when its wasm has loaded: anything posted before that is lost,
+//! so the page waits for it). Messages travel as postcard bytes in a transferred `ArrayBuffer`:
+//! compact, fast, and — unlike JSON — NaN and ±Inf survive the trip, which matters in an app
+//! about overflow.
+
+use gradlab_engine::cliff::{Descent, Trajectory};
+use gradlab_engine::sweep::CellResult;
+use gradlab_engine::{ModelDescription, NonFinite, StepStats, TrainConfig};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// Page → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// Train these networks in lockstep — one, or two in compare mode (at most [`MAX_RUNS`]):
+    /// live settings apply at the next step; anything else, or a different number of networks,
+    /// starts every run over, so compared runs always stand at the same step.
+    Configure(Vec<TrainConfig>),
+    /// Start the current configuration over from step 0.
+    Reset,
+    /// Take up to `max_steps` steps (each network one step per step; never more than
+    /// [`MAX_CHUNK_STEPS`], whatever is asked), stopping early once `budget_ms` of training time
+    /// has passed or every network has diverged, and report them in one [`Chunk`], with peak
+    /// gradient norms per block of `peak_stride` steps (the page's history column width).
+    Train {
+        max_steps: u32,
+        budget_ms: f64,
+        peak_stride: u64,
+    },
+    /// Send the whole run as text for a download.
+    Export(ExportFormat),
+    /// One cell of the trainability map: train `config` for `steps` steps and classify the run
+    /// ([`gradlab_engine::sweep::measure`]). Independent of the run; answered with
+    /// [`Event::Cell`]. The page's pool of map workers sends only these.
+    Cell(CellRequest),
+    /// Pascanu's cliff: the loss surface (when `columns × rows` is not zero) and gradient
+    /// descents over it. Independent of the run; answered with [`Event::Cliff`].
+    Cliff(CliffRequest),
+}
+
+/// One cell of the trainability map.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellRequest {
+    /// The cell's configuration.
+    pub config: TrainConfig,
+    /// Steps to train (1 to [`MAX_CELL_STEPS`](gradlab_engine::sweep::MAX_CELL_STEPS)).
+    pub steps: u32,
+    /// Its column.
+    pub column: u32,
+    /// Its row.
+    pub row: u32,
+}
+
+/// What the cliff map asks for (see [`gradlab_engine::cliff`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CliffRequest {
+    /// Surface cells along w (0: no surface).
+    pub columns: u32,
+    /// Surface cells along b (0: no surface).
+    pub rows: u32,
+    /// Descents to run (at most [`MAX_CLIFF_DESCENTS`]).
+    pub descents: Vec<Descent>,
+}
+
+/// Most surface cells along one axis.
+pub const MAX_CLIFF_CELLS: u32 = 400;
+/// Most descents in one request.
+pub const MAX_CLIFF_DESCENTS: usize = 4;
+
+/// The answer to [`Command::Cliff`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CliffAnswer {
+    /// Surface cells along w (0: none computed).
+    pub columns: u32,
+    /// Surface cells along b.
+    pub rows: u32,
+    /// The loss at each cell centre, row-major from the lowest b.
+    pub surface: Vec<f64>,
+    /// One path per descent asked for, in order.
+    pub trajectories: Vec<Trajectory>,
+}
+
+/// Most networks trained side by side.
+pub const MAX_RUNS: usize = 2;
+
+/// Most steps in one chunk, however many are asked for: the time budget ends a chunk only while
+/// the worker's clock moves, and a chunk's answer must stay small (≈ 4 k steps is ~35 ms of the
+/// fastest network here).
+pub const MAX_CHUNK_STEPS: u32 = 4096;
+
+/// What a download holds (see [`crate::export`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportFormat {
+    /// One row per step and run.
+    Csv,
+    /// Settings, steps and the last step's statistics.
+    Json,
+}
+
+impl ExportFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+        }
+    }
+
+    /// The MIME type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv",
+            Self::Json => "application/json",
+        }
+    }
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// The worker's wasm is loaded and it listens; `build` names its engine build
+    /// ([`gradlab_engine::gemm::build_name`]: `simd128` or `simd128 + relaxed-simd`).
+    Ready { build: String },
+    /// A configuration is in force.
+    Configured(Configured),
+    /// Steps were taken (boxed: it is far larger than the other events).
+    Progress(Box<Chunk>),
+    /// The answer to [`Command::Export`], sent after the download's text, which went to the
+    /// page in parts beside the events (raw UTF-8, never through this encoding).
+    Exported { format: ExportFormat, bytes: u64 },
+    /// A command could not be carried out.
+    Failed { message: String },
+    /// The cliff map's surface and paths.
+    Cliff(Box<CliffAnswer>),
+    /// One cell of the trainability map, measured.
+    Cell(CellResult),
+}
+
+/// The answer to [`Command::Configure`] and [`Command::Reset`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Configured {
+    /// Run number; it changes whenever the run restarts, so stale progress can be told apart.
+    pub run: u32,
+    /// Whether the run restarted from step 0.
+    pub restarted: bool,
+    /// Parameter groups in each network (compared networks share their shape).
+    pub group_count: u32,
+    /// What the model is: its groups' names, its profile axis and length (the page draws from
+    /// this, never from the settings).
+    pub model: ModelDescription,
+    /// Networks training side by side.
+    pub runs: u32,
+    /// Steps already taken in this run.
+    pub step: u64,
+    /// Per run (A, then B): whether a change of optimizer kind started its optimizer's state
+    /// over while the weights were kept (never set when the run restarted).
+    pub optimizer_reset: Vec<bool>,
+}
+
+/// The scalar numbers of one step: what the loss chart and status line need for every step.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepSummary {
+    /// Step index.
+    pub step: u64,
+    /// Loss.
+    pub loss: f32,
+    /// Global gradient norm before clipping.
+    pub global_norm: f32,
+    /// Global gradient norm after clipping.
+    pub global_norm_clipped: f32,
+    /// Whether clipping changed the gradient.
+    pub clipped: bool,
+}
+
+impl From<&StepStats> for StepSummary {
+    fn from(s: &StepStats) -> Self {
+        Self {
+            step: s.step,
+            loss: s.loss as f32,
+            global_norm: s.global_norm as f32,
+            global_norm_clipped: s.global_norm_clipped as f32,
+            clipped: s.clipped,
+        }
+    }
+}
+
+/// The answer to [`Command::Train`]: one chunk of steps of every network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// The run these steps belong to.
+    pub run: u32,
+    /// One entry per network, in the order they were configured.
+    pub runs: Vec<Progress>,
+    /// Milliseconds the worker spent training this chunk.
+    pub busy_ms: f64,
+}
+
+/// One network's steps in a [`Chunk`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Every step taken, in order.
+    pub steps: Vec<StepSummary>,
+    /// Peak profile norms per block of `peak_stride` steps, in step order: one entry for each
+    /// block these steps touched, so the history shows each column's own steps. The profile is
+    /// [`StepStats::profile`]: per-layer gradient norms (MLP) or ‖∂L/∂h_t‖ per time step (RNN).
+    pub peaks: Vec<PeakBlock>,
+    /// For an RNN, `(λ₁, ρ)` of the recurrent matrix after the chunk's last step.
+    pub spectrum: Option<(f64, f64)>,
+    /// For a language model, a sample written by its weights after this chunk, when the chunk
+    /// crossed a multiple of [`SAMPLE_EVERY`] steps (or started the run).
+    pub sample: Option<LmSample>,
+    /// Full statistics of the last step taken.
+    pub last: Option<StepStats>,
+    /// Set once training has diverged (on this chunk or before).
+    pub diverged: Option<NonFinite>,
+}
+
+/// Steps between a language model's live samples.
+pub const SAMPLE_EVERY: u64 = 50;
+/// Characters in a live sample.
+pub const SAMPLE_LENGTH: usize = 160;
+
+/// Text a language model wrote (see [`gradlab_engine::language::sample`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LmSample {
+    /// Steps the model had taken when it wrote it.
+    pub step: u64,
+    /// The text; `None` when the weights are no longer finite and it can write nothing.
+    pub text: Option<String>,
+    /// The share of its words that are words of the training text.
+    pub known_words: f64,
+}
+
+/// The largest profile norm (see [`Progress::peaks`]) over one block of steps, `first_step` to
+/// `first_step + peak_stride − 1` (NaN wins, so an overflow is never averaged away).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeakBlock {
+    /// The block's first step: a multiple of the `peak_stride` asked for.
+    pub first_step: u64,
+    /// Per row of the history: layer (input side first) or time step (earliest first).
+    pub norms: Vec<f32>,
+}
+
+impl PeakBlock {
+    /// Folds one step's per-group norms into the block.
+    pub fn merge(&mut self, norms: &[f64]) {
+        for (peak, &norm) in self.norms.iter_mut().zip(norms) {
+            *peak = merge_peak(*peak, norm as f32);
+        }
+    }
+}
+
+/// Combines two peak gradient norms: the larger, except that NaN wins — a layer that overflowed
+/// must show as overflowed however it is merged.
+pub fn merge_peak(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+/// A message that could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "malformed message: {}", self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Encodes a message as bytes, into one buffer of exactly its size (a download's text can be
+/// tens of MB: no doubling copies, and no abort when memory is short — an error instead).
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, EncodeError> {
+    let failed = |e: postcard::Error| EncodeError(e.to_string());
+    let size = postcard::experimental::serialized_size(message).map_err(failed)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(size).map_err(|_| {
+        EncodeError(format!(
+            "a message of {:.0} MB does not fit in memory",
+            size as f64 / 1e6
+        ))
+    })?;
+    postcard::to_extend(message, bytes).map_err(failed)
+}
+
+/// A message that could not be encoded (only when memory is short).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncodeError(pub String);
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// Decodes a message from bytes.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    postcard::from_bytes(bytes).map_err(|e| DecodeError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gradlab_engine::{Quantity, TrainParams, Trainer};
+
+    #[test]
+    fn commands_round_trip() {
+        let config = TrainParams::default().check().unwrap();
+        for command in [
+            Command::Configure(vec![config]),
+            Command::Configure(vec![config, config]),
+            Command::Reset,
+            Command::Export(ExportFormat::Json),
+            Command::Train {
+                max_steps: 500,
+                budget_ms: 12.5,
+                peak_stride: 4,
+            },
+        ] {
+            let bytes = encode(&command).unwrap();
+            assert_eq!(bytes.capacity(), bytes.len(), "exactly sized");
+            assert_eq!(decode::<Command>(&bytes).unwrap(), command);
+        }
+    }
+
+    /// NaN and ±Inf survive (JSON would turn them into null).
+    #[test]
+    fn non_finite_numbers_survive_the_trip() {
+        let mut stats = Trainer::new(TrainParams::default().check().unwrap())
+            .step()
+            .unwrap();
+        stats.loss = f64::NAN;
+        stats.grad_norms[0] = f64::INFINITY;
+        stats.non_finite = Some(NonFinite {
+            step: 0,
+            layer: Some(0),
+            quantity: Quantity::Gradient,
+            axis: gradlab_engine::ProfileAxis::Layers,
+        });
+        let event = Event::Progress(Box::new(Chunk {
+            run: 3,
+            runs: vec![Progress {
+                steps: vec![StepSummary::from(&stats)],
+                peaks: vec![PeakBlock {
+                    first_step: 0,
+                    norms: vec![f32::NAN, f32::NEG_INFINITY],
+                }],
+                last: Some(stats),
+                diverged: None,
+                spectrum: None,
+                sample: None,
+            }],
+            busy_ms: 1.0,
+        }));
+        let Event::Progress(chunk) = decode::<Event>(&encode(&event).unwrap()).unwrap() else {
+            panic!("wrong variant")
+        };
+        let back = &chunk.runs[0];
+        let last = back.last.clone().unwrap();
+        assert!(last.loss.is_nan() && back.steps[0].loss.is_nan());
+        assert_eq!(last.grad_norms[0], f64::INFINITY);
+        assert!(back.peaks[0].norms[0].is_nan());
+        assert_eq!(back.peaks[0].norms[1], f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn nan_wins_the_peak() {
+        assert!(merge_peak(1.0, f32::NAN).is_nan());
+        assert!(merge_peak(f32::NAN, 1.0).is_nan());
+        assert_eq!(merge_peak(f32::NEG_INFINITY, 2.0), 2.0);
+        assert_eq!(merge_peak(3.0, f32::INFINITY), f32::INFINITY);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(decode::<Command>(&[0xff, 0xff, 0xff]).is_err());
+        assert!(decode::<Event>(&[]).is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! The page's pacing of training requests (`ui::pacing::Pacer`), natively: every command gets
+//! one answer, and an answered `Train` frees its slot whatever the answer was.
+
+use gradlab_engine::TrainParams;
+use gradlab_protocol::pacing::{Pacer, FULL_SPEED_IN_FLIGHT};
+use gradlab_protocol::{Command, Event, MAX_CHUNK_STEPS};
+
+fn train(max_steps: u32) -> Command {
+    Command::Train {
+        max_steps,
+        budget_ms: 12.0,
+        peak_stride: 1,
+    }
+}
+
+fn failed() -> Event {
+    Event::Failed {
+        message: "the worker has no configuration yet".into(),
+    }
+}
+
+/// A failed `Train` used to keep its in-flight slot: one failure stopped all further requests.
+#[test]
+fn a_failed_train_releases_its_slot() {
+    let mut pacer = Pacer::default();
+    // Full speed: two chunks in flight, no more.
+    let asked = pacer.requests(0, true);
+    assert_eq!(asked, vec![MAX_CHUNK_STEPS; FULL_SPEED_IN_FLIGHT]);
+    for &max_steps in &asked {
+        pacer.sent(&train(max_steps));
+    }
+    assert!(pacer.requests(0, true).is_empty());
+    // Both answered with Failed: training resumes.
+    pacer.answered(&failed());
+    pacer.answered(&failed());
+    assert_eq!(pacer.trains_in_flight(), 0);
+    assert_eq!(pacer.requests(0, false).len(), FULL_SPEED_IN_FLIGHT);
+}
+
+/// Answers come in order: a `Failed` that answers a `Configure` frees no training slot, and the
+/// unasked `Ready` answers nothing.
+#[test]
+fn answers_are_matched_to_commands_in_order() {
+    let mut pacer = Pacer::default();
+    let config = TrainParams::default().check().unwrap();
+    pacer.sent(&Command::Configure(vec![config]));
+    pacer.sent(&train(3));
+    pacer.answered(&Event::Ready {
+        build: "simd128".into(),
+    });
+    assert_eq!(pacer.trains_in_flight(), 1);
+    pacer.answered(&failed()); // the Configure's answer
+    assert_eq!(pacer.trains_in_flight(), 1);
+    assert!(
+        pacer.requests(3, true).is_empty(),
+        "one step-request at a time"
+    );
+    pacer.answered(&failed()); // the Train's answer
+    assert_eq!(pacer.requests(3, true), vec![3]);
+    // Below full speed only an animation frame asks.
+    assert!(pacer.requests(3, false).is_empty());
+}
+
+#[test]
+fn a_new_worker_starts_with_nothing_in_flight() {
+    let mut pacer = Pacer::default();
+    pacer.sent(&train(MAX_CHUNK_STEPS));
+    pacer.clear();
+    assert_eq!(pacer.trains_in_flight(), 0);
+}

@@ -1,0 +1,349 @@
+//! The training worker: runs the [`Trainer`] off the page's thread.
+//!
+//! [`WorkerCore`] is the whole behaviour — one [`Command`] in, one [`Event`] out — and is plain
+//! Rust, tested natively. `web` (wasm only) is the thin glue: it installs the message handler on
+//! the worker's global scope, decodes commands, reads the clock for the time budget, and posts
+//! events back. Steps are batched per message, so thousands of steps per second cost tens of
+//! messages.
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+#[cfg(target_arch = "wasm32")]
+pub use web::start;
+
+use gradlab_engine::cliff;
+use gradlab_engine::language::known_word_share;
+use gradlab_engine::sweep;
+use gradlab_engine::{Applied, TrainConfig, Trainer};
+use gradlab_protocol::export::{write_export, Exported, RunLog};
+use gradlab_protocol::{
+    CellRequest, Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat,
+    LmSample, PeakBlock, Progress, StepSummary, MAX_CHUNK_STEPS, MAX_CLIFF_CELLS,
+    MAX_CLIFF_DESCENTS, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
+};
+use std::io::{BufWriter, Write};
+
+/// Bytes of a download per part sent to the page: the worker's memory holds one part of a
+/// download at a time, never the whole text.
+pub const EXPORT_PART_BYTES: usize = 1 << 20;
+
+/// One network the worker trains, with the log a download is made from.
+struct Lane {
+    trainer: Trainer,
+    log: RunLog,
+}
+
+impl Lane {
+    /// A lane for `config`, in `log`'s buffer if there is one (a log is 16 MB; reusing them
+    /// keeps the worker's memory from fragmenting as runs come and go).
+    fn new(config: TrainConfig, log: Option<RunLog>) -> Self {
+        let trainer = Trainer::new(config);
+        let log = match log {
+            Some(mut log) => {
+                log.renew(trainer.group_count(), trainer.time_steps());
+                log
+            }
+            None => RunLog::new(trainer.group_count(), trainer.time_steps()),
+        };
+        Self { trainer, log }
+    }
+
+    fn reset(&mut self) {
+        self.trainer.reset();
+        self.clear_log();
+    }
+
+    /// An empty log for the trainer's current network.
+    fn clear_log(&mut self) {
+        self.log
+            .renew(self.trainer.group_count(), self.trainer.time_steps());
+    }
+}
+
+/// A worker's state: the networks of the current run (none before the first configuration).
+#[derive(Default)]
+pub struct WorkerCore {
+    lanes: Vec<Lane>,
+    /// Logs of lanes that are gone, kept for the next lanes: at most [`MAX_RUNS`] logs are ever
+    /// allocated.
+    spare_logs: Vec<RunLog>,
+    run: u32,
+}
+
+/// One cell of the trainability map, its configuration checked like a slider value.
+fn cell(request: CellRequest) -> Event {
+    if let Err(e) = request.config.validate() {
+        return Event::Failed {
+            message: format!("a map cell's settings were refused: {e}"),
+        };
+    }
+    let steps = request.steps as usize;
+    if !(1..=sweep::MAX_CELL_STEPS).contains(&steps) {
+        return Event::Failed {
+            message: format!(
+                "a map cell trains 1 to {} steps, not {steps}",
+                sweep::MAX_CELL_STEPS
+            ),
+        };
+    }
+    Event::Cell(
+        sweep::measure(request.config, steps).at(request.column as usize, request.row as usize),
+    )
+}
+
+/// Pascanu's cliff: checks the request as a control's value would be (a size, a rate or a
+/// threshold that no control could set is refused with its reason), then computes it.
+fn cliff(request: CliffRequest) -> Event {
+    let refuse = |message: String| Event::Failed { message };
+    if request.columns > MAX_CLIFF_CELLS || request.rows > MAX_CLIFF_CELLS {
+        return refuse(format!(
+            "the cliff map is at most {MAX_CLIFF_CELLS} cells a side, not {} × {}",
+            request.columns, request.rows
+        ));
+    }
+    if request.descents.len() > MAX_CLIFF_DESCENTS {
+        return refuse(format!("at most {MAX_CLIFF_DESCENTS} descents at once"));
+    }
+    for d in &request.descents {
+        let finite_start = d.start.w.is_finite() && d.start.b.is_finite();
+        let rate_ok = d.learning_rate.is_finite() && d.learning_rate > 0.0;
+        let clip_ok = d.clip.is_none_or(|c| c.is_finite() && c > 0.0);
+        if !(finite_start && rate_ok && clip_ok && d.steps <= cliff::MAX_DESCENT_STEPS) {
+            return refuse(format!("a cliff descent was refused: {d:?}"));
+        }
+    }
+    let surface = if request.columns > 0 && request.rows > 0 {
+        cliff::surface(request.columns as usize, request.rows as usize)
+    } else {
+        Vec::new()
+    };
+    Event::Cliff(Box::new(CliffAnswer {
+        columns: if surface.is_empty() {
+            0
+        } else {
+            request.columns
+        },
+        rows: if surface.is_empty() { 0 } else { request.rows },
+        surface,
+        trajectories: request.descents.into_iter().map(cliff::descend).collect(),
+    }))
+}
+
+impl WorkerCore {
+    /// A worker with no run yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Carries out one command; `now` reads a millisecond clock (for the training budget), and
+    /// an export's text goes to `download` as it is written (the answer says how long it was).
+    pub fn handle(
+        &mut self,
+        command: Command,
+        now: &mut dyn FnMut() -> f64,
+        download: &mut dyn Write,
+    ) -> Event {
+        match command {
+            Command::Cliff(request) => return cliff(request),
+            Command::Cell(request) => return cell(request),
+            _ => {}
+        }
+        if self.lanes.is_empty() && !matches!(command, Command::Configure(_)) {
+            return Event::Failed {
+                message: "the worker has no configuration yet".into(),
+            };
+        }
+        match command {
+            Command::Configure(configs) => self.configure(configs),
+            Command::Reset => {
+                self.lanes.iter_mut().for_each(Lane::reset);
+                self.configured(true, Vec::new())
+            }
+            Command::Train {
+                max_steps,
+                budget_ms,
+                peak_stride,
+            } => Event::Progress(Box::new(self.train(
+                max_steps.min(MAX_CHUNK_STEPS),
+                budget_ms,
+                peak_stride.max(1),
+                now,
+            ))),
+            Command::Export(format) => self.export(format, download),
+            Command::Cliff(request) => cliff(request),
+            Command::Cell(request) => cell(request),
+        }
+    }
+
+    fn configure(&mut self, configs: Vec<TrainConfig>) -> Event {
+        if configs.is_empty() || configs.len() > MAX_RUNS {
+            return Event::Failed {
+                message: format!(
+                    "asked to train {} networks; the worker trains 1 to {MAX_RUNS}",
+                    configs.len()
+                ),
+            };
+        }
+        // Bytes from the page are checked like a slider value: a config that could not have
+        // come from `TrainParams::check` is refused, and the current run goes on untouched.
+        for (config, name) in configs.iter().zip(["A", "B"]) {
+            if let Err(e) = config.validate() {
+                return Event::Failed {
+                    message: format!("run {name}'s settings were refused: {e}"),
+                };
+            }
+        }
+        let mut optimizer_reset = Vec::new();
+        let restarted = if configs.len() == self.lanes.len() {
+            let applied: Vec<Applied> = self
+                .lanes
+                .iter_mut()
+                .zip(configs)
+                .map(|(lane, config)| lane.trainer.apply(config))
+                .collect();
+            // Compared runs stay in lockstep: one network rebuilt starts the other over too.
+            let any = applied.contains(&Applied::Rebuilt);
+            for (lane, applied) in self.lanes.iter_mut().zip(&applied) {
+                if *applied == Applied::Rebuilt {
+                    lane.clear_log();
+                } else if any {
+                    lane.reset();
+                }
+            }
+            if !any {
+                optimizer_reset = applied
+                    .iter()
+                    .map(|a| *a == Applied::OptimizerReset)
+                    .collect();
+            }
+            any
+        } else {
+            // The old lanes' logs serve the new lanes: never more than MAX_RUNS logs at once.
+            self.spare_logs
+                .extend(self.lanes.drain(..).map(|lane| lane.log));
+            self.lanes = configs
+                .into_iter()
+                .map(|config| Lane::new(config, self.spare_logs.pop()))
+                .collect();
+            true
+        };
+        self.configured(restarted, optimizer_reset)
+    }
+
+    fn configured(&mut self, restarted: bool, optimizer_reset: Vec<bool>) -> Event {
+        if restarted {
+            self.run = self.run.wrapping_add(1);
+        }
+        let first = &self.lanes[0].trainer;
+        Event::Configured(Configured {
+            run: self.run,
+            restarted,
+            group_count: first.group_count() as u32,
+            model: first.description().clone(),
+            runs: self.lanes.len() as u32,
+            step: first.step_count(),
+            optimizer_reset,
+        })
+    }
+
+    /// Steps every network that has not diverged, one step each per round, until `max_steps`
+    /// rounds, the time budget, or every network has diverged. Peaks are gathered per block of
+    /// `peak_stride` steps.
+    fn train(
+        &mut self,
+        max_steps: u32,
+        budget_ms: f64,
+        peak_stride: u64,
+        now: &mut dyn FnMut() -> f64,
+    ) -> Chunk {
+        let started = now();
+        let mut runs: Vec<Progress> = self
+            .lanes
+            .iter()
+            .map(|_| Progress {
+                steps: Vec::new(),
+                peaks: Vec::new(),
+                last: None,
+                diverged: None,
+                spectrum: None,
+                sample: None,
+            })
+            .collect();
+        let first_steps: Vec<u64> = self.lanes.iter().map(|l| l.trainer.step_count()).collect();
+        for _ in 0..max_steps {
+            for (lane, progress) in self.lanes.iter_mut().zip(&mut runs) {
+                let Ok(stats) = lane.trainer.step() else {
+                    continue;
+                };
+                lane.log.record(&stats);
+                progress.steps.push(StepSummary::from(&stats));
+                let first_step = stats.step - stats.step % peak_stride;
+                match progress.peaks.last_mut() {
+                    Some(block) if block.first_step == first_step => block.merge(stats.profile()),
+                    _ => {
+                        let mut block = PeakBlock {
+                            first_step,
+                            norms: vec![f32::NEG_INFINITY; stats.profile().len()],
+                        };
+                        block.merge(stats.profile());
+                        progress.peaks.push(block);
+                    }
+                }
+                progress.last = Some(stats);
+            }
+            // A step fails only on a diverged network: stop once every network has.
+            if self.lanes.iter().all(|l| l.trainer.diverged().is_some()) {
+                break;
+            }
+            if now() - started >= budget_ms {
+                break;
+            }
+        }
+        for (index, (lane, progress)) in self.lanes.iter_mut().zip(&mut runs).enumerate() {
+            progress.diverged = lane.trainer.diverged();
+            // λ₁ and ρ once per chunk (an SVD and a Schur form: far too dear per step).
+            if !progress.steps.is_empty() {
+                progress.spectrum = lane.trainer.recurrent_spectrum();
+            }
+            let (from, to) = (first_steps[index], lane.trainer.step_count());
+            let crossed = to > from && (from == 0 || from / SAMPLE_EVERY != to / SAMPLE_EVERY);
+            if crossed && lane.trainer.writes_text() {
+                let text = lane.trainer.language_sample(SAMPLE_LENGTH);
+                progress.sample = Some(LmSample {
+                    step: to,
+                    known_words: text.as_deref().map_or(0.0, known_word_share),
+                    text,
+                });
+            }
+            lane.log.set_last(progress.last.clone());
+        }
+        Chunk {
+            run: self.run,
+            runs,
+            busy_ms: now() - started,
+        }
+    }
+
+    fn export(&self, format: ExportFormat, download: &mut dyn Write) -> Event {
+        let runs: Vec<Exported> = self
+            .lanes
+            .iter()
+            .zip(["A", "B"])
+            .map(|(lane, name)| Exported {
+                name,
+                config: lane.trainer.config(),
+                log: &lane.log,
+            })
+            .collect();
+        let mut parts = BufWriter::with_capacity(EXPORT_PART_BYTES, download);
+        match write_export(&runs, format, &mut parts).and_then(|bytes| {
+            parts.flush()?;
+            Ok(bytes)
+        }) {
+            Ok(bytes) => Event::Exported { format, bytes },
+            Err(e) => Event::Failed {
+                message: format!("The download failed: {e}; the run and its log are kept."),
+            },
+        }
+    }
+}
