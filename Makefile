@@ -111,14 +111,14 @@ reference: tools-test
 	$(RELAXED_WASI) cargo build --quiet -p gradlab-cli --target wasm32-wasip1 --target-dir target/relaxed-simd
 	GRADLAB_WASM=$(WASI_RUNNER) python3 tests/reference/check_headless.py tests/reference/headless-wasm
 
-# Inside headless Chromium (wasm-bindgen-test): the page's components and the engine's kernel,
+# Inside headless Chromium (wasm-bindgen-test): the page's unit tests and components, the engine's kernel,
 # trainer and gradient checks (f64 exact, f32 against f64) in the simd128 build; then the
 # engine's tests alone again with relaxed SIMD (its own target dir, as its worker has): the
 # components do not change with the engine's target features.
 ENGINE_WEB_TESTS := --test gemm --test trainer --test gradient_check --test rnn_gradient_check
 
 web: tools-test
-	cargo test --target wasm32-unknown-unknown -p gradlab --test web
+	cargo test --target wasm32-unknown-unknown -p gradlab --lib --test web
 	cargo test --target wasm32-unknown-unknown -p gradlab-engine $(ENGINE_WEB_TESTS)
 	$(RELAXED) cargo test --target wasm32-unknown-unknown --target-dir target/relaxed-simd -p gradlab-engine $(ENGINE_WEB_TESTS)
 

@@ -97,7 +97,7 @@ impl LayeredCanvas {
     }
 
     /// Draws an RGBA image of `width × height` pixels scaled into `rect` (device pixels) on the
-    /// data layer, without smoothing: one call however many cells.
+    /// data layer, without smoothing: one call however many tiles.
     pub fn blit(&mut self, rgba: &[u8], width: u32, height: u32, rect: (i32, i32, i32, i32)) {
         if width == 0 || height == 0 || rgba.len() != (width * height * 4) as usize {
             return;

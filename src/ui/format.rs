@@ -43,8 +43,9 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn plain_numbers_parse_back() {
         assert_eq!(plain(1234.5), "1.234e3");
         assert_eq!(plain(f64::NAN), "NaN");
@@ -53,7 +54,7 @@ mod tests {
         assert!((parsed / 0.000123456 - 1.0).abs() < 1e-3);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn compact_numbers() {
         assert_eq!(compact(0.012345), "0.01235");
         assert_eq!(compact(45.678), "45.68");
@@ -62,7 +63,7 @@ mod tests {
         assert_eq!(compact(0.0), "0");
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn thousands_separators() {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");

@@ -107,8 +107,9 @@ pub fn ShortcutList() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn keys_act_only_where_the_focus_does_not_take_them() {
         use Focus::*;
         assert_eq!(shortcut(" ", Plain, false), Some(Shortcut::PlayPause));

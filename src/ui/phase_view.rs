@@ -1,12 +1,10 @@
 //! The trainability map (`map=phase` in a link): a grid of short runs over two settings, every
-//! other setting taken from the lab's run A, computed in parallel by a pool of Web Workers of its
-//! own (sized from `navigator.hardwareConcurrency`, the training worker keeps running), cells
-//! handed out as workers free up, drawn as they finish; theory over it; a click loads a cell's
-//! configuration into the lab.
+//! other setting taken from the lab's run A, computed by [`super::phase_pool`] and drawn here as
+//! they finish; theory over it; a click loads a tile's configuration into the lab.
 
-use super::bridge::Bridge;
 use super::format::compact;
-use super::state::{Lab, PhaseCells};
+use super::phase_pool::{self, Pool};
+use super::state::Lab;
 use super::widgets::{MapButton, MapCanvas};
 use crate::ui::canvas::LayeredCanvas;
 use gradlab_charts::phase::{draw_phase, Overlay, PhaseGrid};
@@ -17,199 +15,8 @@ use gradlab_engine::sweep::{
 };
 use gradlab_engine::{Activation, Field, TrainParams};
 use gradlab_protocol::link::PhaseLink;
-use gradlab_protocol::{CellRequest, Command, Event};
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use std::collections::VecDeque;
-
-/// The map's workers and the cells still to hand out.
-#[derive(Default)]
-struct Pool {
-    workers: Vec<Bridge>,
-    /// Per worker: whether it is ready and idle.
-    idle: Vec<bool>,
-    queue: VecDeque<(usize, usize)>,
-    /// The map and the base settings being computed.
-    job: Option<(PhaseLink, TrainParams)>,
-    /// Bumped on every start and cancel, so a stale worker's answer is ignored.
-    generation: u64,
-}
-
-/// Workers for the map: the browser's logical cores less one for the page and the training
-/// worker, at least one.
-fn pool_size() -> usize {
-    let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
-    (cores as usize).saturating_sub(1).clamp(1, 16)
-}
-
-/// Starts computing `lab.phase` over run A's current settings (cancelling any map in progress).
-fn start(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
-    let Some(map) = lab.phase.get_untracked() else {
-        return;
-    };
-    let base = lab.params.get_untracked();
-    let cells = map.x.count * map.y.count;
-    let size = pool_size().min(cells);
-    let generation = pool.with_value(|p| p.generation) + 1;
-    // The costliest cells first (a 60-layer net takes 60 times a 1-layer one), so the last
-    // cells handed out are short and no worker idles long at the end.
-    let cost = |axis: &gradlab_engine::sweep::SweepAxis, i: usize| match axis.field {
-        Field::Depth | Field::SeqLen | Field::Hidden | Field::Width => axis.value(i),
-        _ => 1.0,
-    };
-    let mut queue: Vec<(usize, usize)> = map.sweep().cells().collect();
-    queue.sort_by(|a, b| {
-        let weight = |&(c, r): &(usize, usize)| cost(&map.x, c) * cost(&map.y, r);
-        weight(b).total_cmp(&weight(a))
-    });
-    pool.set_value(Pool {
-        generation,
-        queue: queue.into(),
-        job: Some((map, base)),
-        ..Pool::default()
-    });
-    lab.phase_cells.set(PhaseCells {
-        map: Some(map),
-        cells: vec![None; cells],
-        workers: size,
-        cancelled: false,
-        failed: None,
-    });
-    for index in 0..size {
-        let spawned = Bridge::spawn(
-            move |event| on_event(lab, pool, generation, index, event),
-            move |message| fail(lab, pool, generation, index, message),
-        );
-        match spawned {
-            Ok(bridge) => pool.update_value(|p| {
-                p.workers.push(bridge);
-                p.idle.push(false);
-            }),
-            Err(message) => {
-                fail(lab, pool, generation, index, message);
-                break;
-            }
-        }
-    }
-}
-
-/// Stops the map: its workers are terminated, the cells in hand are dropped.
-fn cancel(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
-    let running = pool.with_value(|p| !p.workers.is_empty());
-    pool.update_value(|p| {
-        p.generation += 1;
-        p.workers.clear();
-        p.idle.clear();
-        p.queue.clear();
-    });
-    if running {
-        lab.phase_cells.update(|c| {
-            c.workers = 0;
-            c.cancelled = c.cells.iter().any(Option::is_none);
-        });
-    }
-}
-
-fn on_event(
-    lab: Lab,
-    pool: StoredValue<Pool, LocalStorage>,
-    generation: u64,
-    index: usize,
-    event: Event,
-) {
-    if pool.with_value(|p| p.generation) != generation {
-        return;
-    }
-    match event {
-        Event::Cell(cell) => lab.phase_cells.update(|c| {
-            let columns = c.map.map_or(1, |m| m.x.count);
-            if let Some(slot) = c.cells.get_mut(cell.row * columns + cell.column) {
-                *slot = Some(cell);
-            }
-        }),
-        Event::Failed { message } => note_failure(lab, message),
-        _ => {}
-    }
-    set_idle(pool, index, true);
-    hand_out(lab, pool);
-}
-
-/// Counts one more failed cell, keeping the newest reason.
-fn note_failure(lab: Lab, message: String) {
-    lab.phase_cells.update(|c| {
-        let count = c.failed.as_ref().map_or(0, |f| f.0) + 1;
-        c.failed = Some((count, message));
-    });
-}
-
-fn set_idle(pool: StoredValue<Pool, LocalStorage>, index: usize, idle: bool) {
-    pool.update_value(|p| {
-        if let Some(slot) = p.idle.get_mut(index) {
-            *slot = idle;
-        }
-    });
-}
-
-fn fail(
-    lab: Lab,
-    pool: StoredValue<Pool, LocalStorage>,
-    generation: u64,
-    index: usize,
-    message: String,
-) {
-    if pool.with_value(|p| p.generation) != generation {
-        return;
-    }
-    note_failure(lab, format!("a map worker stopped: {message}"));
-    // That worker is gone; the others carry on.
-    set_idle(pool, index, false);
-    hand_out(lab, pool);
-}
-
-/// Gives each idle worker the next cell; when none is left and every worker is idle, the map
-/// is done and the workers are let go.
-fn hand_out(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
-    loop {
-        let next = pool.try_update_value(|p| {
-            let worker = p.idle.iter().position(|&idle| idle)?;
-            let (column, row) = p.queue.pop_front()?;
-            p.idle[worker] = false;
-            let (map, base) = p.job.as_ref()?;
-            let params = map.sweep().params_of(base, column, row);
-            Some((worker, column, row, params.check(), map.steps))
-        });
-        let Some(Some((worker, column, row, config, steps))) = next else {
-            break;
-        };
-        let sent = match config {
-            Ok(config) => pool
-                .with_value(|p| {
-                    p.workers.get(worker).map(|w| {
-                        w.send(&Command::Cell(CellRequest {
-                            config,
-                            steps: steps as u32,
-                            column: column as u32,
-                            row: row as u32,
-                        }))
-                    })
-                })
-                .unwrap_or(Err("no such worker".into())),
-            Err(e) => Err(format!("cell ({column}, {row}): {e}")),
-        };
-        if let Err(message) = sent {
-            note_failure(lab, message);
-            set_idle(pool, worker, true);
-        }
-    }
-    let done = pool.with_value(|p| p.queue.is_empty() && p.idle.iter().all(|&i| i));
-    if done && pool.with_value(|p| !p.workers.is_empty()) {
-        pool.update_value(|p| {
-            p.workers.clear();
-            p.idle.clear();
-        });
-        lab.phase_cells.update(|c| c.workers = 0);
-    }
-}
 
 /// Theory over the map, for the axes it knows, and a sentence saying what is drawn or why not.
 fn overlays(params: &TrainParams, map: &PhaseLink) -> (Vec<Overlay>, String) {
@@ -302,8 +109,8 @@ pub fn PhasePanel() -> impl IntoView {
         let map = lab.phase.get();
         if map != previous.flatten() {
             match map {
-                Some(_) => start(lab, pool),
-                None => cancel(lab, pool),
+                Some(_) => phase_pool::start(lab, pool),
+                None => phase_pool::cancel(lab, pool),
             }
         }
         map
@@ -326,15 +133,15 @@ pub fn PhasePanel() -> impl IntoView {
             .unwrap_or_default()
     });
     Effect::new(move |_| {
-        let cells = lab.phase_cells.get();
-        let (Some(map), Some(axes), Some(data)) = (cells.map, axes.get(), data.get()) else {
+        let tiles = lab.phase_tiles.get();
+        let (Some(map), Some(axes), Some(data)) = (tiles.map, axes.get(), data.get()) else {
             return;
         };
         if lab.phase.with(Option::is_none) {
             return;
         }
         let outcomes: Vec<Option<Outcome>> =
-            cells.cells.iter().map(|c| c.map(|c| c.outcome)).collect();
+            tiles.tiles.iter().map(|c| c.map(|c| c.outcome)).collect();
         let (lines, _) = theory.get();
         let marker = marker();
         layers.update_value(|l| {
@@ -344,7 +151,7 @@ pub fn PhasePanel() -> impl IntoView {
             let grid = PhaseGrid {
                 x: map.x,
                 y: map.y,
-                cells: &outcomes,
+                tiles: &outcomes,
                 overlays: &lines,
                 marker,
             };
@@ -360,14 +167,14 @@ pub fn PhasePanel() -> impl IntoView {
         let grid = PhaseGrid {
             x: map.x,
             y: map.y,
-            cells: &[],
+            tiles: &[],
             overlays: &[],
             marker: None,
         };
         let x = f64::from(ev.client_x()) - rect.left();
         let y = f64::from(ev.client_y()) - rect.top();
-        if let Some((column, row)) = grid.cell_at(x, y, rect.width(), rect.height()) {
-            // The lab takes the cell's settings (a rebuild: the run starts over).
+        if let Some((column, row)) = grid.tile_at(x, y, rect.width(), rect.height()) {
+            // The lab takes the tile's settings (a rebuild: the run starts over).
             lab.params.update(|p| {
                 p.set(map.x.field, Value::Number(map.x.value(column)));
                 p.set(map.y.field, Value::Number(map.y.value(row)));
@@ -375,12 +182,12 @@ pub fn PhasePanel() -> impl IntoView {
         }
     };
     let progress = move || {
-        lab.phase_cells.with(|c| {
-            if c.cells.is_empty() {
+        lab.phase_tiles.with(|c| {
+            if c.tiles.is_empty() {
                 return "Starting the map's workers…".to_string();
             }
-            let done = c.cells.iter().filter(|c| c.is_some()).count();
-            let count = |o: Outcome| c.cells.iter().flatten().filter(|c| c.outcome == o).count();
+            let done = c.tiles.iter().filter(|c| c.is_some()).count();
+            let count = |o: Outcome| c.tiles.iter().flatten().filter(|c| c.outcome == o).count();
             let state = if c.workers > 0 {
                 format!("computing on {} worker{}", c.workers, if c.workers == 1 { "" } else { "s" })
             } else if c.cancelled {
@@ -391,11 +198,11 @@ pub fn PhasePanel() -> impl IntoView {
             let failed = c
                 .failed
                 .as_ref()
-                .map(|(n, why)| format!(" {n} cell(s) failed: {why}."))
+                .map(|(n, why)| format!(" {n} tile(s) failed: {why}."))
                 .unwrap_or_default();
             format!(
-                "{done} of {} cells, {state} — trained {}, exploded {}, vanished {}, stalled {}.{failed}",
-                c.cells.len(),
+                "{done} of {} tiles, {state} — trained {}, exploded {}, vanished {}, stalled {}.{failed}",
+                c.tiles.len(),
                 count(Outcome::Trained),
                 count(Outcome::Exploded),
                 count(Outcome::Vanished),
@@ -404,8 +211,8 @@ pub fn PhasePanel() -> impl IntoView {
         })
     };
     let outcome_codes = move || {
-        lab.phase_cells.with(|c| {
-            c.cells
+        lab.phase_tiles.with(|c| {
+            c.tiles
                 .iter()
                 .map(|c| c.map_or("-", |c| c.outcome.name()))
                 .collect::<Vec<_>>()
@@ -414,22 +221,22 @@ pub fn PhasePanel() -> impl IntoView {
     };
     // The square of the lab's own setting, when the grid has it: "outcome loss_first", so the
     // lab's run can be checked against it (same settings and seed, same numbers).
-    let lab_cell = move || {
+    let lab_tile = move || {
         let (x, y) = marker()?;
-        lab.phase_cells.with(|c| {
+        lab.phase_tiles.with(|c| {
             let map = c.map?;
             let column = (0..map.x.count).find(|&i| map.x.value(i) == x)?;
             let row = (0..map.y.count).find(|&i| map.y.value(i) == y)?;
-            let cell = c.cells.get(row * map.x.count + column).copied().flatten()?;
-            Some(format!("{} {}", cell.outcome.name(), cell.loss_first))
+            let tile = c.tiles.get(row * map.x.count + column).copied().flatten()?;
+            Some(format!("{} {}", tile.outcome.name(), tile.loss_first))
         })
     };
-    let running = move || lab.phase_cells.with(|c| c.workers > 0);
+    let running = move || lab.phase_tiles.with(|c| c.workers > 0);
     let title = move || {
         lab.phase.with(|m| {
             m.map(|m| {
                 format!(
-                    "{} × {}, {} steps per cell",
+                    "{} × {}, {} steps per tile",
                     m.x.field.label(),
                     m.y.field.label(),
                     m.steps
@@ -443,9 +250,9 @@ pub fn PhasePanel() -> impl IntoView {
             <div class="caption-row">
                 <h2 id="phase-heading">"Trainability map " <small>{title}</small></h2>
                 <span>
-                    <button id="phase-restart" on:click=move |_| start(lab, pool)>"Recompute"</button>
+                    <button id="phase-restart" on:click=move |_| phase_pool::start(lab, pool)>"Recompute"</button>
                     " "
-                    <button id="phase-cancel" disabled=move || !running() on:click=move |_| cancel(lab, pool)>"Cancel"</button>
+                    <button id="phase-cancel" disabled=move || !running() on:click=move |_| phase_pool::cancel(lab, pool)>"Cancel"</button>
                     " "
                     <button id="close-phase" on:click=move |_| lab.phase.set(None)>"Close"</button>
                 </span>
@@ -453,7 +260,7 @@ pub fn PhasePanel() -> impl IntoView {
             <p class="subtitle">
                 "Each square is a short run with the lab's other settings and seed, trained by a pool of workers beside the lab's own. "
                 {format!(
-                    "Trained: the final loss (mean of the last tenth of the steps) is at most {}× the reference (the task's baseline where it has one, else the first loss). Exploded: it overflowed, or did not train with a step-0 first-to-last gradient ratio above 10^{}. Vanished: it did not train with that ratio below 10^{}. Stalled: anything else. ",
+                    "Trained: the final loss (mean of the last tenth of the steps) is at most {}× the task's baseline (the best loss without memory for an RNN, the best constant prediction's for an MLP: a net that only shrinks its output to the targets' mean has not trained). Exploded: it overflowed, or did not train with a step-0 first-to-last gradient ratio above 10^{}. Vanished: it did not train with that ratio below 10^{}. Stalled: anything else. ",
                     TRAINED_FRACTION, EXPLODED_RATIO.log10(), VANISHED_RATIO.log10()
                 )}
                 "The ring is the lab's current setting; click a square to load it into the lab."
@@ -473,7 +280,7 @@ pub fn PhasePanel() -> impl IntoView {
                 data=data
                 on_click=Callback::new(click)
             />
-            <p id="phase-summary" class="chart-summary" role="status" data-outcomes=outcome_codes data-lab-cell=lab_cell>{progress}</p>
+            <p id="phase-summary" class="chart-summary" role="status" data-outcomes=outcome_codes data-lab-cell=lab_tile>{progress}</p>
             <p class="hint" id="phase-theory">{move || theory.get().1}</p>
         </section>
     }

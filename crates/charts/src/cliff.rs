@@ -1,6 +1,6 @@
 //! The cliff map: the loss of Pascanu's one-unit RNN over (w, b) (see
 //! [`engine::cliff`](gradlab_engine::cliff)) as a heat map with contour lines, its wall drawn
-//! from the analytic formula (dashed — far thinner than any grid cell), and gradient-descent
+//! from the analytic formula (dashed — far thinner than any grid tile), and gradient-descent
 //! paths over it: unclipped in vermillion, clipped in blue, each from a square at its start.
 //!
 //! The surface and axes go on the lower canvas (drawn when the surface arrives), the paths on
@@ -18,12 +18,12 @@ pub const CONTOUR_LEVELS: [f64; 6] = [0.01, 0.03, 0.08, 0.15, 0.25, 0.35];
 /// The largest loss the colour scale spans, (0 − 0.7)².
 const LOSS_MAX: f64 = 0.49;
 
-/// The loss on a grid of cell centres over the window, row-major from the lowest b.
+/// The loss on a grid of tile centres over the window, row-major from the lowest b.
 #[derive(Clone, Copy, Debug)]
 pub struct CliffSurface<'a> {
-    /// Cells along w.
+    /// Tiles along w.
     pub columns: usize,
-    /// Cells along b.
+    /// Tiles along b.
     pub rows: usize,
     /// `columns × rows` losses.
     pub loss: &'a [f64],
@@ -109,7 +109,7 @@ pub fn draw_cliff_axes<DB: DrawingBackend>(
             }))?;
         }
     }
-    // The wall: exact, and thinner than a cell, so drawn as a line.
+    // The wall: exact, and thinner than a tile, so drawn as a line.
     let wall: Vec<(f64, f64)> = (0..=200u32)
         .map(|i| wall_start() + (W_RANGE.1 - wall_start()) * f64::from(i) / 200.0)
         .filter_map(|w| wall_at(w).map(|b| (w, b)))
@@ -128,8 +128,8 @@ pub fn draw_cliff_axes<DB: DrawingBackend>(
         .draw()
 }
 
-/// The segments where the loss crosses `level`, in grid coordinates (cell-centre units), by
-/// marching squares over the cell centres.
+/// The segments where the loss crosses `level`, in grid coordinates (tile-centre units), by
+/// marching squares over the tile centres.
 fn contour_segments(
     columns: usize,
     rows: usize,

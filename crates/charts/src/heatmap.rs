@@ -4,7 +4,7 @@
 //! bright. Orange ticks above the map mark the columns where clipping acted.
 //!
 //! The colours live in [`RunHistory::image`]; on the page that image is blitted into the plot
-//! rectangle in one call, and [`draw_history_cells`] draws the same colours as rectangles for
+//! rectangle in one call, and [`draw_history_tiles`] draws the same colours as rectangles for
 //! other backends (SVG tests, exports).
 
 use super::history::{RunHistory, HISTORY_COLUMNS};
@@ -167,8 +167,8 @@ pub fn draw_history_clip_ticks<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws the cells as rectangles (for backends without an image blit).
-pub fn draw_history_cells<DB: DrawingBackend>(
+/// Draws the tiles as rectangles (for backends without an image blit).
+pub fn draw_history_tiles<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     style: Style,
     frame: HistoryFrame,

@@ -179,8 +179,8 @@ impl RunHistory {
                 continue;
             }
             for (layer, &value) in block.norms.iter().enumerate().take(self.row_count) {
-                let cell = &mut self.peaks[column * self.row_count + layer];
-                *cell = merge_peak(*cell, value);
+                let peak = &mut self.peaks[column * self.row_count + layer];
+                *peak = merge_peak(*peak, value);
             }
             self.paint_column(column);
         }

@@ -1,10 +1,10 @@
-//! The trainability map: one square per cell of a two-setting grid, coloured by what its run
+//! The trainability map: one square per tile of a two-setting grid, coloured by what its run
 //! did — trained (bluish green), exploded (vermillion), vanished (sky blue), stalled (grey),
 //! not yet in (blank) — with theory drawn over it as labelled lines, and the lab's current
 //! configuration marked.
 //!
-//! Cells sit at integer coordinates (column, row); axes are labelled with the settings' values.
-//! [`PhaseGrid::cell_at`] turns a click into the cell under it.
+//! Tiles sit at integer coordinates (column, row); axes are labelled with the settings' values.
+//! [`PhaseGrid::tile_at`] turns a click into the tile under it.
 
 use super::palette::{BEFORE_CLIP, INK, OVERFLOW, THEORY};
 use super::{mesh, plot, DrawResult, Linear, Margins, PlotResult, Style};
@@ -12,7 +12,7 @@ use gradlab_engine::sweep::{Outcome, SweepAxis};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// A stalled cell's grey.
+/// A stalled tile's grey.
 const STALLED: RGBColor = RGBColor(0xb8, 0xbe, 0xc8);
 
 /// The colour of an outcome.
@@ -41,15 +41,15 @@ pub struct PhaseGrid<'a> {
     pub x: SweepAxis,
     /// Rows.
     pub y: SweepAxis,
-    /// One entry per cell, row by row from the first row (None: not in yet).
-    pub cells: &'a [Option<Outcome>],
+    /// One entry per tile, row by row from the first row (None: not in yet).
+    pub tiles: &'a [Option<Outcome>],
     /// Theory lines.
     pub overlays: &'a [Overlay],
     /// The lab's current configuration, in the settings' units.
     pub marker: Option<(f64, f64)>,
 }
 
-/// Where a value sits on an axis, in cell units (0 = first value, count − 1 = last).
+/// Where a value sits on an axis, in tile units (0 = first value, count − 1 = last).
 fn position(axis: &SweepAxis, value: f64) -> f64 {
     if axis.count < 2 || axis.to == axis.from {
         0.0
@@ -73,9 +73,9 @@ impl PhaseGrid<'_> {
         )
     }
 
-    /// The cell under a point given in CSS pixels from the top left of a chart of
+    /// The tile under a point given in CSS pixels from the top left of a chart of
     /// `width × height` CSS pixels.
-    pub fn cell_at(&self, x: f64, y: f64, width: f64, height: f64) -> Option<(usize, usize)> {
+    pub fn tile_at(&self, x: f64, y: f64, width: f64, height: f64) -> Option<(usize, usize)> {
         let m = Margins::STANDARD;
         let (left, right, top, bottom) = (m.left, width - m.right, m.top, height - m.bottom);
         if !(left..right).contains(&x) || !(top..bottom).contains(&y) {
@@ -87,7 +87,7 @@ impl PhaseGrid<'_> {
     }
 }
 
-/// Draws the whole map: cells, theory, marker and axes (one layer: it changes only when a cell
+/// Draws the whole map: tiles, theory, marker and axes (one layer: it changes only when a tile
 /// arrives, a few times a second at most).
 pub fn draw_phase<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -96,8 +96,8 @@ pub fn draw_phase<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let mut chart = grid.chart(area, style)?;
     let columns = grid.x.count;
-    chart.draw_series(grid.cells.iter().enumerate().filter_map(|(i, cell)| {
-        let outcome = (*cell)?;
+    chart.draw_series(grid.tiles.iter().enumerate().filter_map(|(i, tile)| {
+        let outcome = (*tile)?;
         let (c, r) = ((i % columns) as f64, (i / columns) as f64);
         Some(Rectangle::new(
             [(c - 0.47, r - 0.47), (c + 0.47, r + 0.47)],
@@ -157,7 +157,7 @@ pub fn draw_phase<DB: DrawingBackend>(
         .draw()
 }
 
-/// The value of the cell at a whole-number tick, as a short label.
+/// The value of the tile at a whole-number tick, as a short label.
 fn axis_label(axis: &SweepAxis, at: f64) -> String {
     let i = at.round();
     if (at - i).abs() > 1e-6 || i < 0.0 || i as usize >= axis.count {
@@ -177,24 +177,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn clicks_find_their_cell() {
+    fn clicks_find_their_tile() {
         let axis = |s| SweepAxis::parse(s).unwrap();
         let grid = PhaseGrid {
             x: axis("depth=1:10:10"),
             y: axis("weight-scale=0.5:2:4"),
-            cells: &[],
+            tiles: &[],
             overlays: &[],
             marker: None,
         };
         let m = Margins::STANDARD;
         let (w, h) = (m.left + m.right + 100.0, m.top + m.bottom + 40.0);
-        assert_eq!(grid.cell_at(m.left + 1.0, m.top + 39.0, w, h), Some((0, 0)));
-        assert_eq!(grid.cell_at(m.left + 99.0, m.top + 1.0, w, h), Some((9, 3)));
+        assert_eq!(grid.tile_at(m.left + 1.0, m.top + 39.0, w, h), Some((0, 0)));
+        assert_eq!(grid.tile_at(m.left + 99.0, m.top + 1.0, w, h), Some((9, 3)));
         assert_eq!(
-            grid.cell_at(m.left + 25.0, m.top + 15.0, w, h),
+            grid.tile_at(m.left + 25.0, m.top + 15.0, w, h),
             Some((2, 2))
         );
-        assert_eq!(grid.cell_at(1.0, 1.0, w, h), None);
+        assert_eq!(grid.tile_at(1.0, 1.0, w, h), None);
         assert_eq!(axis_label(&grid.y, 1.0), "1.00");
         assert_eq!(axis_label(&grid.x, 2.0), "3");
         assert_eq!(axis_label(&grid.x, 2.5), "");

@@ -4,7 +4,7 @@
 
 use gradlab_charts::cliff::{draw_cliff_axes, draw_cliff_paths, CliffPath, CliffSurface};
 use gradlab_charts::heatmap::{
-    draw_history_axes, draw_history_cells, draw_history_clip_ticks, HistoryFrame,
+    draw_history_axes, draw_history_clip_ticks, draw_history_tiles, HistoryFrame,
 };
 use gradlab_charts::history::RunHistory;
 use gradlab_charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
@@ -139,12 +139,12 @@ fn lstm_bars_carry_the_cell_state_line() {
 }
 
 #[test]
-fn heatmap_paints_one_cell_per_layer_and_column() {
+fn heatmap_paints_one_tile_per_layer_and_column() {
     let (history, _) = train(TrainParams::default(), 4);
     let frame = HistoryFrame::of(&history);
     let out = svg(|area| {
         draw_history_axes(area, STYLE, frame).unwrap();
-        draw_history_cells(area, STYLE, frame, &history).unwrap();
+        draw_history_tiles(area, STYLE, frame, &history).unwrap();
     });
     // 100 steps at stride 1 → 100 columns × 11 layers, each a <rect>, plus the legend's 48
     // colour steps, its overflow swatch and the plot's frame.
@@ -195,7 +195,7 @@ fn clip_events_are_ticked_on_the_history_and_loss_charts() {
     assert_eq!(count(&heat, r##"fill="#E69F00""##), spans);
 }
 
-/// The cliff map from the worker's own answer: one rectangle per surface cell, white contour
+/// The cliff map from the worker's own answer: one rectangle per surface tile, white contour
 /// lines and wall dashes, and both descents — the unclipped one (vermillion) cut at the map's
 /// edge where its first step leaves it, the clipped one (blue) in short steps.
 #[test]
@@ -238,7 +238,7 @@ fn the_cliff_map_draws_surface_wall_and_both_descents() {
     });
     assert!(
         out.matches("<rect").count() >= 24 * 16,
-        "one rectangle per cell"
+        "one rectangle per tile"
     );
     assert!(
         count(&out, "#FFFFFF") > 10,
@@ -263,7 +263,7 @@ fn the_cliff_map_draws_surface_wall_and_both_descents() {
     else {
         panic!("accepted")
     };
-    assert!(message.contains("at most 400 cells"), "{message}");
+    assert!(message.contains("at most 400 tiles"), "{message}");
     let nan_start = Command::Cliff(CliffRequest {
         columns: 0,
         rows: 0,

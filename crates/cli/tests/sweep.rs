@@ -1,8 +1,8 @@
-//! The headless runner's `--sweep` against the engine's own cells: the same grid gives the same
-//! outcome and the same numbers cell by cell, however rayon spread the cells over threads; a bad
+//! The headless runner's `--sweep` against the engine's own tiles: the same grid gives the same
+//! outcome and the same numbers tile by tile, however rayon spread the tiles over threads; a bad
 //! axis is refused with its reason and exit status 2.
 
-use gradlab_engine::sweep::{run_cell, Sweep};
+use gradlab_engine::sweep::{run_tile, Sweep};
 use gradlab_engine::TrainParams;
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,7 +13,7 @@ fn runner() -> PathBuf {
 }
 
 #[test]
-fn the_runners_sweep_is_the_engines_cells() {
+fn the_runners_sweep_is_the_engines_tiles() {
     let spec = "depth=3:30:2,weight-scale=0.3:4:3";
     let out = Command::new(runner())
         .args(["--sweep", spec, "--lr", "0.1", "--steps", "120"])
@@ -35,18 +35,18 @@ fn the_runners_sweep_is_the_engines_cells() {
         learning_rate: 0.1,
         ..TrainParams::default()
     };
-    for (line, (c, r)) in lines.iter().zip(sweep.cells()) {
-        let cell = run_cell(&sweep, &base, c, r).unwrap();
+    for (line, (c, r)) in lines.iter().zip(sweep.tiles()) {
+        let tile = run_tile(&sweep, &base, c, r).unwrap();
         assert_eq!(line["depth"], sweep.x.value(c));
         assert_eq!(line["weight-scale"], sweep.y.value(r));
-        assert_eq!(line["outcome"], cell.outcome.name(), "{line}");
+        assert_eq!(line["outcome"], tile.outcome.name(), "{line}");
         // serde_json reads floats back to within an ulp (no float_roundtrip feature).
         let same = |v: &serde_json::Value, x: f64| {
             v.as_f64().is_some_and(|v| (v - x).abs() <= 1e-15 * x.abs())
         };
-        assert!(same(&line["loss_first"], cell.loss_first), "{line}");
-        match cell.loss_last.is_finite() {
-            true => assert!(same(&line["loss_last"], cell.loss_last), "{line}"),
+        assert!(same(&line["loss_first"], tile.loss_first), "{line}");
+        match tile.loss_last.is_finite() {
+            true => assert!(same(&line["loss_last"], tile.loss_last), "{line}"),
             false => assert!(line["loss_last"].is_null()),
         }
     }

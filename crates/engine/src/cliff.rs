@@ -132,7 +132,7 @@ pub fn wall_start() -> f64 {
 }
 
 /// The loss over a `columns × rows` grid spanning [`W_RANGE`] × [`B_RANGE`], row-major from
-/// the lowest b; cell centres.
+/// the lowest b; tile centres.
 pub fn surface(columns: usize, rows: usize) -> Vec<f64> {
     let (columns, rows) = (columns.max(1), rows.max(1));
     let mut out = Vec::with_capacity(columns * rows);

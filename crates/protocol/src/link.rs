@@ -14,7 +14,7 @@
 use crate::compare::{Variant, VARIANT_KEYS};
 use gradlab_engine::cliff::{Point, B_RANGE, W_RANGE};
 use gradlab_engine::settings::{Setting, SETTINGS};
-use gradlab_engine::sweep::{Sweep, SweepAxis, MAX_CELL_STEPS};
+use gradlab_engine::sweep::{Sweep, SweepAxis, MAX_TILE_STEPS};
 use gradlab_engine::{ConfigError, Field, TrainConfig, TrainParams};
 
 /// Longest value read from a link; anything longer is hostile or broken.
@@ -229,128 +229,229 @@ pub fn to_query(config: &TrainConfig, page: &PageState) -> String {
 
 /// Reads a query string (with or without `?`) on top of `defaults`.
 pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
-    let mut params = defaults.clone();
-    let mut notices = Vec::new();
-    let mut hidden = Vec::new();
-    let mut compare: Option<Variant> = None;
-    let mut lesson = None;
-    let mut view = None;
-    let mut speed = None;
-    let (mut map_open, mut cliff) = (false, CliffLink::default());
-    let (mut phase_open, mut phase_x, mut phase_y, mut phase_steps) = (false, None, None, None);
-    let mut b_scratch = defaults.clone();
+    let mut reader = LinkReader::new(defaults);
     let query = query.strip_prefix('?').unwrap_or(query);
     for (i, (key, value)) in form_urlencoded::parse(query.as_bytes()).enumerate() {
         if i == MAX_PARAMS {
-            notices.push(format!(
+            reader.notices.push(format!(
                 "The link has more than {MAX_PARAMS} parameters; the rest were ignored."
             ));
             break;
         }
-        let key_shown: String = key.chars().take(24).collect();
+        if let Err(message) = reader.read(&key, &value) {
+            reader.notices.push(message);
+        }
+    }
+    reader.finish()
+}
+
+/// A link read one parameter at a time: [`LinkReader::read`] sorts each key to the part of the
+/// link it belongs to (a setting of A or B, the page's state, a map), [`LinkReader::finish`]
+/// makes the whole valid.
+struct LinkReader {
+    /// Run A's settings as read so far (checked as a whole at the end).
+    params: TrainParams,
+    /// Where a `b-` key is read like A's, before only its field is kept for B.
+    b_scratch: TrainParams,
+    /// Hidden controls, compare mode, lesson, view, speed (the maps come from `maps`).
+    page: PageState,
+    maps: MapKeys,
+    notices: Vec<String>,
+}
+
+/// The map keys as read, made into at most one open map at the end.
+#[derive(Default)]
+struct MapKeys {
+    cliff_open: bool,
+    cliff: CliffLink,
+    phase_open: bool,
+    phase_x: Option<SweepAxis>,
+    phase_y: Option<SweepAxis>,
+    phase_steps: Option<usize>,
+}
+
+impl LinkReader {
+    fn new(defaults: &TrainParams) -> Self {
+        Self {
+            params: defaults.clone(),
+            b_scratch: defaults.clone(),
+            page: PageState::default(),
+            maps: MapKeys::default(),
+            notices: Vec::new(),
+        }
+    }
+
+    /// Reads one parameter; an error is the notice that says why it was ignored.
+    fn read(&mut self, key: &str, value: &str) -> Result<(), String> {
         let limit = if key == "hide" {
             MAX_HIDE_VALUE
         } else {
             MAX_VALUE
         };
         if value.chars().count() > limit {
-            notices.push(format!(
+            let key_shown: String = key.chars().take(24).collect();
+            return Err(format!(
                 "Ignored the link's \"{key_shown}\": its value is too long."
             ));
-            continue;
         }
-        let outcome = match &*key {
+        match key {
             "hide" => {
-                for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                    match hideable().find(|h| *h == name) {
-                        Some(h) if !hidden.contains(&h) => hidden.push(h),
-                        Some(_) => {}
-                        None => notices.push(format!(
-                            "The link's \"hide\" names no control \"{}\" (any setting's control \
-                             id, or speed, copy-link, compare, downloads).",
-                            name.chars().take(24).collect::<String>(),
-                        )),
-                    }
-                }
+                self.read_hide(value);
                 Ok(())
             }
+            "compare" | "lesson" | "view" | "speed" | ENGINE_KEY => self.read_page(key, value),
+            "map" | "phase-x" | "phase-y" | "phase-steps" | "cliff-from" | "cliff-lr"
+            | "cliff-clip" => self.maps.read(key, value, &mut self.notices),
+            _ => self.read_setting(key, value),
+        }
+    }
+
+    /// `hide=`: each name a control of [`hideable`], the unknown ones noticed one by one.
+    fn read_hide(&mut self, value: &str) {
+        let hidden = &mut self.page.hidden;
+        for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match hideable().find(|h| *h == name) {
+                Some(h) if !hidden.contains(&h) => hidden.push(h),
+                Some(_) => {}
+                None => self.notices.push(format!(
+                    "The link's \"hide\" names no control \"{}\" (any setting's control \
+                     id, or speed, copy-link, compare, downloads).",
+                    name.chars().take(24).collect::<String>(),
+                )),
+            }
+        }
+    }
+
+    /// The page's own state: compare mode, lesson, view, speed, engine build.
+    fn read_page(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let page = &mut self.page;
+        match key {
             "compare" => match value.trim() {
                 "on" | "1" | "true" => {
-                    compare.get_or_insert_with(Variant::default);
+                    page.compare.get_or_insert_with(Variant::default);
                     Ok(())
                 }
                 "off" | "0" | "false" => {
-                    compare = None;
+                    page.compare = None;
                     Ok(())
                 }
-                _ => Err(refused(&key, "on or off", &value)),
+                _ => Err(refused(key, "on or off", value)),
             },
             "lesson" => match value.trim().parse::<usize>() {
                 Ok(n) if (1..=MAX_LESSON).contains(&n) => {
-                    lesson = Some(n);
+                    page.lesson = Some(n);
                     Ok(())
                 }
-                _ => Err(refused(&key, "a lesson number", &value)),
+                _ => Err(refused(key, "a lesson number", value)),
             },
             "view" => match VIEWS.iter().find(|v| **v == value.trim()) {
                 Some(v) => {
-                    view = Some(*v);
+                    page.view = Some(*v);
                     Ok(())
                 }
-                None => Err(refused(
-                    &key,
-                    &format!("one of {}", VIEWS.join(", ")),
-                    &value,
-                )),
+                None => Err(refused(key, &format!("one of {}", VIEWS.join(", ")), value)),
             },
             "speed" => match value.trim().parse::<usize>() {
                 Ok(n) if n < SPEED_POSITIONS => {
-                    speed = Some(n);
+                    page.speed = Some(n);
                     Ok(())
                 }
                 _ => Err(refused(
-                    &key,
+                    key,
                     &format!("a whole number from 0 to {}", SPEED_POSITIONS - 1),
-                    &value,
+                    value,
                 )),
             },
             // Read by the page when it starts its workers (ui::bridge), not a setting: forces
             // the plain simd128 engine build where the browser would pick relaxed SIMD.
-            ENGINE_KEY => match value.trim() {
+            _ => match value.trim() {
                 ENGINE_PLAIN => Ok(()),
-                _ => Err(refused(&key, ENGINE_PLAIN, &value)),
+                _ => Err(refused(key, ENGINE_PLAIN, value)),
             },
+        }
+    }
+
+    /// A setting of run A, or with a `b-` prefix (one of [`VARIANT_KEYS`]) of run B.
+    fn read_setting(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key.strip_prefix("b-").filter(|k| VARIANT_KEYS.contains(k)) {
+            // Read like A's parameter, then keep just that field for B.
+            Some(b_key) => apply(&mut self.b_scratch, b_key, value)
+                .map(|()| {
+                    self.page
+                        .compare
+                        .get_or_insert_with(Variant::default)
+                        .take(b_key, &self.b_scratch);
+                })
+                .map_err(|message| message.replacen(b_key, key, 1)),
+            None => apply(&mut self.params, key, value),
+        }
+    }
+
+    /// Repairs A's settings as a whole, then B's, and opens at most one map.
+    fn finish(mut self) -> Opened {
+        let notices = &mut self.notices;
+        let (config, errors) = self.params.repair();
+        notices.extend(
+            errors
+                .iter()
+                .map(|e| format!("From the link: {}", describe(e))),
+        );
+        let params = config.to_params();
+        // Run B must be a valid configuration too; keep only where it still differs from A.
+        self.page.compare = self.page.compare.map(|variant| {
+            let (b, errors) = variant.apply(&params).repair();
+            notices.extend(errors.iter().map(|e| {
+                let text = describe(e).replacen("(parameter \"", "(parameter \"b-", 1);
+                format!("From the link, run B: {text}")
+            }));
+            Variant::between(&params, &b.to_params())
+        });
+        self.page.phase = self.maps.phase(&params, notices);
+        self.page.cliff = self.maps.cliff_open.then_some(self.maps.cliff);
+        Opened {
+            params,
+            config,
+            page: self.page,
+            notices: self.notices,
+        }
+    }
+}
+
+impl MapKeys {
+    /// `map`, the trainability map's `phase-*` and the cliff map's `cliff-*` keys.
+    fn read(&mut self, key: &str, value: &str, notices: &mut Vec<String>) -> Result<(), String> {
+        match key {
             "map" => match value.trim() {
                 "cliff" => {
-                    map_open = true;
+                    self.cliff_open = true;
                     Ok(())
                 }
                 "phase" => {
-                    phase_open = true;
+                    self.phase_open = true;
                     Ok(())
                 }
-                _ => Err(refused(&key, "cliff or phase", &value)),
+                _ => Err(refused(key, "cliff or phase", value)),
             },
-            "phase-x" | "phase-y" => match SweepAxis::parse(&value) {
+            "phase-x" | "phase-y" => match SweepAxis::parse(value) {
                 Ok(axis) => {
                     *(if key == "phase-x" {
-                        &mut phase_x
+                        &mut self.phase_x
                     } else {
-                        &mut phase_y
+                        &mut self.phase_y
                     }) = Some(axis);
                     Ok(())
                 }
                 Err(e) => Err(format!("Ignored the link's \"{key}\": {e}.")),
             },
             "phase-steps" => match value.trim().parse::<usize>() {
-                Ok(n) if (1..=MAX_CELL_STEPS).contains(&n) => {
-                    phase_steps = Some(n);
+                Ok(n) if (1..=MAX_TILE_STEPS).contains(&n) => {
+                    self.phase_steps = Some(n);
                     Ok(())
                 }
                 _ => Err(refused(
-                    &key,
-                    &format!("a whole number from 1 to {MAX_CELL_STEPS}"),
-                    &value,
+                    key,
+                    &format!("a whole number from 1 to {MAX_TILE_STEPS}"),
+                    value,
                 )),
             },
             "cliff-from" => {
@@ -371,84 +472,48 @@ pub fn from_query(query: &str, defaults: &TrainParams) -> Opened {
                                 W_RANGE.0, W_RANGE.1, B_RANGE.0, B_RANGE.1
                             ));
                         }
-                        cliff.from = Some(inside);
+                        self.cliff.from = Some(inside);
                         Ok(())
                     }
-                    _ => Err(refused(&key, "two numbers, w,b", &value)),
+                    _ => Err(refused(key, "two numbers, w,b", value)),
                 }
             }
             "cliff-lr" => {
-                if let Some(v) = cliff_number(&key, &value, CLIFF_LR_RANGE, &mut notices) {
-                    cliff.learning_rate = v;
+                if let Some(v) = cliff_number(key, value, CLIFF_LR_RANGE, notices) {
+                    self.cliff.learning_rate = v;
                 }
                 Ok(())
             }
-            "cliff-clip" => {
-                if let Some(v) = cliff_number(&key, &value, CLIFF_CLIP_RANGE, &mut notices) {
-                    cliff.threshold = v;
+            _ => {
+                if let Some(v) = cliff_number(key, value, CLIFF_CLIP_RANGE, notices) {
+                    self.cliff.threshold = v;
                 }
                 Ok(())
             }
-            _ => match key.strip_prefix("b-").filter(|k| VARIANT_KEYS.contains(k)) {
-                // Read like A's parameter, then keep just that field for B.
-                Some(b_key) => apply(&mut b_scratch, b_key, &value)
-                    .map(|()| {
-                        compare
-                            .get_or_insert_with(Variant::default)
-                            .take(b_key, &b_scratch);
-                    })
-                    .map_err(|message| message.replacen(b_key, &key, 1)),
-                None => apply(&mut params, &key, &value),
-            },
-        };
-        if let Err(message) = outcome {
-            notices.push(message);
         }
     }
-    let (config, errors) = params.repair();
-    notices.extend(
-        errors
-            .iter()
-            .map(|e| format!("From the link: {}", describe(e))),
-    );
-    let params = config.to_params();
-    // Run B must be a valid configuration too; keep only where it still differs from A.
-    let compare = compare.map(|variant| {
-        let (b, errors) = variant.apply(&params).repair();
-        notices.extend(errors.iter().map(|e| {
-            let text = describe(e).replacen("(parameter \"", "(parameter \"b-", 1);
-            format!("From the link, run B: {text}")
-        }));
-        Variant::between(&params, &b.to_params())
-    });
-    let phase = (phase_open && !map_open).then(|| {
-        let defaults = PhaseLink::default_for(&params);
-        let (x, y) = (phase_x.unwrap_or(defaults.x), phase_y.unwrap_or(defaults.y));
-        let same = x.field == y.field;
-        if same {
-            notices.push(
-                "The link's map had the same setting on both axes; it shows its defaults.".into(),
+
+    /// The trainability map, when the link opens it and not the cliff map (which wins).
+    fn phase(&self, params: &TrainParams, notices: &mut Vec<String>) -> Option<PhaseLink> {
+        (self.phase_open && !self.cliff_open).then(|| {
+            let defaults = PhaseLink::default_for(params);
+            let (x, y) = (
+                self.phase_x.unwrap_or(defaults.x),
+                self.phase_y.unwrap_or(defaults.y),
             );
-        }
-        PhaseLink {
-            x: if same { defaults.x } else { x },
-            y: if same { defaults.y } else { y },
-            steps: phase_steps.unwrap_or(defaults.steps),
-        }
-    });
-    Opened {
-        params,
-        config,
-        page: PageState {
-            hidden,
-            compare,
-            lesson,
-            view,
-            speed,
-            cliff: map_open.then_some(cliff),
-            phase,
-        },
-        notices,
+            let same = x.field == y.field;
+            if same {
+                notices.push(
+                    "The link's map had the same setting on both axes; it shows its defaults."
+                        .into(),
+                );
+            }
+            PhaseLink {
+                x: if same { defaults.x } else { x },
+                y: if same { defaults.y } else { y },
+                steps: self.phase_steps.unwrap_or(defaults.steps),
+            }
+        })
     }
 }
 

@@ -10,7 +10,7 @@
 //! `MAX_RUNS` of them.
 
 use gradlab_engine::{TrainParams, Trainer};
-use gradlab_protocol::export::{to_csv, to_json, write_export, Exported, RunLog, MAX_CELLS};
+use gradlab_protocol::export::{to_csv, to_json, write_export, Exported, RunLog, MAX_NUMBERS};
 use gradlab_protocol::ExportFormat;
 use gradlab_worker::EXPORT_PART_BYTES;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -71,7 +71,7 @@ fn exporting_a_full_log_streams_in_parts_or_holds_the_text_once() {
     let layers = trainer.group_count();
     let mut stats = trainer.step().unwrap();
     let mut log = RunLog::new(layers, 0);
-    let rows = MAX_CELLS / (3 * layers + 6); // a row: 6 scalars and 3 norms per group
+    let rows = MAX_NUMBERS / (3 * layers + 6); // a row: 6 scalars and 3 norms per group
     for step in 0..rows as u64 {
         stats.step = step;
         stats.loss = 1.0 / (step as f64 + 1.0);
@@ -153,7 +153,7 @@ fn the_worker_reuses_its_logs_however_runs_come_and_go() {
             configure(&mut core, &[shape, &mlp]);
         }
     });
-    let log = MAX_CELLS * 4;
+    let log = MAX_NUMBERS * 4;
     eprintln!("peak over 20 reconfigurations: {:.1} MB", peak as f64 / 1e6);
     assert_eq!(BIG.load(SeqCst) - big_before, 0, "a log was reserved again");
     assert!(peak <= log + (4 << 20), "{peak} bytes");

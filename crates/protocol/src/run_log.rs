@@ -1,0 +1,286 @@
+//! Every step's numbers, kept beside each trainer for a download: [`RunLog`] and its [`Row`].
+//!
+//! The page's `RunHistory` (gradlab-charts) is decimated for drawing; a download needs the
+//! steps themselves. Memory is bounded: a log holds at most [`MAX_NUMBERS`]
+//! numbers in one buffer reserved once; past that, every second row is dropped and only every
+//! second step is recorded from then on (the `step` column shows which), so a run of millions
+//! of steps still exports its whole span. The text formats are [`crate::export`]'s.
+
+use gradlab_engine::StepStats;
+use serde::Serialize;
+
+/// Most numbers one log holds (≈ 16 MB of `f32`).
+pub const MAX_NUMBERS: usize = 4_000_000;
+
+/// The numbers of one step a download needs, borrowed from the log.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Row<'a> {
+    /// Step index (0-based).
+    pub step: u64,
+    /// Loss.
+    pub loss: f32,
+    /// Global gradient norm before clipping.
+    pub global_norm: f32,
+    /// Global gradient norm after clipping.
+    pub global_norm_clipped: f32,
+    /// Whether clipping acted.
+    pub clipped: bool,
+    /// Per layer, ‖∂L/∂W_l‖ before clipping (input layer first).
+    pub grad_norms: &'a [f32],
+    /// Per layer, after clipping.
+    pub grad_norms_clipped: &'a [f32],
+    /// For an RNN, ‖∂L/∂h_t‖ per time step, earliest first (empty for an MLP).
+    #[serde(skip_serializing_if = "<[f32]>::is_empty")]
+    pub time_norms: &'a [f32],
+    /// Per group, ‖ΔW‖: the step the optimizer took (weights only; 0 for a one-vector group).
+    pub update_norms: &'a [f32],
+}
+
+/// One run's steps, bounded (see the module docs): one buffer of [`MAX_NUMBERS`] numbers,
+/// reserved once, holding row after row of `[step (as two 32-bit halves), loss, global norm,
+/// clipped global norm, clipped (0/1), norms before clipping per group, after, ‖∂L/∂h_t‖ per
+/// time step, ‖ΔW‖ per group]`. Whatever the network's shape, the buffer is the same size, so renewing the log
+/// for another shape reuses it as it is: the log's memory is fixed for the page's lifetime.
+#[derive(Clone, Debug)]
+pub struct RunLog {
+    group_count: usize,
+    /// Time steps whose ‖∂L/∂h_t‖ is kept per row (0 for an MLP).
+    time_steps: usize,
+    /// Only steps that are multiples of this are recorded.
+    stride: u64,
+    /// The rows, back to back (never grown past its first reservation).
+    numbers: Vec<f32>,
+    /// Rows that fit; at this many the log thins.
+    capacity: usize,
+    last: Option<StepStats>,
+}
+
+/// Numbers at the start of every row before the norms.
+const SCALARS: usize = 6;
+
+impl RunLog {
+    /// An empty log for a network of `group_count` parameter groups and (an RNN) `time_steps`
+    /// time steps, its whole buffer reserved now.
+    pub fn new(group_count: usize, time_steps: usize) -> Self {
+        Self::reserved(group_count, time_steps, MAX_NUMBERS)
+    }
+
+    /// An empty log that thins once it holds `capacity` rows (at least 2).
+    pub fn with_capacity(group_count: usize, time_steps: usize, capacity: usize) -> Self {
+        let width = row_width(group_count, time_steps);
+        Self::reserved(group_count, time_steps, capacity.max(2) * width)
+    }
+
+    fn reserved(group_count: usize, time_steps: usize, numbers: usize) -> Self {
+        let mut log = Self {
+            group_count,
+            time_steps,
+            stride: 1,
+            numbers: Vec::with_capacity(numbers.max(2 * row_width(group_count, time_steps))),
+            capacity: 0,
+            last: None,
+        };
+        log.renew(group_count, time_steps);
+        log
+    }
+
+    /// Empties the log for a network of a new shape, in the same buffer.
+    pub fn renew(&mut self, group_count: usize, time_steps: usize) {
+        let width = row_width(group_count, time_steps);
+        if self.numbers.capacity() < 2 * width {
+            // Only a log made for a tiny capacity can be too small for two rows of another shape.
+            self.numbers = Vec::with_capacity(2 * width);
+        }
+        self.numbers.clear();
+        self.group_count = group_count;
+        self.time_steps = time_steps;
+        self.capacity = self.numbers.capacity() / width;
+        self.stride = 1;
+        self.last = None;
+    }
+
+    /// Records one step's numbers (no allocation, ever).
+    pub fn record(&mut self, stats: &StepStats) {
+        if !stats.step.is_multiple_of(self.stride) {
+            return;
+        }
+        if self.len() == self.capacity {
+            self.thin();
+            if !stats.step.is_multiple_of(self.stride) {
+                return;
+            }
+        }
+        let step = stats.step;
+        self.numbers.extend([
+            f32::from_bits(step as u32),
+            f32::from_bits((step >> 32) as u32),
+            stats.loss as f32,
+            stats.global_norm as f32,
+            stats.global_norm_clipped as f32,
+            if stats.clipped { 1.0 } else { 0.0 },
+        ]);
+        for norms in [&stats.grad_norms, &stats.grad_norms_clipped] {
+            self.numbers.extend(
+                (0..self.group_count).map(|l| norms.get(l).map_or(f32::NAN, |&x| x as f32)),
+            );
+        }
+        let times = &stats.time_norms;
+        self.numbers
+            .extend((0..self.time_steps).map(|t| times.get(t).map_or(f32::NAN, |&x| x as f32)));
+        let updates = &stats.update_norms;
+        self.numbers
+            .extend((0..self.group_count).map(|l| updates.get(l).map_or(f32::NAN, |&x| x as f32)));
+    }
+
+    /// Numbers per row.
+    fn width(&self) -> usize {
+        row_width(self.group_count, self.time_steps)
+    }
+
+    /// Keeps the rows whose step is a multiple of twice the stride.
+    fn thin(&mut self) {
+        self.stride *= 2;
+        let width = self.width();
+        let mut kept = 0;
+        for row in 0..self.len() {
+            if step_of(&self.numbers[row * width..]).is_multiple_of(self.stride) {
+                self.numbers
+                    .copy_within(row * width..(row + 1) * width, kept * width);
+                kept += 1;
+            }
+        }
+        self.numbers.truncate(kept * width);
+    }
+
+    /// Keeps the full statistics of the newest step (set once per chunk, not per step).
+    pub fn set_last(&mut self, stats: Option<StepStats>) {
+        if stats.is_some() {
+            self.last = stats;
+        }
+    }
+
+    /// The full statistics of the newest step, when one was set.
+    pub fn last(&self) -> Option<&StepStats> {
+        self.last.as_ref()
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.numbers.len() / self.width()
+    }
+
+    /// Whether no step was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.numbers.is_empty()
+    }
+
+    /// Every `stride`-th step is held (1 until the log first filled up).
+    pub fn stride(&self) -> u64 {
+        self.stride
+    }
+
+    /// Parameter groups (an MLP's weight layers).
+    pub fn group_count(&self) -> usize {
+        self.group_count
+    }
+
+    /// Time steps per row (0 for an MLP).
+    pub fn time_steps(&self) -> usize {
+        self.time_steps
+    }
+
+    /// The rows, oldest first (borrowed: a download copies nothing but its text).
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
+        let (groups, times) = (self.group_count, self.time_steps);
+        self.numbers.chunks_exact(self.width()).map(move |row| {
+            let norms = &row[SCALARS..];
+            Row {
+                step: step_of(row),
+                loss: row[2],
+                global_norm: row[3],
+                global_norm_clipped: row[4],
+                clipped: row[5] != 0.0,
+                grad_norms: &norms[..groups],
+                grad_norms_clipped: &norms[groups..2 * groups],
+                time_norms: &norms[2 * groups..2 * groups + times],
+                update_norms: &norms[2 * groups + times..],
+            }
+        })
+    }
+}
+
+/// Numbers in one row of a log.
+fn row_width(group_count: usize, time_steps: usize) -> usize {
+    SCALARS + 3 * group_count + time_steps
+}
+
+/// The step number kept at the start of a row, as two 32-bit halves (bit patterns, not values).
+fn step_of(row: &[f32]) -> u64 {
+    u64::from(row[0].to_bits()) | (u64::from(row[1].to_bits()) << 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gradlab_engine::{TrainParams, Trainer};
+
+    /// The first step of the default network (11 parameter groups).
+    fn first_step() -> StepStats {
+        let mut trainer = Trainer::new(TrainParams::default().check().unwrap());
+        trainer.step().unwrap()
+    }
+
+    /// A full log keeps every other row and records every other step from then on.
+    /// A log reserves its buffer once: recording to capacity and thinning never reallocate,
+    /// renewing it for another shape reuses the same buffer, and steps past 2³² survive.
+    #[test]
+    fn a_log_never_reallocates() {
+        let stats = first_step();
+        let mut log = RunLog::with_capacity(11, 0, 64);
+        let (buffer, capacity) = (log.numbers.as_ptr(), log.numbers.capacity());
+        for step in 0..1000 {
+            log.record(&StepStats {
+                step,
+                ..stats.clone()
+            });
+        }
+        assert!(log.stride() > 1, "it thinned");
+        assert_eq!(
+            (log.numbers.as_ptr(), log.numbers.capacity()),
+            (buffer, capacity)
+        );
+        let mut big = RunLog::new(11, 0);
+        let (kept, numbers) = (big.numbers.as_ptr(), big.numbers.capacity());
+        assert_eq!(numbers, MAX_NUMBERS);
+        big.renew(5, 300);
+        assert_eq!(
+            (big.numbers.as_ptr(), big.numbers.capacity()),
+            (kept, numbers),
+            "reused"
+        );
+        assert!(big.is_empty() && big.stride() == 1 && big.time_steps() == 300);
+        big.record(&StepStats {
+            step: (7 << 32) + 3,
+            ..stats.clone()
+        });
+        assert_eq!(big.rows().next().unwrap().step, (7 << 32) + 3);
+    }
+
+    #[test]
+    fn a_full_log_thins_evenly_and_keeps_the_whole_span() {
+        let mut log = RunLog::with_capacity(11, 0, 8);
+        let mut s = first_step();
+        for step in 0..40 {
+            s.step = step;
+            s.loss = step as f64;
+            log.record(&s);
+        }
+        assert!(log.len() <= 8);
+        let steps: Vec<u64> = log.rows().map(|r| r.step).collect();
+        let stride = log.stride();
+        assert_eq!(stride, 8);
+        assert_eq!(steps, vec![0, 8, 16, 24, 32]);
+        assert!(log.rows().all(|r| r.loss == r.step as f32));
+        assert!(log.rows().all(|r| r.grad_norms.len() == 11));
+    }
+}
