@@ -3,11 +3,14 @@
 // lessons.json shows at once, and page and training worker always come from one build) — and
 // the copy answers when the network does not. The build writes VERSION and FILES
 // (src/build/finish_html.mjs): a new build has a new cache, and the old one is deleted.
-// Of the two builds of the training worker, only the one this browser runs is kept
-// (engine_build.js decides, as the worker's loader does).
+// Of the two builds of the training worker, only the one the page runs is kept:
+// engine_build.js decides, as the worker's loader does, told by the page's registration
+// (`sw.js?engine=simd128`) when a link forces the plain build.
+// Copies are kept by path: the many query strings of links to runs are one page.
 importScripts('./engine_build.js');
 const VERSION = '__GRADLAB_VERSION__';
-const OTHER_BUILD = engineBuild() === 'worker_relaxed' ? /^\.\/worker(\.js|_bg\.wasm)$/ : /^\.\/worker_relaxed/;
+const IN_USE = engineBuild(new URL(self.location.href).searchParams.get('engine'));
+const OTHER_BUILD = IN_USE === 'worker_relaxed' ? /^\.\/worker(\.js|_bg\.wasm)$/ : /^\.\/worker_relaxed/;
 const FILES = __GRADLAB_FILES__.filter((f) => !OTHER_BUILD.test(f));
 const CACHE = `gradlab-${VERSION}`;
 
@@ -36,7 +39,9 @@ self.addEventListener('fetch', (event) => {
       .then((response) => {
         if (response.ok) {
           const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(request, copy));
+          const path = new URL(request.url);
+          path.search = '';
+          caches.open(CACHE).then((cache) => cache.put(path.href, copy));
         }
         return response;
       })

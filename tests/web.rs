@@ -4,15 +4,18 @@
 //! the way the browser would: DOM events in, DOM text out.
 #![cfg(target_arch = "wasm32")]
 
+use gradlab::ui::bridge::Bridge;
 use gradlab::ui::controls::Controls;
 use gradlab::ui::format::plain;
 use gradlab::ui::state::{Lab, WorkerState};
 use gradlab::ui::status::StatusLine;
 use gradlab::ui::table::LayerTable;
 use gradlab_engine::{NonFinite, Quantity, TrainParams, Trainer};
-use gradlab_protocol::{decode, encode, Command};
+use gradlab_protocol::{decode, encode, Command, Event, ExportFormat};
 use leptos::prelude::*;
 use leptos::task::tick;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
@@ -171,6 +174,32 @@ async fn sliders_write_the_parameters_and_show_their_value() {
     }
 }
 
+/// A link's legal value beyond where a class usually works (σ 7.5; the table allows 0 to 10)
+/// has its place on the slider: the input sits there, and one step up moves to the next
+/// value (7.75), not back into a narrower range.
+#[wasm_bindgen_test]
+async fn a_slider_holds_any_legal_value_it_is_given() {
+    let lab = Lab::new(TrainParams {
+        weight_scale: 7.5,
+        width: 400.0,
+        ..TrainParams::default()
+    });
+    let host = mount(lab, || view! { <Controls/> }.into_any());
+    tick().await;
+    let sigma: HtmlInputElement = query(&host, "#weight-scale").unchecked_into();
+    assert_eq!(sigma.max(), "104");
+    // 80 positions of 0.05 up to 4, then 0.25 each: 7.5 is position 94.
+    assert_eq!(sigma.value(), "94");
+    assert_eq!(text(&host, r#"output[for="weight-scale"]"#), "7.500");
+    set(&host, "#weight-scale", "95", "input").await;
+    assert_eq!(lab.params.with_untracked(|p| p.weight_scale), 7.75);
+    let width: HtmlInputElement = query(&host, "#width").unchecked_into();
+    // 127 positions up to 128, then 8 each: 400 is position 161, and the top is 512.
+    assert_eq!(width.value(), "161");
+    set(&host, "#width", &width.max(), "input").await;
+    assert_eq!(lab.params.with_untracked(|p| p.width), 512.0);
+}
+
 #[wasm_bindgen_test]
 async fn the_critical_mark_follows_the_activation() {
     let lab = Lab::new(TrainParams::default());
@@ -223,4 +252,61 @@ async fn status_announces_states_and_divergence() {
     tick().await;
     assert!(text(&host, "#status").contains("boom"));
     query(&host, "#restart-worker");
+}
+
+/// Waits `ms` milliseconds (the browser's timer), letting workers' messages arrive.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// A download that fails half-way: a stand-in worker sends one part, then `Failed` (as the
+/// real one does when its writer fails). The bridge drops the part, so the next download
+/// does not start with it — before, it kept it.
+#[wasm_bindgen_test]
+async fn a_failed_download_leaves_no_parts_behind() {
+    let failed = encode(&Event::Failed {
+        message: "the download could not be written".into(),
+    })
+    .unwrap();
+    let bytes: Vec<String> = failed.iter().map(u8::to_string).collect();
+    let script = format!(
+        "onmessage = () => {{ postMessage({{ part: new Uint8Array([1, 2, 3]) }}); \
+         postMessage(new Uint8Array([{}])); }};",
+        bytes.join(",")
+    );
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(
+        &js_sys::Array::of1(&script.into()),
+        &options,
+    )
+    .unwrap();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let seen = events.clone();
+    let bridge = Bridge::spawn_at(&url, move |e| seen.borrow_mut().push(e), |_| {}).unwrap();
+    bridge.send(&Command::Export(ExportFormat::Csv)).unwrap();
+    for _ in 0..200 {
+        if !events.borrow().is_empty() {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert!(
+        matches!(events.borrow().first(), Some(Event::Failed { .. })),
+        "{:?}",
+        events.borrow()
+    );
+    assert_eq!(
+        bridge.take_download().length(),
+        0,
+        "the failed part was kept"
+    );
+    web_sys::Url::revoke_object_url(&url).unwrap();
 }

@@ -45,10 +45,19 @@ pub struct Bridge {
 impl Bridge {
     /// Starts the worker; `on_event` gets every event it sends, `on_error` any failure.
     pub fn spawn(
+        on_event: impl FnMut(Event) + 'static,
+        on_error: impl Fn(String) + Clone + 'static,
+    ) -> Result<Self, String> {
+        Self::spawn_at(worker_url(), on_event, on_error)
+    }
+
+    /// [`spawn`](Self::spawn) with the worker's script at `url` (a test's stand-in).
+    pub fn spawn_at(
+        url: &str,
         mut on_event: impl FnMut(Event) + 'static,
         on_error: impl Fn(String) + Clone + 'static,
     ) -> Result<Self, String> {
-        let worker = Worker::new(worker_url()).map_err(|e| describe(&e))?;
+        let worker = Worker::new(url).map_err(|e| describe(&e))?;
         let report = on_error.clone();
         let download = Rc::new(RefCell::new(Array::new()));
         let parts = download.clone();
@@ -63,7 +72,14 @@ impl Bridge {
             }
             let bytes = Uint8Array::new(&data).to_vec();
             match decode::<Event>(&bytes) {
-                Ok(event) => on_event(event),
+                Ok(event) => {
+                    // A failed command sends no more parts: those of a download that failed
+                    // half-way are dropped, or the next download would start with them.
+                    if matches!(event, Event::Failed { .. }) {
+                        parts.replace(Array::new());
+                    }
+                    on_event(event)
+                }
                 Err(e) => report(e.to_string()),
             }
         });

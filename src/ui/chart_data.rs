@@ -157,8 +157,9 @@ pub fn bars_unit(quantity: BarsQuantity, config: &TrainConfig) -> (Unit, usize) 
 
 /// The theory line over an RNN's ‖∂L/∂h_t‖ for its initial weights, where it is exact
 /// (THEORY.md): a linear vanilla RNN whose W_h is orthogonal (or the identity) times g, read
-/// out from the last state, has ‖∂L/∂h_t‖ = g^{T−t}·‖∂L/∂h_T‖. Elsewhere (gated cells
-/// included: their gates enter the Jacobian) no line is drawn.
+/// out from the last state, has ‖∂L/∂h_t‖ = g^{T−t}·‖∂L/∂h_T‖ — through the last k steps with
+/// truncated BPTT. Elsewhere (gated cells included: their gates enter the Jacobian) no line is
+/// drawn.
 fn rnn_theory(config: &TrainConfig, norms: &[f64]) -> Option<Vec<f64>> {
     let r = config.net.model.as_rnn()?;
     let exact = r.cell == Cell::Vanilla
@@ -169,10 +170,19 @@ fn rnn_theory(config: &TrainConfig, norms: &[f64]) -> Option<Vec<f64>> {
             RecurrentInit::Orthogonal | RecurrentInit::Identity
         );
     let last = *norms.last()?;
+    // Truncated BPTT (k > 0) read out at the last step: the error flows through the last k
+    // steps only, and the line is drawn there alone (NaN is not drawn).
+    let steps = norms.len();
+    let reached = match r.truncation {
+        0 => 0,
+        k => steps.saturating_sub(k),
+    };
     exact.then(|| {
-        let steps = norms.len();
         (0..steps)
-            .map(|t| last * r.init.recurrent_scale.powi((steps - 1 - t) as i32))
+            .map(|t| match t < reached {
+                true => f64::NAN,
+                false => last * r.init.recurrent_scale.powi((steps - 1 - t) as i32),
+            })
             .collect()
     })
 }
@@ -279,7 +289,9 @@ pub fn history_summary(history: &RunHistory, axis: ProfileAxis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gradlab_engine::TrainParams;
     use gradlab_protocol::{PeakBlock, Progress, StepSummary};
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn chunk(steps: std::ops::Range<u64>, loss: impl Fn(u64) -> f32, norms: Vec<f32>) -> Progress {
         Progress {
@@ -306,7 +318,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn summaries_say_where_the_numbers_are() {
         let mut history = RunHistory::new(3);
         assert_eq!(loss_summary(&history), "Loss: no steps yet.");
@@ -344,5 +356,27 @@ mod tests {
         );
         let times = history_summary(&history, ProfileAxis::TimeSteps);
         assert!(times.contains("at time step 1"), "{times}");
+    }
+
+    /// A linear orthogonal RNN at g = 2 read out from the last state: the line is
+    /// g^{T−t}·‖∂L/∂h_T‖; with truncated BPTT (k = 3) only over the last three steps, where
+    /// the error flows (before, it was drawn over all six).
+    #[wasm_bindgen_test]
+    fn the_theory_line_follows_the_truncation_window() {
+        let params = |bptt: f64| TrainParams {
+            model: "rnn".into(),
+            activation: "linear".into(),
+            recurrent_init: "orthogonal".into(),
+            recurrent_scale: 2.0,
+            seq_len: 6.0,
+            bptt,
+            ..TrainParams::default()
+        };
+        let norms = [0.0, 0.0, 0.0, 4.0, 2.0, 1.0];
+        let full = rnn_theory(&params(0.0).check().unwrap(), &norms).unwrap();
+        assert_eq!(full, vec![32.0, 16.0, 8.0, 4.0, 2.0, 1.0]);
+        let cut = rnn_theory(&params(3.0).check().unwrap(), &norms).unwrap();
+        assert!(cut[..3].iter().all(|v| v.is_nan()), "{cut:?}");
+        assert_eq!(cut[3..], [4.0, 2.0, 1.0]);
     }
 }

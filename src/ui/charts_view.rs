@@ -10,7 +10,7 @@ use super::painter::{Painter, PainterSlot};
 use super::png::save_png;
 use super::state::{BarsQuantity, Lab};
 use gradlab_engine::cell::Cell;
-use gradlab_engine::Activation;
+use gradlab_engine::{Activation, ProfileAxis};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -292,8 +292,11 @@ pub fn Charts() -> impl IntoView {
                 <span hidden=move || lab.compare.with(Option::is_none)><Key swatch="run-b" label="run B's loss"/></span>
                 <Key swatch="overflow" label="divergence"/>
                 <Key swatch="threshold" label="clipping acted (ticks)"/>
-                <span hidden=move || lab.model.with(|m| m.baseline.is_none())>
+                <span hidden=move || lab.model.with(|m| m.baseline.is_none() || m.axis != ProfileAxis::TimeSteps)>
                     <Key swatch="baseline" label="baseline: the best loss without memory"/>
+                </span>
+                <span hidden=move || lab.model.with(|m| m.baseline.is_none() || m.axis != ProfileAxis::Layers)>
+                    <Key swatch="baseline" label="baseline: the best constant prediction"/>
                 </span>
             </Chart>
         </section>
@@ -321,6 +324,9 @@ fn SigmaMax() -> impl IntoView {
         _ if gated() => "λ₁(W_h) — no single recurrent matrix in a gated cell: Pascanu's \
                          condition is the vanilla cell's"
             .to_string(),
+        Some((sigma, _)) if !sigma.is_finite() => {
+            "λ₁(W_h) — no value: W_h overflowed when the run diverged".to_string()
+        }
         Some((sigma, radius)) => {
             let bound = gamma_inverse();
             let meaning = if sigma < bound {
@@ -334,10 +340,11 @@ fn SigmaMax() -> impl IntoView {
                 compact(radius)
             )
         }
-        None => "λ₁(W_h) — shown once training starts".to_string(),
+        None => "λ₁(W_h) — shown once the network is built".to_string(),
     };
     let state = move || match lab.spectrum.get() {
         _ if gated() => "none",
+        Some((sigma, _)) if !sigma.is_finite() => "diverged",
         Some((sigma, _)) if sigma >= gamma_inverse() => "exploding",
         Some(_) => "vanishing",
         None => "critical",

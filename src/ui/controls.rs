@@ -1,25 +1,19 @@
-//! The control panel: run buttons and speed, the copy-link button, compare mode's run B, the
-//! downloads, and every setting grouped by what a change costs — built from the generic
-//! [`Slider`] and [`Choice`] widgets, the shared slider scales and the option tables.
+//! The settings panel: every setting of the network and of its training, grouped by what a
+//! change costs, built from the generic [`Slider`] and [`Choice`] widgets, the shared slider
+//! scales and the option tables; with the run's controls ([`RunControls`]) at the top and
+//! compare mode ([`CompareControls`]) and the [`Downloads`] below.
 
-use super::controller;
+use super::compare_controls::CompareControls;
 use super::format::compact;
-use super::keys::ShortcutList;
 use super::options::{
     ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS,
     SWITCHES, TASKS, WEIGHT_DRAWS,
 };
-use super::scale::{
-    Scale, CLIP_THRESHOLD, DEPTH, EPSILON, L2_STRENGTH, LEARNING_RATE, MOMENTUM,
-    SECOND_MOMENT_DECAY, WEIGHT_DECAY, WEIGHT_SCALE,
-};
-use super::state::{Lab, WorkerState, SPEEDS};
+use super::run_controls::{Downloads, RunControls};
+use super::state::Lab;
 use super::widgets::{Choice, Slider};
 use gradlab_engine::cell::Cell;
 use gradlab_engine::Activation;
-use gradlab_protocol::compare::Variant;
-use gradlab_protocol::ExportFormat;
-use leptos::html::Button;
 use leptos::prelude::*;
 
 /// The critical weight scale of the current activation, as a slider mark.
@@ -51,288 +45,6 @@ fn critical_recurrent_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
                 (bound, format!("critical {}", compact(bound)))
             })
     })
-}
-
-/// Play, pause, single step, reset and the speed control.
-#[component]
-fn RunControls() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let (play_button, pause_button) = (NodeRef::<Button>::new(), NodeRef::<Button>::new());
-    let usable = move || lab.worker.get() == WorkerState::Ready;
-    let diverged = move || lab.halted.get();
-    let speed_label = move || match SPEEDS[lab.speed.get()] {
-        0 => "as fast as possible".to_string(),
-        1 => "1 step per frame".to_string(),
-        n => format!("{n} steps per frame"),
-    };
-    view! {
-        <div class="run-buttons" role="group" aria-label="Run">
-            <button
-                id="play"
-                class="primary"
-                node_ref=play_button
-                disabled=move || !usable() || diverged() || lab.playing.get()
-                on:click=move |_| {
-                    lab.playing.set(true);
-                    hand_focus(play_button, pause_button);
-                }
-            >
-                "▶ Play"
-            </button>
-            <button
-                id="pause"
-                node_ref=pause_button
-                disabled=move || !lab.playing.get()
-                on:click=move |_| {
-                    lab.playing.set(false);
-                    hand_focus(pause_button, play_button);
-                }
-            >
-                "‖ Pause"
-            </button>
-            <button
-                id="step-once"
-                disabled=move || !usable() || diverged() || lab.playing.get()
-                on:click=move |_| controller::step_once(lab)
-            >
-                "Step"
-            </button>
-            <button id="reset" disabled=move || !usable() on:click=move |_| controller::reset(lab)>
-                "↺ Reset"
-            </button>
-        </div>
-        <ShortcutList/>
-        <CopyLink/>
-        <div class="control" hidden=move || lab.is_hidden("speed")>
-            <label for="speed">
-                <span class="name">"Speed"</span>
-                <output for="speed">{speed_label}</output>
-            </label>
-            <input
-                type="range"
-                id="speed"
-                min=0
-                max=SPEEDS.len() - 1
-                step=1
-                prop:value=move || lab.speed.get()
-                aria-valuetext=speed_label
-                aria-describedby="speed-hint"
-                on:input=move |ev| {
-                    if let Ok(i) = event_target_value(&ev).parse::<usize>() {
-                        lab.speed.set(i.min(SPEEDS.len() - 1));
-                    }
-                }
-            />
-            <p class="hint" id="speed-hint">"Training steps per animation frame; the top setting trains as fast as the engine can."</p>
-        </div>
-    }
-}
-
-/// A button that disables itself on click would drop keyboard focus to the page's start; hand
-/// it to its partner (Play ↔ Pause) once that is enabled, if `from` had it.
-fn hand_focus(from: NodeRef<Button>, to: NodeRef<Button>) {
-    let had_focus = from.get_untracked().is_some_and(|b| {
-        let active = document().active_element();
-        active.is_some_and(|a| b.is_same_node(Some(&a)))
-    });
-    if had_focus {
-        request_animation_frame(move || {
-            if let Some(button) = to.get_untracked() {
-                let _ = button.focus();
-            }
-        });
-    }
-}
-
-/// Copies the page's address — a link that reproduces this run — to the clipboard.
-#[component]
-fn CopyLink() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let (said, say) = signal(String::new());
-    let copy = move |_| {
-        let Some(link) = controller::current_link() else {
-            return;
-        };
-        let clipboard = web_sys::window().map(|w| w.navigator().clipboard());
-        match clipboard {
-            Some(clipboard) => {
-                let _ = clipboard.write_text(&link);
-                say.set("Link copied — it reopens this run, step for step.".into());
-            }
-            None => say.set(format!("Copy this link: {link}")),
-        }
-    };
-    view! {
-        <div class="copy-link" hidden=move || lab.is_hidden("copy-link")>
-            <button id="copy-link" on:click=copy>"Copy link"</button>
-            <span class="hint" role="status">{said}</span>
-        </div>
-    }
-}
-
-/// Compare mode: a second run B beside A, and the settings where B differs.
-#[component]
-fn CompareControls() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let on = move || lab.compare.with(Option::is_some);
-    view! {
-        <section class="group" aria-labelledby="compare-heading" hidden=move || lab.is_hidden("compare")>
-            <h2 id="compare-heading">"Compare " <small>"— two runs side by side"</small></h2>
-            <label class="toggle">
-                <input
-                    type="checkbox"
-                    id="compare"
-                    prop:checked=on
-                    on:change=move |ev| {
-                        let checked = event_target_checked(&ev);
-                        lab.compare.set(checked.then(Variant::default));
-                    }
-                />
-                "Train a second run B in lockstep"
-            </label>
-            <p class="hint">"Same network, data and seed as A; set below where B differs. A change here starts both runs over."</p>
-            <div class="run-b-controls" hidden=move || !on()>
-                <Choice
-                    id="b-clip-mode"
-                    label="B: gradient clipping"
-                    hint="Try norm against value clipping, or clipping against none."
-                    options=CLIP_MODES
-                    get=|p| p.clip_mode.clone()
-                    set=|p, v| p.clip_mode = v
-                    of_b=true
-                />
-                <Slider
-                    id="b-clip-threshold"
-                    label="B: clip threshold"
-                    hint="B's threshold."
-                    scale=CLIP_THRESHOLD
-                    get=|p| p.clip_threshold
-                    set=|p, v| p.clip_threshold = v
-                    of_b=true
-                />
-                <Slider
-                    id="b-weight-scale"
-                    label="B: weight scale σ"
-                    hint="B's initial weights ~ N(0, σ²/fan-in), from the same random draw as A's."
-                    scale=WEIGHT_SCALE
-                    get=|p| p.weight_scale
-                    set=|p, v| p.weight_scale = v
-                    of_b=true
-                />
-                <Choice
-                    id="b-recurrent-init"
-                    label="B: recurrent init"
-                    hint="B's W_h scheme (same random draw as A's where the scheme draws)."
-                    options=RECURRENT_INITS
-                    get=|p| p.recurrent_init.clone()
-                    set=|p, v| p.recurrent_init = v
-                    of_b=true
-                />
-                <Slider
-                    id="b-recurrent-scale"
-                    label="B: recurrent scale g"
-                    hint="B's scale of W_h."
-                    scale=WEIGHT_SCALE
-                    get=|p| p.recurrent_scale
-                    set=|p, v| p.recurrent_scale = v
-                    of_b=true
-                />
-                <Choice
-                    id="b-cell"
-                    label="B: recurrent cell"
-                    hint="B's cell: vanilla against a gated one on the same task and data."
-                    options=CELLS
-                    get=|p| p.cell.clone()
-                    set=|p, v| p.cell = v
-                    of_b=true
-                />
-                <Slider
-                    id="b-learning-rate"
-                    label="B: learning rate"
-                    hint="B's step size."
-                    scale=LEARNING_RATE
-                    get=|p| p.learning_rate
-                    set=|p, v| p.learning_rate = v
-                    of_b=true
-                />
-                <Slider
-                    id="b-l2"
-                    label="B: L2 strength λ"
-                    hint="B's weight penalty."
-                    scale=L2_STRENGTH
-                    get=|p| p.l2
-                    set=|p, v| p.l2 = v
-                    of_b=true
-                />
-                <Choice
-                    id="b-init"
-                    label="B: weight init"
-                    hint="B's draw: Gaussian or orthogonal at the same σ."
-                    options=WEIGHT_DRAWS
-                    get=|p| p.init.clone()
-                    set=|p, v| p.init = v
-                    of_b=true
-                />
-                <Choice
-                    id="b-residual"
-                    label="B: residual connections"
-                    hint="B's wiring (same weights as A's where both have them)."
-                    options=SWITCHES
-                    get=|p| p.residual.clone()
-                    set=|p, v| p.residual = v
-                    of_b=true
-                />
-                <Choice
-                    id="b-layer-norm"
-                    label="B: LayerNorm"
-                    hint="B normalizes its hidden layers."
-                    options=SWITCHES
-                    get=|p| p.layer_norm.clone()
-                    set=|p, v| p.layer_norm = v
-                    of_b=true
-                />
-                <Choice
-                    id="b-optimizer"
-                    label="B: optimizer"
-                    hint="B's update rule (its other hyperparameters follow A's)."
-                    options=OPTIMIZERS
-                    get=|p| p.optimizer.clone()
-                    set=|p, v| p.optimizer = v
-                    of_b=true
-                />
-                <Slider
-                    id="b-weight-decay"
-                    label="B: weight decay λ_wd"
-                    hint="B's AdamW decay."
-                    scale=WEIGHT_DECAY
-                    get=|p| p.weight_decay
-                    set=|p, v| p.weight_decay = v
-                    of_b=true
-                />
-            </div>
-        </section>
-    }
-}
-
-/// Downloads of the run: every step as CSV, settings and steps as JSON.
-#[component]
-fn Downloads() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let usable = move || lab.worker.get() == WorkerState::Ready && lab.step_count.get() > 0;
-    view! {
-        <section class="group" aria-labelledby="downloads-heading" hidden=move || lab.is_hidden("downloads")>
-            <h2 id="downloads-heading">"Download"</h2>
-            <div class="download-buttons">
-                <button id="download-csv" disabled=move || !usable() on:click=move |_| controller::export(lab, ExportFormat::Csv)>
-                    "Steps (CSV)"
-                </button>
-                <button id="download-json" disabled=move || !usable() on:click=move |_| controller::export(lab, ExportFormat::Json)>
-                    "Run (JSON)"
-                </button>
-            </div>
-            <p class="hint">"CSV: one row per step — loss, global and per-layer gradient norms before and after clipping, and each layer's step ‖ΔW‖. JSON: the settings and the same steps. Each chart has its own PNG button."</p>
-        </section>
-    }
 }
 
 /// Every control, grouped by what a change costs.
@@ -375,7 +87,6 @@ pub fn Controls() -> impl IntoView {
                 id="seq-len"
                 label="Sequence length T"
                 hint="Time steps the error must travel back through: the RNN's depth."
-                scale=Scale::Linear { min: 1.0, max: 200.0, step: 1.0 }
                 get=|p| p.seq_len
                 set=|p, v| p.seq_len = v
             />
@@ -383,7 +94,6 @@ pub fn Controls() -> impl IntoView {
                 id="hidden"
                 label="Hidden units H"
                 hint="Size of the state h_t carried from step to step."
-                scale=Scale::Linear { min: 1.0, max: 128.0, step: 1.0 }
                 get=|p| p.hidden
                 set=|p, v| p.hidden = v
             />
@@ -399,7 +109,6 @@ pub fn Controls() -> impl IntoView {
                 id="recurrent-scale"
                 label="Recurrent scale g"
                 hint="Scale of W_h. The error is multiplied by W_hᵀ once per step back in time."
-                scale=WEIGHT_SCALE
                 get=|p| p.recurrent_scale
                 set=|p, v| p.recurrent_scale = v
                 mark=critical_recurrent_mark(lab)
@@ -408,7 +117,6 @@ pub fn Controls() -> impl IntoView {
                 id="input-scale"
                 label="Input scale σ_x"
                 hint="Input weights ~ N(0, σ_x²/d)."
-                scale=WEIGHT_SCALE
                 get=|p| p.input_scale
                 set=|p, v| p.input_scale = v
             />
@@ -416,7 +124,6 @@ pub fn Controls() -> impl IntoView {
                 id="bptt"
                 label="Truncated BPTT k"
                 hint="Backprop through at most k steps per block (0 = all the way back)."
-                scale=Scale::Linear { min: 0.0, max: 200.0, step: 1.0 }
                 get=|p| p.bptt
                 set=|p, v| p.bptt = v
             />
@@ -432,7 +139,6 @@ pub fn Controls() -> impl IntoView {
                 id="depth"
                 label="Depth (hidden layers)"
                 hint="More layers multiply more factors together on the way back."
-                scale=DEPTH
                 get=|p| p.depth
                 set=|p, v| p.depth = v
             />
@@ -440,7 +146,6 @@ pub fn Controls() -> impl IntoView {
                 id="width"
                 label="Width (units per layer)"
                 hint="Wider layers average more terms: the growth per layer gets steadier."
-                scale=Scale::Linear { min: 1.0, max: 256.0, step: 1.0 }
                 get=|p| p.width
                 set=|p, v| p.width = v
             />
@@ -456,7 +161,6 @@ pub fn Controls() -> impl IntoView {
                 id="weight-scale"
                 label="Weight scale σ"
                 hint="Initial weights ~ N(0, σ²/fan-in). Past the critical mark, gradients explode toward the input."
-                scale=WEIGHT_SCALE
                 get=|p| p.weight_scale
                 set=|p, v| p.weight_scale = v
                 mark=critical_mark(lab)
@@ -519,7 +223,6 @@ pub fn Controls() -> impl IntoView {
                 id="learning-rate"
                 label="Learning rate"
                 hint="Step size: exploding gradients times a large rate make huge updates."
-                scale=LEARNING_RATE
                 get=|p| p.learning_rate
                 set=|p, v| p.learning_rate = v
             />
@@ -527,7 +230,6 @@ pub fn Controls() -> impl IntoView {
                 id="batch"
                 label="Batch size"
                 hint="Examples averaged per step."
-                scale=Scale::Linear { min: 1.0, max: 256.0, step: 1.0 }
                 get=|p| p.batch
                 set=|p, v| p.batch = v
             />
@@ -543,7 +245,6 @@ pub fn Controls() -> impl IntoView {
                 id="clip-threshold"
                 label="Clip threshold"
                 hint="Largest gradient norm allowed through — or largest element, in value mode, and largest back-propagated error, in backward mode."
-                scale=CLIP_THRESHOLD
                 get=|p| p.clip_threshold
                 set=|p, v| p.clip_threshold = v
             />
@@ -551,7 +252,6 @@ pub fn Controls() -> impl IntoView {
                 id="l2"
                 label="L2 strength λ"
                 hint="Adds λ·W to each weight's gradient: pulls weights, and so the growth, down."
-                scale=L2_STRENGTH
                 get=|p| p.l2
                 set=|p, v| p.l2 = v
             />
@@ -567,7 +267,6 @@ pub fn Controls() -> impl IntoView {
                 id="momentum"
                 label="Momentum μ"
                 hint="Each step adds μ × the previous step: a velocity that smooths, and can carry a spike forward."
-                scale=MOMENTUM
                 get=|p| p.momentum
                 set=|p, v| p.momentum = v
             />
@@ -575,7 +274,6 @@ pub fn Controls() -> impl IntoView {
                 id="alpha"
                 label="RMSProp decay α"
                 hint="How slowly the running mean of g² forgets (PyTorch's default 0.99)."
-                scale=SECOND_MOMENT_DECAY
                 get=|p| p.alpha
                 set=|p, v| p.alpha = v
             />
@@ -583,7 +281,6 @@ pub fn Controls() -> impl IntoView {
                 id="beta1"
                 label="Adam β₁"
                 hint="Decay of the running mean of g (PyTorch's default 0.9)."
-                scale=MOMENTUM
                 get=|p| p.beta1
                 set=|p, v| p.beta1 = v
             />
@@ -591,7 +288,6 @@ pub fn Controls() -> impl IntoView {
                 id="beta2"
                 label="Adam β₂"
                 hint="Decay of the running mean of g² (default 0.999). After a spike, a large β₂ keeps the steps small for a long time."
-                scale=SECOND_MOMENT_DECAY
                 get=|p| p.beta2
                 set=|p, v| p.beta2 = v
             />
@@ -599,7 +295,6 @@ pub fn Controls() -> impl IntoView {
                 id="eps"
                 label="ε"
                 hint="Added to √v before dividing (default 10⁻⁸): where the gradient is far smaller than ε, the step shrinks to plain SGD's."
-                scale=EPSILON
                 get=|p| p.eps
                 set=|p, v| p.eps = v
             />
@@ -607,7 +302,6 @@ pub fn Controls() -> impl IntoView {
                 id="weight-decay"
                 label="Weight decay λ_wd"
                 hint="AdamW shrinks every weight by η·λ_wd per step, outside the adaptive rescaling — unlike L2, which Adam rescales with the gradient."
-                scale=WEIGHT_DECAY
                 get=|p| p.weight_decay
                 set=|p, v| p.weight_decay = v
             />

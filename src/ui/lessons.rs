@@ -200,7 +200,9 @@ pub fn LessonPanel() -> impl IntoView {
                             ran.set(true);
                         }>"▶ Run it"</button>
                         <p class="feedback" id="lesson-feedback" role="status">{feedback}</p>
-                        <div class="look-for" id="look-for">
+                        // Shown once the lesson runs: what to look for tells what happens,
+                        // and before the prediction it would answer the question.
+                        <div class="look-for" id="look-for" hidden=move || !ran.get()>
                             <strong>"What to look for: "</strong>
                             {lesson.look_for.note.clone()}
                             " "

@@ -3,11 +3,13 @@
 //! Owns what the user sees and touches. It never trains: the worker does, and the page only
 //! sends it commands and draws what comes back.
 
+pub mod address;
 pub mod bridge;
 pub mod canvas;
 pub mod chart_data;
 pub mod charts_view;
 pub mod cliff_view;
+pub mod compare_controls;
 pub mod controller;
 pub mod controls;
 pub mod download;
@@ -16,14 +18,17 @@ pub mod keys;
 pub mod lessons;
 pub mod options;
 pub mod painter;
+pub mod phase_pool;
 pub mod phase_view;
 pub mod png;
+pub mod run_controls;
 pub mod samples;
 pub mod scale;
 pub mod state;
 pub mod status;
 pub mod table;
 pub mod widgets;
+pub mod worker_events;
 
 use charts_view::Charts;
 use cliff_view::{CliffPanel, OpenCliff};
@@ -92,7 +97,7 @@ pub fn App() -> impl IntoView {
     // timer, so the last one may be up to a refresh behind).
     Effect::new(move |_| {
         if !lab.playing.get() {
-            controller::refresh(lab);
+            worker_events::refresh(lab);
         }
     });
     Effect::new(move |_| {
@@ -101,7 +106,7 @@ pub fn App() -> impl IntoView {
         lab.speed.track();
         lab.cliff.track();
         lab.phase.track();
-        controller::keep_in_address_bar(lab);
+        address::keep_in_address_bar(lab);
     });
     lessons::load(lab);
     controller::start_worker(lab);
@@ -160,7 +165,14 @@ fn register_offline_copy() {
     if !available {
         return;
     }
-    let registering = navigator.service_worker().register("./sw.js");
+    // The copy keeps the engine build this page runs: the plain one if its link forces it.
+    let search = window.location().search().unwrap_or_default();
+    let script = if link::forces_plain_engine(&search) {
+        format!("./sw.js?engine={}", link::ENGINE_PLAIN)
+    } else {
+        "./sw.js".to_string()
+    };
+    let registering = navigator.service_worker().register(&script);
     leptos::task::spawn_local(async move {
         let _ = wasm_bindgen_futures::JsFuture::from(registering).await;
     });

@@ -142,11 +142,7 @@ impl Painter {
             self.loss = Some(frame);
         }
         let style = loss_canvas.style();
-        let baseline = session.configs[0]
-            .net
-            .model
-            .as_rnn()
-            .and_then(|r| r.task.baseline(r.steps, r.readout));
+        let baseline = session.baseline;
         loss_canvas.draw_data(|area| {
             draw_loss(area, style, frame, &runs)?;
             match baseline {

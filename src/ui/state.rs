@@ -6,7 +6,7 @@
 
 use super::bridge::Bridge;
 use gradlab_charts::history::RunHistory;
-use gradlab_engine::sweep::CellResult;
+use gradlab_engine::sweep::TileResult;
 use gradlab_engine::{ModelDescription, NonFinite, StepStats, TrainConfig, TrainParams};
 use gradlab_protocol::compare::Variant;
 use gradlab_protocol::lesson::Lesson;
@@ -102,18 +102,18 @@ pub struct RunReadout {
     pub diverged: Option<NonFinite>,
 }
 
-/// The trainability map's progress: one slot per cell (row by row), filled as workers finish.
+/// The trainability map's progress: one slot per tile (row by row), filled as workers finish.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct PhaseCells {
-    /// The map these cells belong to.
+pub struct PhaseTiles {
+    /// The map these tiles belong to.
     pub map: Option<PhaseLink>,
-    /// Each cell's result, once in.
-    pub cells: Vec<Option<CellResult>>,
+    /// Each tile's result, once in.
+    pub tiles: Vec<Option<TileResult>>,
     /// Workers computing it (0 once finished or cancelled).
     pub workers: usize,
-    /// Whether it was cancelled before every cell was in.
+    /// Whether it was cancelled before every tile was in.
     pub cancelled: bool,
-    /// Cells whose settings or worker failed, with the reason of the last.
+    /// Tiles whose settings or worker failed, with the reason of the last.
     pub failed: Option<(usize, String)>,
 }
 
@@ -178,10 +178,10 @@ pub struct Lab {
     pub cliff: RwSignal<Option<CliffLink>>,
     /// The cliff map's surface and paths, as the worker computed them.
     pub cliff_answer: RwSignal<Option<CliffAnswer>>,
-    /// The trainability map, when open: its axes and steps per cell.
+    /// The trainability map, when open: its axes and steps per tile.
     pub phase: RwSignal<Option<PhaseLink>>,
-    /// The trainability map's cells as they finish.
-    pub phase_cells: RwSignal<PhaseCells>,
+    /// The trainability map's tiles as they finish.
+    pub phase_tiles: RwSignal<PhaseTiles>,
     /// Which build of the engine the worker runs, once it has said (`Event::Ready`).
     pub engine_build: RwSignal<Option<String>>,
     /// Non-reactive run data.
@@ -234,6 +234,11 @@ pub struct Session {
     pub bars_quantity: BarsQuantity,
     /// When the reactive read-outs were last refreshed (ms).
     pub last_refresh: f64,
+    /// The loss chart's baseline: the model's, as the worker described it.
+    pub baseline: Option<f64>,
+    /// When the address bar was last written (ms), and whether a later write is scheduled.
+    pub address_written: f64,
+    pub address_pending: bool,
 }
 
 impl Lab {
@@ -274,7 +279,7 @@ impl Lab {
             cliff: RwSignal::new(None),
             cliff_answer: RwSignal::new(None),
             phase: RwSignal::new(None),
-            phase_cells: RwSignal::new(PhaseCells::default()),
+            phase_tiles: RwSignal::new(PhaseTiles::default()),
             session: StoredValue::new_local(Session {
                 traces: vec![Trace::new(rows)],
                 configs: vec![config],
@@ -284,6 +289,9 @@ impl Lab {
                 version: 0,
                 recent: VecDeque::new(),
                 last_refresh: f64::NEG_INFINITY,
+                baseline: None,
+                address_written: f64::NEG_INFINITY,
+                address_pending: false,
                 bars_quantity: BarsQuantity::Gradient,
                 perf: Perf::default(),
             }),
@@ -418,8 +426,9 @@ impl PerfReadout {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn views_are_named_as_links_name_them() {
         for (i, name) in gradlab_protocol::link::VIEWS.iter().enumerate() {
             assert_eq!(BarsQuantity::ALL[i].name(), *name);
@@ -428,7 +437,7 @@ mod tests {
         assert_eq!(BarsQuantity::from_name("nonsense"), BarsQuantity::Gradient);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn latency_counts_from_the_change_to_the_paint_after_trained_data() {
         let mut perf = Perf::default();
         perf.painted(5.0, 1.0);
@@ -448,7 +457,7 @@ mod tests {
         assert_eq!(perf.latencies.len(), 1);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn paint_percentiles_are_of_the_newest_paints() {
         let mut perf = Perf::default();
         assert_eq!(perf.paint_percentiles(), (0.0, 0.0));

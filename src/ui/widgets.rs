@@ -2,7 +2,7 @@
 //! run A or run B, hidden by itself when the link hides it or the current model lacks it.
 
 use super::format::compact;
-use super::scale::Scale;
+use super::scale::scale_of;
 use super::state::Lab;
 use gradlab_engine::{Field, TrainParams};
 use gradlab_protocol::compare::Variant;
@@ -36,12 +36,17 @@ pub fn write(lab: Lab, of_b: bool, set: impl FnOnce(&mut TrainParams)) {
 /// mode is hidden, or a setting that means nothing for its run — another model's, or another
 /// optimizer's (the settings table says).
 pub fn hidden(lab: Lab, id: &str, of_b: bool) -> bool {
-    let foreign = Field::from_control(id.strip_prefix("b-").unwrap_or(id))
-        .is_some_and(|f| !read(lab, of_b, |p| f.setting().applies(p)));
+    let foreign = slider_field(id).is_some_and(|f| !read(lab, of_b, |p| f.setting().applies(p)));
     foreign || lab.is_hidden(id) || (of_b && lab.is_hidden("compare"))
 }
 
-/// A labelled range input bound to one number of the parameters.
+/// The setting a slider sets, from its id (run B's have a `b-` prefix).
+pub fn slider_field(id: &str) -> Option<Field> {
+    Field::from_control(id.strip_prefix("b-").unwrap_or(id))
+}
+
+/// A labelled range input bound to one number of the parameters; its scale is its setting's
+/// ([`scale_of`]).
 #[component]
 pub fn Slider(
     /// The input's id (the test hook).
@@ -50,8 +55,6 @@ pub fn Slider(
     label: &'static str,
     /// One line on what it does.
     hint: &'static str,
-    /// Position ↔ value mapping.
-    scale: Scale,
     /// Reads the value from the parameters.
     get: fn(&TrainParams) -> f64,
     /// Writes the value into the parameters.
@@ -64,13 +67,11 @@ pub fn Slider(
     of_b: bool,
 ) -> impl IntoView {
     let lab = expect_context::<Lab>();
+    // Its bounds are its setting's range in the settings table (one source of truth).
+    let scale = slider_field(id).map_or(scale_of(Field::Depth), scale_of);
     let (min, max, step) = scale.bounds();
     let value = Memo::new(move |_| read(lab, of_b, get));
-    let whole = match scale {
-        Scale::Linear { step, .. } => step.fract() == 0.0,
-        Scale::Ladder { .. } => true,
-        Scale::Log { .. } => false,
-    };
+    let whole = scale.whole();
     let shown = move || {
         let v = value.get();
         if whole && v.is_finite() {

@@ -4,7 +4,7 @@
 // Every wait is for a condition, never a fixed sleep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useLab, openPage, screenshot, waitReady, setInput, column, pause } from './harness.mjs';
+import { useLab, openPage, screenshot, waitReady, setInput, sliderValue, column, pause } from './harness.mjs';
 
 const lab = useLab();
 
@@ -61,7 +61,7 @@ test('a new optimizer mid-run keeps the weights and says its state starts over; 
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=3&width=8&optimizer=momentum`);
   await waitReady(page);
   await stepTo(page, 5);
-  await setInput(page, 'momentum', 0.5);
+  await setInput(page, 'momentum', 50); // μ 0.5: 0.01 a position up to 0.9
   await page.waitForFunction(() => new URLSearchParams(location.search).get('momentum') === '0.5');
   await page.selectOption('#optimizer', 'adam');
   await page.waitForFunction(() => /now Adam from step 5/.test(document.querySelector('.notices')?.textContent ?? ''));
@@ -82,7 +82,7 @@ test('an optimizer link reproduces the run, and run B may use another optimizer'
     const { page } = await openPage(lab.browser, link);
     await waitReady(page);
     assert.equal(await page.inputValue('#optimizer'), 'adamw');
-    assert.equal(await page.inputValue('#weight-decay'), '0.05');
+    assert.equal(await sliderValue(page, 'weight-decay'), 0.05);
     await stepTo(page, 4);
     const numbers = await Promise.all(['grad-norm', 'weight-norm', 'update-norm'].map((f) => column(page, f)));
     await page.close();
@@ -116,7 +116,7 @@ test('teacher mode can hide the optimizer and its hyperparameters, and they stay
   await waitReady(page);
   for (const id of hide.split(',')) assert.ok(await page.isHidden(`#${id}`), `#${id} shown`);
   for (const id of ['beta2', 'eps']) assert.ok(await page.isVisible(`#${id}`), `#${id} hidden`);
-  await setInput(page, 'beta2', 0.99);
+  await setInput(page, 'beta2', 180); // β₂ 0.99: 90 positions to 0.9, then 0.001 each
   await page.waitForFunction(() => new URLSearchParams(location.search).get('beta2') === '0.99');
   assert.equal(new URLSearchParams(await page.evaluate(() => location.search)).get('hide'), hide);
   assert.deepEqual(errors, []);

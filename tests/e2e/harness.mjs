@@ -147,6 +147,11 @@ export async function setInput(page, id, value) {
   );
 }
 
+/** The value a slider shows (its output; the input itself holds a position on its scale). */
+export async function sliderValue(page, id) {
+  return parseFloat(await page.textContent(`output[for="${id}"]`));
+}
+
 /** The numbers in one layer-table column, input layer first. */
 export async function column(page, field) {
   return page.$$eval(`#layer-table tbody tr td[data-field="${field}"]`, (cells) =>

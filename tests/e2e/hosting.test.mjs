@@ -98,3 +98,42 @@ test('offline: after one visit the page opens and trains with no network, and is
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('offline with engine=simd128: the copy keeps the plain build the page runs, and keeps files by path', async () => {
+  const server = await serveDist(PREFIX);
+  const context = await lab.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Whatever fails, the server and the context go: an open server would keep this file's
+  // process, and the whole run, waiting.
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+    await page.goto(`${server.url}?depth=3&engine=simd128`);
+    await waitReady(page);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    // Links to other runs, visited online while the copy is kept: one page, whatever the query.
+    for (const depth of [5, 6]) {
+      await page.goto(`${server.url}?depth=${depth}&engine=simd128`);
+      await waitReady(page);
+    }
+    const cached = await page.evaluate(async () => {
+      const names = await caches.keys();
+      const cache = await caches.open(names.find((n) => n.startsWith('gradlab-')));
+      return (await cache.keys()).map((r) => r.url);
+    });
+    assert.ok(cached.some((u) => new URL(u).pathname === `${PREFIX}worker_bg.wasm`), `the plain build is kept: ${cached}`);
+    assert.ok(!cached.some((u) => u.includes('worker_relaxed')), `not the relaxed one: ${cached}`);
+    assert.deepEqual(cached.filter((u) => new URL(u).search !== ''), [], 'no copy per query string');
+    await server.close();
+    await context.setOffline(true);
+    await page.goto(`${server.url}?depth=4&seed=2&engine=simd128`);
+    await waitReady(page);
+    await page.click('#play');
+    await stepsAbove(page, 20);
+    await pause(page);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close().catch(() => {});
+  }
+});

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useLab, openPage, screenshot, waitReady, setInput, column, stepCount, stepsAbove, canvasPixels, pause,
+  useLab, openPage, screenshot, waitReady, setInput, sliderValue, column, stepCount, stepsAbove, canvasPixels, pause,
 } from './harness.mjs';
 
 const lab = useLab();
@@ -31,6 +31,41 @@ test('moving depth changes the number of layer-table rows', async () => {
   const labels = await page.$$eval('#layer-table tbody tr', (r) => r.map((x) => x.dataset.layer));
   assert.equal(labels[0], '0');
   assert.equal(labels[42], '42');
+  await page.close();
+});
+
+test('a burst of 40 slider inputs on a deep net builds the newest, writes the address a few times, and a step follows', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=400&width=256`);
+  await waitReady(page);
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 401);
+  await page.evaluate(() => {
+    window.addressWrites = 0;
+    const replace = history.replaceState.bind(history);
+    history.replaceState = (...args) => {
+      window.addressWrites += 1;
+      return replace(...args);
+    };
+  });
+  const started = Date.now();
+  // A drag through 40 positions of the depth slider: depths 310 … 700 (ten a position).
+  await page.$eval('#depth', (el) => {
+    for (let i = 0; i < 40; i += 1) {
+      el.value = String(120 + i);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+  });
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 701, null, { timeout: 60_000 });
+  await page.click('#step-once');
+  await page.waitForFunction(() => document.querySelector('#step-count').textContent === '1', null, { timeout: 60_000 });
+  const seconds = (Date.now() - started) / 1000;
+  // Forty rebuilds of nets this deep take far longer; the first and the newest take a few seconds.
+  console.log(`burst of 40 inputs to a step: ${seconds.toFixed(1)} s`);
+  assert.ok(seconds < 15, `${seconds} s`);
+  // The address follows, a few times a second at most, and ends at the newest depth.
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('depth') === '700');
+  const writes = await page.evaluate(() => window.addressWrites);
+  assert.ok(writes >= 1 && writes <= 4 + seconds * 4, `${writes} address writes in ${seconds} s`);
+  assert.deepEqual(errors, []);
   await page.close();
 });
 
@@ -62,7 +97,7 @@ test('deep tanh past the critical scale: the first layer\'s gradient dwarfs the 
   await waitReady(page);
   await setInput(page, 'depth', 29);
   await page.selectOption('#activation', 'tanh');
-  await setInput(page, 'weight-scale', 2.5);
+  await setInput(page, 'weight-scale', 50); // σ 2.5: 0.05 a position up to 4
   await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 31);
   await page.click('#step-once');
   await page.waitForFunction(() => document.querySelector('#step-count').textContent === '1');
@@ -94,7 +129,7 @@ test('global-norm clipping at 1: the clipped global norm never exceeds 1', async
   const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
   await setInput(page, 'depth', 29);
-  await setInput(page, 'weight-scale', 2.5);
+  await setInput(page, 'weight-scale', 50); // σ 2.5: 0.05 a position up to 4
   await setInput(page, 'learning-rate', -1); // 0.1
   await page.selectOption('#clip-mode', 'global-norm');
   await setInput(page, 'clip-threshold', 0); // 10^0 = 1
@@ -122,7 +157,7 @@ test('a divergent setting shows the diverged state and pauses', async () => {
   const { page } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);
   await setInput(page, 'depth', 29);
-  await setInput(page, 'weight-scale', 2.5);
+  await setInput(page, 'weight-scale', 50); // σ 2.5: 0.05 a position up to 4
   await setInput(page, 'learning-rate', -0.5); // ≈ 0.316
   await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 31);
   await page.click('#play');
@@ -200,7 +235,7 @@ test('a copied link reopened in a new page reproduces the run step for step', as
   const second = await context.newPage();
   await second.goto(link);
   await waitReady(second);
-  assert.equal(await second.$eval('#weight-scale', (e) => e.value), '1.7');
+  assert.equal(await sliderValue(second, 'weight-scale'), 1.7);
   assert.deepEqual(await stepFive(second), numbers);
   await context.close();
 });

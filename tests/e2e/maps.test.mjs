@@ -1,5 +1,5 @@
-// Issue 11 in real Chromium: the trainability map — filled by its own pool of workers, cell for
-// cell the headless runner's sweep, a click loads a cell into the lab, cancel stops it — and
+// Issue 11 in real Chromium: the trainability map — filled by its own pool of workers, tile for
+// tile the headless runner's sweep, a click loads a tile into the lab, cancel stops it — and
 // Pascanu's cliff map — its lesson, a click that starts two descents computed by the worker,
 // the link that reproduces them, teacher mode, and axe-core.
 // Every wait is for a condition, never a fixed sleep.
@@ -17,7 +17,7 @@ async function longestSteps(page) {
   return page.$eval('#cliff-summary', (e) => [parseFloat(e.dataset.longestPlain), parseFloat(e.dataset.longestClipped)]);
 }
 
-/** The map's outcomes, once every cell is in. */
+/** The map's outcomes, once every tile is in. */
 async function phaseOutcomes(page) {
   await page.waitForFunction(() => {
     const o = document.querySelector('#phase-summary')?.dataset.outcomes;
@@ -36,19 +36,19 @@ async function phaseOutcomes(page) {
 function assertSameOutcomes(shown, runner) {
   assert.equal(shown.length, runner.length);
   let compared = 0;
-  runner.forEach((cell, i) => {
-    const edge = cell.loss_last === null || cell.loss_last > 1e30;
+  runner.forEach((tile, i) => {
+    const edge = tile.loss_last === null || tile.loss_last > 1e30;
     if (edge) {
-      assert.ok(['stalled', 'exploded'].includes(shown[i]), `square ${i}: page ${shown[i]}, runner ${cell.outcome} at the f32 edge`);
+      assert.ok(['stalled', 'exploded'].includes(shown[i]), `square ${i}: page ${shown[i]}, runner ${tile.outcome} at the f32 edge`);
     } else {
-      assert.equal(shown[i], cell.outcome, `square ${i}`);
+      assert.equal(shown[i], tile.outcome, `square ${i}`);
       compared += 1;
     }
   });
   assert.ok(compared >= runner.length / 2, `only ${compared} of ${runner.length} squares away from the f32 edge`);
 }
 
-test('the trainability map fills cell by cell as the headless sweep does, and a click loads a cell', async () => {
+test('the trainability map fills tile by tile as the headless sweep does, and a click loads a tile', async () => {
   const settings = { lr: 0.1, seed: 2 };
   const axes = { x: 'depth=2:20:3', y: 'weight-scale=0.5:3:3' };
   const query = new URLSearchParams({ ...settings, map: 'phase', 'phase-x': axes.x, 'phase-y': axes.y, 'phase-steps': 60 });
@@ -58,11 +58,11 @@ test('the trainability map fills cell by cell as the headless sweep does, and a 
   const shown = await phaseOutcomes(page);
   const lines = headlessRunner(settings, '--sweep', `${axes.x},${axes.y}`, '--steps', '60');
   assertSameOutcomes(shown, lines);
-  assert.match(await page.textContent('#phase-summary'), /9 of 9 cells, done/);
+  assert.match(await page.textContent('#phase-summary'), /9 of 9 tiles, done/);
   // The lab's own setting (depth 11, σ 1.75 — a square of the grid): its first step's loss is
   // the square's, the same settings and seed trained by the lab's worker.
   await setInput(page, 'depth', 10); // ladder position 10 = depth 11
-  await setInput(page, 'weight-scale', 1.75);
+  await setInput(page, 'weight-scale', 35); // σ 1.75: 0.05 a position
   await page.waitForFunction(() => document.querySelector('#phase-summary').dataset.labCell !== undefined);
   const [, squareLoss] = (await page.getAttribute('#phase-summary', 'data-lab-cell')).split(' ');
   await page.click('#step-once');
@@ -70,7 +70,7 @@ test('the trainability map fills cell by cell as the headless sweep does, and a 
   const labLoss = parseFloat(await page.textContent('#loss'));
   assert.ok(Math.abs(labLoss - Number(squareLoss)) <= 5e-4 * Number(squareLoss), `lab ${labLoss} vs square ${squareLoss}`);
   assert.match(await page.textContent('#phase-theory'), /χ₁ = 1/);
-  // The top-right cell (depth 20, σ 3) into the lab.
+  // The top-right tile (depth 20, σ 3) into the lab.
   const box = await page.locator('#phase-chart').boundingBox();
   await page.mouse.click(box.x + box.width - 30, box.y + 20);
   await page.waitForFunction(() => {
@@ -101,7 +101,7 @@ test('the trainability map can be cancelled, and teacher mode hides its button',
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?map=phase&hide=open-phase`);
   await waitReady(page);
   assert.ok(await page.isHidden('#open-phase'));
-  await page.waitForFunction(() => /[1-9]\d* of 256 cells, computing/.test(document.querySelector('#phase-summary')?.textContent));
+  await page.waitForFunction(() => /[1-9]\d* of 256 tiles, computing/.test(document.querySelector('#phase-summary')?.textContent));
   // Checked and clicked in one turn of the page's event loop: the map cannot finish between.
   const clicked = await page.evaluate(() => {
     const button = document.querySelector('#phase-cancel');

@@ -70,16 +70,19 @@ test('global-norm clipping at 1 keeps an exploding RNN\'s clipped norm at most 1
   await page.close();
 });
 
-test('the λ₁ gauge agrees with the headless runner for the same link', async () => {
+test('the λ₁ gauge agrees with the headless runner for the same link, from before the first step', async () => {
   const settings = { model: 'rnn', 'seq-len': 30, 'recurrent-scale': 1.2, lr: 0.1, seed: 3 };
   const query = new URLSearchParams(settings).toString();
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?${query}`);
   await waitReady(page);
-  await stepTimes(page, 5);
-  await page.waitForFunction(() => document.querySelector('#sigma-max').dataset.value !== undefined);
-  const shown = parseFloat(await page.getAttribute('#sigma-max', 'data-value'));
-  // The runner prints λ₁ before each step's update: line 5 is the weights after 5 steps.
+  // The runner prints λ₁ before each step's update: line 0 is the network as built, which the
+  // gauge shows before any step, and line 5 the weights after 5 steps.
   const lines = headlessRunner(settings, '--steps', '6');
+  await page.waitForFunction(() => document.querySelector('#sigma-max').dataset.value !== undefined);
+  const built = parseFloat(await page.getAttribute('#sigma-max', 'data-value'));
+  assert.ok(Math.abs(built - lines[0].sigma_max) <= 0.01 * lines[0].sigma_max, `page λ₁ before Play ${built} vs runner ${lines[0].sigma_max}`);
+  await stepTimes(page, 5);
+  const shown = parseFloat(await page.getAttribute('#sigma-max', 'data-value'));
   const runner = lines[5].sigma_max;
   assert.ok(Math.abs(shown - runner) <= 0.01 * runner, `page λ₁ ${shown} vs runner ${runner}`);
   assert.deepEqual(errors, []);

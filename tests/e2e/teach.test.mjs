@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { useLab, openPage, screenshot, waitReady, setInput, stepsAbove, pause } from './harness.mjs';
+import { useLab, openPage, screenshot, waitReady, setInput, sliderValue, stepsAbove, pause } from './harness.mjs';
 
 const lab = useLab();
 const LESSONS = JSON.parse(
@@ -43,6 +43,8 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
   for (const [i, lesson] of LESSONS.entries()) {
     await page.waitForFunction((t) => document.querySelector('#lesson-heading')?.textContent.includes(t), lesson.title);
     assert.equal((await query(page)).lesson, String(i + 1), 'the lesson is in the address');
+    // Nothing shown before Run it answers the prediction: what to look for waits.
+    assert.equal(await page.isVisible('#look-for'), false, `lesson ${i + 1}: what to look for, before Run it`);
     await page.click('#lesson-choice-0');
     await page.click('#run-lesson');
     await stepsAbove(page, 0);
@@ -67,14 +69,14 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     assert.equal(await page.inputValue('#model'), want.model);
     // The depth slider's position is depth − 1 up to 100 (then one per ten layers).
     assert.equal(await page.inputValue('#depth'), String(want.depth <= 100 ? want.depth - 1 : 99 + (want.depth - 100) / 10));
-    assert.equal(await page.inputValue('#seq-len'), String(want['seq-len']));
+    assert.equal(await sliderValue(page, 'seq-len'), want['seq-len']);
     assert.equal(await page.inputValue('#recurrent-init'), want['recurrent-init']);
     assert.equal(await page.isVisible('#seq-len'), want.model === 'rnn', `lesson ${i + 1}: RNN controls shown`);
     assert.equal(await page.isVisible('#depth'), want.model === 'mlp', `lesson ${i + 1}: MLP controls shown`);
     assert.equal(await page.inputValue('#activation'), want.activation);
     assert.equal(await page.inputValue('#clip-mode'), want['clip-mode']);
     assert.equal(await page.inputValue('#seed'), String(want.seed));
-    assert.ok(Math.abs(parseFloat(await page.inputValue('#weight-scale')) - want['weight-scale']) <= 0.025);
+    assert.ok(Math.abs(await sliderValue(page, 'weight-scale') - want['weight-scale']) <= 0.025);
     // Compare mode as the lesson says, with run B's differences.
     assert.equal(await page.isChecked('#compare'), Boolean(lesson.compare), `lesson ${i + 1}: compare`);
     assert.equal(q.compare, lesson.compare ? 'on' : undefined);
@@ -87,7 +89,9 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     // It trains (lesson 2 diverges within a few dozen steps: it trained, then stopped).
     const state = await page.$eval('.status-line', (el) => el.dataset.state);
     assert.ok(['training', 'diverged', 'paused'].includes(state), `lesson ${i + 1}: ${state}`);
-    // The feedback reveals the answer; the look-for target is highlighted.
+    // The feedback reveals the answer; what to look for shows only now, and its target is
+    // highlighted.
+    assert.ok(await page.isVisible('#look-for'), `lesson ${i + 1}: what to look for, after Run it`);
     assert.ok((await page.textContent('#lesson-feedback')).includes(lesson.question.why.slice(0, 40)));
     const lit = await page.$eval('.spotlight', (el) => el.id || el.className);
     assert.ok(

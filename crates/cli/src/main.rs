@@ -12,8 +12,9 @@
 //! weights and raw gradients for checking against an independent implementation. Bad flags exit
 //! with status 2 and one line on stderr.
 
+use gradlab_engine::rnn::Readout;
 use gradlab_engine::settings::{Kind, SETTINGS};
-use gradlab_engine::sweep::{run_cell, Sweep, DEFAULT_CELL_STEPS};
+use gradlab_engine::sweep::{run_tile, Sweep, DEFAULT_TILE_STEPS};
 use gradlab_engine::{Field, ModelConfig, StepStats, StepTrace, TrainConfig, TrainParams, Trainer};
 use serde_json::{json, Value};
 use std::io::{self, BufWriter, Write};
@@ -33,14 +34,14 @@ fn usage() -> String {
         };
         text.push_str(&format!("  --{:<16} {} ({values})\n", s.key, s.label));
     }
-    text.push_str("  --steps N          steps to train (default 100; a sweep's cells: 200)\n");
+    text.push_str("  --steps N          steps to train (default 100; a sweep's tiles: 200)\n");
     text.push_str(
         "  --sweep X,Y        the trainability map: X and Y are key=from:to:count, two numeric\n",
     );
     text.push_str(
-        "                     settings; one JSON line per cell (outcome, loss_first, loss_last,\n",
+        "                     settings; one JSON line per tile (outcome, loss_first, loss_last,\n",
     );
-    text.push_str("                     grad_ratio), cells trained on all cores\n");
+    text.push_str("                     grad_ratio), tiles trained on all cores\n");
     text.push_str("  --dump-step0 FILE  write the first step's batch, weights and gradients");
     text
 }
@@ -48,7 +49,7 @@ fn usage() -> String {
 struct Args {
     params: TrainParams,
     steps: u64,
-    /// Whether `--steps` was given (a sweep's cells train 200 steps unless it was).
+    /// Whether `--steps` was given (a sweep's tiles train 200 steps unless it was).
     steps_given: bool,
     dump_step0: Option<PathBuf>,
     /// `--sweep x=from:to:count,y=from:to:count`: the trainability map instead of one run.
@@ -129,7 +130,7 @@ fn main() -> ExitCode {
         let steps = if args.steps_given {
             args.steps as usize
         } else {
-            DEFAULT_CELL_STEPS
+            DEFAULT_TILE_STEPS
         };
         return match Sweep::parse(spec, steps) {
             Ok(sweep) => run_sweep(&sweep, &args.params),
@@ -178,25 +179,25 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The trainability map: every cell on all cores (rayon; each cell's run stays single-threaded
-/// and seeded, so a cell's outcome does not depend on where it ran), printed row by row. The
-/// runner's wasm build (the reference check's, under WASI) has one thread: cells in turn.
+/// The trainability map: every tile on all cores (rayon; each tile's run stays single-threaded
+/// and seeded, so a tile's outcome does not depend on where it ran), printed row by row. The
+/// runner's wasm build (the reference check's, under WASI) has one thread: tiles in turn.
 fn run_sweep(sweep: &Sweep, base: &TrainParams) -> ExitCode {
-    let cells: Vec<(usize, usize)> = sweep.cells().collect();
-    let one = |&(c, r): &(usize, usize)| run_cell(sweep, base, c, r);
+    let tiles: Vec<(usize, usize)> = sweep.tiles().collect();
+    let one = |&(c, r): &(usize, usize)| run_tile(sweep, base, c, r);
     #[cfg(not(target_arch = "wasm32"))]
     let results: Vec<_> = {
         use rayon::prelude::*;
-        cells.par_iter().map(one).collect()
+        tiles.par_iter().map(one).collect()
     };
     #[cfg(target_arch = "wasm32")]
-    let results: Vec<_> = cells.iter().map(one).collect();
+    let results: Vec<_> = tiles.iter().map(one).collect();
     let mut out = BufWriter::new(io::stdout().lock());
     for result in results {
-        let cell = match result {
-            Ok(cell) => cell,
+        let tile = match result {
+            Ok(tile) => tile,
             Err(e) => {
-                eprintln!("headless: error: --sweep: a cell's settings: {e}");
+                eprintln!("headless: error: --sweep: a tile's settings: {e}");
                 return ExitCode::from(2);
             }
         };
@@ -204,13 +205,13 @@ fn run_sweep(sweep: &Sweep, base: &TrainParams) -> ExitCode {
         let mut line = serde_json::Map::new();
         line.insert(
             sweep.x.field.key().into(),
-            json!(sweep.x.value(cell.column)),
+            json!(sweep.x.value(tile.column)),
         );
-        line.insert(sweep.y.field.key().into(), json!(sweep.y.value(cell.row)));
-        line.insert("outcome".into(), json!(cell.outcome.name()));
-        line.insert("loss_first".into(), finite(cell.loss_first));
-        line.insert("loss_last".into(), finite(cell.loss_last));
-        line.insert("grad_ratio".into(), finite(cell.grad_ratio));
+        line.insert(sweep.y.field.key().into(), json!(sweep.y.value(tile.row)));
+        line.insert("outcome".into(), json!(tile.outcome.name()));
+        line.insert("loss_first".into(), finite(tile.loss_first));
+        line.insert("loss_last".into(), finite(tile.loss_last));
+        line.insert("grad_ratio".into(), finite(tile.grad_ratio));
         if serde_json::to_writer(&mut out, &Value::Object(line)).is_err()
             || out.write_all(b"\n").is_err()
         {
@@ -295,10 +296,10 @@ fn write_dump(path: &PathBuf, config: &TrainConfig, trace: &StepTrace) -> io::Re
                     |(name, (p, g))| json!({"name": name, "value": natural(p), "grad": natural(g)}),
                 )
                 .collect();
-            let y = if trace.y.nrows() == trace.x.nrows() {
-                json!(sequences(&trace.y, rnn.steps))
-            } else {
-                json!(rows(&trace.y))
+            // By the readout, not by the rows: at T = 1 both readouts have as many as x.
+            let y = match rnn.readout {
+                Readout::All => json!(sequences(&trace.y, rnn.steps)),
+                Readout::Last => json!(rows(&trace.y)),
             };
             let mut dump = json!({
                 "config": config.to_params(),

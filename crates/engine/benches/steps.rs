@@ -1,6 +1,6 @@
 //! Native engine benchmark: training steps per second for three MLP shapes, shape B with the
-//! cures (B+: residual connections, LayerNorm and Adam) and two recurrent shapes (R: vanilla
-//! cell; R-LSTM: the same with an LSTM cell).
+//! cures (B+: residual connections, LayerNorm and Adam) and four recurrent shapes (R: vanilla
+//! cell; R-LSTM: the same with an LSTM cell; R-H128 and R-H256: R with 128 and 256 units).
 //!
 //! Each step is the full product path: batch draw, forward, backward, per-group norms,
 //! global-norm clip at 1, SGD update. tanh, MSE, f32. `cargo bench --bench steps`
@@ -26,7 +26,7 @@ struct Shape {
     cures: bool,
 }
 
-const SHAPES: [Shape; 6] = [
+const SHAPES: [Shape; 8] = [
     Shape {
         name: "A",
         depth: 8,
@@ -79,6 +79,26 @@ const SHAPES: [Shape; 6] = [
         batch: 32,
         recurrent: true,
         cell: "lstm",
+        cures: false,
+    },
+    // Wider recurrent nets, where λ₁ and ρ of W_h cost the worker most (make bench's worker
+    // column includes them; this native one does not).
+    Shape {
+        name: "R-H128",
+        depth: 100,
+        width: 128,
+        batch: 32,
+        recurrent: true,
+        cell: "vanilla",
+        cures: false,
+    },
+    Shape {
+        name: "R-H256",
+        depth: 100,
+        width: 256,
+        batch: 32,
+        recurrent: true,
+        cell: "vanilla",
         cures: false,
     },
 ];

@@ -65,6 +65,17 @@ pub enum ConfigError {
         /// The names accepted.
         expected: &'static [&'static str],
     },
+    /// A value its own range allows but the rest of the configuration does not.
+    TooSmallFor {
+        /// The setting.
+        field: Field,
+        /// The value given.
+        value: f64,
+        /// The smallest value this configuration allows.
+        min: f64,
+        /// Why, in a few words.
+        why: &'static str,
+    },
 }
 
 impl ConfigError {
@@ -74,7 +85,8 @@ impl ConfigError {
             Self::OutOfRange { field, .. }
             | Self::NotWhole { field, .. }
             | Self::NotFinite { field, .. }
-            | Self::UnknownName { field, .. } => *field,
+            | Self::UnknownName { field, .. }
+            | Self::TooSmallFor { field, .. } => *field,
         }
     }
 }
@@ -102,6 +114,12 @@ impl fmt::Display for ConfigError {
                     expected.join(", ")
                 )
             }
+            Self::TooSmallFor {
+                value, min, why, ..
+            } => write!(
+                f,
+                "{label} must be at least {min} here: {why} — got {value}."
+            ),
         }
     }
 }
@@ -221,10 +239,17 @@ impl TrainParams {
                 _ => {}
             }
         }
+        // A field already reported keeps one message, whatever else its value needed.
+        for error in repair_combinations(&mut p) {
+            if !errors.iter().any(|e| e.field() == error.field()) {
+                errors.push(error);
+            }
+        }
         (p.config_of_valid(), errors)
     }
 
     /// The configuration of parameters every value of which is already valid and canonical.
+    /// (Called after [`repair_combinations`].)
     fn config_of_valid(&self) -> TrainConfig {
         // Repaired names are always known; the fallbacks are the table defaults.
         let model = if self.model == MODEL_NAMES[1] {
@@ -287,6 +312,23 @@ impl TrainParams {
             },
         }
     }
+}
+
+/// Repairs what each value's own range allows but the model does not, one error per change.
+/// Runs after every value was repaired on its own, so names are canonical.
+fn repair_combinations(p: &mut TrainParams) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    // The adding task marks two numbers in each sequence: one time step cannot hold them.
+    if p.model == MODEL_NAMES[1] && p.task == Task::Adding.name() && p.seq_len < 2.0 {
+        errors.push(ConfigError::TooSmallFor {
+            field: Field::SeqLen,
+            value: p.seq_len,
+            min: 2.0,
+            why: "the adding task marks two numbers in each sequence",
+        });
+        p.seq_len = 2.0;
+    }
+    errors
 }
 
 impl TrainConfig {
@@ -387,6 +429,20 @@ mod tests {
                     max: 1000.0,
                 },
                 |c| mlp(c).depth == 1000,
+            ),
+            (
+                with(|p| {
+                    p.model = "rnn".into();
+                    p.task = "adding".into();
+                    p.seq_len = 1.0;
+                }),
+                ConfigError::TooSmallFor {
+                    field: Field::SeqLen,
+                    value: 1.0,
+                    min: 2.0,
+                    why: "the adding task marks two numbers in each sequence",
+                },
+                |c| matches!(c.net.model, ModelConfig::Rnn(r) if r.steps == 2),
             ),
             (
                 with(|p| p.depth = 0.0),

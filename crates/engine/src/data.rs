@@ -79,6 +79,19 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The loss of the best constant prediction (the targets' mean) under the mean squared
+    /// error: the targets' variance. A net that only learns the mean reaches this and no
+    /// lower, so "trained" means clearly below it.
+    pub fn constant_prediction_loss(&self) -> f64 {
+        let n = self.y.len().max(1) as f64;
+        let mean = self.y.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+        self.y
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / n
+    }
+
     /// Generates [`DATASET_SIZE`] points of `kind` from `rng`.
     pub fn generate<R: Rng + ?Sized>(kind: DatasetKind, rng: &mut R) -> Self {
         let n = DATASET_SIZE;

@@ -1,6 +1,11 @@
 //! The update rule applied after clipping: SGD, SGD with momentum (heavy-ball or Nesterov),
-//! RMSProp, Adam and AdamW, each exactly as PyTorch's `torch.optim` defines it (no dampening,
-//! not centred, no AMSGrad), on every parameter group's `W` and `b`.
+//! RMSProp, Adam and AdamW, each by PyTorch's `torch.optim` update rule (no dampening, not
+//! centred, no AMSGrad), on every parameter group's `W` and `b` — with one stated difference:
+//! AdamW's decay acts on weight matrices only. `torch.optim.AdamW` decays every parameter it is
+//! given; gradlab leaves biases and LayerNorm's γ and β undecayed, as training scripts commonly
+//! do by passing them in a parameter group with `weight_decay=0` (decaying γ pulls a layer's
+//! scale toward zero, which is not the regulariser's aim). In torch, that is
+//! `AdamW([{"params": weights}, {"params": biases_and_norms, "weight_decay": 0.0}], …)`.
 //!
 //! Order within a step is the frameworks': the gradient `g` arrives already clipped (and with
 //! the L1/L2 penalty's gradient in it, which is how PyTorch's own `weight_decay` argument acts

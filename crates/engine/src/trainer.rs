@@ -76,11 +76,16 @@ impl Trainer {
     pub fn new(config: TrainConfig) -> Self {
         let net = &config.net;
         let (network, data) = net.model.build(net.activation, net.seed);
+        let mut description = net.model.describe();
+        // A data set of points has its baseline in its targets: the best constant prediction.
+        if let (None, DataSource::Points(points)) = (description.baseline, &data) {
+            description.baseline = Some(points.constant_prediction_loss());
+        }
         Self {
             config,
             network,
             data,
-            description: net.model.describe(),
+            description,
             batch_rng: stream_rng(net.seed, Stream::Batches),
             optimizer: Optimizer::new(),
             next_step: 0,
@@ -111,6 +116,18 @@ impl Trainer {
     /// What the model is: its groups' names and its profile axis.
     pub fn description(&self) -> &ModelDescription {
         &self.description
+    }
+
+    /// Where parameter group `g` sits for a divergence message: an MLP's LayerNorm groups
+    /// (γ and β per hidden layer, after the weight layers) belong to the hidden layer they
+    /// normalize, so "layer l" always names a layer the network has; an RNN's groups are
+    /// named by their index as they are.
+    fn profile_place(&self, g: usize) -> usize {
+        let weight_layers = self.description.profile_len;
+        match self.description.axis {
+            ProfileAxis::Layers if g >= weight_layers => (g - weight_layers) / 2,
+            _ => g,
+        }
     }
 
     /// Time steps of an RNN's profile (0 for an MLP, whose profile is per layer).
@@ -261,13 +278,19 @@ impl Trainer {
                 // Backprop runs output → input: the overflow started at the highest such layer.
                 grad_norms
                     .iter()
-                    .rposition(|n| !n.is_finite())
+                    .enumerate()
+                    .filter(|(_, n)| !n.is_finite())
+                    .map(|(g, _)| self.profile_place(g))
+                    .max()
                     .map(|l| (Quantity::Gradient, Some(l)))
             })
             .or_else(|| {
                 updates
                     .iter()
-                    .position(|u| !u.finite_after)
+                    .enumerate()
+                    .filter(|(_, u)| !u.finite_after)
+                    .map(|(g, _)| self.profile_place(g))
+                    .min()
                     .map(|l| (Quantity::Weights, Some(l)))
             })
             .map(|(quantity, layer)| NonFinite {

@@ -8,7 +8,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use gradlab_engine::mlp::Mlp;
 use gradlab_engine::network::Network;
-use gradlab_engine::{Applied, StepStats, TrainParams, Trainer};
+use gradlab_engine::{Applied, Quantity, StepStats, TrainParams, Trainer};
 
 fn run(p: &TrainParams, steps: usize) -> Vec<StepStats> {
     let mut t = Trainer::new(p.check().unwrap());
@@ -273,4 +273,41 @@ fn backward_clipping_clamps_the_error_and_bends_the_gradient() {
         s.grad_norms, plain[0].grad_norms,
         "norms before are the true gradient's"
     );
+}
+
+/// A divergence message names a layer the network has. LayerNorm's γ/β groups sit after the
+/// weight layers (groups 101…300 of a 100-layer net), so when they overflowed with the rest
+/// the message used to say "layer 301". Found by scanning runner settings: depth 100, width
+/// 16, LayerNorm, ReLU, σ 3, η 1 overflows its gradients at step 4.
+#[test]
+fn divergence_names_a_layer_that_exists() {
+    let config = TrainParams {
+        depth: 100.0,
+        width: 16.0,
+        layer_norm: "on".into(),
+        activation: "relu".into(),
+        weight_scale: 3.0,
+        learning_rate: 1.0,
+        ..TrainParams::default()
+    }
+    .check()
+    .unwrap();
+    let mut trainer = Trainer::new(config);
+    let (stats, place) = (0..100)
+        .find_map(|_| {
+            let stats = trainer.step().ok()?;
+            let place = stats.non_finite?;
+            Some((stats, place))
+        })
+        .expect("it diverges");
+    assert_eq!(place.quantity, Quantity::Gradient, "{place}");
+    assert!(
+        stats.grad_norms[101..].iter().any(|n| !n.is_finite()),
+        "a LayerNorm group overflowed too"
+    );
+    let layer = place.layer.unwrap();
+    assert!(layer <= 100, "{place}");
+    assert!(place
+        .to_string()
+        .contains(&format!("layer {} gradient", layer + 1)));
 }

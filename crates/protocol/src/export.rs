@@ -1,14 +1,9 @@
 //! Downloads of a run: every step's numbers as CSV, and configuration + steps as JSON.
 //!
-//! Owns [`RunLog`], the per-step record the worker keeps beside each trainer (the page's
-//! [`RunHistory`](gradlab_charts::history::RunHistory) is decimated for drawing; a download needs
-//! the steps themselves), and the two text formats. Memory is bounded: a log holds at most
-//! [`MAX_CELLS`] numbers; past that, every second row is dropped and only every second step is
-//! recorded from then on (the `step` column shows which), so a run of millions of steps still
-//! exports its whole span. A download is written straight from the log: streamed to any writer
+//! A download is written straight from the runs' [`RunLog`]s: streamed to any writer
 //! ([`write_export`]; the worker sends 1 MB parts to the page), or into one string of its exact
 //! size ([`to_csv`], [`to_json`]; a string too large for memory is an error that leaves the run
-//! alone). Both are measured in `tests/export_memory.rs`.
+//! alone). Both are measured in `crates/worker/tests/export_memory.rs`.
 //!
 //! CSV, one row per step and run (`run` is `A`, or `B` in compare mode):
 //! `run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1..grad_norm_L,grad_norm_clipped_1..L`
@@ -28,210 +23,7 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 use std::io::{self, Write};
 
-/// Most numbers one log holds (≈ 16 MB of `f32`).
-pub const MAX_CELLS: usize = 4_000_000;
-
-/// The numbers of one step a download needs, borrowed from the log.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Row<'a> {
-    /// Step index (0-based).
-    pub step: u64,
-    /// Loss.
-    pub loss: f32,
-    /// Global gradient norm before clipping.
-    pub global_norm: f32,
-    /// Global gradient norm after clipping.
-    pub global_norm_clipped: f32,
-    /// Whether clipping acted.
-    pub clipped: bool,
-    /// Per layer, ‖∂L/∂W_l‖ before clipping (input layer first).
-    pub grad_norms: &'a [f32],
-    /// Per layer, after clipping.
-    pub grad_norms_clipped: &'a [f32],
-    /// For an RNN, ‖∂L/∂h_t‖ per time step, earliest first (empty for an MLP).
-    #[serde(skip_serializing_if = "<[f32]>::is_empty")]
-    pub time_norms: &'a [f32],
-    /// Per group, ‖ΔW‖: the step the optimizer took (weights only; 0 for a one-vector group).
-    pub update_norms: &'a [f32],
-}
-
-/// One run's steps, bounded (see the module docs): one buffer of [`MAX_CELLS`] numbers,
-/// reserved once, holding row after row of `[step (as two 32-bit halves), loss, global norm,
-/// clipped global norm, clipped (0/1), norms before clipping per group, after, ‖∂L/∂h_t‖ per
-/// time step, ‖ΔW‖ per group]`. Whatever the network's shape, the buffer is the same size, so renewing the log
-/// for another shape reuses it as it is: the log's memory is fixed for the page's lifetime.
-#[derive(Clone, Debug)]
-pub struct RunLog {
-    group_count: usize,
-    /// Time steps whose ‖∂L/∂h_t‖ is kept per row (0 for an MLP).
-    time_steps: usize,
-    /// Only steps that are multiples of this are recorded.
-    stride: u64,
-    /// The rows, back to back (never grown past its first reservation).
-    cells: Vec<f32>,
-    /// Rows that fit; at this many the log thins.
-    capacity: usize,
-    last: Option<StepStats>,
-}
-
-/// Numbers at the start of every row before the norms.
-const SCALARS: usize = 6;
-
-impl RunLog {
-    /// An empty log for a network of `group_count` parameter groups and (an RNN) `time_steps`
-    /// time steps, its whole buffer reserved now.
-    pub fn new(group_count: usize, time_steps: usize) -> Self {
-        Self::reserved(group_count, time_steps, MAX_CELLS)
-    }
-
-    /// An empty log that thins once it holds `capacity` rows (at least 2).
-    pub fn with_capacity(group_count: usize, time_steps: usize, capacity: usize) -> Self {
-        let width = row_width(group_count, time_steps);
-        Self::reserved(group_count, time_steps, capacity.max(2) * width)
-    }
-
-    fn reserved(group_count: usize, time_steps: usize, cells: usize) -> Self {
-        let mut log = Self {
-            group_count,
-            time_steps,
-            stride: 1,
-            cells: Vec::with_capacity(cells.max(2 * row_width(group_count, time_steps))),
-            capacity: 0,
-            last: None,
-        };
-        log.renew(group_count, time_steps);
-        log
-    }
-
-    /// Empties the log for a network of a new shape, in the same buffer.
-    pub fn renew(&mut self, group_count: usize, time_steps: usize) {
-        let width = row_width(group_count, time_steps);
-        if self.cells.capacity() < 2 * width {
-            // Only a log made for a tiny capacity can be too small for two rows of another shape.
-            self.cells = Vec::with_capacity(2 * width);
-        }
-        self.cells.clear();
-        self.group_count = group_count;
-        self.time_steps = time_steps;
-        self.capacity = self.cells.capacity() / width;
-        self.stride = 1;
-        self.last = None;
-    }
-
-    /// Records one step's numbers (no allocation, ever).
-    pub fn record(&mut self, stats: &StepStats) {
-        if !stats.step.is_multiple_of(self.stride) {
-            return;
-        }
-        if self.len() == self.capacity {
-            self.thin();
-            if !stats.step.is_multiple_of(self.stride) {
-                return;
-            }
-        }
-        let step = stats.step;
-        self.cells.extend([
-            f32::from_bits(step as u32),
-            f32::from_bits((step >> 32) as u32),
-            stats.loss as f32,
-            stats.global_norm as f32,
-            stats.global_norm_clipped as f32,
-            if stats.clipped { 1.0 } else { 0.0 },
-        ]);
-        for norms in [&stats.grad_norms, &stats.grad_norms_clipped] {
-            self.cells.extend(
-                (0..self.group_count).map(|l| norms.get(l).map_or(f32::NAN, |&x| x as f32)),
-            );
-        }
-        let times = &stats.time_norms;
-        self.cells
-            .extend((0..self.time_steps).map(|t| times.get(t).map_or(f32::NAN, |&x| x as f32)));
-        let updates = &stats.update_norms;
-        self.cells
-            .extend((0..self.group_count).map(|l| updates.get(l).map_or(f32::NAN, |&x| x as f32)));
-    }
-
-    /// Numbers per row.
-    fn width(&self) -> usize {
-        row_width(self.group_count, self.time_steps)
-    }
-
-    /// Keeps the rows whose step is a multiple of twice the stride.
-    fn thin(&mut self) {
-        self.stride *= 2;
-        let width = self.width();
-        let mut kept = 0;
-        for row in 0..self.len() {
-            if step_of(&self.cells[row * width..]).is_multiple_of(self.stride) {
-                self.cells
-                    .copy_within(row * width..(row + 1) * width, kept * width);
-                kept += 1;
-            }
-        }
-        self.cells.truncate(kept * width);
-    }
-
-    /// Keeps the full statistics of the newest step (set once per chunk, not per step).
-    pub fn set_last(&mut self, stats: Option<StepStats>) {
-        if stats.is_some() {
-            self.last = stats;
-        }
-    }
-
-    /// Rows held.
-    pub fn len(&self) -> usize {
-        self.cells.len() / self.width()
-    }
-
-    /// Whether no step was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
-    }
-
-    /// Every `stride`-th step is held (1 until the log first filled up).
-    pub fn stride(&self) -> u64 {
-        self.stride
-    }
-
-    /// Parameter groups (an MLP's weight layers).
-    pub fn group_count(&self) -> usize {
-        self.group_count
-    }
-
-    /// Time steps per row (0 for an MLP).
-    pub fn time_steps(&self) -> usize {
-        self.time_steps
-    }
-
-    /// The rows, oldest first (borrowed: a download copies nothing but its text).
-    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        let (groups, times) = (self.group_count, self.time_steps);
-        self.cells.chunks_exact(self.width()).map(move |row| {
-            let norms = &row[SCALARS..];
-            Row {
-                step: step_of(row),
-                loss: row[2],
-                global_norm: row[3],
-                global_norm_clipped: row[4],
-                clipped: row[5] != 0.0,
-                grad_norms: &norms[..groups],
-                grad_norms_clipped: &norms[groups..2 * groups],
-                time_norms: &norms[2 * groups..2 * groups + times],
-                update_norms: &norms[2 * groups + times..],
-            }
-        })
-    }
-}
-
-/// Numbers in one row of a log.
-fn row_width(group_count: usize, time_steps: usize) -> usize {
-    SCALARS + 3 * group_count + time_steps
-}
-
-/// The step number kept at the start of a row, as two 32-bit halves (bit patterns, not values).
-fn step_of(row: &[f32]) -> u64 {
-    u64::from(row[0].to_bits()) | (u64::from(row[1].to_bits()) << 32)
-}
+pub use crate::run_log::{Row, RunLog, MAX_NUMBERS};
 
 /// One run to export: its name (`A`, `B`), settings and log.
 pub struct Exported<'a> {
@@ -309,9 +101,9 @@ fn write_json(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
                 name: r.name,
                 settings: r.config.to_params(),
                 group_names: r.config.net.model.describe().group_names,
-                step_stride: r.log.stride,
+                step_stride: r.log.stride(),
                 steps: Steps(r.log),
-                last: r.log.last.as_ref(),
+                last: r.log.last(),
             })
             .collect(),
     };
@@ -353,26 +145,38 @@ impl Write for ByteCounter {
 }
 
 fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
-    let layers = runs.iter().map(|r| r.log.group_count).max().unwrap_or(0);
+    let names: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| column_names(r.config, r.log.group_count()))
+        .collect();
+    let columns = group_columns(&names);
+    // Per run, which of its groups each column holds (runs of different shapes share a header).
+    let slots: Vec<Vec<Option<usize>>> = names
+        .iter()
+        .map(|own| {
+            columns
+                .iter()
+                .map(|c| own.iter().position(|n| n == c))
+                .collect()
+        })
+        .collect();
     out.write_all(b"run,step,loss,global_norm,global_norm_clipped,clipped")?;
-    let groups = runs
-        .first()
-        .map_or_else(Vec::new, |r| column_names(r.config, layers));
     for prefix in ["grad_norm", "grad_norm_clipped"] {
-        for group in &groups {
+        for group in &columns {
             write!(out, ",{prefix}_{group}")?;
         }
     }
-    let times = runs.iter().map(|r| r.log.time_steps).max().unwrap_or(0);
+    let times = runs.iter().map(|r| r.log.time_steps()).max().unwrap_or(0);
     for t in 1..=times {
         write!(out, ",time_norm_{t}")?;
     }
     // Last, so the columns older downloads had keep their places.
-    for group in &groups {
+    for group in &columns {
         write!(out, ",update_norm_{group}")?;
     }
     out.write_all(b"\n")?;
-    for run in runs {
+    let steps: Vec<Option<usize>> = (0..times).map(Some).collect();
+    for (run, slots) in runs.iter().zip(&slots) {
         for row in run.log.rows() {
             write!(
                 out,
@@ -384,14 +188,14 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
                 row.global_norm_clipped,
                 u8::from(row.clipped)
             )?;
-            for (part, width) in [
-                (row.grad_norms, layers),
-                (row.grad_norms_clipped, layers),
-                (row.time_norms, times),
-                (row.update_norms, layers),
+            for (part, places) in [
+                (row.grad_norms, slots),
+                (row.grad_norms_clipped, slots),
+                (row.time_norms, &steps),
+                (row.update_norms, slots),
             ] {
-                for i in 0..width {
-                    match part.get(i) {
+                for place in places {
+                    match place.and_then(|i| part.get(i)) {
                         Some(v) => write!(out, ",{v}")?,
                         None => out.write_all(b",")?,
                     }
@@ -403,8 +207,34 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The per-group columns' suffixes: an MLP's layers numbered from 1 (input first), then its
-/// LayerNorm groups as `ln_gain_l`, `ln_bias_l`; an RNN's groups by name (`grad_norm_W_h`).
+/// The per-group columns of a download: every run's group names, each once, layer by layer
+/// and then the LayerNorm groups (runs A and B may differ in depth or LayerNorm).
+fn group_columns(names: &[Vec<String>]) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    for name in names.iter().flatten() {
+        if !columns.contains(name) {
+            columns.push(name.clone());
+        }
+    }
+    // Stable: an RNN's names (all of one rank) keep their order.
+    columns.sort_by_key(|name| column_rank(name));
+    columns
+}
+
+/// Where a group's column goes: an MLP's layers by number, then `ln_gain_l`, `ln_bias_l` by l.
+fn column_rank(name: &str) -> (u8, usize, u8) {
+    let number = |s: &str| s.parse::<usize>().unwrap_or(0);
+    if let Some(l) = name.strip_prefix("ln_gain_") {
+        (1, number(l), 0)
+    } else if let Some(l) = name.strip_prefix("ln_bias_") {
+        (1, number(l), 1)
+    } else {
+        (0, number(name), 0)
+    }
+}
+
+/// A run's own per-group column suffixes: an MLP's layers numbered from 1 (input first), then
+/// its LayerNorm groups as `ln_gain_l`, `ln_bias_l`; an RNN's groups by name (`grad_norm_W_h`).
 fn column_names(config: &TrainConfig, count: usize) -> Vec<String> {
     match config.net.model.as_mlp() {
         None => GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
@@ -648,60 +478,55 @@ mod tests {
         assert_eq!(run["last"]["delta_norms"].as_array().unwrap().len(), 4);
     }
 
-    /// A full log keeps every other row and records every other step from then on.
-    /// A log reserves its buffer once: recording to capacity and thinning never reallocate,
-    /// renewing it for another shape reuses the same buffer, and steps past 2³² survive.
+    /// Compare mode with B alone using LayerNorm (and deeper): one header names every column
+    /// of both runs, each row has as many cells as the header, and B's LayerNorm norms sit
+    /// under their own names (before, the header came from A: 69 names over rows of 183).
     #[test]
-    fn a_log_never_reallocates() {
-        let config = TrainParams::default().check().unwrap();
-        let mut trainer = Trainer::new(config);
-        let stats = trainer.step().unwrap();
-        let mut log = RunLog::with_capacity(11, 0, 64);
-        let (buffer, capacity) = (log.cells.as_ptr(), log.cells.capacity());
-        for step in 0..1000 {
-            log.record(&StepStats {
-                step,
-                ..stats.clone()
-            });
-        }
-        assert!(log.stride() > 1, "it thinned");
+    fn compare_csv_header_covers_both_runs() {
+        let a_params = TrainParams {
+            depth: 3.0,
+            ..TrainParams::default()
+        };
+        let b_params = TrainParams {
+            depth: 4.0,
+            layer_norm: "on".into(),
+            ..TrainParams::default()
+        };
+        let (a_config, a_log, _) = trained(a_params, 2);
+        let (b_config, b_log, b_stats) = trained(b_params, 2);
+        let csv = to_csv(&[
+            Exported {
+                name: "A",
+                config: &a_config,
+                log: &a_log,
+            },
+            Exported {
+                name: "B",
+                config: &b_config,
+                log: &b_log,
+            },
+        ])
+        .unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        let header: Vec<&str> = lines[0].split(',').collect();
+        // B: 5 layers + 2·4 LayerNorm groups = 13 groups, three blocks of them.
+        assert_eq!(header.len(), 6 + 3 * 13);
+        assert!(lines.iter().all(|l| l.split(',').count() == header.len()));
+        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let b_row: Vec<&str> = lines[3].split(',').collect();
+        assert_eq!(b_row[0], "B");
         assert_eq!(
-            (log.cells.as_ptr(), log.cells.capacity()),
-            (buffer, capacity)
+            b_row[column("grad_norm_ln_gain_2")].parse::<f32>().unwrap(),
+            b_stats[0].grad_norms[5 + 2] as f32
         );
-        let mut big = RunLog::new(11, 0);
-        let (kept, cells) = (big.cells.as_ptr(), big.cells.capacity());
-        assert_eq!(cells, MAX_CELLS);
-        big.renew(5, 300);
         assert_eq!(
-            (big.cells.as_ptr(), big.cells.capacity()),
-            (kept, cells),
-            "reused"
+            b_row[column("grad_norm_5")].parse::<f32>().unwrap(),
+            b_stats[0].grad_norms[4] as f32
         );
-        assert!(big.is_empty() && big.stride() == 1 && big.time_steps() == 300);
-        big.record(&StepStats {
-            step: (7 << 32) + 3,
-            ..stats.clone()
-        });
-        assert_eq!(big.rows().next().unwrap().step, (7 << 32) + 3);
-    }
-
-    #[test]
-    fn a_full_log_thins_evenly_and_keeps_the_whole_span() {
-        let (_, _, stats) = trained(TrainParams::default(), 1);
-        let mut log = RunLog::with_capacity(11, 0, 8);
-        let mut s = stats[0].clone();
-        for step in 0..40 {
-            s.step = step;
-            s.loss = step as f64;
-            log.record(&s);
-        }
-        assert!(log.len() <= 8);
-        let steps: Vec<u64> = log.rows().map(|r| r.step).collect();
-        let stride = log.stride();
-        assert_eq!(stride, 8);
-        assert_eq!(steps, vec![0, 8, 16, 24, 32]);
-        assert!(log.rows().all(|r| r.loss == r.step as f32));
-        assert!(log.rows().all(|r| r.grad_norms.len() == 11));
+        // A has no fifth layer and no LayerNorm: those cells are empty.
+        let a_row: Vec<&str> = lines[1].split(',').collect();
+        assert_eq!(a_row[column("grad_norm_5")], "");
+        assert_eq!(a_row[column("update_norm_ln_bias_4")], "");
+        assert!(!a_row[column("grad_norm_4")].is_empty());
     }
 }

@@ -6,7 +6,8 @@
 //! - [`link`]: a run as an address (`to_query` / `from_query`), the same keys as the runner's flags.
 //! - [`lesson`]: the lesson file format and its checks.
 //! - [`compare`]: what run B changes relative to run A ([`compare::Variant`]).
-//! - [`export`]: every step's numbers ([`export::RunLog`]) and the CSV/JSON downloads.
+//! - [`tile_schedule`]: which map worker computes which tile, and what a failed worker costs.
+//! - [`run_log`]: every step's numbers, bounded ([`run_log::RunLog`]); [`export`]: the CSV/JSON downloads.
 
 pub mod compare;
 pub mod export;
@@ -14,5 +15,7 @@ pub mod lesson;
 pub mod link;
 pub mod messages;
 pub mod pacing;
+pub mod run_log;
+pub mod tile_schedule;
 
 pub use messages::*;

@@ -7,7 +7,7 @@
 //! about overflow.
 
 use gradlab_engine::cliff::{Descent, Trajectory};
-use gradlab_engine::sweep::CellResult;
+use gradlab_engine::sweep::TileResult;
 use gradlab_engine::{ModelDescription, NonFinite, StepStats, TrainConfig};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
@@ -31,21 +31,21 @@ pub enum Command {
     },
     /// Send the whole run as text for a download.
     Export(ExportFormat),
-    /// One cell of the trainability map: train `config` for `steps` steps and classify the run
+    /// One tile of the trainability map: train `config` for `steps` steps and classify the run
     /// ([`gradlab_engine::sweep::measure`]). Independent of the run; answered with
-    /// [`Event::Cell`]. The page's pool of map workers sends only these.
-    Cell(CellRequest),
+    /// [`Event::Tile`]. The page's pool of map workers sends only these.
+    Tile(TileRequest),
     /// Pascanu's cliff: the loss surface (when `columns × rows` is not zero) and gradient
     /// descents over it. Independent of the run; answered with [`Event::Cliff`].
     Cliff(CliffRequest),
 }
 
-/// One cell of the trainability map.
+/// One tile of the trainability map.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CellRequest {
-    /// The cell's configuration.
+pub struct TileRequest {
+    /// The tile's configuration.
     pub config: TrainConfig,
-    /// Steps to train (1 to [`MAX_CELL_STEPS`](gradlab_engine::sweep::MAX_CELL_STEPS)).
+    /// Steps to train (1 to [`MAX_TILE_STEPS`](gradlab_engine::sweep::MAX_TILE_STEPS)).
     pub steps: u32,
     /// Its column.
     pub column: u32,
@@ -56,27 +56,27 @@ pub struct CellRequest {
 /// What the cliff map asks for (see [`gradlab_engine::cliff`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CliffRequest {
-    /// Surface cells along w (0: no surface).
+    /// Surface tiles along w (0: no surface).
     pub columns: u32,
-    /// Surface cells along b (0: no surface).
+    /// Surface tiles along b (0: no surface).
     pub rows: u32,
     /// Descents to run (at most [`MAX_CLIFF_DESCENTS`]).
     pub descents: Vec<Descent>,
 }
 
-/// Most surface cells along one axis.
-pub const MAX_CLIFF_CELLS: u32 = 400;
+/// Most surface tiles along one axis.
+pub const MAX_CLIFF_TILES: u32 = 400;
 /// Most descents in one request.
 pub const MAX_CLIFF_DESCENTS: usize = 4;
 
 /// The answer to [`Command::Cliff`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CliffAnswer {
-    /// Surface cells along w (0: none computed).
+    /// Surface tiles along w (0: none computed).
     pub columns: u32,
-    /// Surface cells along b.
+    /// Surface tiles along b.
     pub rows: u32,
-    /// The loss at each cell centre, row-major from the lowest b.
+    /// The loss at each tile centre, row-major from the lowest b.
     pub surface: Vec<f64>,
     /// One path per descent asked for, in order.
     pub trajectories: Vec<Trajectory>,
@@ -134,8 +134,8 @@ pub enum Event {
     Failed { message: String },
     /// The cliff map's surface and paths.
     Cliff(Box<CliffAnswer>),
-    /// One cell of the trainability map, measured.
-    Cell(CellResult),
+    /// One tile of the trainability map, measured.
+    Tile(TileResult),
 }
 
 /// The answer to [`Command::Configure`] and [`Command::Reset`].
@@ -157,6 +157,9 @@ pub struct Configured {
     /// Per run (A, then B): whether a change of optimizer kind started its optimizer's state
     /// over while the weights were kept (never set when the run restarted).
     pub optimizer_reset: Vec<bool>,
+    /// Run A's λ₁ and ρ of `W_h` as built (an RNN's, on a restart), so the gauge reads before
+    /// the first step: λ₁ of the initial weights is what predicts the explosion.
+    pub spectrum: Option<(f64, f64)>,
 }
 
 /// The scalar numbers of one step: what the loss chart and status line need for every step.

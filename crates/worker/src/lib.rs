@@ -17,9 +17,9 @@ use gradlab_engine::sweep;
 use gradlab_engine::{Applied, TrainConfig, Trainer};
 use gradlab_protocol::export::{write_export, Exported, RunLog};
 use gradlab_protocol::{
-    CellRequest, Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat,
-    LmSample, PeakBlock, Progress, StepSummary, MAX_CHUNK_STEPS, MAX_CLIFF_CELLS,
-    MAX_CLIFF_DESCENTS, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
+    Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat, LmSample,
+    PeakBlock, Progress, StepSummary, TileRequest, MAX_CHUNK_STEPS, MAX_CLIFF_DESCENTS,
+    MAX_CLIFF_TILES, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
 };
 use std::io::{BufWriter, Write};
 
@@ -60,6 +60,17 @@ impl Lane {
     }
 }
 
+/// Most of the worker's time that λ₁ and ρ may take: they are computed again only once this
+/// share of the time since the last computation covers what it cost (an SVD and a Schur form
+/// of W_h in f64: about a millisecond at H 64, hundreds at H 256 — far more than a chunk).
+pub const SPECTRUM_SHARE: f64 = 0.05;
+
+/// Whether λ₁ and ρ are due again at `now` (ms), given when they were last computed and what
+/// that took (`None`: never yet): once [`SPECTRUM_SHARE`] of the time since covers the cost.
+pub fn spectrum_due(last: Option<(f64, f64)>, now: f64) -> bool {
+    last.is_none_or(|(at, cost)| SPECTRUM_SHARE * (now - at) >= cost)
+}
+
 /// A worker's state: the networks of the current run (none before the first configuration).
 #[derive(Default)]
 pub struct WorkerCore {
@@ -68,25 +79,27 @@ pub struct WorkerCore {
     /// allocated.
     spare_logs: Vec<RunLog>,
     run: u32,
+    /// When λ₁ and ρ were last computed (ms) and what that took (ms).
+    spectrum_last: Option<(f64, f64)>,
 }
 
-/// One cell of the trainability map, its configuration checked like a slider value.
-fn cell(request: CellRequest) -> Event {
+/// One tile of the trainability map, its configuration checked like a slider value.
+fn tile(request: TileRequest) -> Event {
     if let Err(e) = request.config.validate() {
         return Event::Failed {
-            message: format!("a map cell's settings were refused: {e}"),
+            message: format!("a map tile's settings were refused: {e}"),
         };
     }
     let steps = request.steps as usize;
-    if !(1..=sweep::MAX_CELL_STEPS).contains(&steps) {
+    if !(1..=sweep::MAX_TILE_STEPS).contains(&steps) {
         return Event::Failed {
             message: format!(
-                "a map cell trains 1 to {} steps, not {steps}",
-                sweep::MAX_CELL_STEPS
+                "a map tile trains 1 to {} steps, not {steps}",
+                sweep::MAX_TILE_STEPS
             ),
         };
     }
-    Event::Cell(
+    Event::Tile(
         sweep::measure(request.config, steps).at(request.column as usize, request.row as usize),
     )
 }
@@ -95,9 +108,9 @@ fn cell(request: CellRequest) -> Event {
 /// threshold that no control could set is refused with its reason), then computes it.
 fn cliff(request: CliffRequest) -> Event {
     let refuse = |message: String| Event::Failed { message };
-    if request.columns > MAX_CLIFF_CELLS || request.rows > MAX_CLIFF_CELLS {
+    if request.columns > MAX_CLIFF_TILES || request.rows > MAX_CLIFF_TILES {
         return refuse(format!(
-            "the cliff map is at most {MAX_CLIFF_CELLS} cells a side, not {} × {}",
+            "the cliff map is at most {MAX_CLIFF_TILES} tiles a side, not {} × {}",
             request.columns, request.rows
         ));
     }
@@ -145,7 +158,7 @@ impl WorkerCore {
     ) -> Event {
         match command {
             Command::Cliff(request) => return cliff(request),
-            Command::Cell(request) => return cell(request),
+            Command::Tile(request) => return tile(request),
             _ => {}
         }
         if self.lanes.is_empty() && !matches!(command, Command::Configure(_)) {
@@ -171,7 +184,7 @@ impl WorkerCore {
             ))),
             Command::Export(format) => self.export(format, download),
             Command::Cliff(request) => cliff(request),
-            Command::Cell(request) => cell(request),
+            Command::Tile(request) => tile(request),
         }
     }
 
@@ -243,6 +256,7 @@ impl WorkerCore {
             runs: self.lanes.len() as u32,
             step: first.step_count(),
             optimizer_reset,
+            spectrum: restarted.then(|| first.recurrent_spectrum()).flatten(),
         })
     }
 
@@ -299,12 +313,23 @@ impl WorkerCore {
                 break;
             }
         }
+        // λ₁ and ρ at a measured cadence (far too dear per step, and at H 256 per chunk).
+        if spectrum_due(self.spectrum_last, now()) {
+            let started = now();
+            let mut computed = false;
+            for (lane, progress) in self.lanes.iter().zip(&mut runs) {
+                if !progress.steps.is_empty() {
+                    progress.spectrum = lane.trainer.recurrent_spectrum();
+                    computed |= progress.spectrum.is_some();
+                }
+            }
+            if computed {
+                let finished = now();
+                self.spectrum_last = Some((finished, finished - started));
+            }
+        }
         for (index, (lane, progress)) in self.lanes.iter_mut().zip(&mut runs).enumerate() {
             progress.diverged = lane.trainer.diverged();
-            // λ₁ and ρ once per chunk (an SVD and a Schur form: far too dear per step).
-            if !progress.steps.is_empty() {
-                progress.spectrum = lane.trainer.recurrent_spectrum();
-            }
             let (from, to) = (first_steps[index], lane.trainer.step_count());
             let crossed = to > from && (from == 0 || from / SAMPLE_EVERY != to / SAMPLE_EVERY);
             if crossed && lane.trainer.writes_text() {

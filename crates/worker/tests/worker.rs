@@ -8,7 +8,7 @@ use gradlab_engine::{TrainParams, Trainer};
 use gradlab_protocol::{
     Chunk, Command, Configured, Event, ExportFormat, Progress, StepSummary, MAX_CHUNK_STEPS,
 };
-use gradlab_worker::WorkerCore;
+use gradlab_worker::{spectrum_due, WorkerCore};
 
 fn configure(core: &mut WorkerCore, params: TrainParams) -> Configured {
     configure_all(core, &[params])
@@ -485,4 +485,55 @@ fn a_diverged_language_model_writes_nothing() {
     assert!(progress.diverged.is_some(), "the run diverges");
     let sample = progress.sample.expect("the first chunk samples");
     assert_eq!(sample.text, None);
+}
+
+/// The λ₁ gauge reads before Play: a restart carries run A's λ₁ and ρ of W_h as built (the
+/// trainer's own, before any step), an MLP none, and a change that keeps the run none either.
+#[test]
+fn a_restart_carries_the_initial_spectrum() {
+    let rnn = TrainParams {
+        model: "rnn".into(),
+        recurrent_scale: 1.5,
+        ..TrainParams::default()
+    };
+    let mut core = WorkerCore::new();
+    let built = configure(&mut core, rnn.clone());
+    let expected = Trainer::new(rnn.check().unwrap()).recurrent_spectrum();
+    assert!(expected.is_some());
+    assert_eq!(built.spectrum, expected);
+    train(&mut core, 2);
+    let live = configure(
+        &mut core,
+        TrainParams {
+            learning_rate: 0.02,
+            ..rnn
+        },
+    );
+    assert!(!live.restarted && live.spectrum.is_none());
+    assert!(configure(&mut core, TrainParams::default())
+        .spectrum
+        .is_none());
+}
+
+/// λ₁ and ρ at a measured cadence: a computation that took 100 ms is due again once it is
+/// 5 % of the time since (2 s later), not every chunk — at H 256 an SVD and a Schur form per
+/// chunk took most of the worker's time. With a clock that never moves (a cost of 0) every
+/// chunk has them, as the λ₁ gauge's tests expect.
+#[test]
+fn the_spectrum_takes_a_bounded_share_of_the_time() {
+    assert!(spectrum_due(None, 0.0));
+    assert!(!spectrum_due(Some((1000.0, 100.0)), 2999.0));
+    assert!(spectrum_due(Some((1000.0, 100.0)), 3000.0));
+    assert!(spectrum_due(Some((1000.0, 0.0)), 1000.0));
+    let mut core = WorkerCore::new();
+    configure(
+        &mut core,
+        TrainParams {
+            model: "rnn".into(),
+            ..TrainParams::default()
+        },
+    );
+    for _ in 0..3 {
+        assert!(train(&mut core, 1).spectrum.is_some());
+    }
 }
