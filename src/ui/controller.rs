@@ -12,7 +12,8 @@ use super::now;
 use super::state::{Lab, WorkerState, SPEEDS};
 use super::worker_events;
 use gradlab_engine::cliff::Descent;
-use gradlab_engine::TrainParams;
+use gradlab_engine::memory::{describe_bytes, estimate_runs_bytes, MEMORY_BUDGET_BYTES};
+use gradlab_engine::{ConfigError, TrainParams};
 use gradlab_protocol::compare::Variant;
 use gradlab_protocol::{CliffRequest, Command, ExportFormat};
 use leptos::prelude::*;
@@ -81,12 +82,41 @@ pub fn configure(lab: Lab) {
     let params = lab.params.get_untracked();
     let compare = lab.compare.get_untracked();
     let (config, errors) = params.repair();
+    let mut too_big = errors
+        .iter()
+        .any(|e| matches!(e, ConfigError::TooBig { .. }));
     let mut notices: Vec<String> = errors.iter().map(ToString::to_string).collect();
     let mut configs = vec![config];
     if let Some(variant) = &compare {
         let (b, errors) = variant.apply(&params).repair();
+        too_big |= errors
+            .iter()
+            .any(|e| matches!(e, ConfigError::TooBig { .. }));
         notices.extend(errors.iter().map(|e| format!("Run B: {e}")));
         configs.push(b);
+    }
+    let together = estimate_runs_bytes(&configs);
+    if !too_big && configs.len() > 1 && together > MEMORY_BUDGET_BYTES {
+        too_big = true;
+        notices.push(format!(
+            "Runs A and B together need about {} to train; the lab's limit is {} — compare \
+             smaller networks.",
+            describe_bytes(together),
+            describe_bytes(MEMORY_BUDGET_BYTES)
+        ));
+    }
+    if too_big {
+        // Refused like any bad value, but not shrunk: the page keeps the settings it had.
+        notices.push("The settings before this change are kept.".into());
+        lab.notices.update(|n| n.extend(notices));
+        let previous = lab.session.with_value(|s| s.configs.clone());
+        let a = previous[0].to_params();
+        let b = previous
+            .get(1)
+            .map(|b| Variant::between(&a, &b.to_params()));
+        lab.params.set(a);
+        lab.compare.set(b);
+        return;
     }
     if !notices.is_empty() {
         lab.notices.update(|n| n.extend(notices));

@@ -6,7 +6,8 @@
 
 use super::bridge::Bridge;
 use super::state::{Lab, PhaseTiles};
-use gradlab_engine::{Field, TrainParams};
+use gradlab_engine::memory::{estimate_bytes, MEMORY_BUDGET_BYTES};
+use gradlab_engine::{ConfigError, Field, TrainParams};
 use gradlab_protocol::link::PhaseLink;
 use gradlab_protocol::tile_schedule::{Lost, Tile, TileSchedule};
 use gradlab_protocol::{Command, Event, TileRequest};
@@ -23,6 +24,10 @@ pub struct Pool {
     /// Bumped on every start and cancel, so a stale worker's answer is ignored.
     generation: u64,
 }
+
+/// Most memory the tiles in hand may need together: two workers' worth. (A worker's memory
+/// keeps its largest tile's size afterwards: WebAssembly memory does not shrink.)
+const POOL_MEMORY_BYTES: u64 = 2 * MEMORY_BUDGET_BYTES;
 
 /// Workers for the map: the browser's logical cores less one for the page and the training
 /// worker, at least one.
@@ -63,6 +68,8 @@ pub fn start(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
         workers: size,
         cancelled: false,
         failed: None,
+        too_big: Vec::new(),
+        too_big_why: String::new(),
     });
     for index in 0..size {
         let spawned = Bridge::spawn(
@@ -182,7 +189,19 @@ fn drop_worker(lab: Lab, pool: StoredValue<Pool, LocalStorage>, index: usize, me
 fn hand_out(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
     loop {
         let given = pool
-            .try_update_value(|p| p.schedule.hand_out())
+            .try_update_value(|p| {
+                let job = p.job.as_ref().map(|(map, base)| (*map, base.clone()));
+                // What each tile's run needs (0 for settings that are refused anyway).
+                let cost = |(column, row): Tile| {
+                    job.as_ref().map_or(0, |(map, base)| {
+                        map.sweep()
+                            .params_of(base, column, row)
+                            .check()
+                            .map_or(0, |config| estimate_bytes(&config))
+                    })
+                };
+                p.schedule.hand_out(cost, POOL_MEMORY_BYTES)
+            })
             .unwrap_or_default();
         // A refused tile or a lost worker frees a place: hand out again.
         let mut again = false;
@@ -198,11 +217,20 @@ fn hand_out(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
             let config = match config {
                 Ok(config) => config,
                 Err(e) => {
-                    // Its settings are refused: the tile failed, the worker takes the next.
+                    // Its settings are refused: the tile failed (or is drawn as too big), and
+                    // the worker takes the next.
                     pool.update_value(|p| {
                         p.schedule.answered(worker);
                     });
-                    tiles_failed(lab, 1, format!("tile ({column}, {row}): {e}"));
+                    if matches!(e, ConfigError::TooBig { .. }) {
+                        lab.phase_tiles.update(|t| {
+                            let columns = t.map.map_or(1, |m| m.x.count);
+                            t.too_big.push(row * columns + column);
+                            t.too_big_why = e.to_string();
+                        });
+                    } else {
+                        tiles_failed(lab, 1, format!("tile ({column}, {row}): {e}"));
+                    }
                     again = true;
                     continue;
                 }

@@ -10,8 +10,8 @@ use crate::ui::canvas::LayeredCanvas;
 use gradlab_charts::phase::{draw_phase, Overlay, PhaseGrid};
 use gradlab_engine::settings::Value;
 use gradlab_engine::sweep::{
-    critical_weight_scale, recurrent_line, trainable_depth, Outcome, EXPLODED_RATIO,
-    TRAINED_FRACTION, VANISHED_RATIO,
+    correlation_depth, critical_weight_scale, recurrent_line, trainable_depth, Outcome,
+    EXPLODED_RATIO, TRAINED_FRACTION, VANISHED_RATIO,
 };
 use gradlab_engine::{Activation, Field, TrainParams};
 use gradlab_protocol::link::PhaseLink;
@@ -47,11 +47,35 @@ fn overlays(params: &TrainParams, map: &PhaseLink) -> (Vec<Overlay>, String) {
             if branch.len() > 1 {
                 lines.push(Overlay {
                     points: branch.to_vec(),
-                    label: "6ξ".into(),
+                    label: "6ξ_∇".into(),
                 });
             }
         }
-        let text = "Lines: the critical σ where χ₁ = 1, and depth 6ξ(σ) — Schoenholz et al. (2017) found nets train where depth ≲ 6ξ, ξ = −1/ln χ₁ the mean-field depth scale (for the initial weights).";
+        // Above the critical σ, tanh and sigmoid nets also have Schoenholz's 6ξ_c (at the
+        // correlation fixed point c* < 1); below it the two curves are one.
+        let chaotic: Vec<(f64, f64)> = depth_curve[split..]
+            .iter()
+            .map(|&(_, sigma)| {
+                (
+                    correlation_depth(activation, sigma, params.bias_scale),
+                    sigma,
+                )
+            })
+            .filter(|(depth, _)| depth.is_finite())
+            .collect();
+        let correlation_drawn =
+            matches!(activation, Activation::Tanh | Activation::Sigmoid) && chaotic.len() > 1;
+        if correlation_drawn {
+            lines.push(Overlay {
+                points: chaotic,
+                label: "6ξ_c".into(),
+            });
+        }
+        let text = if correlation_drawn {
+            "Lines: the critical σ where χ₁ = 1; depth 6ξ_∇(σ), ξ_∇ = 1/|ln χ₁| the depth over which the gradient grows or shrinks e-fold, which bounds where these short runs train; and above the critical σ Schoenholz et al.'s (2017) 6ξ_c, ξ_c = −1/ln χ_c* at the correlation fixed point c* < 1 (below it the two are one curve). They found nets train where depth ≲ 6ξ_c; in 200 steps the gradient's explosion stops them sooner (for the initial weights)."
+        } else {
+            "Lines: the critical σ where χ₁ = 1, and depth 6ξ_∇(σ), ξ_∇ = 1/|ln χ₁| the depth over which the gradient grows or shrinks e-fold — Schoenholz et al.'s (2017) 6ξ_c below the critical σ (for the initial weights)."
+        };
         (lines, text.into())
     } else if map.y.field == Field::RecurrentScale && params.model == "rnn" {
         let init = gradlab_engine::rnn::RecurrentInit::from_name(&params.recurrent_init)
@@ -142,6 +166,7 @@ pub fn PhasePanel() -> impl IntoView {
         }
         let outcomes: Vec<Option<Outcome>> =
             tiles.tiles.iter().map(|c| c.map(|c| c.outcome)).collect();
+        let too_big = tiles.too_big.clone();
         let (lines, _) = theory.get();
         let marker = marker();
         layers.update_value(|l| {
@@ -152,6 +177,7 @@ pub fn PhasePanel() -> impl IntoView {
                 x: map.x,
                 y: map.y,
                 tiles: &outcomes,
+                too_big: &too_big,
                 overlays: &lines,
                 marker,
             };
@@ -168,6 +194,7 @@ pub fn PhasePanel() -> impl IntoView {
             x: map.x,
             y: map.y,
             tiles: &[],
+            too_big: &[],
             overlays: &[],
             marker: None,
         };
@@ -200,8 +227,12 @@ pub fn PhasePanel() -> impl IntoView {
                 .as_ref()
                 .map(|(n, why)| format!(" {n} tile(s) failed: {why}."))
                 .unwrap_or_default();
+            let too_big = match c.too_big.len() {
+                0 => String::new(),
+                n => format!(" {n} tile(s) too big to train here (crossed out): {}", c.too_big_why),
+            };
             format!(
-                "{done} of {} tiles, {state} — trained {}, exploded {}, vanished {}, stalled {}.{failed}",
+                "{done} of {} tiles, {state} — trained {}, exploded {}, vanished {}, stalled {}.{failed}{too_big}",
                 c.tiles.len(),
                 count(Outcome::Trained),
                 count(Outcome::Exploded),

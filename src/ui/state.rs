@@ -115,6 +115,10 @@ pub struct PhaseTiles {
     pub cancelled: bool,
     /// Tiles whose settings or worker failed, with the reason of the last.
     pub failed: Option<(usize, String)>,
+    /// Tiles refused as too big to train within the lab's memory (indices into `tiles`), and
+    /// the reason of the last.
+    pub too_big: Vec<usize>,
+    pub too_big_why: String,
 }
 
 /// Everything the components share.

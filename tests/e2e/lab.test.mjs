@@ -69,6 +69,26 @@ test('a burst of 40 slider inputs on a deep net builds the newest, writes the ad
   await page.close();
 });
 
+test('a network too big for the lab is refused with its estimate; the page keeps its settings, a link is shrunk', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=1000&width=256`);
+  await waitReady(page);
+  await page.waitForFunction(() => document.querySelectorAll('#layer-table tbody tr').length === 1001);
+  // The top of the width slider: 512 units, 1000 layers — about 2.2 GB of weights and gradients.
+  await setInput(page, 'width', await page.$eval('#width', (el) => el.max));
+  await page.waitForFunction(() => /needs about [0-9.]+ GB to train; the lab's limit is 1 GB/.test(document.querySelector('.notices')?.textContent ?? ''));
+  await page.waitForFunction(() => document.querySelector('output[for="width"]').textContent === '256');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('width') === '256');
+  assert.ok((await page.textContent('.notices')).includes('The settings before this change are kept.'));
+  await page.close();
+  // The same network asked for by a link opens at a width that fits, and says why.
+  const linked = await openPage(lab.browser, `${lab.server.url}?depth=1000&width=512`);
+  await waitReady(linked.page);
+  assert.match(await linked.page.textContent('.notices'), /needs about [0-9.]+ GB to train; the lab's limit is 1 GB/);
+  assert.equal(await sliderValue(linked.page, 'width'), 256);
+  assert.deepEqual([...errors, ...linked.errors], []);
+  await linked.page.close();
+});
+
 test('play advances the step count and redraws every chart', async () => {
   const { page, errors } = await openPage(lab.browser, lab.server.url);
   await waitReady(page);

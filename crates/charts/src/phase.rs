@@ -1,7 +1,7 @@
 //! The trainability map: one square per tile of a two-setting grid, coloured by what its run
 //! did — trained (bluish green), exploded (vermillion), vanished (sky blue), stalled (grey),
-//! not yet in (blank) — with theory drawn over it as labelled lines, and the lab's current
-//! configuration marked.
+//! not yet in (blank), too big to train here (a crossed-out outline) — with theory drawn over it
+//! as labelled lines, and the lab's current configuration marked.
 //!
 //! Tiles sit at integer coordinates (column, row); axes are labelled with the settings' values.
 //! [`PhaseGrid::tile_at`] turns a click into the tile under it.
@@ -43,6 +43,9 @@ pub struct PhaseGrid<'a> {
     pub y: SweepAxis,
     /// One entry per tile, row by row from the first row (None: not in yet).
     pub tiles: &'a [Option<Outcome>],
+    /// Tiles refused as too big to train within the lab's memory (indices into `tiles`),
+    /// drawn as crossed-out outlines.
+    pub too_big: &'a [usize],
     /// Theory lines.
     pub overlays: &'a [Overlay],
     /// The lab's current configuration, in the settings' units.
@@ -104,6 +107,15 @@ pub fn draw_phase<DB: DrawingBackend>(
             outcome_colour(outcome).filled(),
         ))
     }))?;
+    for &i in grid.too_big {
+        let (c, r) = ((i % columns) as f64, (i / columns) as f64);
+        let (lo, hi) = ((c - 0.4, r - 0.4), (c + 0.4, r + 0.4));
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [lo, hi],
+            INK.stroke_width(1),
+        )))?;
+        chart.draw_series(std::iter::once(PathElement::new(vec![lo, hi], INK)))?;
+    }
     let (xmax, ymax) = (grid.x.count as f64 - 0.5, grid.y.count as f64 - 0.5);
     let inside = |(x, y): (f64, f64)| (-0.5..=xmax).contains(&x) && (-0.5..=ymax).contains(&y);
     // Labels end at the line's last point, so they stay inside the plot.
@@ -183,6 +195,7 @@ mod tests {
             x: axis("depth=1:10:10"),
             y: axis("weight-scale=0.5:2:4"),
             tiles: &[],
+            too_big: &[],
             overlays: &[],
             marker: None,
         };

@@ -282,3 +282,30 @@ fn the_cliff_map_draws_surface_wall_and_both_descents() {
         Event::Failed { .. }
     ));
 }
+
+/// The trainability map draws a tile refused as too big as a crossed-out outline: one more
+/// outlined rectangle and one more line than the same map without it, and no filled square.
+#[test]
+fn too_big_tiles_are_crossed_out() {
+    use gradlab_charts::phase::{draw_phase, PhaseGrid};
+    use gradlab_engine::sweep::{Outcome, SweepAxis};
+    let axis = |s| SweepAxis::parse(s).unwrap();
+    let tiles = [Some(Outcome::Trained), None, Some(Outcome::Exploded), None];
+    let draw = |too_big: &[usize]| {
+        svg(|area| {
+            let grid = PhaseGrid {
+                x: axis("depth=1:10:2"),
+                y: axis("width=8:512:2"),
+                tiles: &tiles,
+                too_big,
+                overlays: &[],
+                marker: None,
+            };
+            draw_phase(area, STYLE, &grid).unwrap();
+        })
+    };
+    let (plain, crossed) = (draw(&[]), draw(&[3]));
+    let count = |text: &str, what: &str| text.matches(what).count();
+    assert_eq!(count(&crossed, "<rect") - count(&plain, "<rect"), 1);
+    assert_eq!(count(&crossed, "<polyline") - count(&plain, "<polyline"), 1);
+}

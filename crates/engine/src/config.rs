@@ -17,6 +17,7 @@ use super::clip::{Clip, ClipMode};
 use super::data::DatasetKind;
 use super::init::{Init, WeightDraw};
 use super::loss::Penalty;
+use super::memory::{describe_bytes, estimate_bytes, MEMORY_BUDGET_BYTES};
 use super::mlp::Architecture;
 use super::model::{MlpConfig, ModelConfig, RnnConfig};
 use super::optim::{OptimizerConfig, OptimizerKind};
@@ -76,6 +77,18 @@ pub enum ConfigError {
         /// Why, in a few words.
         why: &'static str,
     },
+    /// A network too large to train within [`MEMORY_BUDGET_BYTES`]; the repair lowered
+    /// `field` (the width or hidden units first, then the depth or length, then the batch).
+    TooBig {
+        /// The first setting the repair lowered.
+        field: Field,
+        /// What the settings as given would need (bytes).
+        bytes: u64,
+        /// What the lab allows one worker (bytes).
+        budget: u64,
+        /// The settings to lower, in words.
+        lower: &'static str,
+    },
 }
 
 impl ConfigError {
@@ -86,7 +99,8 @@ impl ConfigError {
             | Self::NotWhole { field, .. }
             | Self::NotFinite { field, .. }
             | Self::UnknownName { field, .. }
-            | Self::TooSmallFor { field, .. } => *field,
+            | Self::TooSmallFor { field, .. }
+            | Self::TooBig { field, .. } => *field,
         }
     }
 }
@@ -119,6 +133,17 @@ impl fmt::Display for ConfigError {
             } => write!(
                 f,
                 "{label} must be at least {min} here: {why} — got {value}."
+            ),
+            Self::TooBig {
+                bytes,
+                budget,
+                lower,
+                ..
+            } => write!(
+                f,
+                "This network needs about {} to train; the lab's limit is {} — lower {lower}.",
+                describe_bytes(*bytes),
+                describe_bytes(*budget)
             ),
         }
     }
@@ -328,7 +353,48 @@ fn repair_combinations(p: &mut TrainParams) -> Vec<ConfigError> {
         });
         p.seq_len = 2.0;
     }
+    errors.extend(repair_size(p));
     errors
+}
+
+/// Lowers a network too large for [`MEMORY_BUDGET_BYTES`] until it fits, halving the width or
+/// hidden units first, then the depth or sequence length, then the batch. One error, naming
+/// what the settings as given would need.
+fn repair_size(p: &mut TrainParams) -> Option<ConfigError> {
+    let bytes = estimate_bytes(&p.config_of_valid());
+    if bytes <= MEMORY_BUDGET_BYTES {
+        return None;
+    }
+    let rnn = p.model == MODEL_NAMES[1];
+    // The network shrinks first (its parameters grow with the width squared), the batch last.
+    let order = if rnn {
+        [Field::Hidden, Field::SeqLen, Field::Batch]
+    } else {
+        [Field::Width, Field::Depth, Field::Batch]
+    };
+    let mut first = None;
+    for field in order {
+        while estimate_bytes(&p.config_of_valid()) > MEMORY_BUDGET_BYTES {
+            let Value::Number(v) = p.value(field) else {
+                break;
+            };
+            if v <= 1.0 {
+                break;
+            }
+            p.set(field, Value::Number((v / 2.0).floor().max(1.0)));
+            first.get_or_insert(field);
+        }
+    }
+    Some(ConfigError::TooBig {
+        field: first.unwrap_or(Field::Batch),
+        bytes,
+        budget: MEMORY_BUDGET_BYTES,
+        lower: if rnn {
+            "the hidden units, the sequence length or the batch"
+        } else {
+            "the width, the depth or the batch"
+        },
+    })
 }
 
 impl TrainConfig {
@@ -443,6 +509,26 @@ mod tests {
                     why: "the adding task marks two numbers in each sequence",
                 },
                 |c| matches!(c.net.model, ModelConfig::Rnn(r) if r.steps == 2),
+            ),
+            (
+                // Issue 20's link: 1000 layers of 512 need about 2.2 GB (weights and gradients).
+                with(|p| {
+                    p.depth = 1000.0;
+                    p.width = 512.0;
+                }),
+                ConfigError::TooBig {
+                    field: Field::Width,
+                    bytes: estimate_bytes(
+                        &with(|p| {
+                            p.depth = 1000.0;
+                            p.width = 512.0;
+                        })
+                        .config_of_valid(),
+                    ),
+                    budget: MEMORY_BUDGET_BYTES,
+                    lower: "the width, the depth or the batch",
+                },
+                |c| mlp(c).width == 256 && mlp(c).depth == 1000,
             ),
             (
                 with(|p| p.depth = 0.0),

@@ -73,6 +73,7 @@ pub mod init;
 pub mod kernels;
 pub mod language;
 pub mod loss;
+pub mod memory;
 pub mod mlp;
 pub mod model;
 pub mod network;

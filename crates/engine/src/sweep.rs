@@ -393,10 +393,20 @@ pub fn critical_weight_scale(activation: Activation, bias_scale: f64) -> Option<
     Some(0.5 * (lo + hi))
 }
 
-/// Schoenholz et al. (2017): nets train when depth ≲ 6ξ, ξ = −1/ln χ₁ the mean-field depth
-/// scale. Infinite at the critical σ.
+/// 6ξ_∇, ξ_∇ = 1/|ln χ₁| the depth over which the back-propagated error grows or shrinks
+/// e-fold: the limit the map's short runs meet (twice as deep explodes or vanishes, half as deep
+/// trains, on the lesson's map). Below the critical σ it is Schoenholz et al.'s 6ξ_c; above it
+/// theirs is [`correlation_depth`]. Infinite at the critical σ.
 pub fn trainable_depth(activation: Activation, sigma: f64, bias_scale: f64) -> f64 {
     6.0 * MeanField::of(activation, sigma, bias_scale).depth_scale()
+}
+
+/// Schoenholz et al.'s (2017) 6ξ_c, ξ_c the correlation depth scale
+/// ([`MeanField::correlation_depth_scale`]): they found nets train where depth ≲ 6ξ_c. Equal
+/// to [`trainable_depth`] below the critical σ; above it (tanh and sigmoid) ξ_c is taken at the
+/// correlation fixed point c* < 1, and lies beyond the gradient's limit.
+pub fn correlation_depth(activation: Activation, sigma: f64, bias_scale: f64) -> f64 {
+    6.0 * MeanField::of(activation, sigma, bias_scale).correlation_depth_scale()
 }
 
 /// Pascanu's line for the recurrent scale g: λ₁(W_h) = 1/γ. For an orthogonal or identity W_h
@@ -552,10 +562,18 @@ mod tests {
         let biased = critical_weight_scale(Activation::Tanh, 0.3).unwrap();
         assert!(biased > 1.0);
         assert!((MeanField::of(Activation::Tanh, biased, 0.3).chi1 - 1.0).abs() < 1e-6);
+        // 6ξ_∇ = 6/|ln χ₁| everywhere; Schoenholz's 6ξ_c is the same in the ordered phase and
+        // 6/|ln χ_{c*}| at c* < 1 in the chaotic one — beyond the gradient's limit.
         for sigma in [0.5, 0.9, 1.2, 2.0] {
             let mf = MeanField::of(Activation::Tanh, sigma, 0.0);
-            let expected = (6.0 / mf.chi1.ln()).abs();
-            assert!((trainable_depth(Activation::Tanh, sigma, 0.0) - expected).abs() < 1e-9);
+            let gradient = trainable_depth(Activation::Tanh, sigma, 0.0);
+            assert!((gradient - (6.0 / mf.chi1.ln()).abs()).abs() < 1e-9);
+            let correlation = correlation_depth(Activation::Tanh, sigma, 0.0);
+            assert!((correlation - (6.0 / mf.chi_c.ln()).abs()).abs() < 1e-9);
+            match sigma < 1.0 {
+                true => assert!((correlation - gradient).abs() < 1e-9, "σ {sigma}"),
+                false => assert!(correlation > gradient, "σ {sigma}"),
+            }
         }
         assert!(
             trainable_depth(Activation::Tanh, 0.9, 0.0)

@@ -46,6 +46,12 @@ pub struct MeanField {
     pub q_star: f64,
     /// Per-layer growth of E‖δ‖²: χ₁.
     pub chi1: f64,
+    /// The stable fixed point c* of the correlation between two inputs' pre-activations: 1 in
+    /// the ordered phase, below 1 in the chaotic one (tanh and sigmoid; 1 where the theory has
+    /// no finite q*: linear and ReLU nets).
+    pub c_star: f64,
+    /// The correlation map's slope at c*, χ_{c*} = σ²·E[φ′(u₁)φ′(u₂)] (χ₁ where c* = 1).
+    pub chi_c: f64,
 }
 
 /// |χ₁ − 1| below this counts as critical (a 1% change in ‖δ‖ per layer).
@@ -57,36 +63,66 @@ impl MeanField {
         let (s2, b2) = (sigma * sigma, sigma_b * sigma_b);
         match activation {
             // h = z: q grows or shrinks by σ² per layer, no finite fixed point unless σ = 1.
-            Activation::Linear => MeanField {
-                q_star: if s2 < 1.0 {
+            Activation::Linear => MeanField::ordered(
+                if s2 < 1.0 {
                     b2 / (1.0 - s2)
                 } else {
                     f64::INFINITY
                 },
-                chi1: s2,
-            },
+                s2,
+            ),
             // E[relu(√q z)²] = q/2 and φ′ ∈ {0, 1} with probability ½ each, whatever q.
-            Activation::Relu => MeanField {
-                q_star: if s2 < 2.0 {
+            Activation::Relu => MeanField::ordered(
+                if s2 < 2.0 {
                     b2 / (1.0 - s2 / 2.0)
                 } else {
                     f64::INFINITY
                 },
-                chi1: s2 / 2.0,
-            },
+                s2 / 2.0,
+            ),
             // tanh² ≤ x², so for σ ≤ 1 without bias the variance map contracts to q* = 0 (and
             // the iteration would creep there only sublinearly at σ = 1): χ₁ = σ²·φ′(0)² = σ².
-            Activation::Tanh if s2 <= 1.0 && b2 == 0.0 => MeanField {
-                q_star: 0.0,
-                chi1: s2,
-            },
+            Activation::Tanh if s2 <= 1.0 && b2 == 0.0 => MeanField::ordered(0.0, s2),
             Activation::Tanh | Activation::Sigmoid => {
                 let phi = |x: f64| activation.apply(x);
                 let slope = |x: f64| activation.slope(activation.apply(x));
                 let q_star = fixed_point(|q| s2 * gauss_expect(|z| phi(q.sqrt() * z).powi(2)) + b2);
                 let chi1 = s2 * gauss_expect(|z| slope(q_star.sqrt() * z).powi(2));
-                MeanField { q_star, chi1 }
+                if chi1 <= 1.0 {
+                    return MeanField::ordered(q_star, chi1);
+                }
+                // Chaotic: c = 1 is unstable (slope χ₁ > 1) and the correlation settles below.
+                let (c_star, chi_c) = correlation_fixed_point(activation, s2, b2, q_star);
+                MeanField {
+                    q_star,
+                    chi1,
+                    c_star,
+                    chi_c,
+                }
             }
+        }
+    }
+
+    /// A setting whose correlations converge to c* = 1, where the correlation map's slope is χ₁.
+    fn ordered(q_star: f64, chi1: f64) -> Self {
+        MeanField {
+            q_star,
+            chi1,
+            c_star: 1.0,
+            chi_c: chi1,
+        }
+    }
+
+    /// Schoenholz et al.'s correlation depth scale ξ_c = −1/ln χ_{c*}: the layers over which two
+    /// inputs' correlation settles at c*, beyond which a net cannot tell its inputs apart and
+    /// stops training (depth ≲ 6ξ_c). Equal to [`depth_scale`](Self::depth_scale) in the
+    /// ordered phase; in the chaotic phase it is χ_{c*} at c* < 1, not χ₁. ∞ at criticality.
+    pub fn correlation_depth_scale(&self) -> f64 {
+        let ln = self.chi_c.ln();
+        if ln == 0.0 {
+            f64::INFINITY
+        } else {
+            (-1.0 / ln).abs()
         }
     }
 
@@ -118,6 +154,72 @@ impl MeanField {
             .map(|l| output_norm * self.chi1.powf((layers - 1 - l) as f64 / 2.0))
             .collect()
     }
+}
+
+/// The chaotic phase's correlation fixed point and the map's slope there. Two inputs whose
+/// pre-activations (variance q* each) have correlation c have, a layer on,
+/// `c′ = (σ²·E[φ(u₁)φ(u₂)] + σ_b²) / q*` with `u₁ = √q*·z₁`, `u₂ = √q*·(c·z₁ + √(1−c²)·z₂)`.
+/// Past χ₁ = 1 the map sits above the diagonal near 0 (or at 0: an odd φ without bias) and
+/// below it just under 1, so its stable fixed point c* is the root of `c′ − c` between, found by
+/// bisection (a root at 0 when the map never rises above the diagonal). Then
+/// `χ_{c*} = σ²·E[φ′(u₁)φ′(u₂)]` at c*.
+fn correlation_fixed_point(activation: Activation, s2: f64, b2: f64, q_star: f64) -> (f64, f64) {
+    let phi = |x: f64| activation.apply(x);
+    let slope = |x: f64| activation.slope(activation.apply(x));
+    let q = q_star.sqrt();
+    let pair =
+        |c: f64, z1: f64, z2: f64| (q * z1, q * (c * z1 + (1.0 - c * c).max(0.0).sqrt() * z2));
+    let map = |c: f64| {
+        (s2 * gauss_expect_2d(|z1, z2| {
+            let (u1, u2) = pair(c, z1, z2);
+            phi(u1) * phi(u2)
+        }) + b2)
+            / q_star
+    };
+    let gap = |c: f64| map(c) - c;
+    let (mut lo, mut hi) = (1e-9, 1.0 - 1e-9);
+    let c_star = if gap(lo) <= 0.0 {
+        0.0
+    } else {
+        for _ in 0..48 {
+            let mid = 0.5 * (lo + hi);
+            if gap(mid) > 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    };
+    let chi_c = s2
+        * gauss_expect_2d(|z1, z2| {
+            let (u1, u2) = pair(c_star, z1, z2);
+            slope(u1) * slope(u2)
+        });
+    (c_star, chi_c)
+}
+
+/// E[f(z₁, z₂)] for two independent standard normals, by the product Gauss–Hermite rule; nodes
+/// whose weight is below 10⁻¹⁶ of the largest add nothing in f64 and are left out.
+pub fn gauss_expect_2d(f: impl Fn(f64, f64) -> f64) -> f64 {
+    static RULE: LazyLock<(Vec<f64>, Vec<f64>)> = LazyLock::new(|| {
+        let (nodes, weights) = hermite_rule();
+        let largest = weights.iter().cloned().fold(0.0, f64::max);
+        nodes
+            .into_iter()
+            .zip(weights)
+            .filter(|(_, w)| *w > 1e-16 * largest)
+            .map(|(x, w)| (std::f64::consts::SQRT_2 * x, w / PI.sqrt()))
+            .unzip()
+    });
+    let (nodes, weights) = &*RULE;
+    let mut sum = 0.0;
+    for (&x1, &w1) in nodes.iter().zip(weights) {
+        for (&x2, &w2) in nodes.iter().zip(weights) {
+            sum += w1 * w2 * f(x1, x2);
+        }
+    }
+    sum
 }
 
 /// Iterates `q ← map(q)` from q = 1 to its fixed point (the map contracts everywhere but at the
@@ -285,6 +387,71 @@ mod tests {
             let q_mc = sigma * sigma * mean(&|x| activation.apply(x).powi(2)) + sigma_b * sigma_b;
             assert!((q_mc / mf.q_star - 1.0).abs() < 0.01);
         }
+    }
+
+    /// The chaotic phase's correlation fixed point c*, found by bisection, against two other
+    /// solutions: iterating the correlation map from c = 0.5 (it converges, c* being stable),
+    /// and a Monte-Carlo estimate of the map at c* (10⁶ pairs: it returns c*). Reference numbers
+    /// made here, by those two methods.
+    #[test]
+    fn the_correlation_fixed_point_is_one() {
+        let mut rng = stream_rng(6, Stream::Data);
+        let pairs: Vec<(f64, f64)> = (0..1_000_000)
+            .map(|_| (rng.sample(StandardNormal), rng.sample(StandardNormal)))
+            .collect();
+        for (activation, sigma, sigma_b) in [
+            (Activation::Tanh, 2.5, 0.3),
+            (Activation::Tanh, 1.5, 0.05),
+            (Activation::Tanh, 3.0, 0.0),
+        ] {
+            let mf = MeanField::of(activation, sigma, sigma_b);
+            assert!(mf.chi1 > 1.0, "{activation:?} σ {sigma}: chaotic");
+            let (s2, b2, q) = (sigma * sigma, sigma_b * sigma_b, mf.q_star.sqrt());
+            let pre = |c: f64, z1: f64, z2: f64| (q * z1, q * (c * z1 + (1.0 - c * c).sqrt() * z2));
+            let map = |c: f64| {
+                (s2 * gauss_expect_2d(|z1, z2| {
+                    let (u1, u2) = pre(c, z1, z2);
+                    activation.apply(u1) * activation.apply(u2)
+                }) + b2)
+                    / mf.q_star
+            };
+            let mut c = 0.5;
+            for _ in 0..3000 {
+                c = map(c);
+            }
+            assert!(
+                (c - mf.c_star).abs() < 1e-6,
+                "{activation:?} σ {sigma}: iterated {c}, bisected {}",
+                mf.c_star
+            );
+            assert!(
+                mf.c_star < 1.0 && mf.chi_c < 1.0,
+                "{mf:?}: a stable c* below 1"
+            );
+            let sampled = (s2
+                * pairs
+                    .iter()
+                    .map(|&(z1, z2)| {
+                        let (u1, u2) = pre(mf.c_star, z1, z2);
+                        activation.apply(u1) * activation.apply(u2)
+                    })
+                    .sum::<f64>()
+                / pairs.len() as f64
+                + b2)
+                / mf.q_star;
+            assert!(
+                (sampled - mf.c_star).abs() < 0.01,
+                "{sampled} vs {}",
+                mf.c_star
+            );
+            // ξ_c is finite where ξ_∇ = 1/|ln χ₁| is what the map used to draw.
+            assert!(mf.correlation_depth_scale().is_finite());
+            assert_ne!(mf.correlation_depth_scale(), mf.depth_scale());
+        }
+        // Ordered: c* = 1 and the two depth scales agree.
+        let ordered = MeanField::of(Activation::Tanh, 0.8, 0.1);
+        assert_eq!((ordered.c_star, ordered.chi_c), (1.0, ordered.chi1));
+        assert_eq!(ordered.correlation_depth_scale(), ordered.depth_scale());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use gradlab_engine::StepStats;
 use serde::Serialize;
 
 /// Most numbers one log holds (≈ 16 MB of `f32`).
-pub const MAX_NUMBERS: usize = 4_000_000;
+pub const MAX_NUMBERS: usize = (gradlab_engine::memory::RUN_LOG_BYTES / 4) as usize;
 
 /// The numbers of one step a download needs, borrowed from the log.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

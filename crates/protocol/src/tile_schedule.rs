@@ -6,6 +6,9 @@
 //! time it is given up (counted as failed, with the reason). A failed worker is dropped from
 //! the count and never waited for: the map is done when no tile is queued and no live worker
 //! has one in hand. When no worker is left, the tiles still queued are given up.
+//!
+//! Memory: tiles are handed out only while the estimates of the tiles in hand, with the next
+//! one's, stay within a budget — except that one tile always may run, so the map finishes.
 
 use std::collections::VecDeque;
 
@@ -18,7 +21,8 @@ enum Slot {
     /// Spawned, not yet ready.
     Starting,
     Idle,
-    Busy(Tile),
+    /// Computing a tile, estimated to need this many bytes.
+    Busy(Tile, u64),
     /// Failed: given nothing more.
     Dead,
 }
@@ -60,18 +64,34 @@ impl TileSchedule {
         }
     }
 
-    /// The next tile for every idle worker, while tiles remain: `(worker, tile)` pairs, each
-    /// worker now busy with its tile.
-    pub fn hand_out(&mut self) -> Vec<(usize, Tile)> {
+    /// The next tile for every idle worker, while tiles remain and their memory fits: `cost`
+    /// estimates a tile's bytes, and tiles in hand may together need at most `budget` (one
+    /// tile always may run). `(worker, tile)` pairs, each worker now busy with its tile.
+    pub fn hand_out(&mut self, cost: impl Fn(Tile) -> u64, budget: u64) -> Vec<(usize, Tile)> {
+        let mut in_hand: u64 = self
+            .workers
+            .iter()
+            .map(|s| match s {
+                Slot::Busy(_, bytes) => *bytes,
+                _ => 0,
+            })
+            .sum();
         let mut given = Vec::new();
-        for (worker, slot) in self.workers.iter_mut().enumerate() {
-            if *slot != Slot::Idle {
+        for worker in 0..self.workers.len() {
+            if self.workers[worker] != Slot::Idle {
                 continue;
             }
-            let Some(tile) = self.queue.pop_front() else {
+            let Some(&tile) = self.queue.front() else {
                 break;
             };
-            *slot = Slot::Busy(tile);
+            let bytes = cost(tile);
+            let busy = self.workers.iter().any(|s| matches!(s, Slot::Busy(..)));
+            if busy && in_hand + bytes > budget {
+                break;
+            }
+            self.queue.pop_front();
+            in_hand += bytes;
+            self.workers[worker] = Slot::Busy(tile, bytes);
             given.push((worker, tile));
         }
         given
@@ -81,7 +101,7 @@ impl TileSchedule {
     /// it had in hand.
     pub fn answered(&mut self, worker: usize) -> Option<Tile> {
         let slot = self.workers.get_mut(worker)?;
-        let Slot::Busy(tile) = *slot else {
+        let Slot::Busy(tile, _) = *slot else {
             return None;
         };
         *slot = Slot::Idle;
@@ -96,13 +116,13 @@ impl TileSchedule {
         };
         let held = std::mem::replace(slot, Slot::Dead);
         match held {
-            Slot::Busy(tile) if !self.retried.contains(&tile) => {
+            Slot::Busy(tile, _) if !self.retried.contains(&tile) => {
                 self.retried.push(tile);
                 // First, so the next worker free takes it.
                 self.queue.push_front(tile);
                 Lost::Requeued(tile)
             }
-            Slot::Busy(tile) => Lost::GivenUp(tile),
+            Slot::Busy(tile, _) => Lost::GivenUp(tile),
             _ => Lost::Nothing,
         }
     }
@@ -123,7 +143,7 @@ impl TileSchedule {
 
     /// Whether every tile is in (or given up): none queued, none in a live worker's hand.
     pub fn done(&self) -> bool {
-        self.queue.is_empty() && !self.workers.iter().any(|s| matches!(s, Slot::Busy(_)))
+        self.queue.is_empty() && !self.workers.iter().any(|s| matches!(s, Slot::Busy(..)))
     }
 }
 
@@ -138,13 +158,16 @@ mod tests {
     #[test]
     fn tiles_go_to_ready_workers_in_order() {
         let mut s = TileSchedule::new(grid(), 2);
-        assert!(s.hand_out().is_empty(), "no worker is ready yet");
+        assert!(
+            s.hand_out(|_| 1, u64::MAX).is_empty(),
+            "no worker is ready yet"
+        );
         s.ready(0);
         s.ready(1);
-        assert_eq!(s.hand_out(), vec![(0, (0, 0)), (1, (1, 0))]);
-        assert!(s.hand_out().is_empty(), "both busy");
+        assert_eq!(s.hand_out(|_| 1, u64::MAX), vec![(0, (0, 0)), (1, (1, 0))]);
+        assert!(s.hand_out(|_| 1, u64::MAX).is_empty(), "both busy");
         assert_eq!(s.answered(1), Some((1, 0)));
-        assert_eq!(s.hand_out(), vec![(1, (2, 0))]);
+        assert_eq!(s.hand_out(|_| 1, u64::MAX), vec![(1, (2, 0))]);
         assert!(!s.done());
     }
 
@@ -155,14 +178,18 @@ mod tests {
         let mut s = TileSchedule::new(grid(), 2);
         s.ready(0);
         s.ready(1);
-        s.hand_out();
+        s.hand_out(|_| 1, u64::MAX);
         assert_eq!(s.failed(0), Lost::Requeued((0, 0)));
         assert_eq!(s.live_workers(), 1);
         let mut computed = vec![s.answered(1).unwrap()];
-        assert_eq!(s.hand_out(), vec![(1, (0, 0))], "the lost tile first");
+        assert_eq!(
+            s.hand_out(|_| 1, u64::MAX),
+            vec![(1, (0, 0))],
+            "the lost tile first"
+        );
         while !s.done() {
             computed.extend(s.answered(1));
-            s.hand_out();
+            s.hand_out(|_| 1, u64::MAX);
         }
         computed.sort();
         let mut all = grid();
@@ -174,6 +201,26 @@ mod tests {
         assert!(s.give_up_if_no_workers().is_empty());
     }
 
+    /// Tiles in hand stay within the memory budget: with 10 bytes allowed and tiles of 6, one
+    /// runs at a time; a tile over the budget alone still runs when nothing else does.
+    #[test]
+    fn tiles_in_hand_fit_the_memory_budget() {
+        let mut s = TileSchedule::new(grid(), 3);
+        (0..3).for_each(|w| s.ready(w));
+        let cost = |(c, _): Tile| if c == 2 { 60 } else { 6 };
+        assert_eq!(s.hand_out(cost, 10), vec![(0, (0, 0))]);
+        assert!(s.hand_out(cost, 10).is_empty(), "a second would need 12");
+        s.answered(0);
+        assert_eq!(s.hand_out(cost, 10), vec![(0, (1, 0))]);
+        s.answered(0);
+        assert_eq!(
+            s.hand_out(cost, 10),
+            vec![(0, (2, 0))],
+            "alone, over the budget"
+        );
+        assert!(s.hand_out(cost, 10).is_empty());
+    }
+
     /// A tile that kills two workers is given up; with no worker left the rest are too, and
     /// the map is done.
     #[test]
@@ -181,10 +228,10 @@ mod tests {
         let mut s = TileSchedule::new(grid(), 2);
         s.ready(0);
         s.ready(1);
-        s.hand_out();
+        s.hand_out(|_| 1, u64::MAX);
         assert_eq!(s.failed(0), Lost::Requeued((0, 0)));
         s.answered(1);
-        assert_eq!(s.hand_out(), vec![(1, (0, 0))]);
+        assert_eq!(s.hand_out(|_| 1, u64::MAX), vec![(1, (0, 0))]);
         assert_eq!(s.failed(1), Lost::GivenUp((0, 0)));
         assert_eq!(s.failed(1), Lost::Nothing, "a dead worker fails once");
         assert_eq!(s.live_workers(), 0);

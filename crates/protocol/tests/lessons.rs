@@ -566,12 +566,12 @@ fn pascanus_cliff_throws_the_unclipped_step_and_not_the_clipped_one() {
 
 /// "Shallow nets train at almost any σ from 1 to 3, but from about 20 layers the trainable
 /// squares shrink to a band around σ ≈ 1 to 1.5: above it nearly every square explodes, and
-/// below σ ≈ 0.8 the error vanishes … The upper 6ξ curve runs along the edge of the exploding
+/// below σ ≈ 0.8 the error vanishes … The upper 6ξ_∇ curve runs along the edge of the exploding
 /// region." Checked on sample squares of the lesson's map (the whole map, 256 runs, is in the
 /// browser test and the runner's `--sweep`): each a 200-step run, natively.
 #[test]
 fn the_trainability_map_has_a_band_and_theory_follows_its_edge() {
-    use gradlab_engine::sweep::{measure, trainable_depth, Outcome};
+    use gradlab_engine::sweep::{correlation_depth, measure, trainable_depth, Outcome};
     use gradlab_engine::Activation;
     let lesson = lesson("The trainability map");
     let map = lesson.phase.as_ref().unwrap().link().unwrap();
@@ -607,7 +607,7 @@ fn the_trainability_map_has_a_band_and_theory_follows_its_edge() {
             "depth {depth}, σ {sigma}: {o:?}"
         );
     }
-    // Theory's edge: half of 6ξ trains, twice 6ξ explodes.
+    // Theory's edge: half of 6ξ_∇ trains, twice 6ξ_∇ explodes; Schoenholz's 6ξ_c lies beyond.
     for sigma in [2.0, 3.0] {
         let edge = trainable_depth(Activation::Tanh, sigma, 0.0);
         assert_eq!(
@@ -620,5 +620,6 @@ fn the_trainability_map_has_a_band_and_theory_follows_its_edge() {
             Outcome::Exploded,
             "σ {sigma}, 6ξ = {edge}"
         );
+        assert!(correlation_depth(Activation::Tanh, sigma, 0.0) > edge);
     }
 }

@@ -13,6 +13,7 @@ pub use web::start;
 
 use gradlab_engine::cliff;
 use gradlab_engine::language::known_word_share;
+use gradlab_engine::memory::{describe_bytes, estimate_runs_bytes, MEMORY_BUDGET_BYTES};
 use gradlab_engine::sweep;
 use gradlab_engine::{Applied, TrainConfig, Trainer};
 use gradlab_protocol::export::{write_export, Exported, RunLog};
@@ -205,6 +206,18 @@ impl WorkerCore {
                     message: format!("run {name}'s settings were refused: {e}"),
                 };
             }
+        }
+        // Each run fits (the check above); together, in compare mode, they must too.
+        let needed = estimate_runs_bytes(&configs);
+        if needed > MEMORY_BUDGET_BYTES {
+            return Event::Failed {
+                message: format!(
+                    "these runs need about {} to train together; the lab's limit is {} — the \
+                     current run goes on",
+                    describe_bytes(needed),
+                    describe_bytes(MEMORY_BUDGET_BYTES)
+                ),
+            };
         }
         let mut optimizer_reset = Vec::new();
         let restarted = if configs.len() == self.lanes.len() {

@@ -537,3 +537,28 @@ fn the_spectrum_takes_a_bounded_share_of_the_time() {
         assert!(train(&mut core, 1).spectrum.is_some());
     }
 }
+
+/// Compare mode: two runs that each fit but not together are refused as a pair, and the
+/// current run goes on untouched.
+#[test]
+fn compared_runs_must_fit_together() {
+    let big = TrainParams {
+        depth: 1000.0,
+        width: 300.0,
+        ..TrainParams::default()
+    };
+    assert!(big.check().is_ok(), "each fits alone");
+    let mut core = WorkerCore::new();
+    configure(&mut core, TrainParams::default());
+    let configs = vec![big.check().unwrap(), big.check().unwrap()];
+    let answer = core.handle(
+        Command::Configure(configs),
+        &mut || 0.0,
+        &mut std::io::sink(),
+    );
+    let Event::Failed { message } = answer else {
+        panic!("{answer:?}");
+    };
+    assert!(message.contains("the lab's limit is 1 GB"), "{message}");
+    assert_eq!(train(&mut core, 2).steps.len(), 2, "the run goes on");
+}
