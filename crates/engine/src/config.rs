@@ -141,7 +141,8 @@ impl fmt::Display for ConfigError {
                 ..
             } => write!(
                 f,
-                "This network needs about {} to train; the lab's limit is {} — lower {lower}.",
+                "{label}: this network needs about {} to train; the lab's limit is {} — lower \
+                 {lower}.",
                 describe_bytes(*bytes),
                 describe_bytes(*budget)
             ),

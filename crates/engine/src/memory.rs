@@ -160,8 +160,8 @@ mod tests {
         let (config, errors) = params.repair();
         assert_eq!(
             errors[0].to_string(),
-            "This network needs about 2.2 GB to train; the lab's limit is 1 GB — lower the \
-             width, the depth or the batch."
+            "Width (units per layer): this network needs about 2.2 GB to train; the lab's \
+             limit is 1 GB — lower the width, the depth or the batch."
         );
         assert!(estimate_bytes(&config) <= MEMORY_BUDGET_BYTES);
         assert_eq!(describe_bytes(420_000_000), "420 MB");
