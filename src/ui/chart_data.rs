@@ -172,11 +172,7 @@ fn rnn_theory(config: &TrainConfig, norms: &[f64]) -> Option<Vec<f64>> {
     let last = *norms.last()?;
     // Truncated BPTT (k > 0) read out at the last step: the error flows through the last k
     // steps only, and the line is drawn there alone (NaN is not drawn).
-    let steps = norms.len();
-    let reached = match r.truncation {
-        0 => 0,
-        k => steps.saturating_sub(k),
-    };
+    let (steps, reached) = (norms.len(), r.first_step_reached());
     exact.then(|| {
         (0..steps)
             .map(|t| match t < reached {

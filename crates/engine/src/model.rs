@@ -79,6 +79,16 @@ impl MlpConfig {
 }
 
 impl RnnConfig {
+    /// The earliest time step (0-based) the error reaches by design: read out from the last
+    /// state with truncated BPTT (k > 0), none flows before the last block of k steps — a zero
+    /// there is the truncation's, not a vanishing gradient. 0 otherwise.
+    pub fn first_step_reached(&self) -> usize {
+        match (self.truncation, self.readout) {
+            (k, Readout::Last) if k > 0 => self.steps.saturating_sub(k),
+            _ => 0,
+        }
+    }
+
     /// Its sizes.
     pub fn shape(&self) -> RnnShape {
         RnnShape {

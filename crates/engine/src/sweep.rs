@@ -23,7 +23,8 @@
 
 use super::activation::Activation;
 use super::config::{ConfigError, TrainConfig, TrainParams};
-use super::rnn::{Readout, RecurrentInit};
+use super::model::RnnConfig;
+use super::rnn::RecurrentInit;
 use super::settings::{Field, Value};
 use super::theory::MeanField;
 use super::trainer::Trainer;
@@ -294,18 +295,6 @@ impl Measured {
     }
 }
 
-/// The first profile entry the error reaches by design: an RNN read out from its last state
-/// with truncated BPTT (k > 0) sends no error before its last block of k steps, so the ratio
-/// starts there — a zero there is the truncation's, not a vanishing gradient.
-fn error_reaches(config: &TrainConfig) -> usize {
-    match config.net.model.as_rnn() {
-        Some(r) if r.truncation > 0 && r.readout == Readout::Last => {
-            r.steps.saturating_sub(r.truncation)
-        }
-        _ => 0,
-    }
-}
-
 /// Trains `config` for `steps` steps and classifies the run: what one tile of the map is,
 /// wherever it is computed (the page's workers, the runner's threads).
 pub fn measure(config: TrainConfig, steps: usize) -> Measured {
@@ -320,7 +309,13 @@ pub fn measure(config: TrainConfig, steps: usize) -> Measured {
             break;
         };
         if losses.is_empty() {
-            let profile = &stats.profile()[error_reaches(&config)..];
+            // From the first step the error reaches (truncated BPTT cuts the earlier ones).
+            let reached = config
+                .net
+                .model
+                .as_rnn()
+                .map_or(0, RnnConfig::first_step_reached);
+            let profile = &stats.profile()[reached..];
             grad_ratio = match (profile.first(), profile.last()) {
                 (Some(&first), Some(&last)) => first / last,
                 _ => f64::NAN,
