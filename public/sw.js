@@ -7,11 +7,14 @@
 // engine_build.js decides, as the worker's loader does, told by the page's registration
 // (`sw.js?engine=simd128`) when a link forces the plain build.
 // Copies are kept by path: the many query strings of links to runs are one page.
-importScripts('./engine_build.js');
+// Every file but this one, the page and version.json has a content-hashed name (the build
+// writes them in, with ENGINE_FILES and the chooser's name).
+importScripts('__GRADLAB_ENGINE_BUILD__');
 const VERSION = '__GRADLAB_VERSION__';
+const ENGINE_FILES = __GRADLAB_ENGINE_FILES__;
 const IN_USE = engineBuild(new URL(self.location.href).searchParams.get('engine'));
-const OTHER_BUILD = IN_USE === 'worker_relaxed' ? /^\.\/worker(\.js|_bg\.wasm)$/ : /^\.\/worker_relaxed/;
-const FILES = __GRADLAB_FILES__.filter((f) => !OTHER_BUILD.test(f));
+const OTHER_BUILD = new Set(Object.entries(ENGINE_FILES).filter(([build]) => build !== IN_USE).flatMap(([, files]) => files));
+const FILES = __GRADLAB_FILES__.filter((f) => !OTHER_BUILD.has(f));
 const CACHE = `gradlab-${VERSION}`;
 
 self.addEventListener('install', (event) => {

@@ -7,7 +7,7 @@
 //! page draws.
 
 use super::address;
-use super::bridge::Bridge;
+use super::bridge::{Bridge, Stopped};
 use super::now;
 use super::state::{Lab, WorkerState, SPEEDS};
 use super::worker_events;
@@ -25,19 +25,39 @@ const REFRESH_MS: f64 = 150.0;
 
 /// Spawns (or respawns) the worker.
 pub fn start_worker(lab: Lab) {
+    if lab.worker.get_untracked() == WorkerState::Outdated {
+        return; // Only a reload brings this release's successor.
+    }
     lab.session.update_value(|s| {
         s.bridge = None; // terminates the old worker
         s.pacer.clear();
     });
     show_busy(lab);
     lab.worker.set(WorkerState::Loading);
-    let on_error = move |message: String| {
-        lab.playing.set(false);
-        lab.worker.set(WorkerState::Failed(message));
-    };
-    match Bridge::spawn(move |event| worker_events::on_event(lab, event), on_error) {
+    let on_stop = move |why: Stopped| stopped(lab, why);
+    match Bridge::spawn(move |event| worker_events::on_event(lab, event), on_stop) {
         Ok(bridge) => lab.session.update_value(|s| s.bridge = Some(bridge)),
-        Err(message) => on_error(message),
+        Err(message) => on_stop(Stopped::Failed(message)),
+    }
+}
+
+/// A worker (the lab's or one of the map's) stopped: training stops; a new release stops
+/// every worker of this page, for good, until it is reloaded.
+pub fn stopped(lab: Lab, why: Stopped) {
+    lab.playing.set(false);
+    match why {
+        Stopped::Failed(message) => {
+            if lab.worker.get_untracked() != WorkerState::Outdated {
+                lab.worker.set(WorkerState::Failed(message));
+            }
+        }
+        Stopped::NewRelease => {
+            lab.session.update_value(|s| {
+                s.bridge = None;
+                s.pacer.clear();
+            });
+            lab.worker.set(WorkerState::Outdated);
+        }
     }
 }
 

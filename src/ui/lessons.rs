@@ -5,12 +5,12 @@
 
 use super::charts_view::set_bars_quantity;
 use super::controller;
+use super::fetch::fetch_text;
 use super::state::{BarsQuantity, Lab, Lessons};
 use gradlab_protocol::lesson::{self, Lesson};
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 /// The lesson file, beside `index.html` (a teacher may replace it with their own).
 pub const LESSON_FILE: &str = "lessons.json";
@@ -41,26 +41,6 @@ pub fn load(lab: Lab) {
             }
         }
     });
-}
-
-async fn fetch_text(url: &str) -> Result<String, String> {
-    let describe = |e: wasm_bindgen::JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(describe)?
-        .dyn_into()
-        .map_err(|_| "not a response".to_string())?;
-    if !response.ok() {
-        return Err(format!(
-            "{url} could not be loaded (HTTP {})",
-            response.status()
-        ));
-    }
-    let text = JsFuture::from(response.text().map_err(describe)?)
-        .await
-        .map_err(describe)?;
-    text.as_string().ok_or_else(|| format!("{url} is not text"))
 }
 
 /// Puts the spotlight on the element with `id` (on its chart, control or metric as a whole),

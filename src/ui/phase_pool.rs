@@ -4,8 +4,9 @@
 //! failed worker costs), their answers put in `lab.phase_tiles` as they come. Drawing them is
 //! [`super::phase_view`]'s.
 
-use super::bridge::Bridge;
-use super::state::{Lab, PhaseTiles};
+use super::bridge::{Bridge, Stopped};
+use super::controller;
+use super::state::{Lab, PhaseTiles, WorkerState};
 use gradlab_engine::memory::{estimate_bytes, MEMORY_BUDGET_BYTES};
 use gradlab_engine::{ConfigError, Field, TrainParams};
 use gradlab_protocol::link::PhaseLink;
@@ -41,6 +42,9 @@ pub fn start(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
     let Some(map) = lab.phase.get_untracked() else {
         return;
     };
+    if lab.worker.get_untracked() == WorkerState::Outdated {
+        return; // Only a reload brings this release's successor.
+    }
     let base = lab.params.get_untracked();
     let tiles = map.x.count * map.y.count;
     let size = pool_size().min(tiles);
@@ -74,12 +78,12 @@ pub fn start(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
     for index in 0..size {
         let spawned = Bridge::spawn(
             move |event| on_event(lab, pool, generation, index, event),
-            move |message| worker_failed(lab, pool, generation, index, message),
+            move |why| worker_stopped(lab, pool, generation, index, why),
         );
         let failure = spawned.as_ref().err().cloned();
         pool.update_value(|p| p.workers.push(spawned.ok()));
         if let Some(message) = failure {
-            worker_failed(lab, pool, generation, index, message);
+            worker_stopped(lab, pool, generation, index, Stopped::Failed(message));
         }
     }
 }
@@ -149,18 +153,26 @@ fn tiles_failed(lab: Lab, count: usize, message: String) {
 }
 
 /// A worker stopped (or could not be started): see [`drop_worker`]; then the others go on.
-fn worker_failed(
+fn worker_stopped(
     lab: Lab,
     pool: StoredValue<Pool, LocalStorage>,
     generation: u64,
     index: usize,
-    message: String,
+    why: Stopped,
 ) {
     if pool.with_value(|p| p.generation) != generation {
         return;
     }
-    drop_worker(lab, pool, index, &message);
-    hand_out(lab, pool);
+    match why {
+        Stopped::Failed(message) => {
+            drop_worker(lab, pool, index, &message);
+            hand_out(lab, pool);
+        }
+        Stopped::NewRelease => {
+            cancel(lab, pool);
+            controller::stopped(lab, Stopped::NewRelease);
+        }
+    }
 }
 
 /// Lets a failed worker go: its tile goes to another worker (given up on a second failure),

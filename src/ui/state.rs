@@ -67,6 +67,9 @@ pub enum WorkerState {
     Ready,
     /// It stopped with this error.
     Failed(String),
+    /// The server has a new release of gradlab: this page must be reloaded before it trains
+    /// again (its workers are stopped; see [`super::release`]).
+    Outdated,
 }
 
 /// The lesson file, as far as it has loaded.

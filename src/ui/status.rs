@@ -1,7 +1,9 @@
 //! The status lines (run A's, and run B's in compare mode) and the notices.
 
+use super::address;
 use super::controller;
 use super::format::{compact, plain, thousands};
+use super::release;
 use super::state::{Lab, WorkerState};
 use gradlab_engine::StepStats;
 use leptos::prelude::*;
@@ -43,6 +45,7 @@ pub fn StatusLine() -> impl IntoView {
         WorkerState::Failed(message) => {
             ("failed", format!("The training worker stopped: {message}"))
         }
+        WorkerState::Outdated => ("outdated", release::NEW_RELEASE.to_string()),
         WorkerState::Ready => match lab.diverged.get() {
             Some(at) if lab.compare.with(Option::is_some) && !lab.halted.get() => {
                 ("diverged", format!("Run A {at}. Run B trains on."))
@@ -88,6 +91,9 @@ pub fn StatusLine() -> impl IntoView {
             </dl>
             <Show when=failed>
                 <button id="restart-worker" on:click=move |_| controller::start_worker(lab)>"Restart the worker"</button>
+            </Show>
+            <Show when=move || lab.worker.get() == WorkerState::Outdated>
+                <button id="reload-page" class="primary" on:click=move |_| reload(lab)>"Reload"</button>
             </Show>
         </div>
     }
@@ -158,4 +164,16 @@ fn capitalise(s: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// Loads the page again, from the server, at the link to the run as it is now (the address
+/// bar may be a moment behind).
+fn reload(lab: Lab) {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return;
+    };
+    let _ = match address::current_link(lab) {
+        Some(link) => location.set_href(&link),
+        None => location.reload(),
+    };
 }

@@ -57,7 +57,7 @@ pub(super) fn on_event(lab: Lab, event: Event) {
         controller::send(lab, command);
     }
     match event {
-        Event::Ready { build } => {
+        Event::Ready { build, .. } => {
             lab.engine_build.set(Some(build));
             let t = now();
             lab.session.update_value(|s| {

@@ -223,7 +223,7 @@ const dist = new URL('../../dist/', import.meta.url).pathname;
 // What a visitor downloads: every file but the engine build their browser does not run (the
 // service worker precaches the same list); dist/ as a whole is reported beside it.
 const picked = shapes[0]?.build ?? '';
-const otherBuild = picked.includes('relaxed') ? /^worker(\.js|_bg\.wasm)$/ : /^worker_relaxed/;
+const otherBuild = picked.includes('relaxed') ? /^worker-[0-9a-f]+(\.js|_bg\.wasm)$/ : /^worker_relaxed-/;
 const allFiles = readdirSync(dist);
 const files = allFiles.filter((f) => !otherBuild.test(f));
 const gzOf = (list) => list.reduce((sum, f) => sum + gzipSync(readFileSync(dist + f), { level: 9 }).length, 0);

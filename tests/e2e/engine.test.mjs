@@ -4,7 +4,7 @@
 // both train the numbers the native headless runner trains, within the kernel's tolerance.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useLab, openPage, waitReady, stepTimes, column, headlessRunner } from './harness.mjs';
+import { useLab, openPage, waitReady, stepTimes, column, headlessRunner, unhashed } from './harness.mjs';
 
 const lab = useLab();
 
@@ -13,7 +13,7 @@ async function openWatching(query) {
   const fetched = [];
   const watch = (page) => page.on('request', (r) => {
     const name = new URL(r.url()).pathname.split('/').pop();
-    if (/^worker/.test(name)) fetched.push(name);
+    if (/^worker/.test(name)) fetched.push(unhashed(name));
   });
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}${query}`, { beforeLoad: watch });
   await waitReady(page);

@@ -26,7 +26,13 @@ const TYPES = {
  * GitHub Pages is: no headers beyond the content type. With `prefix` (e.g. `/course/gradlab/`)
  * the files are served under that sub-path only.
  */
+/** A built file's name without its content hash (`worker_relaxed-0123…_bg.wasm` →
+ *  `worker_relaxed_bg.wasm`), for tests that name files by what they are. */
+export const unhashed = (name) => name.replace(/-[0-9a-f]{16}(?=(\.js|_bg\.wasm|\.css)$)/, '');
+
+/** Serves dist/ (or, after `serve(dir)`, another build: a new deployment) under `prefix`. */
 export async function serveDist(prefix = '/') {
+  let root = DIST;
   const server = createServer(async (req, res) => {
     const full = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (!full.startsWith(prefix)) {
@@ -34,8 +40,8 @@ export async function serveDist(prefix = '/') {
       return;
     }
     const path = `/${full.slice(prefix.length)}`;
-    const file = join(DIST, path.endsWith('/') ? `${path}index.html` : path);
-    if (!file.startsWith(DIST)) {
+    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
+    if (!file.startsWith(root)) {
       res.writeHead(403).end();
       return;
     }
@@ -54,7 +60,10 @@ export async function serveDist(prefix = '/') {
       server.close(r);
       server.closeAllConnections();
     });
-  return { url: `http://127.0.0.1:${port}${prefix}`, close };
+  const serve = (dir) => {
+    root = dir;
+  };
+  return { url: `http://127.0.0.1:${port}${prefix}`, close, serve };
 }
 
 /** Launches headless Chromium with the flags this machine needs. */

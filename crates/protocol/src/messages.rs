@@ -120,9 +120,15 @@ impl ExportFormat {
 /// Worker → page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Event {
-    /// The worker's wasm is loaded and it listens; `build` names its engine build
-    /// ([`gradlab_engine::gemm::build_name`]: `simd128` or `simd128 + relaxed-simd`).
-    Ready { build: String },
+    /// The worker's wasm is loaded and it listens. `version` is the release it was loaded from
+    /// (the build's id, a hash of every file the build wrote; empty where unknown), `build`
+    /// names its engine build ([`gradlab_engine::gemm::build_name`]: `simd128` or
+    /// `simd128 + relaxed-simd`).
+    ///
+    /// Kept first, with `version` first: any release can read another's release id
+    /// ([`ready_version`]) whatever else changed, and so say "a new version is available"
+    /// instead of misreading the rest.
+    Ready { version: String, build: String },
     /// A configuration is in force.
     Configured(Configured),
     /// Steps were taken (boxed: it is far larger than the other events).
@@ -309,6 +315,33 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     postcard::from_bytes(bytes).map_err(|e| DecodeError(e.to_string()))
 }
 
+/// The release id in a worker's [`Event::Ready`], read from its bytes alone: the variant's
+/// index and the first field, which every release encodes alike (postcard: a varint, then a
+/// length-prefixed string). `None` for any other message.
+pub fn ready_version(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct ReadyPrefix {
+        variant: u32,
+        version: String,
+    }
+    match postcard::take_from_bytes::<ReadyPrefix>(bytes) {
+        Ok((
+            ReadyPrefix {
+                variant: 0,
+                version,
+            },
+            _,
+        )) => Some(version),
+        _ => None,
+    }
+}
+
+/// Whether a worker of release `worker` belongs to another release than the page's: both
+/// known and different (an unknown id — a development build — is taken as the same).
+pub fn other_release(page: &str, worker: &str) -> bool {
+    !page.is_empty() && !worker.is_empty() && page != worker
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,5 +419,42 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         assert!(decode::<Command>(&[0xff, 0xff, 0xff]).is_err());
         assert!(decode::<Event>(&[]).is_err());
+    }
+
+    /// A worker of another release is recognised from its first message even when the rest of
+    /// that message no longer reads: here a `Ready` with a field this release does not know
+    /// (bytes a later protocol could send) between the two it does.
+    #[test]
+    fn another_release_is_recognised_whatever_follows() {
+        let ready = Event::Ready {
+            version: "1f0c2a9b".into(),
+            build: "simd128".into(),
+        };
+        let mut bytes = encode(&ready).unwrap();
+        assert_eq!(
+            bytes[0], 0,
+            "Ready is the first variant, as in every release"
+        );
+        assert_eq!(ready_version(&bytes).as_deref(), Some("1f0c2a9b"));
+        let version_end = 2 + "1f0c2a9b".len();
+        bytes.splice(version_end..version_end, [5, 0xff, 0xfe, 0xff, 0xfe, 0xff]);
+        assert!(
+            decode::<Event>(&bytes).is_err(),
+            "the new field does not read here"
+        );
+        assert_eq!(ready_version(&bytes).as_deref(), Some("1f0c2a9b"));
+        let failed = encode(&Event::Failed {
+            message: "x".into(),
+        })
+        .unwrap();
+        assert_eq!(ready_version(&failed), None);
+        assert_eq!(ready_version(&[]), None);
+        assert!(other_release("1f0c2a9b", "77aa0000"));
+        assert!(!other_release("1f0c2a9b", "1f0c2a9b"));
+        assert!(
+            !other_release("", "77aa0000"),
+            "a development page is never outdated"
+        );
+        assert!(!other_release("1f0c2a9b", ""));
     }
 }

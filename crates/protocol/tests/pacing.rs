@@ -46,6 +46,7 @@ fn answers_are_matched_to_commands_in_order() {
     pacer.sent(&Command::Configure(vec![config]));
     pacer.sent(&train(3));
     pacer.answered(&Event::Ready {
+        version: String::new(),
         build: "simd128".into(),
     });
     assert_eq!(pacer.trains_in_flight(), 1);

@@ -37,9 +37,19 @@ pub fn start() {
     post(
         &scope,
         &Event::Ready {
+            version: release_version(&scope),
             build: gradlab_engine::gemm::build_name().into(),
         },
     );
+}
+
+/// The release this worker was loaded from: the loader (`public/worker_loader.js`) sets
+/// `gradlabVersion`, stamped by the build; empty when it did not (a development loader).
+fn release_version(scope: &DedicatedWorkerGlobalScope) -> String {
+    js_sys::Reflect::get(scope, &"gradlabVersion".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// Posts each piece of a download to the page as it is written.
