@@ -11,10 +11,12 @@
 //   --long-seconds: the memory run's length (default 600; BENCH_LONG_SECONDS too)
 //   --engine-only: parts 1 and 1c only (steps/s per shape), for a kernel change's quick check
 //   --shapes A,R: only these shapes (with --engine-only)
+//   --dist DIR: measure another build of the page (an earlier commit's, for a before/after)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { cpus } from 'node:os';
+import { resolve, sep } from 'node:path';
 import { serveDist, launchBrowser, waitReady, setInput } from '../e2e/harness.mjs';
 import { tfjsRates } from './tfjs.mjs';
 
@@ -55,6 +57,8 @@ const narrow = sse2.status === 0 ? parse(sse2.stdout) : [];
 for (const s of shapes) s.sse2 = narrow.find((n) => n.shape === s.shape)?.steps_per_second;
 
 const server = await serveDist();
+const DIST_DIR = process.argv.includes('--dist') ? resolve(process.argv[process.argv.indexOf('--dist') + 1]) + sep : null;
+if (DIST_DIR) server.serve(DIST_DIR);
 const browser = await launchBrowser(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
 
 async function openLab(query = '') {
@@ -219,7 +223,7 @@ const paint = await probe(page);
 await page.close();
 
 // ---- 3. size and start-up --------------------------------------------------------------------
-const dist = new URL('../../dist/', import.meta.url).pathname;
+const dist = DIST_DIR ?? new URL('../../dist/', import.meta.url).pathname;
 // What a visitor downloads: every file but the engine build their browser does not run (the
 // service worker precaches the same list); dist/ as a whole is reported beside it.
 const picked = shapes[0]?.build ?? '';

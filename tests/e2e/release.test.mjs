@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, openPage, waitReady, stepsAbove, pause, stepCount, sliderValue } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, waitReady, stepsAbove, pause, stepCount, sliderValue, screenshot } from './harness.mjs';
 
 const DIST = new URL('../../dist/', import.meta.url).pathname;
 const NEW_RELEASE = /A new version of gradlab is available/;
@@ -87,6 +87,7 @@ test("a worker of another release (a cache mixing releases) is recognised by its
   try {
     await page.waitForFunction((re) => new RegExp(re).test(document.querySelector('#status').textContent), NEW_RELEASE.source);
     await page.waitForSelector('#reload-page');
+    await screenshot(page, 'release-new-version');
     assert.ok(await page.isDisabled('#play'));
     assert.equal(await stepCount(page), 0);
     // The map starts no worker either.
