@@ -2,7 +2,9 @@
 //! B differs (each a [`Slider`] or [`Choice`] with `of_b`, one per key of
 //! [`VARIANT_KEYS`](gradlab_protocol::compare::VARIANT_KEYS)).
 
-use super::options::{CELLS, CLIP_MODES, OPTIMIZERS, RECURRENT_INITS, SWITCHES, WEIGHT_DRAWS};
+use super::options::{
+    CELLS, CLIP_MODES, OPTIMIZERS, RECURRENT_INITS, SCHEDULES, SWITCHES, WEIGHT_DRAWS,
+};
 use super::state::Lab;
 use super::widgets::{Choice, Slider};
 use gradlab_protocol::compare::Variant;
@@ -139,6 +141,23 @@ pub fn CompareControls() -> impl IntoView {
                     hint="B's AdamW decay."
                     get=|p| p.weight_decay
                     set=|p, v| p.weight_decay = v
+                    of_b=true
+                />
+                <Choice
+                    id="b-schedule"
+                    label="B: learning-rate schedule"
+                    hint="B's schedule: warmup against none at the same peak rate."
+                    options=SCHEDULES
+                    get=|p| p.schedule.clone()
+                    set=|p, v| p.schedule = v
+                    of_b=true
+                />
+                <Slider
+                    id="b-warmup-steps"
+                    label="B: warmup steps T_w"
+                    hint="B's ramp length."
+                    get=|p| p.warmup_steps
+                    set=|p, v| p.warmup_steps = v
                     of_b=true
                 />
             </div>

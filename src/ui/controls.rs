@@ -7,7 +7,7 @@ use super::compare_controls::CompareControls;
 use super::format::compact;
 use super::options::{
     ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS,
-    SWITCHES, TASKS, WEIGHT_DRAWS,
+    SCHEDULES, SWITCHES, TASKS, WEIGHT_DRAWS,
 };
 use super::run_controls::{Downloads, RunControls};
 use super::state::Lab;
@@ -225,6 +225,28 @@ pub fn Controls() -> impl IntoView {
                 hint="Step size: exploding gradients times a large rate make huge updates."
                 get=|p| p.learning_rate
                 set=|p, v| p.learning_rate = v
+            />
+            <Choice
+                id="schedule"
+                label="Learning-rate schedule"
+                hint="Warmup ramps the rate up from 0 over the first steps, so the first updates, taken where the gradients are largest, stay small (the classic rescue for Post-LN Transformers); cosine then lowers it to a tenth."
+                options=SCHEDULES
+                get=|p| p.schedule.clone()
+                set=|p, v| p.schedule = v
+            />
+            <Slider
+                id="warmup-steps"
+                label="Warmup steps T_w"
+                hint="η_t = η · t / T_w until step T_w, then η."
+                get=|p| p.warmup_steps
+                set=|p, v| p.warmup_steps = v
+            />
+            <Slider
+                id="decay-steps"
+                label="Decay steps T_d"
+                hint="After the warmup, η falls along a half cosine to 0.1·η over T_d steps, and stays there."
+                get=|p| p.decay_steps
+                set=|p, v| p.decay_steps = v
             />
             <Slider
                 id="batch"

@@ -49,6 +49,11 @@ pub const OPTIMIZERS: &[(&str, &str)] = &[
     ("adam", "Adam"),
     ("adamw", "AdamW (decoupled weight decay)"),
 ];
+pub const SCHEDULES: &[(&str, &str)] = &[
+    ("constant", "constant"),
+    ("warmup", "linear warmup"),
+    ("warmup-cosine", "warmup, then cosine to 10%"),
+];
 pub const SWITCHES: &[(&str, &str)] = &[("off", "off"), ("on", "on")];
 pub const WEIGHT_DRAWS: &[(&str, &str)] = &[
     ("gaussian", "Gaussian N(0, σ²/fan-in)"),

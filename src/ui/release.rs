@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 const UNSTAMPED_LOADER: &str = "./worker_loader.js";
 
 /// What the page tells a student when a new release is on the server.
-pub const NEW_RELEASE: &str = "A new version of gradlab is available — reload the page to use it (the address keeps your settings).";
+pub const NEW_RELEASE: &str = "A new version of gradlab is available — reload to use it.";
 
 fn meta(name: &str) -> Option<String> {
     web_sys::window()?

@@ -55,6 +55,13 @@ pub fn scale_of(field: Field) -> Scale {
         }
         Field::L1 | Field::L2 => steps(&[(0.0005, 0.05), (0.01, 1.0), (0.5, TO_MAX)]),
         Field::WeightDecay => steps(&[(0.001, 0.2), (0.01, TO_MAX)]),
+        Field::WarmupSteps | Field::DecaySteps => steps(&[
+            (1.0, 100.0),
+            (10.0, 1000.0),
+            (100.0, 10_000.0),
+            (1000.0, 100_000.0),
+            (10_000.0, TO_MAX),
+        ]),
         Field::Momentum | Field::Alpha | Field::Beta1 | Field::Beta2 => {
             steps(&[(0.01, 0.9), (0.001, 0.999), (0.00001, TO_MAX)])
         }

@@ -74,6 +74,10 @@ pub fn StatusLine() -> impl IntoView {
                     {move || if lab.playing.get() { thousands(lab.throughput.get().round() as u64) } else { "—".to_string() }}
                 </dd></div>
                 <div><dt>"loss"</dt><dd id="loss">{move || lab.shown.with(|s| loss_text(s.as_ref()))}</dd></div>
+                <div title="The learning rate the latest step used: η, times the schedule's factor">
+                    <dt><span class="symbol">"η"</span>" now"</dt>
+                    <dd id="current-lr">{move || lab.shown.with(|s| s.as_ref().map_or("—".into(), |s| compact(s.learning_rate)))}</dd>
+                </div>
                 <div><dt>"global ‖g‖"</dt><dd id="global-norm">{norm}</dd></div>
                 <div title=COSINE_TITLE>
                     <dt>"cos(g, g′)"</dt>
@@ -93,7 +97,7 @@ pub fn StatusLine() -> impl IntoView {
                 <button id="restart-worker" on:click=move |_| controller::start_worker(lab)>"Restart the worker"</button>
             </Show>
             <Show when=move || lab.worker.get() == WorkerState::Outdated>
-                <button id="reload-page" class="primary" on:click=move |_| reload(lab)>"Reload"</button>
+                <button id="reload-page" class="primary" title="Opens this run's link again, on the new version" on:click=move |_| reload(lab)>"Reload"</button>
             </Show>
         </div>
     }

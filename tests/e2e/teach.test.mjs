@@ -15,6 +15,7 @@ const DEFAULTS = {
   model: 'mlp', depth: 10, width: 16, activation: 'tanh', 'weight-scale': 1, 'bias-scale': 0,
   init: 'gaussian', residual: 'off', 'layer-norm': 'off', dataset: 'circle', task: 'adding', 'seq-len': 50, hidden: 32, 'recurrent-init': 'gaussian',
   'recurrent-scale': 1, 'input-scale': 1, bptt: 0, readout: 'last', batch: 32, lr: 0.03,
+  schedule: 'constant',
   'clip-mode': 'none', clip: 1, l1: 0, l2: 0, optimizer: 'sgd', momentum: 0.9, alpha: 0.99,
   beta1: 0.9, beta2: 0.999, eps: 1e-8, 'weight-decay': 0.01, seed: 1,
 };
@@ -33,7 +34,18 @@ const applies = (key, settings) =>
   !ONLY[settings.model === 'rnn' ? 'mlp' : 'rnn'].includes(key) &&
   (!ONLY_WITH[key] || settings.optimizers.some((o) => ONLY_WITH[key].includes(o)));
 
-const query = (page) => page.evaluate(() => Object.fromEntries(new URLSearchParams(location.search)));
+// The address once it has settled: the page writes it at most every 250 ms (and once more
+// after the last change), so it is read when it has not changed for longer than that.
+const query = (page) => page.evaluate(() => new Promise((resolve) => {
+  let last = location.search;
+  let since = performance.now();
+  const poll = () => {
+    if (location.search !== last) [last, since] = [location.search, performance.now()];
+    if (performance.now() - since > 400) resolve(Object.fromEntries(new URLSearchParams(last)));
+    else setTimeout(poll, 25);
+  };
+  poll();
+}));
 const same = (a, b) => (typeof b === 'number' ? Math.abs(parseFloat(a) - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
 
 test('each lesson\'s Run it sets the controls and seed, starts training and highlights its target', async () => {
@@ -156,7 +168,8 @@ test('compare mode with identical settings trains two identical runs in lockstep
 });
 
 test('downloads: CSV has one row per step, JSON the settings and steps, PNG a chart', async () => {
-  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=3&clip-mode=global-norm&clip=0.5&seed=3`);
+  // Under a 4-step warmup from η = 0.1: each row's lr is the rate its step used, η·min(1, t/4).
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?depth=3&clip-mode=global-norm&clip=0.5&seed=3&lr=0.1&schedule=warmup&warmup-steps=4`);
   await waitReady(page);
   for (let i = 0; i < 12; i += 1) {
     await page.click('#step-once');
@@ -171,8 +184,8 @@ test('downloads: CSV has one row per step, JSON the settings and steps, PNG a ch
   const lines = csv.bytes.toString('utf8').trim().split('\n');
   const header = lines[0].split(',');
   assert.deepEqual(header.slice(0, 6), ['run', 'step', 'loss', 'global_norm', 'global_norm_clipped', 'clipped']);
-  assert.equal(header.length, 6 + 3 * 4, 'per-layer norms before and after clipping and the step ‖ΔW‖, 4 layers');
-  assert.deepEqual(header.slice(14), ['update_norm_1', 'update_norm_2', 'update_norm_3', 'update_norm_4']);
+  assert.equal(header.length, 6 + 3 * 4 + 1, 'per-layer norms before and after clipping, the step ‖ΔW‖ (4 layers), lr');
+  assert.deepEqual(header.slice(14), ['update_norm_1', 'update_norm_2', 'update_norm_3', 'update_norm_4', 'lr']);
   assert.equal(lines.length, 13, 'a header and one row per step');
   lines.slice(1).forEach((line, step) => {
     const cells = line.split(',');
@@ -180,6 +193,7 @@ test('downloads: CSV has one row per step, JSON the settings and steps, PNG a ch
     assert.equal(cells[1], String(step));
     // Global-norm clipping at 0.5: the clipped norm never exceeds it.
     assert.ok(parseFloat(cells[4]) <= 0.5 * (1 + 1e-5), line);
+    assert.ok(Math.abs(parseFloat(cells[18]) - 0.1 * Math.min(1, step / 4)) < 1e-8, line);
   });
   // The table's first-layer gradient (last step) is the CSV's.
   const tableGrad = parseFloat(await page.textContent('#layer-table tbody tr[data-layer="0"] td[data-field="grad-norm"]'));

@@ -23,6 +23,7 @@ use super::model::{MlpConfig, ModelConfig, RnnConfig};
 use super::optim::{OptimizerConfig, OptimizerKind};
 pub use super::params::TrainParams;
 use super::rnn::{Readout, RecurrentInit, RnnInit};
+use super::schedule::{Schedule, ScheduleKind};
 use super::sequence::Task;
 pub use super::settings::{Field, MAX_DEPTH, MAX_WIDTH};
 use super::settings::{Kind, Value, MODEL_NAMES, SETTINGS, SWITCH};
@@ -168,8 +169,11 @@ pub struct NetConfig {
 pub struct LiveConfig {
     /// Mini-batch size, 1..=[`DATASET_SIZE`](super::data::DATASET_SIZE).
     pub batch: usize,
-    /// Learning rate η.
+    /// Learning rate η (the schedule's peak).
     pub learning_rate: f64,
+    /// How η changes from step to step.
+    #[serde(default)]
+    pub schedule: Schedule,
     /// Gradient clipping.
     pub clip: Clip,
     /// L1/L2 on the weights.
@@ -318,6 +322,11 @@ impl TrainParams {
             live: LiveConfig {
                 batch: self.batch as usize,
                 learning_rate: self.learning_rate,
+                schedule: Schedule {
+                    kind: ScheduleKind::from_name(&self.schedule).unwrap_or_default(),
+                    warmup_steps: self.warmup_steps as u64,
+                    decay_steps: self.decay_steps as u64,
+                },
                 clip: Clip {
                     mode: ClipMode::from_name(&self.clip_mode).unwrap_or(ClipMode::None),
                     threshold: self.clip_threshold,
@@ -417,6 +426,9 @@ impl TrainConfig {
             activation: net.activation.name().into(),
             batch: live.batch as f64,
             learning_rate: live.learning_rate,
+            schedule: live.schedule.kind.name().into(),
+            warmup_steps: live.schedule.warmup_steps as f64,
+            decay_steps: live.schedule.decay_steps as f64,
             clip_mode: live.clip.mode.name().into(),
             clip_threshold: live.clip.threshold,
             l1: live.penalty.l1,

@@ -82,6 +82,7 @@ pub mod params;
 pub mod rng;
 pub mod rnn;
 pub mod scalar;
+pub mod schedule;
 pub mod sequence;
 pub mod settings;
 pub mod spectral;

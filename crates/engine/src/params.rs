@@ -61,6 +61,12 @@ pub struct TrainParams {
     /// Learning rate η.
     #[serde(rename = "lr")]
     pub learning_rate: f64,
+    /// Learning-rate schedule name.
+    pub schedule: String,
+    /// Warmup steps T_w.
+    pub warmup_steps: f64,
+    /// Decay steps T_d.
+    pub decay_steps: f64,
     /// Clip mode name.
     pub clip_mode: String,
     /// Clip threshold c.
@@ -113,6 +119,9 @@ impl Default for TrainParams {
             readout: String::new(),
             batch: 0.0,
             learning_rate: 0.0,
+            schedule: String::new(),
+            warmup_steps: 0.0,
+            decay_steps: 0.0,
             clip_mode: String::new(),
             clip_threshold: 0.0,
             l1: 0.0,
@@ -213,6 +222,9 @@ impl TrainParams {
             Field::Readout => Slot::Name(&mut self.readout),
             Field::Batch => Slot::Number(&mut self.batch),
             Field::LearningRate => Slot::Number(&mut self.learning_rate),
+            Field::Schedule => Slot::Name(&mut self.schedule),
+            Field::WarmupSteps => Slot::Number(&mut self.warmup_steps),
+            Field::DecaySteps => Slot::Number(&mut self.decay_steps),
             Field::ClipMode => Slot::Name(&mut self.clip_mode),
             Field::ClipThreshold => Slot::Number(&mut self.clip_threshold),
             Field::L1 => Slot::Number(&mut self.l1),

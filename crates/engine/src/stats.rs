@@ -110,6 +110,9 @@ pub struct StepStats {
     pub clipped: bool,
     /// cos(gradient before, gradient after clipping).
     pub cos_pre_post: f64,
+    /// The learning rate this step's update used (η times the schedule's factor).
+    #[serde(default, rename = "lr")]
+    pub learning_rate: f64,
     /// Set on the step that first produced a NaN or ±Inf.
     pub non_finite: Option<NonFinite>,
 }

@@ -256,10 +256,11 @@ impl Trainer {
             }
             None => clip_gradients(&mut backprop.grads, live.clip, &grad_norms),
         };
+        let learning_rate = live.schedule.rate(live.learning_rate, step);
         let updates = self.optimizer.apply(
             self.network.groups_mut(),
             &backprop.grads,
-            live.learning_rate,
+            learning_rate,
             &live.optimizer,
         );
         let weight_norms = updates.iter().map(|u| u.weight_before).collect();
@@ -323,6 +324,7 @@ impl Trainer {
             clip_scale: clip.scale,
             clipped: clip.clipped,
             cos_pre_post: clip.cosine,
+            learning_rate,
             non_finite,
         };
         Ok((stats, trace))

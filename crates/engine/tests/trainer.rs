@@ -311,3 +311,52 @@ fn divergence_names_a_layer_that_exists() {
         .to_string()
         .contains(&format!("layer {} gradient", layer + 1)));
 }
+
+/// A schedule scales SGD's step exactly: with clipping off, ‖ΔW‖ = η_t·‖∂W‖ (to f32
+/// rounding), and under a 10-step warmup η_t = η·t/10 — so step 0 moves nothing.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn warmup_scales_each_step_by_its_rate() {
+    let warm = TrainParams {
+        model: "rnn".into(),
+        seq_len: 6.0,
+        learning_rate: 0.1,
+        schedule: "warmup".into(),
+        warmup_steps: 10.0,
+        ..TrainParams::default()
+    };
+    let stats = run(&warm, 14);
+    for s in &stats {
+        let want = 0.1 * (s.step as f64 / 10.0).min(1.0);
+        assert!(
+            (s.learning_rate - want).abs() < 1e-15,
+            "{} at {}",
+            s.learning_rate,
+            s.step
+        );
+        // The RNN's weight tensors W_x, W_h, W_out (groups 0, 1, 3) are groups of their own.
+        for l in [0, 1, 3] {
+            let (delta, grad) = (s.update_norms[l], s.grad_norms[l]);
+            assert!(
+                (delta - want * grad).abs() <= 1e-5 * want * grad,
+                "step {} group {l}: ‖ΔW‖ {delta} vs η_t·‖g‖ {}",
+                s.step,
+                want * grad
+            );
+        }
+    }
+    assert!(
+        stats[0].update_norms.iter().all(|&d| d == 0.0),
+        "step 0 moves nothing"
+    );
+    assert!(stats[3].update_norms.iter().any(|&d| d > 0.0));
+    // Constant: every step at η.
+    let constant = run(
+        &TrainParams {
+            schedule: "constant".into(),
+            ..warm
+        },
+        3,
+    );
+    assert!(constant.iter().all(|s| s.learning_rate == 0.1));
+}

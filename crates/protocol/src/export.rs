@@ -10,11 +10,11 @@
 //! where layer 1 is the input layer and norms are Frobenius norms of `(∂W_l, ∂b_l)`; for an RNN
 //! the columns are named by group (`grad_norm_W_x … grad_norm_b_out`) and followed by one
 //! column per time step, `time_norm_1..time_norm_T` (‖∂L/∂h_t‖, earliest first); last, one
-//! per group, `update_norm_1..L` (‖ΔW‖, the optimizer's step; older columns keep their places).
-//! Non-finite
+//! per group, `update_norm_1..L` (‖ΔW‖, the optimizer's step), then `lr`, the learning rate the
+//! step used (the schedule's; new columns go last, so older ones keep their places). Non-finite
 //! values are written `NaN`, `inf`, `-inf`. JSON (`"format": "gradlab-run/1"`) holds per run
 //! the settings (the same keys as links and the headless runner), the groups' names, the rows
-//! (an RNN's with `time_norms`; every row with `update_norms`), and the full statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
+//! (an RNN's with `time_norms`; every row with `update_norms` and `lr`), and the full statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
 
 use crate::ExportFormat;
 use gradlab_engine::rnn::GROUP_NAMES;
@@ -174,7 +174,7 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
     for group in &columns {
         write!(out, ",update_norm_{group}")?;
     }
-    out.write_all(b"\n")?;
+    out.write_all(b",lr\n")?;
     let steps: Vec<Option<usize>> = (0..times).map(Some).collect();
     for (run, slots) in runs.iter().zip(&slots) {
         for row in run.log.rows() {
@@ -201,7 +201,7 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
                     }
                 }
             }
-            out.write_all(b"\n")?;
+            writeln!(out, ",{}", row.learning_rate)?;
         }
     }
     Ok(())
@@ -339,6 +339,7 @@ mod tests {
                 "update_norm_b",
                 "update_norm_W_out",
                 "update_norm_b_out",
+                "lr",
             ]
         );
         for (line, s) in lines[1..].iter().zip(&stats) {
@@ -351,6 +352,7 @@ mod tests {
                 .time_norms
                 .iter()
                 .chain(&s.update_norms)
+                .chain([&s.learning_rate])
                 .map(|&v| v as f32)
                 .collect();
             assert_eq!(cells, want);
@@ -367,13 +369,18 @@ mod tests {
         assert_eq!(updates[1] as f32, stats[2].update_norms[1] as f32);
     }
 
-    /// Header + one row per step, and each cell is the step's number (f32, shortest form).
+    /// Header + one row per step, and each cell is the step's number (f32, shortest form);
+    /// `lr` is the rate each step used: under a 4-step warmup from η = 0.03,
+    /// η·t/4 = 0, 0.0075, 0.015, 0.0225, then 0.03.
     #[test]
     fn csv_has_one_row_per_step_with_every_layer() {
         let params = TrainParams {
             depth: 2.0,
             clip_mode: "global-norm".into(),
             clip_threshold: 0.05,
+            learning_rate: 0.03,
+            schedule: "warmup".into(),
+            warmup_steps: 4.0,
             ..TrainParams::default()
         };
         let (config, log, stats) = trained(params, 5);
@@ -388,12 +395,17 @@ mod tests {
             lines[0],
             "run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1,grad_norm_2,\
              grad_norm_3,grad_norm_clipped_1,grad_norm_clipped_2,grad_norm_clipped_3,\
-             update_norm_1,update_norm_2,update_norm_3"
+             update_norm_1,update_norm_2,update_norm_3,lr"
         );
         assert_eq!(lines.len(), 6);
+        let rates: Vec<f32> = lines[1..]
+            .iter()
+            .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(rates, [0.0, 0.0075, 0.015, 0.0225, 0.03]);
         for (line, s) in lines[1..].iter().zip(&stats) {
             let cells: Vec<&str> = line.split(',').collect();
-            assert_eq!(cells.len(), 15);
+            assert_eq!(cells.len(), 16);
             assert_eq!(cells[0], "A");
             assert_eq!(cells[1], s.step.to_string());
             assert_eq!(cells[2].parse::<f32>().unwrap(), s.loss as f32);
@@ -510,7 +522,7 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         let header: Vec<&str> = lines[0].split(',').collect();
         // B: 5 layers + 2·4 LayerNorm groups = 13 groups, three blocks of them.
-        assert_eq!(header.len(), 6 + 3 * 13);
+        assert_eq!(header.len(), 6 + 3 * 13 + 1);
         assert!(lines.iter().all(|l| l.split(',').count() == header.len()));
         let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
         let b_row: Vec<&str> = lines[3].split(',').collect();

@@ -34,11 +34,14 @@ pub struct Row<'a> {
     pub time_norms: &'a [f32],
     /// Per group, ‖ΔW‖: the step the optimizer took (weights only; 0 for a one-vector group).
     pub update_norms: &'a [f32],
+    /// The learning rate the step used (η times the schedule's factor).
+    #[serde(rename = "lr")]
+    pub learning_rate: f32,
 }
 
 /// One run's steps, bounded (see the module docs): one buffer of [`MAX_NUMBERS`] numbers,
 /// reserved once, holding row after row of `[step (as two 32-bit halves), loss, global norm,
-/// clipped global norm, clipped (0/1), norms before clipping per group, after, ‖∂L/∂h_t‖ per
+/// clipped global norm, clipped (0/1), learning rate, norms before clipping per group, after, ‖∂L/∂h_t‖ per
 /// time step, ‖ΔW‖ per group]`. Whatever the network's shape, the buffer is the same size, so renewing the log
 /// for another shape reuses it as it is: the log's memory is fixed for the page's lifetime.
 #[derive(Clone, Debug)]
@@ -56,7 +59,7 @@ pub struct RunLog {
 }
 
 /// Numbers at the start of every row before the norms.
-const SCALARS: usize = 6;
+pub const SCALARS: usize = 7;
 
 impl RunLog {
     /// An empty log for a network of `group_count` parameter groups and (an RNN) `time_steps`
@@ -118,6 +121,7 @@ impl RunLog {
             stats.global_norm as f32,
             stats.global_norm_clipped as f32,
             if stats.clipped { 1.0 } else { 0.0 },
+            stats.learning_rate as f32,
         ]);
         for norms in [&stats.grad_norms, &stats.grad_norms_clipped] {
             self.numbers.extend(
@@ -200,6 +204,7 @@ impl RunLog {
                 global_norm: row[3],
                 global_norm_clipped: row[4],
                 clipped: row[5] != 0.0,
+                learning_rate: row[6],
                 grad_norms: &norms[..groups],
                 grad_norms_clipped: &norms[groups..2 * groups],
                 time_norms: &norms[2 * groups..2 * groups + times],
