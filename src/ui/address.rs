@@ -26,6 +26,7 @@ fn query(lab: Lab) -> String {
         speed: Some(lab.speed.get_untracked()).filter(|s| *s != DEFAULT_SPEED),
         cliff: lab.cliff.get_untracked(),
         phase: lab.phase.get_untracked(),
+        present: lab.presenting.get_untracked(),
     };
     format!("?{}", link::to_query(&config, &page))
 }

@@ -1,4 +1,5 @@
-//! Keyboard shortcuts: Space or K plays and pauses, the full stop takes one step. They act only
+//! Keyboard shortcuts: Space or K plays and pauses, the full stop takes one step, R resets, P
+//! switches the presenter view on and off (Escape leaves it). They act only
 //! when the key is not meant for something else — typing in a field or a select, Space on a
 //! focused button, link, checkbox or radio (Space presses it), or a key combined with Ctrl, Alt
 //! or Meta — so the page stays operable with the keyboard in the ordinary way as well. Listed
@@ -17,6 +18,12 @@ pub enum Shortcut {
     PlayPause,
     /// Take exactly one step (while paused).
     Step,
+    /// Start the run over from step 0.
+    Reset,
+    /// Switch the presenter view on or off.
+    Present,
+    /// Leave the presenter view.
+    Leave,
 }
 
 /// What the focused element does with keys itself.
@@ -40,6 +47,9 @@ pub fn shortcut(key: &str, focus: Focus, modified: bool) -> Option<Shortcut> {
         " " if focus == Focus::Presses => None,
         " " | "k" | "K" => Some(Shortcut::PlayPause),
         "." => Some(Shortcut::Step),
+        "r" | "R" => Some(Shortcut::Reset),
+        "p" | "P" => Some(Shortcut::Present),
+        "Escape" => Some(Shortcut::Leave),
         _ => None,
     }
 }
@@ -79,6 +89,9 @@ pub fn install(lab: Lab) {
             Shortcut::Step if ready && !playing && !lab.halted.get_untracked() => {
                 controller::step_once(lab)
             }
+            Shortcut::Reset if ready => controller::reset(lab),
+            Shortcut::Present => lab.presenting.update(|on| *on = !*on),
+            Shortcut::Leave if lab.presenting.get_untracked() => lab.presenting.set(false),
             _ => {}
         }
     });
@@ -98,6 +111,10 @@ pub fn ShortcutList() -> impl IntoView {
             " play / pause · "
             <kbd>"."</kbd>
             " one step · "
+            <kbd>"R"</kbd>
+            " reset · "
+            <kbd>"P"</kbd>
+            " presenter view · "
             <kbd>"Tab"</kbd>
             " moves between controls, arrow keys move a slider."
         </p>
@@ -116,6 +133,11 @@ mod tests {
         assert_eq!(shortcut("k", Plain, false), Some(Shortcut::PlayPause));
         assert_eq!(shortcut("K", Presses, false), Some(Shortcut::PlayPause));
         assert_eq!(shortcut(".", Presses, false), Some(Shortcut::Step));
+        assert_eq!(shortcut("r", Plain, false), Some(Shortcut::Reset));
+        assert_eq!(shortcut("P", Presses, false), Some(Shortcut::Present));
+        assert_eq!(shortcut("Escape", Plain, false), Some(Shortcut::Leave));
+        assert_eq!(shortcut("p", Types, false), None, "typing a p in a field");
+        assert_eq!(shortcut("r", Plain, true), None, "Ctrl+R reloads, as ever");
         assert_eq!(
             shortcut(" ", Presses, false),
             None,

@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
     if let Some(speed) = opened.page.speed {
         lab.speed.set(speed);
     }
+    lab.presenting.set(opened.page.present);
     provide_context(lab);
     let painter = painter::PainterSlot::new();
     provide_context(painter);
@@ -108,7 +109,18 @@ pub fn App() -> impl IntoView {
         lab.speed.track();
         lab.cliff.track();
         lab.phase.track();
+        lab.presenting.track();
         address::keep_in_address_bar(lab);
+    });
+    // The presenter view restyles the whole page (style/main.css, `html.presenting`).
+    Effect::new(move |_| {
+        let on = lab.presenting.get();
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.class_list().toggle_with_force("presenting", on);
+        }
     });
     lessons::load(lab);
     controller::start_worker(lab);
@@ -127,6 +139,10 @@ pub fn App() -> impl IntoView {
                 "on clipping."
             </p>
             <nav class="maps" aria-label="Maps"><OpenPhase/><OpenCliff/></nav>
+            <p class="present-keys" id="present-keys" hidden=move || !lab.presenting.get()>
+                "Presenter view — "<kbd>"Space"</kbd>" play / pause · "<kbd>"."</kbd>" one step · "
+                <kbd>"R"</kbd>" reset · "<kbd>"P"</kbd>" or "<kbd>"Esc"</kbd>" back to the lab"
+            </p>
         </header>
         <div class="lab">
             <aside class="controls" aria-label="Lessons and controls">

@@ -170,6 +170,8 @@ pub struct Lab {
     pub bars_quantity: RwSignal<BarsQuantity>,
     /// Controls hidden by the link (teacher mode).
     pub hidden: RwSignal<Vec<&'static str>>,
+    /// The presenter view: charts and numbers large, controls on keys (`present=1`, key P).
+    pub presenting: RwSignal<bool>,
     /// Parameter groups of the current network (an MLP's weight layers).
     pub group_count: RwSignal<usize>,
     /// What the current network is (groups, profile axis), as the worker described it.
@@ -278,6 +280,7 @@ impl Lab {
             engine_build: RwSignal::new(None),
             bars_quantity: RwSignal::new(BarsQuantity::Gradient),
             hidden: RwSignal::new(Vec::new()),
+            presenting: RwSignal::new(false),
             group_count: RwSignal::new(group_count),
             model: RwSignal::new(model),
             spectrum: RwSignal::new(None),

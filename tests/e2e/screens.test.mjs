@@ -79,3 +79,33 @@ test('a 1024 × 768 screen: the controls beside the charts, status and chart on 
     await page.close();
   }
 });
+
+test('the presenter view (present=1): numbers and chart large at 1024 × 768, run from the keyboard, P leaves it', async () => {
+  const { page, errors } = await openPage(lab.browser, `${lab.server.url}?present=1&depth=20`, { viewport: { width: 1024, height: 768 } });
+  try {
+    await waitReady(page);
+    assert.equal(await page.isVisible('#play'), false, 'the controls give way');
+    assert.ok(await page.isVisible('#present-keys'));
+    const size = (selector) => page.$eval(selector, (e) => parseFloat(getComputedStyle(e).fontSize));
+    assert.ok((await size('#step-count')) >= 30, 'the step count reads from the back of a room');
+    assert.ok((await size('#grad-chart-figure h2')) >= 22);
+    assert.ok(await inView(page, '#grad-chart-figure'));
+    const chart = await box(page, '#grad-chart-figure .canvas-stack');
+    assert.ok(chart.bottom - chart.top >= 0.4 * 768, 'the chart takes much of the screen');
+    await page.keyboard.press(' ');
+    await stepsAbove(page, 50);
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => /Paused/.test(document.querySelector('#status').textContent));
+    await page.keyboard.press('r');
+    await page.waitForFunction(() => document.querySelector('#step-count').textContent === '0');
+    await screenshot(page, 'present-1024');
+    await page.keyboard.press('p');
+    await page.waitForSelector('#play', { state: 'visible' });
+    await page.waitForFunction(() => !new URLSearchParams(location.search).has('present'));
+    await page.keyboard.press('P');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('present') === '1');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});

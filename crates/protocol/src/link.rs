@@ -161,6 +161,8 @@ pub struct PageState {
     pub cliff: Option<CliffLink>,
     /// The trainability map, when open (one map at a time: the cliff wins).
     pub phase: Option<PhaseLink>,
+    /// The presenter view (`present=1`): the charts and numbers large, the controls on keys.
+    pub present: bool,
 }
 
 /// What a link asks for.
@@ -220,6 +222,9 @@ pub fn to_query(config: &TrainConfig, page: &PageState) -> String {
         out.append_pair("phase-x", &phase.x.spec());
         out.append_pair("phase-y", &phase.y.spec());
         out.append_pair("phase-steps", &phase.steps.to_string());
+    }
+    if page.present {
+        out.append_pair("present", "1");
     }
     if !page.hidden.is_empty() {
         out.append_pair("hide", &page.hidden.join(","));
@@ -299,7 +304,9 @@ impl LinkReader {
                 self.read_hide(value);
                 Ok(())
             }
-            "compare" | "lesson" | "view" | "speed" | ENGINE_KEY => self.read_page(key, value),
+            "compare" | "lesson" | "view" | "speed" | "present" | ENGINE_KEY => {
+                self.read_page(key, value)
+            }
             "map" | "phase-x" | "phase-y" | "phase-steps" | "cliff-from" | "cliff-lr"
             | "cliff-clip" => self.maps.read(key, value, &mut self.notices),
             _ => self.read_setting(key, value),
@@ -322,10 +329,21 @@ impl LinkReader {
         }
     }
 
-    /// The page's own state: compare mode, lesson, view, speed, engine build.
+    /// The page's own state: compare mode, lesson, view, speed, presenter view, engine build.
     fn read_page(&mut self, key: &str, value: &str) -> Result<(), String> {
         let page = &mut self.page;
         match key {
+            "present" => match value.trim() {
+                "1" | "on" | "true" => {
+                    page.present = true;
+                    Ok(())
+                }
+                "0" | "off" | "false" => {
+                    page.present = false;
+                    Ok(())
+                }
+                _ => Err(refused(key, "1 or 0", value)),
+            },
             "compare" => match value.trim() {
                 "on" | "1" | "true" => {
                     page.compare.get_or_insert_with(Variant::default);

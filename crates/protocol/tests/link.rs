@@ -123,6 +123,7 @@ fn lesson_and_compare_round_trip() {
             speed: Some(10),
             cliff: None,
             phase: None,
+            present: true,
         };
         let query = to_query(&config, &page);
         let back = from_query(&query, &defaults());
