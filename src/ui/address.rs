@@ -15,6 +15,11 @@ const WRITE_EVERY_MS: f64 = 250.0;
 
 /// The query string (with `?`) of the run and the page as they are now.
 fn query(lab: Lab) -> String {
+    page_query(lab, lab.embed.get_untracked())
+}
+
+/// [`query`] with the embedding `embed` (None: the lab on a page of its own).
+fn page_query(lab: Lab, embed: Option<link::Embed>) -> String {
     let config = lab.session.with_value(|s| s.configs[0]);
     let page = PageState {
         hidden: lab.hidden.get_untracked(),
@@ -27,6 +32,7 @@ fn query(lab: Lab) -> String {
         cliff: lab.cliff.get_untracked(),
         phase: lab.phase.get_untracked(),
         present: lab.presenting.get_untracked(),
+        embed,
     };
     format!("?{}", link::to_query(&config, &page))
 }
@@ -77,4 +83,11 @@ pub fn current_link(lab: Lab) -> Option<String> {
     let location = web_sys::window()?.location();
     let (origin, path) = (location.origin().ok()?, location.pathname().ok()?);
     Some(format!("{origin}{path}{}", query(lab)))
+}
+
+/// The link that opens this embedded run in a page of its own ("open in gradlab").
+pub fn unembedded_link(lab: Lab) -> Option<String> {
+    let location = web_sys::window()?.location();
+    let (origin, path) = (location.origin().ok()?, location.pathname().ok()?);
+    Some(format!("{origin}{path}{}", page_query(lab, None)))
 }

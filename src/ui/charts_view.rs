@@ -64,7 +64,7 @@ fn Chart(
         view! { <span class=class>{format!("run {run}")}</span> }
     });
     view! {
-        <figure class="chart" id=format!("{id}-figure")>
+        <figure class="chart" id=format!("{id}-figure") hidden=move || !lab.shows_chart(embed_name(id))>
             <figcaption>
                 <div class="caption-row">
                     <h2>{move || if recurrent() { rnn_title.unwrap_or(title) } else { title }} {tag}</h2>
@@ -94,6 +94,15 @@ fn Chart(
             {summary.map(|text| view! { <p class="chart-summary" id=format!("{id}-summary")>{text}</p> })}
             <div class="legend">{children()}</div>
         </figure>
+    }
+}
+
+/// A chart's name in an embed link's `embed-charts` ([`gradlab_protocol::link::EMBED_CHARTS`]).
+fn embed_name(id: &str) -> &'static str {
+    match id.trim_end_matches("-b") {
+        "grad-chart" => "layers",
+        "history-chart" => "history",
+        _ => "loss",
     }
 }
 

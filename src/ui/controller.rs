@@ -91,6 +91,11 @@ pub(super) fn send(lab: Lab, command: Command) {
     }
 }
 
+/// Whether Play would train: the worker answers and the run has not diverged.
+pub fn can_train(lab: Lab) -> bool {
+    ready(lab) && !lab.halted.get_untracked()
+}
+
 pub(super) fn ready(lab: Lab) -> bool {
     lab.worker.get_untracked() == WorkerState::Ready
 }

@@ -13,6 +13,7 @@ pub mod compare_controls;
 pub mod controller;
 pub mod controls;
 pub mod download;
+pub mod embed;
 pub mod fetch;
 pub mod format;
 pub mod keys;
@@ -88,6 +89,7 @@ pub fn App() -> impl IntoView {
         lab.speed.set(speed);
     }
     lab.presenting.set(opened.page.present);
+    lab.embed.set(opened.page.embed);
     provide_context(lab);
     let painter = painter::PainterSlot::new();
     provide_context(painter);
@@ -112,16 +114,22 @@ pub fn App() -> impl IntoView {
         lab.presenting.track();
         address::keep_in_address_bar(lab);
     });
-    // The presenter view restyles the whole page (style/main.css, `html.presenting`).
+    // The presenter view and an embedded lab restyle the whole page (style/main.css,
+    // `html.presenting`, `html.embedded`).
     Effect::new(move |_| {
-        let on = lab.presenting.get();
+        let (presenting, embedded) = (lab.presenting.get(), lab.embed.with(Option::is_some));
         if let Some(root) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.document_element())
         {
-            let _ = root.class_list().toggle_with_force("presenting", on);
+            let _ = root
+                .class_list()
+                .toggle_with_force("presenting", presenting);
+            let _ = root.class_list().toggle_with_force("embedded", embedded);
         }
     });
+    embed::pause_out_of_sight(lab);
+    embed::listen_to_host(lab);
     lessons::load(lab);
     controller::start_worker(lab);
     keys::install(lab);
@@ -139,6 +147,7 @@ pub fn App() -> impl IntoView {
                 "on clipping."
             </p>
             <nav class="maps" aria-label="Maps"><OpenPhase/><OpenCliff/></nav>
+            <embed::OpenInGradlab/>
             <p class="present-keys" id="present-keys" hidden=move || !lab.presenting.get()>
                 "Presenter view — "<kbd>"Space"</kbd>" play / pause · "<kbd>"."</kbd>" one step · "
                 <kbd>"R"</kbd>" reset · "<kbd>"P"</kbd>" or "<kbd>"Esc"</kbd>" back to the lab"

@@ -22,7 +22,7 @@ pub fn RunControls() -> impl IntoView {
         n => format!("{n} steps per frame"),
     };
     view! {
-        <div class="run-buttons" role="group" aria-label="Run">
+        <div class="run-buttons" role="group" aria-label="Run" hidden=move || lab.is_hidden("run")>
             <button
                 id="play"
                 class="primary"

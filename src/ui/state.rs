@@ -10,7 +10,7 @@ use gradlab_engine::sweep::TileResult;
 use gradlab_engine::{ModelDescription, NonFinite, StepStats, TrainConfig, TrainParams};
 use gradlab_protocol::compare::Variant;
 use gradlab_protocol::lesson::Lesson;
-use gradlab_protocol::link::{CliffLink, PhaseLink};
+use gradlab_protocol::link::{CliffLink, Embed, PhaseLink};
 use gradlab_protocol::pacing::Pacer;
 use gradlab_protocol::{CliffAnswer, LmSample};
 use leptos::prelude::*;
@@ -172,6 +172,8 @@ pub struct Lab {
     pub hidden: RwSignal<Vec<&'static str>>,
     /// The presenter view: charts and numbers large, controls on keys (`present=1`, key P).
     pub presenting: RwSignal<bool>,
+    /// Embedded in another page (`embed=1`): which charts and controls show.
+    pub embed: RwSignal<Option<Embed>>,
     /// Parameter groups of the current network (an MLP's weight layers).
     pub group_count: RwSignal<usize>,
     /// What the current network is (groups, profile axis), as the worker described it.
@@ -281,6 +283,7 @@ impl Lab {
             bars_quantity: RwSignal::new(BarsQuantity::Gradient),
             hidden: RwSignal::new(Vec::new()),
             presenting: RwSignal::new(false),
+            embed: RwSignal::new(None),
             group_count: RwSignal::new(group_count),
             model: RwSignal::new(model),
             spectrum: RwSignal::new(None),
@@ -416,8 +419,19 @@ pub struct PerfReadout {
 
 impl Lab {
     /// Whether the link hid the control with this id (teacher mode).
+    /// Hidden by teacher mode, or left out of an embedded lab's controls.
     pub fn is_hidden(&self, id: &str) -> bool {
         self.hidden.with(|h| h.contains(&id))
+            || self
+                .embed
+                .with(|e| e.as_ref().is_some_and(|e| !e.controls.contains(&id)))
+    }
+
+    /// Whether the chart of this link name ([`gradlab_protocol::link::EMBED_CHARTS`]) shows: always, unless the
+    /// lab is embedded and its link does not name it.
+    pub fn shows_chart(&self, name: &str) -> bool {
+        self.embed
+            .with(|e| e.as_ref().is_none_or(|e| e.charts.contains(&name)))
     }
 }
 

@@ -42,7 +42,12 @@ pub fn LayerTable() -> impl IntoView {
     let recurrent = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
     let compared = move || lab.second.with(Option::is_some);
     view! {
-        <div class="tables" class:single=move || !recurrent() && !compared() class:compared=compared>
+        <div
+            class="tables"
+            class:single=move || !recurrent() && !compared()
+            class:compared=compared
+            hidden=move || !lab.shows_chart("table")
+        >
             <GroupTable of_b=false/>
             <GroupTable of_b=true/>
             <TimeTable/>

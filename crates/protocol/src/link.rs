@@ -32,7 +32,8 @@ pub const SPEED_POSITIONS: usize = 11;
 pub const VIEWS: [&str; 4] = ["gradient", "delta", "update-ratio", "update-norm"];
 
 /// Controls of the page's own that a teacher can hide besides the settings.
-const PAGE_CONTROLS: [&str; 8] = [
+const PAGE_CONTROLS: [&str; 9] = [
+    "run",
     "speed",
     "copy-link",
     "compare",
@@ -163,6 +164,31 @@ pub struct PageState {
     pub phase: Option<PhaseLink>,
     /// The presenter view (`present=1`): the charts and numbers large, the controls on keys.
     pub present: bool,
+    /// The lab embedded in another page (`embed=1`): the charts it names, at most the controls
+    /// it names.
+    pub embed: Option<Embed>,
+}
+
+/// The charts an embedded lab may show, by their link names: the per-layer chart, the history
+/// heat map, the loss, the per-layer table.
+pub const EMBED_CHARTS: [&str; 4] = ["layers", "history", "loss", "table"];
+
+/// What an embedded lab shows (`embed=1&embed-charts=layers,loss&embed-controls=run,weight-scale`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embed {
+    /// Of [`EMBED_CHARTS`], in the link's order; by default the per-layer chart and the loss.
+    pub charts: Vec<&'static str>,
+    /// Of [`hideable`]; by default the run buttons only. Every other control is hidden.
+    pub controls: Vec<&'static str>,
+}
+
+impl Default for Embed {
+    fn default() -> Self {
+        Self {
+            charts: vec!["layers", "loss"],
+            controls: vec!["run"],
+        }
+    }
 }
 
 /// What a link asks for.
@@ -226,6 +252,11 @@ pub fn to_query(config: &TrainConfig, page: &PageState) -> String {
     if page.present {
         out.append_pair("present", "1");
     }
+    if let Some(embed) = &page.embed {
+        out.append_pair("embed", "1");
+        out.append_pair("embed-charts", &embed.charts.join(","));
+        out.append_pair("embed-controls", &embed.controls.join(","));
+    }
     if !page.hidden.is_empty() {
         out.append_pair("hide", &page.hidden.join(","));
     }
@@ -261,6 +292,9 @@ struct LinkReader {
     /// Hidden controls, compare mode, lesson, view, speed (the maps come from `maps`).
     page: PageState,
     maps: MapKeys,
+    /// `embed=1` was read; `embed` holds the lists read (with or without it).
+    embedded: bool,
+    embed: Option<Embed>,
     notices: Vec<String>,
 }
 
@@ -282,13 +316,15 @@ impl LinkReader {
             b_scratch: defaults.clone(),
             page: PageState::default(),
             maps: MapKeys::default(),
+            embedded: false,
+            embed: None,
             notices: Vec::new(),
         }
     }
 
     /// Reads one parameter; an error is the notice that says why it was ignored.
     fn read(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let limit = if key == "hide" {
+        let limit = if key == "hide" || key == "embed-controls" {
             MAX_HIDE_VALUE
         } else {
             MAX_VALUE
@@ -307,10 +343,53 @@ impl LinkReader {
             "compare" | "lesson" | "view" | "speed" | "present" | ENGINE_KEY => {
                 self.read_page(key, value)
             }
+            "embed" | "embed-charts" | "embed-controls" => self.read_embed(key, value),
             "map" | "phase-x" | "phase-y" | "phase-steps" | "cliff-from" | "cliff-lr"
             | "cliff-clip" => self.maps.read(key, value, &mut self.notices),
             _ => self.read_setting(key, value),
         }
+    }
+
+    /// `embed=1` and the lists of what the embedded lab shows; a list without `embed=1` is
+    /// kept for it, unknown names are noticed one by one, an empty list is the default.
+    fn read_embed(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let embed = self.embed.get_or_insert_with(Embed::default);
+        let mut names = |allowed: &mut dyn Iterator<Item = &'static str>, what: &str| {
+            let allowed: Vec<&'static str> = allowed.collect();
+            let mut chosen = Vec::new();
+            for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                match allowed.iter().find(|a| **a == name) {
+                    Some(a) if !chosen.contains(a) => chosen.push(*a),
+                    Some(_) => {}
+                    None => self.notices.push(format!(
+                        "The link's \"{key}\" names no {what} \"{}\" (one of {}).",
+                        name.chars().take(24).collect::<String>(),
+                        allowed.join(", ")
+                    )),
+                }
+            }
+            chosen
+        };
+        match key {
+            "embed" => match value.trim() {
+                "1" | "on" | "true" => self.embedded = true,
+                "0" | "off" | "false" => self.embedded = false,
+                _ => return Err(refused(key, "1 or 0", value)),
+            },
+            "embed-charts" => {
+                let charts = names(&mut EMBED_CHARTS.into_iter(), "chart");
+                if !charts.is_empty() {
+                    embed.charts = charts;
+                }
+            }
+            _ => {
+                let controls = names(&mut hideable(), "control");
+                if !controls.is_empty() {
+                    embed.controls = controls;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `hide=`: each name a control of [`hideable`], the unknown ones noticed one by one.
@@ -425,6 +504,7 @@ impl LinkReader {
             Variant::between(&params, &b.to_params())
         });
         self.page.phase = self.maps.phase(&params, notices);
+        self.page.embed = self.embedded.then(|| self.embed.unwrap_or_default());
         self.page.cliff = self.maps.cliff_open.then_some(self.maps.cliff);
         Opened {
             params,

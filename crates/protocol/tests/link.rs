@@ -4,7 +4,7 @@
 use gradlab_engine::settings::Value;
 use gradlab_engine::{Field, TrainParams};
 use gradlab_protocol::compare::Variant;
-use gradlab_protocol::link::{from_query, to_query, Opened, PageState};
+use gradlab_protocol::link::{from_query, to_query, Embed, Opened, PageState};
 
 fn defaults() -> TrainParams {
     TrainParams::default()
@@ -124,6 +124,10 @@ fn lesson_and_compare_round_trip() {
             cliff: None,
             phase: None,
             present: true,
+            embed: Some(Embed {
+                charts: vec!["loss", "layers"],
+                controls: vec!["run", "weight-scale"],
+            }),
         };
         let query = to_query(&config, &page);
         let back = from_query(&query, &defaults());
@@ -338,4 +342,35 @@ fn only_engine_simd128_forces_the_plain_build() {
     assert!(!forces_plain_engine("?engine=avx512"));
     assert!(!forces_plain_engine("?depth=3"));
     assert!(!forces_plain_engine(""));
+}
+
+/// `embed=1` alone shows the per-layer chart, the loss and the run buttons; the lists choose
+/// others, each unknown name is a notice, and the lists mean nothing without `embed=1`.
+#[test]
+fn an_embed_link_names_its_charts_and_controls() {
+    let plain = from_query("embed=1", &defaults());
+    assert_eq!(plain.page.embed, Some(Embed::default()));
+    assert!(plain.notices.is_empty());
+    let chosen = from_query(
+        "embed=1&embed-charts=history,graph,loss&embed-controls=run,lr-slider,learning-rate",
+        &defaults(),
+    );
+    assert_eq!(
+        chosen.page.embed,
+        Some(Embed {
+            charts: vec!["history", "loss"],
+            controls: vec!["run", "learning-rate"],
+        })
+    );
+    assert_eq!(chosen.notices.len(), 2, "{:?}", chosen.notices);
+    assert!(
+        chosen.notices[0].contains("no chart \"graph\""),
+        "{:?}",
+        chosen.notices
+    );
+    assert_eq!(
+        from_query("embed-charts=loss", &defaults()).page.embed,
+        None
+    );
+    assert_eq!(from_query("embed=yes", &defaults()).notices.len(), 1);
 }
