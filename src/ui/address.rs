@@ -80,14 +80,17 @@ fn write_address(lab: Lab) {
 /// A link to this run as it is now: the page's address with the current settings (not the
 /// address bar's, which may be a moment behind).
 pub fn current_link(lab: Lab) -> Option<String> {
-    let location = web_sys::window()?.location();
-    let (origin, path) = (location.origin().ok()?, location.pathname().ok()?);
-    Some(format!("{origin}{path}{}", query(lab)))
+    link_to(&query(lab))
 }
 
 /// The link that opens this embedded run in a page of its own ("open in gradlab").
 pub fn unembedded_link(lab: Lab) -> Option<String> {
+    link_to(&page_query(lab, None))
+}
+
+/// This page's address with `query` (with its `?`).
+fn link_to(query: &str) -> Option<String> {
     let location = web_sys::window()?.location();
     let (origin, path) = (location.origin().ok()?, location.pathname().ok()?);
-    Some(format!("{origin}{path}{}", page_query(lab, None)))
+    Some(format!("{origin}{path}{query}"))
 }

@@ -9,7 +9,7 @@
 use super::address;
 use super::controller;
 use super::state::Lab;
-use gradlab_engine::Field;
+use gradlab_engine::params::KeyError;
 use leptos::prelude::*;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -202,13 +202,15 @@ pub fn listen_to_host(lab: Lab) {
             Request::Set(pairs) => {
                 let mut params = lab.params.get_untracked();
                 for (key, value) in &pairs {
-                    let parsed = match Field::from_key(key) {
-                        Some(field) => field.setting().parse_into(&mut params, value),
-                        None => Err(format!(
-                            "no setting \"{}\"",
-                            key.chars().take(24).collect::<String>()
-                        )),
-                    };
+                    let parsed = params.set_by_key(key, value).map_err(|e| match e {
+                        KeyError::Unreadable(e) => e,
+                        KeyError::Unknown => {
+                            format!(
+                                "no setting \"{}\"",
+                                key.chars().take(24).collect::<String>()
+                            )
+                        }
+                    });
                     if let Err(e) = parsed {
                         return tell_error(format!("\"{key}\": {e} — nothing was changed"));
                     }

@@ -148,6 +148,25 @@ impl TrainParams {
     pub fn cell(&self) -> Cell {
         Cell::from_name(&self.cell).unwrap_or_default()
     }
+
+    /// Reads `text` into the setting whose link key is `key` (a link's parameter, a host
+    /// page's message); ranges and names are checked later, by `repair`.
+    pub fn set_by_key(&mut self, key: &str, text: &str) -> Result<(), KeyError> {
+        let field = Field::from_key(key).ok_or(KeyError::Unknown)?;
+        field
+            .setting()
+            .parse_into(self, text)
+            .map_err(KeyError::Unreadable)
+    }
+}
+
+/// Why [`TrainParams::set_by_key`] took nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyError {
+    /// No setting has that key.
+    Unknown,
+    /// The value does not read as the setting's kind; the words say why, naming the setting.
+    Unreadable(String),
 }
 
 /// Where in [`TrainParams`] a setting lives.

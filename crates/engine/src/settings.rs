@@ -403,6 +403,17 @@ mod tests {
         assert!(e.starts_with("Seed must be a whole number"), "{e}");
         Field::SeqLen.setting().parse_into(&mut p, " 80 ").unwrap();
         assert_eq!(p.seq_len, 80.0);
+        // By link key: the same reading, and an unknown key said apart from a bad value.
+        use crate::params::KeyError;
+        p.set_by_key("warmup-steps", "40").unwrap();
+        assert_eq!(p.warmup_steps, 40.0);
+        assert_eq!(p.set_by_key("depht", "3"), Err(KeyError::Unknown));
+        assert_eq!(
+            p.set_by_key("depth", "deep"),
+            Err(KeyError::Unreadable(
+                "Depth (hidden layers) must be a number, not \"deep\"".into()
+            ))
+        );
     }
 
     #[test]

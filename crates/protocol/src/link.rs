@@ -13,9 +13,10 @@
 
 use crate::compare::{Variant, VARIANT_KEYS};
 use gradlab_engine::cliff::{Point, B_RANGE, W_RANGE};
+use gradlab_engine::params::KeyError;
 use gradlab_engine::settings::{Setting, SETTINGS};
 use gradlab_engine::sweep::{Sweep, SweepAxis, MAX_TILE_STEPS};
-use gradlab_engine::{ConfigError, Field, TrainConfig, TrainParams};
+use gradlab_engine::{ConfigError, TrainConfig, TrainParams};
 
 /// Longest value read from a link; anything longer is hostile or broken.
 const MAX_VALUE: usize = 64;
@@ -638,14 +639,11 @@ fn refused(key: &str, must_be: &str, value: &str) -> String {
 /// Sets one parameter through the settings table; unknown keys and unreadable numbers are
 /// refused with a message.
 fn apply(params: &mut TrainParams, key: &str, value: &str) -> Result<(), String> {
-    match Field::from_key(key) {
-        Some(field) => field
-            .setting()
-            .parse_into(params, value)
-            .map_err(|e| format!("Ignored the link's \"{key}\": {e}.")),
-        None => {
+    params.set_by_key(key, value).map_err(|e| match e {
+        KeyError::Unreadable(e) => format!("Ignored the link's \"{key}\": {e}."),
+        KeyError::Unknown => {
             let shown: String = key.chars().take(24).collect();
-            Err(format!("Ignored the link's unknown parameter \"{shown}\"."))
+            format!("Ignored the link's unknown parameter \"{shown}\".")
         }
-    }
+    })
 }
