@@ -191,7 +191,8 @@ pub fn between<S: Scalar>(
     )
 }
 
-fn norm_of(norms: &[f64]) -> f64 {
+/// The global norm of per-group norms: √(Σ n²).
+pub fn norm_of(norms: &[f64]) -> f64 {
     norms.iter().map(|n| n * n).sum::<f64>().sqrt()
 }
 

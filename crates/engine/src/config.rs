@@ -22,6 +22,7 @@ use super::mlp::Architecture;
 use super::model::{MlpConfig, ModelConfig, RnnConfig};
 use super::optim::{OptimizerConfig, OptimizerKind};
 pub use super::params::TrainParams;
+use super::precision::{LossScaleKind, MixedPrecision, Precision};
 use super::rnn::{Readout, RecurrentInit, RnnInit};
 use super::schedule::{Schedule, ScheduleKind};
 use super::sequence::Task;
@@ -181,6 +182,9 @@ pub struct LiveConfig {
     /// The update rule and its hyperparameters.
     #[serde(default)]
     pub optimizer: OptimizerConfig,
+    /// The compute format and the loss scale.
+    #[serde(default)]
+    pub mixed: MixedPrecision,
 }
 
 /// A checked configuration.
@@ -344,6 +348,11 @@ impl TrainParams {
                     eps: self.eps,
                     weight_decay: self.weight_decay,
                 },
+                mixed: MixedPrecision {
+                    precision: Precision::from_name(&self.precision).unwrap_or_default(),
+                    loss_scale: LossScaleKind::from_name(&self.loss_scale).unwrap_or_default(),
+                    static_scale: self.static_scale,
+                },
             },
         }
     }
@@ -429,6 +438,9 @@ impl TrainConfig {
             schedule: live.schedule.kind.name().into(),
             warmup_steps: live.schedule.warmup_steps as f64,
             decay_steps: live.schedule.decay_steps as f64,
+            precision: live.mixed.precision.name().into(),
+            loss_scale: live.mixed.loss_scale.name().into(),
+            static_scale: live.mixed.static_scale,
             clip_mode: live.clip.mode.name().into(),
             clip_threshold: live.clip.threshold,
             l1: live.penalty.l1,

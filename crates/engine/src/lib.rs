@@ -54,7 +54,7 @@
 //!
 //! One concept per file: [`activation`], [`init`], [`data`], [`sequence`] (and the
 //! [`language`] model's text), [`mlp`] and [`rnn`] (behind the [`network`] seam, chosen by
-//! [`model`]), [`cell`] (vanilla, LSTM, GRU), [`loss`], [`clip`], [`optim`], [`settings`] (the
+//! [`model`]), [`cell`] (vanilla, LSTM, GRU), [`loss`], [`clip`], [`optim`], [`precision`] (f16/bf16 and loss scaling), [`schedule`], [`settings`] (the
 //! one table of settings), [`params`] (raw settings, by the table's rows), [`config`] (checked), [`stats`], [`spectral`], [`theory`], [`sweep`] (the
 //! trainability map), [`cliff`] (Pascanu's one-unit RNN), [`gemm`] and [`kernels`] (the fast
 //! paths), [`trainer`].
@@ -79,6 +79,7 @@ pub mod model;
 pub mod network;
 pub mod optim;
 pub mod params;
+pub mod precision;
 pub mod rng;
 pub mod rnn;
 pub mod scalar;

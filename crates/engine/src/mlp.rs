@@ -26,7 +26,8 @@ use super::activation::Activation;
 use super::group::ParamGroup;
 use super::init::Init;
 use super::loss::{mse, Penalty};
-use super::network::{clamp_error, Backprop, Network};
+use super::network::{add_master_penalty, clamp_error, Backprop, Network, Pass};
+use super::precision::Precision;
 use super::scalar::{all_finite, product, sum_sq, Scalar};
 use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use rand::Rng;
@@ -170,11 +171,13 @@ impl<S: Scalar> Mlp<S> {
     /// Forward pass: the output of every layer, `outputs[l] = h_{l+1}` (the last is ŷ), and the
     /// first layer whose output holds a non-finite value.
     pub fn forward(&self, x: ArrayView2<S>) -> (Vec<Array2<S>>, Option<usize>) {
-        let pass = self.forward_pass(x);
+        let pass = self.forward_pass(x, Precision::F32);
         (pass.hs, pass.first_bad)
     }
 
-    fn forward_pass(&self, x: ArrayView2<S>) -> Forward<S> {
+    /// The forward pass, rounding each product's output and each layer's output to
+    /// `precision` (the caller rounds the weights and the input).
+    fn forward_pass(&self, x: ArrayView2<S>, precision: Precision) -> Forward<S> {
         let depth = self.depth();
         let mut pass = Forward {
             hs: Vec::with_capacity(depth + 1),
@@ -187,6 +190,7 @@ impl<S: Scalar> Mlp<S> {
             let input = pass.hs.last().map_or(x, |h| h.view());
             let mut z = product(&input, &layer.w);
             z += &layer.b;
+            precision.round_all(&mut z);
             if l < depth {
                 if let Some((gain, bias)) = self.gain_and_bias(l) {
                     let (n, inv_std) = normalize(&z);
@@ -194,8 +198,10 @@ impl<S: Scalar> Mlp<S> {
                     pass.normed.push((n, inv_std));
                 }
                 self.activation.apply_inplace(&mut z);
+                precision.round_all(&mut z);
                 if self.is_residual(l) {
-                    let h = &input + &z;
+                    let mut h = &input + &z;
+                    precision.round_all(&mut h);
                     pass.acts.push(Some(z));
                     z = h;
                 } else {
@@ -262,17 +268,45 @@ impl<S: Scalar> Network<S> for Mlp<S> {
         &mut self.layers
     }
 
-    fn backprop_clipping_errors(
+    fn backprop_with(
         &self,
         x: ArrayView2<S>,
         y: ArrayView2<S>,
         penalty: &Penalty,
-        error_clip: Option<f64>,
+        how: &Pass,
     ) -> Backprop<S> {
-        let pass = self.forward_pass(x);
+        let precision = how.precision;
+        if precision.is_reduced() {
+            // The copy autocast would compute with, and the input in the same format.
+            let rounded = Mlp {
+                layers: precision.rounded_groups(&self.layers),
+                ..*self
+            };
+            let mut x = x.to_owned();
+            precision.round_all(&mut x);
+            let mut out = rounded.backprop_rounded(x.view(), y, &Penalty::default(), how);
+            add_master_penalty(&mut out, &self.layers, penalty, how);
+            return out;
+        }
+        self.backprop_rounded(x, y, penalty, how)
+    }
+}
+
+impl<S: Scalar> Mlp<S> {
+    /// The pass on weights and input already in the compute format.
+    fn backprop_rounded(
+        &self,
+        x: ArrayView2<S>,
+        y: ArrayView2<S>,
+        penalty: &Penalty,
+        how: &Pass,
+    ) -> Backprop<S> {
+        let (precision, error_clip) = (how.precision, how.scaled_error_clip());
+        let scaled_penalty = how.scaled_penalty(penalty);
+        let pass = self.forward_pass(x, precision);
         let depth = self.depth();
         let (data_loss, output_delta) = mse(pass.hs[depth].view(), y);
-        let mut output_delta = Some(output_delta);
+        let mut output_delta = Some(how.seed(output_delta));
         // LayerNorm's groups have no `w`: the penalty is the weight layers' alone.
         let loss = data_loss + penalty.value(&self.layers);
 
@@ -296,8 +330,10 @@ impl<S: Scalar> Network<S> for Mlp<S> {
                     let delta = match self.gain_and_bias(l) {
                         Some((gain, _)) => {
                             let (n, inv_std) = &pass.normed[l];
-                            let (delta, grad_gain, grad_bias) =
+                            let (delta, mut grad_gain, mut grad_bias) =
                                 normalize_backward(&grad_u, n, inv_std, gain);
+                            precision.round_all(&mut grad_gain);
+                            precision.round_all(&mut grad_bias);
                             norm_grads[2 * l] = ParamGroup::vector(grad_gain);
                             norm_grads[2 * l + 1] = ParamGroup::vector(grad_bias);
                             delta
@@ -311,21 +347,27 @@ impl<S: Scalar> Network<S> for Mlp<S> {
                 }
             };
             clamp_error(&mut delta, error_clip);
+            precision.round_all(&mut delta);
             delta_norms[l] = sum_sq(&delta).sqrt();
             let input = if l == 0 { x } else { pass.hs[l - 1].view() };
             let layer = &self.layers[l];
             let mut grad_w = product(&input.t(), &delta);
-            penalty.add_gradient(&layer.w, &mut grad_w);
+            precision.round_all(&mut grad_w);
+            scaled_penalty.add_gradient(&layer.w, &mut grad_w);
+            let mut grad_b = delta.sum_axis(Axis(0));
+            precision.round_all(&mut grad_b);
             grads.push(ParamGroup {
                 w: grad_w,
-                b: delta.sum_axis(Axis(0)),
+                b: grad_b,
             });
             if l > 0 {
                 let back = product(&delta, &layer.w.t());
-                grad_h = Some(match grad_h.take() {
+                let mut grad_h_below = match grad_h.take() {
                     Some(carried) => carried + back,
                     None => back,
-                });
+                };
+                precision.round_all(&mut grad_h_below);
+                grad_h = Some(grad_h_below);
             }
         }
         grads.reverse();

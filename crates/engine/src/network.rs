@@ -7,6 +7,7 @@
 use super::clip::clamp_array;
 use super::group::ParamGroup;
 use super::loss::Penalty;
+use super::precision::Precision;
 use super::scalar::Scalar;
 use ndarray::ArrayView2;
 
@@ -23,6 +24,54 @@ pub struct Backprop<S> {
     pub cell_norms: Vec<f64>,
     /// The first group (forward order) whose output had a NaN or ±Inf, if any.
     pub first_non_finite_activation: Option<usize>,
+}
+
+/// How one forward and backward pass computes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pass {
+    /// Backward clipping's threshold c (see [`Network::backprop_clipping_errors`]), in the
+    /// loss's own units.
+    pub error_clip: Option<f64>,
+    /// The format values are rounded to at [`precision`](super::precision)'s points.
+    pub precision: Precision,
+    /// S: the backward pass starts from `∂(S·L)/∂ŷ`, so every gradient it returns (and every
+    /// error norm) is S times the loss's; the caller unscales.
+    pub loss_scale: f64,
+}
+
+impl Default for Pass {
+    fn default() -> Self {
+        Self {
+            error_clip: None,
+            precision: Precision::F32,
+            loss_scale: 1.0,
+        }
+    }
+}
+
+impl Pass {
+    /// Backward clipping's threshold in the scaled units the pass computes in.
+    pub fn scaled_error_clip(&self) -> Option<f64> {
+        self.error_clip.map(|c| c * self.loss_scale)
+    }
+
+    /// The penalty whose gradient the scaled backward pass adds: S times the loss's.
+    pub fn scaled_penalty(&self, penalty: &Penalty) -> Penalty {
+        Penalty {
+            l1: penalty.l1 * self.loss_scale,
+            l2: penalty.l2 * self.loss_scale,
+        }
+    }
+
+    /// The loss's gradient with respect to the output, scaled by S and rounded: where the
+    /// backward pass starts.
+    pub fn seed<S: Scalar>(&self, mut grad: ndarray::Array2<S>) -> ndarray::Array2<S> {
+        if self.loss_scale != 1.0 {
+            grad *= S::of(self.loss_scale);
+        }
+        self.precision.round_all(&mut grad);
+        grad
+    }
 }
 
 /// A trainable network made of parameter groups.
@@ -48,7 +97,39 @@ pub trait Network<S: Scalar>: Send {
         y: ArrayView2<S>,
         penalty: &Penalty,
         error_clip: Option<f64>,
+    ) -> Backprop<S> {
+        let pass = Pass {
+            error_clip,
+            ..Pass::default()
+        };
+        self.backprop_with(x, y, penalty, &pass)
+    }
+
+    /// The same, computed as `pass` says: backward clipping, the format values are rounded to
+    /// and the loss scale (whose gradients come back scaled).
+    fn backprop_with(
+        &self,
+        x: ArrayView2<S>,
+        y: ArrayView2<S>,
+        penalty: &Penalty,
+        pass: &Pass,
     ) -> Backprop<S>;
+}
+
+/// Adds `penalty` on the f32 master weights to a reduced-precision pass made without it: its
+/// value to the loss, and S times its gradient to each group's (it never passes through the
+/// compute format, as a penalty written into a PyTorch loss on the f32 parameters does not).
+pub fn add_master_penalty<S: Scalar>(
+    out: &mut Backprop<S>,
+    master: &[ParamGroup<S>],
+    penalty: &Penalty,
+    pass: &Pass,
+) {
+    out.loss += penalty.value(master);
+    let scaled = pass.scaled_penalty(penalty);
+    for (grad, group) in out.grads.iter_mut().zip(master) {
+        scaled.add_gradient(&group.w, &mut grad.w);
+    }
 }
 
 /// Clamps every element of `error` to `[−c, c]` when `error_clip` is `Some(c)`, with value

@@ -67,6 +67,12 @@ pub struct TrainParams {
     pub warmup_steps: f64,
     /// Decay steps T_d.
     pub decay_steps: f64,
+    /// Compute format name (f32, f16, bf16).
+    pub precision: String,
+    /// Loss scaling name (none, static, dynamic).
+    pub loss_scale: String,
+    /// The static loss scale S.
+    pub static_scale: f64,
     /// Clip mode name.
     pub clip_mode: String,
     /// Clip threshold c.
@@ -122,6 +128,9 @@ impl Default for TrainParams {
             schedule: String::new(),
             warmup_steps: 0.0,
             decay_steps: 0.0,
+            precision: String::new(),
+            loss_scale: String::new(),
+            static_scale: 0.0,
             clip_mode: String::new(),
             clip_threshold: 0.0,
             l1: 0.0,
@@ -244,6 +253,9 @@ impl TrainParams {
             Field::Schedule => Slot::Name(&mut self.schedule),
             Field::WarmupSteps => Slot::Number(&mut self.warmup_steps),
             Field::DecaySteps => Slot::Number(&mut self.decay_steps),
+            Field::Precision => Slot::Name(&mut self.precision),
+            Field::LossScale => Slot::Name(&mut self.loss_scale),
+            Field::StaticScale => Slot::Number(&mut self.static_scale),
             Field::ClipMode => Slot::Name(&mut self.clip_mode),
             Field::ClipThreshold => Slot::Number(&mut self.clip_threshold),
             Field::L1 => Slot::Number(&mut self.l1),

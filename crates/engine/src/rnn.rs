@@ -31,7 +31,8 @@ use super::cell::{Cell, StepStates};
 use super::group::ParamGroup;
 use super::init::semi_orthogonal;
 use super::loss::{LossKind, Penalty};
-use super::network::{Backprop, Network};
+use super::network::{add_master_penalty, Backprop, Network, Pass};
+use super::precision::Precision;
 use super::scalar::{all_finite, product, sum_sq, Scalar};
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, RngExt};
@@ -252,12 +253,19 @@ impl<S: Scalar> Rnn<S> {
 
     /// Forward pass over a time-major batch `x: [T·n, d]`.
     pub fn forward(&self, x: ArrayView2<S>) -> RnnForward<S> {
+        self.forward_in(x, Precision::F32)
+    }
+
+    /// The forward pass, rounding the input projection, each step's state (and gates) and the
+    /// readout's output to `precision` (the caller rounds the weights and the input).
+    fn forward_in(&self, x: ArrayView2<S>, precision: Precision) -> RnnForward<S> {
         let (steps, hidden) = (self.shape.steps, self.shape.hidden);
         let n = self.batch_size(x.nrows());
         let (w_x, w_h, b) = (&self.groups[0].w, &self.groups[1].w, &self.groups[2].b);
         // Every step's input projection and bias at once; the recurrence adds h_{t−1}·W_h.
         let mut projected = product(&x, w_x);
         projected += b;
+        precision.round_all(&mut projected);
         let mut states = Array2::zeros(((steps + 1) * n, hidden));
         let mut first_non_finite = None;
         let mut note = |t: usize, h: &ArrayView2<S>| {
@@ -279,7 +287,9 @@ impl<S: Scalar> Rnn<S> {
                     S::one(),
                     z.view_mut(),
                 );
+                precision.round_all(&mut z);
                 self.activation.apply_inplace(&mut z);
+                precision.round_all(&mut z);
                 note(t, &z.view());
             }
             (
@@ -298,13 +308,17 @@ impl<S: Scalar> Rnn<S> {
                 } else {
                     no_cell.view()
                 };
-                let step = self.cell.step(
+                let mut step = self.cell.step(
                     self.activation,
                     w_h,
                     projected.slice(rows(t - 1)).to_owned(),
                     states.slice(rows(t - 1)),
                     c_prev,
                 );
+                // One fused step computes in f32; what it stores is in the format.
+                precision.round_all(&mut step.h);
+                precision.round_all(&mut step.c);
+                precision.round_all(&mut step.gates);
                 note(t, &step.h.view());
                 states.slice_mut(rows(t)).assign(&step.h);
                 if lstm {
@@ -317,6 +331,7 @@ impl<S: Scalar> Rnn<S> {
         let read = self.read_states(&states, n);
         let mut output = product(&read, &self.groups[3].w);
         output += &self.groups[4].b;
+        precision.round_all(&mut output);
         RnnForward {
             states,
             cells,
@@ -351,26 +366,58 @@ impl<S: Scalar> Network<S> for Rnn<S> {
         &mut self.groups
     }
 
-    fn backprop_clipping_errors(
+    fn backprop_with(
         &self,
         x: ArrayView2<S>,
         y: ArrayView2<S>,
         penalty: &Penalty,
-        error_clip: Option<f64>,
+        how: &Pass,
     ) -> Backprop<S> {
+        let precision = how.precision;
+        if precision.is_reduced() {
+            // The copy autocast would compute with, and the input in the same format.
+            let rounded = Rnn {
+                groups: precision.rounded_groups(&self.groups),
+                ..*self
+            };
+            let mut x = x.to_owned();
+            precision.round_all(&mut x);
+            let mut out = rounded.backprop_rounded(x.view(), y, &Penalty::default(), how);
+            add_master_penalty(&mut out, &self.groups, penalty, how);
+            return out;
+        }
+        self.backprop_rounded(x, y, penalty, how)
+    }
+}
+
+impl<S: Scalar> Rnn<S> {
+    /// The pass on weights and input already in the compute format.
+    fn backprop_rounded(
+        &self,
+        x: ArrayView2<S>,
+        y: ArrayView2<S>,
+        penalty: &Penalty,
+        how: &Pass,
+    ) -> Backprop<S> {
+        let (precision, error_clip) = (how.precision, how.scaled_error_clip());
+        let scaled_penalty = how.scaled_penalty(penalty);
         let (steps, hidden) = (self.shape.steps, self.shape.hidden);
         let n = self.batch_size(x.nrows());
-        let forward = self.forward(x);
+        let forward = self.forward_in(x, precision);
         let (data_loss, d_output) = self.loss.eval(forward.output.view(), y);
+        let d_output = how.seed(d_output);
         let loss = data_loss + penalty.value(&self.groups);
         let states = &forward.states;
 
         // Readout: ∂W_out = Hᵀ·∂ŷ, ∂b_out = Σ ∂ŷ, and its share of each g_t: ∂ŷ·W_outᵀ.
         let read = self.read_states(states, n);
         let mut grad_w_out = product(&read.t(), &d_output);
-        penalty.add_gradient(&self.groups[3].w, &mut grad_w_out);
-        let grad_b_out = d_output.sum_axis(Axis(0));
-        let from_readout = product(&d_output, &self.groups[3].w.t());
+        precision.round_all(&mut grad_w_out);
+        scaled_penalty.add_gradient(&self.groups[3].w, &mut grad_w_out);
+        let mut grad_b_out = d_output.sum_axis(Axis(0));
+        precision.round_all(&mut grad_b_out);
+        let mut from_readout = product(&d_output, &self.groups[3].w.t());
+        precision.round_all(&mut from_readout);
 
         let w_h = &self.groups[RECURRENT_GROUP].w;
         // One transposed copy for the whole pass (see `Cell::step_back`).
@@ -391,6 +438,7 @@ impl<S: Scalar> Network<S> for Rnn<S> {
                 Readout::All => g += &from_readout.slice(rows(t - 1)),
                 Readout::Last => {}
             }
+            precision.round_all(&mut g);
             time_norms[t - 1] = sum_sq(&g).sqrt();
             let h = states.slice(rows(t));
             let (c, c_prev) = if lstm {
@@ -424,21 +472,28 @@ impl<S: Scalar> Network<S> for Rnn<S> {
                 !self.cut_before(t),
             );
             carry = back.to_h.unwrap_or_else(|| Array2::zeros((n, hidden)));
+            precision.round_all(&mut carry);
             carry_cell = back.to_c;
+            precision.round_all(&mut carry_cell);
+            let mut delta = back.delta;
+            precision.round_all(&mut delta);
             if let Some(norm) = back.cell_norm {
                 cell_norms[t - 1] = norm;
             }
-            deltas.slice_mut(rows(t - 1)).assign(&back.delta);
+            deltas.slice_mut(rows(t - 1)).assign(&delta);
         }
         let mut grad_w_x = product(&x.t(), &deltas);
-        penalty.add_gradient(&self.groups[0].w, &mut grad_w_x);
+        precision.round_all(&mut grad_w_x);
+        scaled_penalty.add_gradient(&self.groups[0].w, &mut grad_w_x);
         let mut grad_w_h = self.cell.recurrent_gradient(
             states.slice(s![..steps * n, ..]),
             forward.gates.view(),
             deltas.view(),
         );
-        penalty.add_gradient(w_h, &mut grad_w_h);
-        let grad_b = deltas.sum_axis(Axis(0));
+        precision.round_all(&mut grad_w_h);
+        scaled_penalty.add_gradient(w_h, &mut grad_w_h);
+        let mut grad_b = deltas.sum_axis(Axis(0));
+        precision.round_all(&mut grad_b);
 
         Backprop {
             loss,

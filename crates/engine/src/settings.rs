@@ -15,6 +15,7 @@ use super::clip::ClipMode;
 use super::data::{DatasetKind, DATASET_SIZE};
 use super::init::WeightDraw;
 use super::optim::OptimizerKind;
+use super::precision::{LossScaleKind, Precision};
 use super::rnn::{Readout, RecurrentInit};
 use super::schedule::ScheduleKind;
 use super::sequence::Task;
@@ -79,6 +80,12 @@ pub enum Field {
     WarmupSteps,
     /// `decay-steps`: Decay steps T_d.
     DecaySteps,
+    /// `precision`: Compute precision.
+    Precision,
+    /// `loss-scale`: Loss scaling.
+    LossScale,
+    /// `static-scale`: Static loss scale S.
+    StaticScale,
     /// `clip-mode`: Clip mode.
     ClipMode,
     /// `clip`: Clip threshold.
@@ -200,7 +207,7 @@ use Models::{All, Mlp, Rnn};
 
 /// Every setting, in [`Field`] order (the order links and flags list them).
 #[rustfmt::skip]
-pub const SETTINGS: [Setting; 36] = [
+pub const SETTINGS: [Setting; 39] = [
     row(Field::Model, "model", "model", "Model", choice(MODEL_NAMES, "mlp"), All, Rebuild),
     row(Field::Depth, "depth", "depth", "Depth (hidden layers)", number(1.0, MAX_DEPTH as f64, true, 10.0), Mlp, Rebuild),
     row(Field::Width, "width", "width", "Width (units per layer)", number(1.0, MAX_WIDTH as f64, true, 16.0), Mlp, Rebuild),
@@ -225,6 +232,9 @@ pub const SETTINGS: [Setting; 36] = [
     row(Field::Schedule, "schedule", "schedule", "Learning-rate schedule", choice(ScheduleKind::NAMES, "constant"), All, Live),
     row(Field::WarmupSteps, "warmup-steps", "warmup-steps", "Warmup steps T_w", number(1.0, 100_000.0, true, 200.0), All, Live).only_with(Field::Schedule, &["warmup", "warmup-cosine"]),
     row(Field::DecaySteps, "decay-steps", "decay-steps", "Decay steps T_d", number(1.0, 1_000_000.0, true, 2000.0), All, Live).only_with(Field::Schedule, &["warmup-cosine"]),
+    row(Field::Precision, "precision", "precision", "Compute precision", choice(Precision::NAMES, "f32"), All, Live),
+    row(Field::LossScale, "loss-scale", "loss-scale", "Loss scaling", choice(LossScaleKind::NAMES, "none"), All, Live),
+    row(Field::StaticScale, "static-scale", "static-scale", "Static loss scale S", number(1.0, 16_777_216.0, false, 65_536.0), All, Live).only_with(Field::LossScale, &["static"]),
     row(Field::ClipMode, "clip-mode", "clip-mode", "Clip mode", choice(ClipMode::NAMES, "none"), All, Live),
     row(Field::ClipThreshold, "clip", "clip-threshold", "Clip threshold", number(1e-4, 1e4, false, 1.0), All, Live),
     row(Field::L1, "l1", "l1", "L1 strength", number(0.0, 10.0, false, 0.0), All, Live),

@@ -113,8 +113,18 @@ pub struct StepStats {
     /// The learning rate this step's update used (η times the schedule's factor).
     #[serde(default, rename = "lr")]
     pub learning_rate: f64,
+    /// The loss scale S this step's backward pass used (1 without loss scaling).
+    #[serde(default = "one")]
+    pub loss_scale: f64,
+    /// Whether the update was skipped: under loss scaling, the gradients held an inf or NaN.
+    #[serde(default)]
+    pub skipped: bool,
     /// Set on the step that first produced a NaN or ±Inf.
     pub non_finite: Option<NonFinite>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl StepStats {

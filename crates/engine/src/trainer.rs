@@ -3,15 +3,18 @@
 //! One step: draw a batch → forward/backward → measure → clip → update → check for NaN/Inf.
 //! A step that produces a non-finite number is reported like any other (its [`StepStats`] carry
 //! a [`NonFinite`]); after it the trainer is *diverged* and refuses to step until
-//! [`Trainer::reset`] or a rebuilding [`Trainer::apply`].
+//! [`Trainer::reset`] or a rebuilding [`Trainer::apply`]. Under loss scaling (see
+//! [`precision`](super::precision)) a step whose gradients hold an inf or NaN is *skipped*
+//! instead — no clipping, no update, the weights as they were — and training goes on.
 
 use super::clip::{self, clip_gradients, ClipMode};
 use super::config::{LiveConfig, TrainConfig};
 use super::group::ParamGroup;
 use super::language;
 use super::model::{DataSource, ModelDescription, ProfileAxis};
-use super::network::Network;
-use super::optim::Optimizer;
+use super::network::{Backprop, Network, Pass};
+use super::optim::{Optimizer, UpdateNorms};
+use super::precision::{GradScaler, LossScaleKind, ValueRange};
 use super::rng::{stream_rng, Stream};
 use super::spectral::{largest_singular_value, spectral_radius};
 use super::stats::{NonFinite, Quantity, StepStats};
@@ -69,6 +72,11 @@ pub struct Trainer {
     optimizer: Optimizer<f32>,
     next_step: u64,
     diverged: Option<NonFinite>,
+    /// The dynamic loss scale (used under [`LossScaleKind::Dynamic`]).
+    scaler: GradScaler,
+    /// Where the latest step's gradients fell, as the backward pass held them (scaled, in the
+    /// compute format).
+    gradient_range: ValueRange,
 }
 
 impl Trainer {
@@ -90,6 +98,24 @@ impl Trainer {
             optimizer: Optimizer::new(),
             next_step: 0,
             diverged: None,
+            scaler: GradScaler::new(),
+            gradient_range: ValueRange::default(),
+        }
+    }
+
+    /// Where the latest step's gradients fell on the number line, before they were unscaled
+    /// (empty before the first step).
+    pub fn gradient_range(&self) -> &ValueRange {
+        &self.gradient_range
+    }
+
+    /// The loss scale S the next step will use (1 without loss scaling).
+    pub fn loss_scale(&self) -> f64 {
+        let mixed = self.config.live.mixed;
+        match mixed.loss_scale {
+            LossScaleKind::None => 1.0,
+            LossScaleKind::Static => mixed.static_scale,
+            LossScaleKind::Dynamic => f64::from(self.scaler.scale()),
         }
     }
 
@@ -197,6 +223,10 @@ impl Trainer {
     /// same kind keeps it, as changing a PyTorch param group's `lr` or `betas` does.
     pub fn set_live(&mut self, live: LiveConfig) -> Applied {
         let kind_changed = live.optimizer.kind != self.config.live.optimizer.kind;
+        if live.mixed.loss_scale != self.config.live.mixed.loss_scale {
+            // A scaler made anew, as a script that starts using one creates it.
+            self.scaler = GradScaler::new();
+        }
         self.config.live = live;
         if kind_changed {
             self.optimizer = Optimizer::new();
@@ -224,20 +254,39 @@ impl Trainer {
         let step = self.next_step;
         let live = self.config.live;
         let (x, y) = self.data.batch(live.batch, &mut self.batch_rng);
-        let mut backprop = self.network.backprop(x.view(), y.view(), &live.penalty);
+        let loss_scale = self.loss_scale();
+        let pass = Pass {
+            error_clip: None,
+            precision: live.mixed.precision,
+            loss_scale,
+        };
+        let mut backprop = self
+            .network
+            .backprop_with(x.view(), y.view(), &live.penalty, &pass);
+        self.gradient_range = ValueRange::of(&backprop.grads);
+        unscale(&mut backprop, loss_scale);
         // Backward clipping: a second pass with the errors clamped on the way back; the first,
         // true gradient stays for the statistics (norms before, cosine).
         let tempered = (live.clip.mode == ClipMode::Backward).then(|| {
-            self.network.backprop_clipping_errors(
-                x.view(),
-                y.view(),
-                &live.penalty,
-                Some(live.clip.threshold),
-            )
+            let clamped = Pass {
+                error_clip: Some(live.clip.threshold),
+                ..pass
+            };
+            let mut tempered =
+                self.network
+                    .backprop_with(x.view(), y.view(), &live.penalty, &clamped);
+            unscale(&mut tempered, loss_scale);
+            tempered
         });
 
         let groups = self.network.groups();
         let grad_norms: Vec<f64> = backprop.grads.iter().map(|g| g.norm_sq().sqrt()).collect();
+        // Under loss scaling an inf or NaN gradient skips the step (GradScaler's found_inf).
+        let scaling = live.mixed.loss_scale != LossScaleKind::None;
+        let found_inf = scaling && grad_norms.iter().any(|n| !n.is_finite());
+        if live.mixed.loss_scale == LossScaleKind::Dynamic {
+            self.scaler.update(found_inf);
+        }
         let trace = keep_trace.then(|| StepTrace {
             x,
             y,
@@ -246,6 +295,20 @@ impl Trainer {
             grads: backprop.grads.clone(),
         });
 
+        let learning_rate = live.schedule.rate(live.learning_rate, step);
+        if found_inf {
+            self.next_step += 1;
+            let stats = skipped_step(
+                step,
+                &backprop,
+                grad_norms,
+                groups,
+                loss_scale,
+                learning_rate,
+                self.description.axis,
+            );
+            return Ok((stats, trace));
+        }
         let clip = match tempered {
             Some(tempered) => {
                 let outcome = clip::between(&backprop.grads, &tempered.grads, &grad_norms);
@@ -256,7 +319,6 @@ impl Trainer {
             }
             None => clip_gradients(&mut backprop.grads, live.clip, &grad_norms),
         };
-        let learning_rate = live.schedule.rate(live.learning_rate, step);
         let updates = self.optimizer.apply(
             self.network.groups_mut(),
             &backprop.grads,
@@ -325,9 +387,78 @@ impl Trainer {
             clipped: clip.clipped,
             cos_pre_post: clip.cosine,
             learning_rate,
+            loss_scale,
+            skipped: false,
             non_finite,
         };
         Ok((stats, trace))
+    }
+}
+
+/// Divides a scaled pass's gradients by S in f32 (as `scaler.unscale_` multiplies them by the
+/// f32 reciprocal) and its error norms by S; nothing when S = 1.
+fn unscale(backprop: &mut Backprop<f32>, loss_scale: f64) {
+    if loss_scale == 1.0 {
+        return;
+    }
+    let inverse = (1.0 / loss_scale) as f32;
+    for group in &mut backprop.grads {
+        group.w *= inverse;
+        group.b *= inverse;
+    }
+    for norm in backprop
+        .delta_norms
+        .iter_mut()
+        .chain(&mut backprop.cell_norms)
+    {
+        *norm /= loss_scale;
+    }
+}
+
+/// The statistics of a step skipped for an inf or NaN gradient: its gradients as they came,
+/// nothing clipped, nothing moved.
+fn skipped_step(
+    step: u64,
+    backprop: &Backprop<f32>,
+    grad_norms: Vec<f64>,
+    groups: &[ParamGroup<f32>],
+    loss_scale: f64,
+    learning_rate: f64,
+    axis: ProfileAxis,
+) -> StepStats {
+    let global = clip::norm_of(&grad_norms);
+    let still: Vec<UpdateNorms> = groups
+        .iter()
+        .map(|g| UpdateNorms {
+            weight_before: g.norm_sq().sqrt(),
+            delta: 0.0,
+            finite_after: true,
+        })
+        .collect();
+    let (delta_norms, time_norms) = match axis {
+        ProfileAxis::Layers => (backprop.delta_norms.clone(), Vec::new()),
+        ProfileAxis::TimeSteps => (Vec::new(), backprop.delta_norms.clone()),
+    };
+    StepStats {
+        step,
+        loss: f64::from(backprop.loss),
+        grad_norms_clipped: grad_norms.clone(),
+        grad_norms,
+        delta_norms,
+        time_norms,
+        cell_norms: backprop.cell_norms.clone(),
+        weight_norms: still.iter().map(|u| u.weight_before).collect(),
+        update_ratios: vec![0.0; still.len()],
+        update_norms: vec![0.0; still.len()],
+        global_norm: global,
+        global_norm_clipped: global,
+        clip_scale: 1.0,
+        clipped: false,
+        cos_pre_post: 1.0,
+        learning_rate,
+        loss_scale,
+        skipped: true,
+        non_finite: None,
     }
 }
 
