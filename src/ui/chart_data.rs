@@ -9,6 +9,7 @@ use gradlab_charts::layer_bars::LayerBars;
 use gradlab_charts::Unit;
 use gradlab_engine::cell::Cell;
 use gradlab_engine::mlp::Architecture;
+use gradlab_engine::precision::{Precision, ValueRange};
 use gradlab_engine::rnn::RecurrentInit;
 use gradlab_engine::theory::MeanField;
 use gradlab_engine::{ClipMode, ProfileAxis, TrainConfig};
@@ -224,6 +225,53 @@ fn midpoint(c: &LossColumn) -> f64 {
     (f64::from(c.min) * f64::from(c.max)).sqrt()
 }
 
+/// The range chart in words: where the latest step's gradient values lie against f16's
+/// limits — the share that is zero, that f16 would round to zero, hold as subnormals or
+/// overflow, and that is ±inf or NaN — and, under loss scaling, the skipped steps.
+pub fn range_summary(range: Option<&ValueRange>, history: &RunHistory) -> String {
+    let Some(range) = range.filter(|r| r.total() > 0) else {
+        return "Gradient values: no steps yet.".to_string();
+    };
+    let total = range.total() as f64;
+    let limits = Precision::F16.limits();
+    // Bin i holds 2^(LOWEST + i) ≤ |g| < 2^(LOWEST + i + 1): compare its bounds with f16's.
+    let share = |keep: &dyn Fn(f64, f64) -> bool| {
+        let counted: u64 = range
+            .bins
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                let low = 2f64.powi(ValueRange::LOWEST + *i as i32);
+                keep(low, 2.0 * low)
+            })
+            .map(|(_, &c)| u64::from(c))
+            .sum();
+        counted as f64 / total * 100.0
+    };
+    let below = f64::from(range.below) / total * 100.0;
+    let flushed = below + share(&|_, high| high <= limits.min_subnormal / 2.0);
+    let subnormal = share(&|low, high| low >= limits.min_subnormal / 2.0 && high <= limits.min_normal);
+    let overflowing =
+        share(&|low, _| low >= 65536.0) + f64::from(range.above) / total * 100.0;
+    let percent = |v: f64| format!("{v:.1}%");
+    let mut text = format!(
+        "Latest step's gradient values: {} exactly zero, {} inf or NaN; in f16, {} would round to zero, {} would be subnormal and {} would overflow.",
+        percent(f64::from(range.zeros) / total * 100.0),
+        percent(f64::from(range.non_finite) / total * 100.0),
+        percent(flushed),
+        percent(subnormal),
+        percent(overflowing),
+    );
+    if history.skipped_steps() > 0 {
+        text.push_str(&format!(
+            " {} of {} steps skipped for an overflow.",
+            thousands(history.skipped_steps()),
+            thousands(history.steps())
+        ));
+    }
+    text
+}
+
 /// The history heat map in words: where (which layer or time step) and when the gradient was
 /// largest, and how far apart the largest and smallest rows are in the newest column.
 pub fn history_summary(history: &RunHistory, axis: ProfileAxis) -> String {
@@ -299,6 +347,8 @@ mod tests {
                     global_norm: 1.0,
                     global_norm_clipped: 1.0,
                     clipped: step % 4 == 0,
+                    loss_scale: 1.0,
+                    skipped: false,
                 })
                 .collect(),
             peaks: steps
@@ -308,6 +358,7 @@ mod tests {
                 })
                 .collect(),
             spectrum: None,
+            gradient_range: None,
             sample: None,
             last: None,
             diverged: None,

@@ -102,6 +102,7 @@ fn embed_name(id: &str) -> &'static str {
     match id.trim_end_matches("-b") {
         "grad-chart" => "layers",
         "history-chart" => "history",
+        "range-chart" => "range",
         _ => "loss",
     }
 }
@@ -219,7 +220,7 @@ fn BarsOptions() -> impl IntoView {
 pub fn Charts() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let painter = expect_context::<PainterSlot>();
-    let refs: [NodeRef<Canvas>; 8] = std::array::from_fn(|_| NodeRef::new());
+    let refs: [NodeRef<Canvas>; 10] = std::array::from_fn(|_| NodeRef::new());
     Effect::new(move |_| {
         let canvases: Vec<_> = refs.iter().filter_map(|r| r.get()).collect();
         if canvases.len() != refs.len() {
@@ -228,11 +229,11 @@ pub fn Charts() -> impl IntoView {
         let mut c = canvases.into_iter();
         let mut pair = || {
             (
-                c.next().expect("eight canvases"),
-                c.next().expect("eight canvases"),
+                c.next().expect("ten canvases"),
+                c.next().expect("ten canvases"),
             )
         };
-        let pairs = [pair(), pair(), pair(), pair()];
+        let pairs = [pair(), pair(), pair(), pair(), pair()];
         painter.0.set_value(Some(Painter::new(pairs)));
     });
     view! {
@@ -307,6 +308,23 @@ pub fn Charts() -> impl IntoView {
                 <span hidden=move || lab.model.with(|m| m.baseline.is_none() || m.axis != ProfileAxis::Layers)>
                     <Key swatch="baseline" label="baseline: the best constant prediction"/>
                 </span>
+            </Chart>
+            <Chart
+                id="range-chart"
+                run="A + B"
+                title="Where the gradients fall"
+                subtitle="share of the latest step's gradient values per power of two, as the backward pass held them — beside f16's and bf16's ranges"
+                description="Histogram of the latest step's gradient values by binary exponent, with the number formats' zero, subnormal, normal and overflow regions shaded above it."
+                axes=refs[8]
+                data=refs[9]
+                summary=Signal::derive(move || lab.chart_summaries.with(|s| s.range.clone()))
+            >
+                <Key swatch="after" label="gradient values (run A)"/>
+                <span hidden=move || lab.compare.with(Option::is_none)><Key swatch="run-b" label="run B's"/></span>
+                <Key swatch="flush" label="rounds to 0"/>
+                <Key swatch="subnormal" label="subnormal (fewer digits)"/>
+                <Key swatch="overflow" label="overflows to ∞ — and ∞/NaN values"/>
+                <span hidden=move || lab.params.with(|p| p.loss_scale == "none")><Key swatch="after" label="loss scale S over the run (lower panel), skipped steps ticked"/></span>
             </Chart>
         </section>
     }

@@ -3,7 +3,8 @@
 //! [`VARIANT_KEYS`](gradlab_protocol::compare::VARIANT_KEYS)).
 
 use super::options::{
-    CELLS, CLIP_MODES, OPTIMIZERS, RECURRENT_INITS, SCHEDULES, SWITCHES, WEIGHT_DRAWS,
+    CELLS, CLIP_MODES, LOSS_SCALES, OPTIMIZERS, PRECISIONS, RECURRENT_INITS, SCHEDULES, SWITCHES,
+    WEIGHT_DRAWS,
 };
 use super::state::Lab;
 use super::widgets::{Choice, Slider};
@@ -158,6 +159,32 @@ pub fn CompareControls() -> impl IntoView {
                     hint="B's ramp length."
                     get=|p| p.warmup_steps
                     set=|p, v| p.warmup_steps = v
+                    of_b=true
+                />
+                <Choice
+                    id="b-precision"
+                    label="B: compute precision"
+                    hint="f16 against bf16, or either against f32."
+                    options=PRECISIONS
+                    get=|p| p.precision.clone()
+                    set=|p, v| p.precision = v
+                    of_b=true
+                />
+                <Choice
+                    id="b-loss-scale"
+                    label="B: loss scaling"
+                    hint="A loss scaler against none, in the same format."
+                    options=LOSS_SCALES
+                    get=|p| p.loss_scale.clone()
+                    set=|p, v| p.loss_scale = v
+                    of_b=true
+                />
+                <Slider
+                    id="b-static-scale"
+                    label="B: static loss scale S"
+                    hint="B's fixed S."
+                    get=|p| p.static_scale
+                    set=|p, v| p.static_scale = v
                     of_b=true
                 />
             </div>

@@ -7,7 +7,7 @@ use super::compare_controls::CompareControls;
 use super::format::compact;
 use super::options::{
     ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS,
-    SCHEDULES, SWITCHES, TASKS, WEIGHT_DRAWS,
+    LOSS_SCALES, PRECISIONS, SCHEDULES, SWITCHES, TASKS, WEIGHT_DRAWS,
 };
 use super::run_controls::{Downloads, RunControls};
 use super::state::Lab;
@@ -326,6 +326,32 @@ pub fn Controls() -> impl IntoView {
                 hint="AdamW shrinks every weight by η·λ_wd per step, outside the adaptive rescaling — unlike L2, which Adam rescales with the gradient."
                 get=|p| p.weight_decay
                 set=|p, v| p.weight_decay = v
+            />
+        </section>
+        <section class="group" aria-labelledby="precision-heading">
+            <h2 id="precision-heading">"Number format " <small>"— mixed precision, applies while running"</small></h2>
+            <Choice
+                id="precision"
+                label="Compute precision"
+                hint="The weights stay f32; the forward and backward passes round to this format, as autocast does. f16 overflows past 65504 and flushes values below 6·10⁻⁸ to zero; bf16 has f32's range with only 3 significant digits."
+                options=PRECISIONS
+                get=|p| p.precision.clone()
+                set=|p, v| p.precision = v
+            />
+            <Choice
+                id="loss-scale"
+                label="Loss scaling"
+                hint="Multiplies the loss by S before backprop, so small gradients stay inside f16, and divides them by S before clipping. Dynamic is torch.amp.GradScaler: S starts at 2¹⁶, halves and skips the update on inf or NaN, doubles after 2000 clean steps."
+                options=LOSS_SCALES
+                get=|p| p.loss_scale.clone()
+                set=|p, v| p.loss_scale = v
+            />
+            <Slider
+                id="static-scale"
+                label="Static loss scale S"
+                hint="A fixed S: too small and tiny gradients still flush to zero; too large and S·g overflows, so every step is skipped."
+                get=|p| p.static_scale
+                set=|p, v| p.static_scale = v
             />
         </section>
         <CompareControls/>

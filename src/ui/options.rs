@@ -54,6 +54,16 @@ pub const SCHEDULES: &[(&str, &str)] = &[
     ("warmup", "linear warmup"),
     ("warmup-cosine", "warmup, then cosine to 10%"),
 ];
+pub const PRECISIONS: &[(&str, &str)] = &[
+    ("f32", "f32 (single)"),
+    ("f16", "f16 (half: 5-bit exponent)"),
+    ("bf16", "bf16 (bfloat16: f32's exponent)"),
+];
+pub const LOSS_SCALES: &[(&str, &str)] = &[
+    ("none", "none"),
+    ("static", "static S"),
+    ("dynamic", "dynamic (GradScaler)"),
+];
 pub const SWITCHES: &[(&str, &str)] = &[("off", "off"), ("on", "on")];
 pub const WEIGHT_DRAWS: &[(&str, &str)] = &[
     ("gaussian", "Gaussian N(0, σ²/fan-in)"),

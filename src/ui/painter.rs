@@ -12,12 +12,20 @@ use gradlab_charts::heatmap::{
 use gradlab_charts::history::HISTORY_COLUMNS;
 use gradlab_charts::layer_bars::{draw_layer_bars, draw_layer_bars_axes, BarsFrame, LayerBars};
 use gradlab_charts::loss::{draw_loss, draw_loss_axes, draw_loss_baseline, LossFrame};
+use gradlab_charts::range::{draw_range, draw_range_axes, RangeFrame};
 use gradlab_charts::Unit;
+use gradlab_engine::precision::LossScaleKind;
 use leptos::prelude::*;
 use web_sys::HtmlCanvasElement;
 
 /// The charts' data-canvas ids, in the painter's order.
-pub const CHART_IDS: [&str; 4] = ["grad-chart", "history-chart", "loss-chart", "grad-chart-b"];
+pub const CHART_IDS: [&str; 5] = [
+    "grad-chart",
+    "history-chart",
+    "loss-chart",
+    "grad-chart-b",
+    "range-chart",
+];
 
 /// Where the painter lives once the canvases exist: created by the app, filled by the charts
 /// component, read by the frame loop and the PNG buttons.
@@ -39,24 +47,26 @@ impl Default for PainterSlot {
 
 /// Paints the charts from the session; owns the canvases and each chart's current frame.
 pub struct Painter {
-    /// Per-layer A, heat map, loss, per-layer B.
-    layers: [LayeredCanvas; 4],
+    /// Per-layer A, heat map, loss, per-layer B, range.
+    layers: [LayeredCanvas; 5],
     bars: Option<BarsFrame>,
     history: Option<HistoryFrame>,
     history_rect: Option<(i32, i32, i32, i32)>,
     loss: Option<LossFrame>,
+    range: Option<RangeFrame>,
     painted: Option<u64>,
 }
 
 impl Painter {
     /// A painter for the charts, given their (axes, data) canvas pairs in [`CHART_IDS`] order.
-    pub fn new(canvases: [(HtmlCanvasElement, HtmlCanvasElement); 4]) -> Self {
+    pub fn new(canvases: [(HtmlCanvasElement, HtmlCanvasElement); 5]) -> Self {
         Self {
             layers: canvases.map(|(axes, data)| LayeredCanvas::new(axes, data)),
             bars: None,
             history: None,
             history_rect: None,
             loss: None,
+            range: None,
             painted: None,
         }
     }
@@ -74,7 +84,8 @@ impl Painter {
             return false;
         }
         self.painted = Some(session.version);
-        let [bars_canvas, history_canvas, loss_canvas, bars_b_canvas] = &mut self.layers;
+        let [bars_canvas, history_canvas, loss_canvas, bars_b_canvas, range_canvas] =
+            &mut self.layers;
 
         // 1. Per-layer bars of each run, on one scale.
         let bars: Vec<BarsOwned> = session
@@ -150,6 +161,29 @@ impl Painter {
                 None => Ok(()),
             }
         });
+
+        // 4. Where the latest step's gradients fall, and the loss scale.
+        let ranged: Vec<_> = live_runs(session, session.traces.len())
+            .into_iter()
+            .filter_map(|i| {
+                let trace = &session.traces[i];
+                trace.gradient_range.as_ref().map(|r| (r, &trace.history))
+            })
+            .collect();
+        let scaling = session
+            .configs
+            .iter()
+            .any(|c| c.live.mixed.loss_scale != LossScaleKind::None);
+        let ranges: Vec<_> = ranged.iter().map(|(r, _)| *r).collect();
+        let histories: Vec<_> = ranged.iter().map(|(_, h)| *h).collect();
+        let frame = RangeFrame::fit(&ranges, &histories, scaling);
+        if self.range != Some(frame) || resized[4] {
+            let style = range_canvas.style();
+            range_canvas.draw_axes(|area| draw_range_axes(area, style, frame));
+            self.range = Some(frame);
+        }
+        let style = range_canvas.style();
+        range_canvas.draw_data(|area| draw_range(area, style, frame, &ranged));
         true
     }
 }

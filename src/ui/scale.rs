@@ -46,7 +46,9 @@ pub fn scale_of(field: Field) -> Scale {
         stretches,
     };
     match field {
-        Field::LearningRate | Field::ClipThreshold | Field::Eps => Scale::Log { min, max },
+        Field::LearningRate | Field::ClipThreshold | Field::Eps | Field::StaticScale => {
+            Scale::Log { min, max }
+        }
         Field::Depth => steps(&[(1.0, 100.0), (10.0, TO_MAX)]),
         Field::Width | Field::Hidden => steps(&[(1.0, 128.0), (8.0, TO_MAX)]),
         Field::Batch => steps(&[(1.0, 128.0), (16.0, TO_MAX)]),

@@ -6,6 +6,7 @@
 
 use super::bridge::Bridge;
 use gradlab_charts::history::RunHistory;
+use gradlab_engine::precision::ValueRange;
 use gradlab_engine::sweep::TileResult;
 use gradlab_engine::{ModelDescription, NonFinite, StepStats, TrainConfig, TrainParams};
 use gradlab_protocol::compare::Variant;
@@ -90,6 +91,8 @@ pub struct ChartSummaries {
     pub loss: String,
     /// The gradient history heat map.
     pub history: String,
+    /// The range chart.
+    pub range: String,
 }
 
 /// Compare mode's second run, as the read-outs show it.
@@ -162,6 +165,8 @@ pub struct Lab {
     pub throughput: RwSignal<f64>,
     /// Share of this run's steps that clipping acted on.
     pub clipped_share: RwSignal<f64>,
+    /// This run's steps whose update was skipped (loss scaling met an inf or NaN).
+    pub skipped_steps: RwSignal<u64>,
     /// The run's largest global gradient norm, `(before, after)` clipping.
     pub max_norms: RwSignal<(f64, f64)>,
     /// Performance figures for the benchmark (`#perf-probe`).
@@ -209,6 +214,8 @@ pub struct Trace {
     pub spectrum: Option<(f64, f64)>,
     /// For a language model, the newest sample it wrote.
     pub sample: Option<LmSample>,
+    /// Where the newest step's gradients fell on the number line.
+    pub gradient_range: Option<ValueRange>,
 }
 
 impl Trace {
@@ -219,6 +226,7 @@ impl Trace {
             latest: None,
             spectrum: None,
             sample: None,
+            gradient_range: None,
         }
     }
 }
@@ -277,6 +285,7 @@ impl Lab {
             step_count: RwSignal::new(0),
             throughput: RwSignal::new(0.0),
             clipped_share: RwSignal::new(0.0),
+            skipped_steps: RwSignal::new(0),
             max_norms: RwSignal::new((0.0, 0.0)),
             perf: RwSignal::new(PerfReadout::default()),
             engine_build: RwSignal::new(None),

@@ -78,6 +78,14 @@ pub fn StatusLine() -> impl IntoView {
                     <dt><span class="symbol">"η"</span>" now"</dt>
                     <dd id="current-lr">{move || lab.shown.with(|s| s.as_ref().map_or("—".into(), |s| compact(s.learning_rate)))}</dd>
                 </div>
+                <div title="The loss scale S the latest step's backward pass used, and how many of this run's updates were skipped because a scaled gradient overflowed" hidden=move || lab.params.with(|p| p.loss_scale == "none")>
+                    <dt>"loss scale"</dt>
+                    <dd id="loss-scale-now">{move || lab.shown.with(|s| s.as_ref().map_or("—".into(), |s| compact(s.loss_scale)))}</dd>
+                </div>
+                <div hidden=move || lab.params.with(|p| p.loss_scale == "none")>
+                    <dt>"skipped"</dt>
+                    <dd id="skipped-steps">{move || thousands(lab.skipped_steps.get())}</dd>
+                </div>
                 <div><dt>"global ‖g‖"</dt><dd id="global-norm">{norm}</dd></div>
                 <div title=COSINE_TITLE>
                     <dt>"cos(g, g′)"</dt>

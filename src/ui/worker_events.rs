@@ -2,7 +2,7 @@
 //! reactive state ([`on_event`]), and the session's numbers into the read-outs ([`refresh`]).
 
 use super::bridge::Bridge;
-use super::chart_data::{history_summary, loss_summary};
+use super::chart_data::{history_summary, range_summary, loss_summary};
 use super::controller;
 use super::download;
 use super::now;
@@ -148,6 +148,9 @@ fn on_progress(lab: Lab, chunk: Chunk) {
                 trace.latest = progress.last.clone();
             }
             trace.spectrum = progress.spectrum.or(trace.spectrum);
+            if progress.gradient_range.is_some() {
+                trace.gradient_range = progress.gradient_range.clone();
+            }
             if progress.sample.is_some() {
                 trace.sample = progress.sample.clone();
             }
@@ -243,12 +246,19 @@ pub fn refresh(lab: Lab) {
     let summaries = lab.session.with_value(|s| ChartSummaries {
         loss: loss_summary(&s.traces[0].history),
         history: history_summary(&s.traces[0].history, axis),
+        range: range_summary(s.traces[0].gradient_range.as_ref(), &s.traces[0].history),
     });
     if lab.chart_summaries.with_untracked(|old| *old != summaries) {
         lab.chart_summaries.set(summaries);
     }
     lab.step_count.set(steps);
     lab.clipped_share.set(share);
+    let skipped = lab
+        .session
+        .with_value(|s| s.traces.first().map_or(0, |t| t.history.skipped_steps()));
+    if lab.skipped_steps.get_untracked() != skipped {
+        lab.skipped_steps.set(skipped);
+    }
     lab.throughput.set(if lab.playing.get_untracked() {
         rate
     } else {

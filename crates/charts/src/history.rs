@@ -27,6 +27,11 @@ pub struct LossColumn {
     pub steps: u32,
     /// Of which clipping acted on.
     pub clipped: u32,
+    /// Of which were skipped (an inf or NaN gradient under loss scaling).
+    pub skipped: u32,
+    /// The smallest and largest loss scale S its steps used (`INFINITY`, `NEG_INFINITY` when
+    /// it has none).
+    pub scale: (f32, f32),
 }
 
 impl LossColumn {
@@ -35,6 +40,8 @@ impl LossColumn {
         max: f32::NEG_INFINITY,
         steps: 0,
         clipped: 0,
+        skipped: 0,
+        scale: (f32::INFINITY, f32::NEG_INFINITY),
     };
 
     fn merge(&mut self, other: &LossColumn) {
@@ -42,6 +49,11 @@ impl LossColumn {
         self.max = self.max.max(other.max);
         self.steps += other.steps;
         self.clipped += other.clipped;
+        self.skipped += other.skipped;
+        self.scale = (
+            self.scale.0.min(other.scale.0),
+            self.scale.1.max(other.scale.1),
+        );
     }
 }
 
@@ -57,6 +69,7 @@ pub struct RunHistory {
     image: Vec<u8>,
     steps: u64,
     clipped_steps: u64,
+    skipped_steps: u64,
     /// Largest finite global gradient norm seen, before and after clipping.
     max_norms: (f32, f32),
     diverged: Option<NonFinite>,
@@ -73,6 +86,7 @@ impl RunHistory {
             image: vec![0; HISTORY_COLUMNS * row_count * 4],
             steps: 0,
             clipped_steps: 0,
+            skipped_steps: 0,
             max_norms: (0.0, 0.0),
             diverged: None,
         }
@@ -107,6 +121,11 @@ impl RunHistory {
         }
     }
 
+    /// Steps whose update was skipped (under loss scaling).
+    pub fn skipped_steps(&self) -> u64 {
+        self.skipped_steps
+    }
+
     /// The largest finite global gradient norm of the run, `(before, after)` clipping.
     pub fn max_norms(&self) -> (f32, f32) {
         self.max_norms
@@ -124,16 +143,26 @@ impl RunHistory {
 
     /// Columns where clipping acted: `(first step, end step, share of the column's steps)`.
     pub fn clipped_spans(&self) -> Vec<(f64, f64, f64)> {
+        self.spans(|c| c.clipped)
+    }
+
+    /// Columns with skipped steps: `(first step, end step, share of the column's steps)`.
+    pub fn skipped_spans(&self) -> Vec<(f64, f64, f64)> {
+        self.spans(|c| c.skipped)
+    }
+
+    /// Columns where `count` is nonzero, with its share of the column's steps.
+    fn spans(&self, count: impl Fn(&LossColumn) -> u32) -> Vec<(f64, f64, f64)> {
         let stride = self.stride as f64;
         self.loss
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.clipped > 0)
+            .filter(|(_, c)| count(c) > 0)
             .map(|(i, c)| {
                 (
                     i as f64 * stride,
                     (i + 1) as f64 * stride,
-                    f64::from(c.clipped) / f64::from(c.steps),
+                    f64::from(count(c)) / f64::from(c.steps),
                 )
             })
             .collect()
@@ -165,7 +194,13 @@ impl RunHistory {
             }
             column.steps += 1;
             column.clipped += u32::from(s.clipped);
+            column.skipped += u32::from(s.skipped);
+            column.scale = (
+                column.scale.0.min(s.loss_scale),
+                column.scale.1.max(s.loss_scale),
+            );
             self.clipped_steps += u64::from(s.clipped);
+            self.skipped_steps += u64::from(s.skipped);
             // f32::max skips NaN: divergence is reported on its own.
             self.max_norms.0 = self.max_norms.0.max(s.global_norm);
             self.max_norms.1 = self.max_norms.1.max(s.global_norm_clipped);
@@ -252,6 +287,8 @@ mod tests {
                     global_norm: 1.0,
                     global_norm_clipped: 1.0,
                     clipped: step % 2 == 0,
+                    loss_scale: 1.0,
+                    skipped: false,
                 })
                 .collect(),
             peaks: vec![PeakBlock {
@@ -261,6 +298,7 @@ mod tests {
             last: None,
             diverged: None,
             spectrum: None,
+            gradient_range: None,
             sample: None,
         }
     }

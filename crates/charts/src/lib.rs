@@ -10,13 +10,16 @@
 //! - [`layer_bars`]: gradient magnitude per layer, before/after clipping, threshold line.
 //! - [`heatmap`]: gradient magnitude per layer over the whole run (layer × step).
 //! - [`loss`]: loss over the whole run, with the divergence marked.
-//! - [`history`]: the bounded whole-run data the last two draw.
+//! - [`range`]: where the latest step's gradients fall on the number line, f16's and bf16's
+//!   regions shaded, and the loss scale over the run.
+//! - [`history`]: the bounded whole-run data the heat map and loss chart draw.
 
 pub mod heatmap;
 pub mod history;
 pub mod layer_bars;
 pub mod loss;
 pub mod palette;
+pub mod range;
 
 pub mod cliff;
 pub mod phase;

@@ -309,3 +309,41 @@ fn too_big_tiles_are_crossed_out() {
     assert_eq!(count(&crossed, "<rect") - count(&plain, "<rect"), 1);
     assert_eq!(count(&crossed, "<polyline") - count(&plain, "<polyline"), 1);
 }
+
+/// The range chart, from a real f16 run under a too-high static scale (every step overflows):
+/// the two formats' strips (grey, amber, vermillion), the inf/NaN bar, the scale's line and a
+/// skipped tick in vermillion; and from an unscaled f32 run, no lower panel and no inf bar.
+#[test]
+fn the_range_chart_shades_both_formats_and_draws_the_scale() {
+    use gradlab_charts::range::{draw_range, draw_range_axes, RangeFrame};
+    let params = TrainParams {
+        precision: "f16".into(),
+        loss_scale: "static".into(),
+        static_scale: 16_777_216.0,
+        ..TrainParams::default()
+    };
+    let (history, last) = train(params, 2);
+    let range = last.gradient_range.expect("a chunk with steps has a range");
+    assert!(range.non_finite > 0);
+    assert_eq!(history.skipped_steps(), 50);
+    let frame = RangeFrame::fit(&[&range], &[&history], true);
+    assert_eq!(frame.scale.map(|s| s.exp2), Some((20, 28)));
+    let axes = svg(|area| draw_range_axes(area, STYLE, frame).unwrap());
+    assert!(axes.contains("f16") && axes.contains("bf16") && axes.contains("2⁻²⁴"));
+    assert!(count(&axes, "#E69F00") >= 1, "subnormal region");
+    let data = svg(|area| draw_range(area, STYLE, frame, &[(&range, &history)]).unwrap());
+    // S·∂L/∂ŷ already overflows at the seed, so every value is inf: one vermillion bar and
+    // no other, the skipped ticks in vermillion too, and the scale's line in blue.
+    assert_eq!(range.non_finite as u64, range.total());
+    assert!(count(&data, "#D55E00") >= 2);
+    assert_eq!(count(&data, "stroke=\"#0072B2\""), 1);
+
+    let (history, last) = train(TrainParams::default(), 1);
+    let range = last.gradient_range.unwrap();
+    assert_eq!(range.non_finite, 0);
+    let frame = RangeFrame::fit(&[&range], &[&history], false);
+    assert!(frame.scale.is_none());
+    let data = svg(|area| draw_range(area, STYLE, frame, &[(&range, &history)]).unwrap());
+    assert_eq!(count(&data, "#D55E00"), 0);
+    assert!(count(&data, "#0072B2") >= 5, "bars");
+}

@@ -9,7 +9,7 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use gradlab_engine::network::{Network, Pass};
+use gradlab_engine::network::Pass;
 use gradlab_engine::precision::{GradScaler, Precision};
 use gradlab_engine::{StepStats, TrainParams, Trainer};
 

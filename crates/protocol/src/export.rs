@@ -11,10 +11,12 @@
 //! the columns are named by group (`grad_norm_W_x … grad_norm_b_out`) and followed by one
 //! column per time step, `time_norm_1..time_norm_T` (‖∂L/∂h_t‖, earliest first); last, one
 //! per group, `update_norm_1..L` (‖ΔW‖, the optimizer's step), then `lr`, the learning rate the
-//! step used (the schedule's; new columns go last, so older ones keep their places). Non-finite
+//! step used (the schedule's), `loss_scale`, the loss scale S its backward pass used, and
+//! `skipped` (1 when its update was skipped for an inf or NaN gradient under loss scaling; new
+//! columns go last, so older ones keep their places). Non-finite
 //! values are written `NaN`, `inf`, `-inf`. JSON (`"format": "gradlab-run/1"`) holds per run
 //! the settings (the same keys as links and the headless runner), the groups' names, the rows
-//! (an RNN's with `time_norms`; every row with `update_norms` and `lr`), and the full statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
+//! (an RNN's with `time_norms`; every row with `update_norms`, `lr`, `loss_scale` and `skipped`), and the full statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
 
 use crate::ExportFormat;
 use gradlab_engine::rnn::GROUP_NAMES;
@@ -174,7 +176,7 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
     for group in &columns {
         write!(out, ",update_norm_{group}")?;
     }
-    out.write_all(b",lr\n")?;
+    out.write_all(b",lr,loss_scale,skipped\n")?;
     let steps: Vec<Option<usize>> = (0..times).map(Some).collect();
     for (run, slots) in runs.iter().zip(&slots) {
         for row in run.log.rows() {
@@ -201,7 +203,13 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
                     }
                 }
             }
-            writeln!(out, ",{}", row.learning_rate)?;
+            writeln!(
+                out,
+                ",{},{},{}",
+                row.learning_rate,
+                row.loss_scale,
+                u8::from(row.skipped)
+            )?;
         }
     }
     Ok(())
@@ -298,6 +306,36 @@ mod tests {
         (config, log, all)
     }
 
+    /// Under loss scaling the last two columns are the scale each step used and whether it
+    /// was skipped: f16 with S = 2²⁴ overflows on every step (see the engine's precision
+    /// tests), so every row says 16777216 and 1, and the JSON rows say the same.
+    #[test]
+    fn the_loss_scale_and_skipped_steps_are_logged() {
+        let params = TrainParams {
+            depth: 2.0,
+            precision: "f16".into(),
+            loss_scale: "static".into(),
+            static_scale: 16_777_216.0,
+            ..TrainParams::default()
+        };
+        let (config, log, stats) = trained(params, 3);
+        assert!(stats.iter().all(|s| s.skipped));
+        let runs = [Exported {
+            name: "A",
+            config: &config,
+            log: &log,
+        }];
+        let csv = to_csv(&runs).unwrap();
+        for line in csv.lines().skip(1) {
+            assert!(line.ends_with(",16777216,1"), "{line}");
+        }
+        let json: serde_json::Value = serde_json::from_str(&to_json(&runs).unwrap()).unwrap();
+        let row = &json["runs"][0]["steps"][2];
+        assert_eq!(row["loss_scale"], 16_777_216.0);
+        assert_eq!(row["skipped"], true);
+        assert_eq!(json["runs"][0]["settings"]["precision"], "f16");
+    }
+
     /// An RNN's download names its columns by group and time step, and each time-step cell
     /// is that step's ‖∂L/∂h_t‖; the JSON rows carry `time_norms` and the groups' names.
     #[test]
@@ -340,6 +378,8 @@ mod tests {
                 "update_norm_W_out",
                 "update_norm_b_out",
                 "lr",
+                "loss_scale",
+                "skipped",
             ]
         );
         for (line, s) in lines[1..].iter().zip(&stats) {
@@ -352,7 +392,7 @@ mod tests {
                 .time_norms
                 .iter()
                 .chain(&s.update_norms)
-                .chain([&s.learning_rate])
+                .chain([&s.learning_rate, &s.loss_scale, &0.0])
                 .map(|&v| v as f32)
                 .collect();
             assert_eq!(cells, want);
@@ -395,17 +435,17 @@ mod tests {
             lines[0],
             "run,step,loss,global_norm,global_norm_clipped,clipped,grad_norm_1,grad_norm_2,\
              grad_norm_3,grad_norm_clipped_1,grad_norm_clipped_2,grad_norm_clipped_3,\
-             update_norm_1,update_norm_2,update_norm_3,lr"
+             update_norm_1,update_norm_2,update_norm_3,lr,loss_scale,skipped"
         );
         assert_eq!(lines.len(), 6);
         let rates: Vec<f32> = lines[1..]
             .iter()
-            .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+            .map(|l| l.rsplit(',').nth(2).unwrap().parse().unwrap())
             .collect();
         assert_eq!(rates, [0.0, 0.0075, 0.015, 0.0225, 0.03]);
         for (line, s) in lines[1..].iter().zip(&stats) {
             let cells: Vec<&str> = line.split(',').collect();
-            assert_eq!(cells.len(), 16);
+            assert_eq!(cells.len(), 18);
             assert_eq!(cells[0], "A");
             assert_eq!(cells[1], s.step.to_string());
             assert_eq!(cells[2].parse::<f32>().unwrap(), s.loss as f32);
@@ -522,7 +562,7 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         let header: Vec<&str> = lines[0].split(',').collect();
         // B: 5 layers + 2·4 LayerNorm groups = 13 groups, three blocks of them.
-        assert_eq!(header.len(), 6 + 3 * 13 + 1);
+        assert_eq!(header.len(), 6 + 3 * 13 + 3);
         assert!(lines.iter().all(|l| l.split(',').count() == header.len()));
         let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
         let b_row: Vec<&str> = lines[3].split(',').collect();

@@ -172,7 +172,7 @@ pub struct PageState {
 
 /// The charts an embedded lab may show, by their link names: the per-layer chart, the history
 /// heat map, the loss, the per-layer table.
-pub const EMBED_CHARTS: [&str; 4] = ["layers", "history", "loss", "table"];
+pub const EMBED_CHARTS: [&str; 5] = ["layers", "history", "loss", "table", "range"];
 
 /// What an embedded lab shows (`embed=1&embed-charts=layers,loss&embed-controls=run,weight-scale`).
 #[derive(Clone, Debug, PartialEq)]

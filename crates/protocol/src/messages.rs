@@ -7,6 +7,7 @@
 //! about overflow.
 
 use gradlab_engine::cliff::{Descent, Trajectory};
+use gradlab_engine::precision::ValueRange;
 use gradlab_engine::sweep::TileResult;
 use gradlab_engine::{ModelDescription, NonFinite, StepStats, TrainConfig};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -181,6 +182,10 @@ pub struct StepSummary {
     pub global_norm_clipped: f32,
     /// Whether clipping changed the gradient.
     pub clipped: bool,
+    /// The loss scale S the step's backward pass used (1 without loss scaling).
+    pub loss_scale: f32,
+    /// Whether its update was skipped (an inf or NaN gradient under loss scaling).
+    pub skipped: bool,
 }
 
 impl From<&StepStats> for StepSummary {
@@ -191,6 +196,8 @@ impl From<&StepStats> for StepSummary {
             global_norm: s.global_norm as f32,
             global_norm_clipped: s.global_norm_clipped as f32,
             clipped: s.clipped,
+            loss_scale: s.loss_scale as f32,
+            skipped: s.skipped,
         }
     }
 }
@@ -217,6 +224,9 @@ pub struct Progress {
     pub peaks: Vec<PeakBlock>,
     /// For an RNN, `(λ₁, ρ)` of the recurrent matrix after the chunk's last step.
     pub spectrum: Option<(f64, f64)>,
+    /// Where the last step's gradients fell on the number line, as its backward pass held
+    /// them (scaled, in the compute format); `None` when the chunk took no step.
+    pub gradient_range: Option<ValueRange>,
     /// For a language model, a sample written by its weights after this chunk, when the chunk
     /// crossed a multiple of [`SAMPLE_EVERY`] steps (or started the run).
     pub sample: Option<LmSample>,
@@ -392,6 +402,12 @@ mod tests {
                 last: Some(stats),
                 diverged: None,
                 spectrum: None,
+                gradient_range: Some(gradlab_engine::precision::ValueRange {
+                    zeros: 1,
+                    non_finite: 2,
+                    bins: vec![3; gradlab_engine::precision::ValueRange::BINS],
+                    ..Default::default()
+                }),
                 sample: None,
             }],
             busy_ms: 1.0,
@@ -405,6 +421,9 @@ mod tests {
         assert_eq!(last.grad_norms[0], f64::INFINITY);
         assert!(back.peaks[0].norms[0].is_nan());
         assert_eq!(back.peaks[0].norms[1], f32::NEG_INFINITY);
+        let range = back.gradient_range.as_ref().unwrap();
+        assert_eq!((range.zeros, range.non_finite), (1, 2));
+        assert_eq!(range.bins.len(), gradlab_engine::precision::ValueRange::BINS);
     }
 
     #[test]

@@ -37,11 +37,15 @@ pub struct Row<'a> {
     /// The learning rate the step used (η times the schedule's factor).
     #[serde(rename = "lr")]
     pub learning_rate: f32,
+    /// The loss scale S the step's backward pass used (1 without loss scaling).
+    pub loss_scale: f32,
+    /// Whether the step's update was skipped (an inf or NaN gradient under loss scaling).
+    pub skipped: bool,
 }
 
 /// One run's steps, bounded (see the module docs): one buffer of [`MAX_NUMBERS`] numbers,
 /// reserved once, holding row after row of `[step (as two 32-bit halves), loss, global norm,
-/// clipped global norm, clipped (0/1), learning rate, norms before clipping per group, after, ‖∂L/∂h_t‖ per
+/// clipped global norm, clipped (0/1), learning rate, loss scale, skipped (0/1), norms before clipping per group, after, ‖∂L/∂h_t‖ per
 /// time step, ‖ΔW‖ per group]`. Whatever the network's shape, the buffer is the same size, so renewing the log
 /// for another shape reuses it as it is: the log's memory is fixed for the page's lifetime.
 #[derive(Clone, Debug)]
@@ -59,7 +63,7 @@ pub struct RunLog {
 }
 
 /// Numbers at the start of every row before the norms.
-pub const SCALARS: usize = 7;
+pub const SCALARS: usize = 9;
 
 impl RunLog {
     /// An empty log for a network of `group_count` parameter groups and (an RNN) `time_steps`
@@ -122,6 +126,8 @@ impl RunLog {
             stats.global_norm_clipped as f32,
             if stats.clipped { 1.0 } else { 0.0 },
             stats.learning_rate as f32,
+            stats.loss_scale as f32,
+            if stats.skipped { 1.0 } else { 0.0 },
         ]);
         for norms in [&stats.grad_norms, &stats.grad_norms_clipped] {
             self.numbers.extend(
@@ -205,6 +211,8 @@ impl RunLog {
                 global_norm_clipped: row[4],
                 clipped: row[5] != 0.0,
                 learning_rate: row[6],
+                loss_scale: row[7],
+                skipped: row[8] != 0.0,
                 grad_norms: &norms[..groups],
                 grad_norms_clipped: &norms[groups..2 * groups],
                 time_norms: &norms[2 * groups..2 * groups + times],

@@ -293,6 +293,7 @@ impl WorkerCore {
                 last: None,
                 diverged: None,
                 spectrum: None,
+                gradient_range: None,
                 sample: None,
             })
             .collect();
@@ -343,6 +344,9 @@ impl WorkerCore {
         }
         for (index, (lane, progress)) in self.lanes.iter_mut().zip(&mut runs).enumerate() {
             progress.diverged = lane.trainer.diverged();
+            if !progress.steps.is_empty() {
+                progress.gradient_range = Some(lane.trainer.gradient_range().clone());
+            }
             let (from, to) = (first_steps[index], lane.trainer.step_count());
             let crossed = to > from && (from == 0 || from / SAMPLE_EVERY != to / SAMPLE_EVERY);
             if crossed && lane.trainer.writes_text() {
