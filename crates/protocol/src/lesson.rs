@@ -14,7 +14,7 @@ use gradlab_engine::TrainParams;
 use serde::Deserialize;
 
 /// Page elements a lesson may point at (element ids).
-pub const HIGHLIGHTS: [&str; 21] = [
+pub const HIGHLIGHTS: [&str; 23] = [
     "grad-chart",
     "grad-chart-b",
     "history-chart",
@@ -36,6 +36,8 @@ pub const HIGHLIGHTS: [&str; 21] = [
     "cliff-summary",
     "phase-chart",
     "phase-summary",
+    "range-chart",
+    "skipped-steps",
 ];
 
 /// A whole lesson file: `{"lessons": [...]}`. Each lesson is read on its own, so an error
