@@ -5,6 +5,7 @@ use super::controller;
 use super::format::{compact, plain, thousands};
 use super::release;
 use super::state::{Lab, WorkerState};
+use gradlab_charts::pow2_label;
 use gradlab_engine::StepStats;
 use leptos::prelude::*;
 
@@ -21,6 +22,16 @@ fn norm_text(stats: Option<&StepStats>) -> String {
             compact(s.global_norm)
         }
     })
+}
+
+/// A loss scale as people write it: `2¹⁶` for a power of two (as scales almost always are).
+fn scale_text(scale: f64) -> String {
+    let exp = scale.log2();
+    if scale > 0.0 && exp.fract() == 0.0 {
+        pow2_label(exp)
+    } else {
+        compact(scale)
+    }
 }
 
 /// cos(g, g′) to four places.
@@ -80,7 +91,7 @@ pub fn StatusLine() -> impl IntoView {
                 </div>
                 <div title="The loss scale S the latest step's backward pass used, and how many of this run's updates were skipped because a scaled gradient overflowed" hidden=move || lab.params.with(|p| p.loss_scale == "none")>
                     <dt>"loss scale"</dt>
-                    <dd id="loss-scale-now">{move || lab.shown.with(|s| s.as_ref().map_or("—".into(), |s| compact(s.loss_scale)))}</dd>
+                    <dd id="loss-scale-now" data-value=move || lab.shown.with(|s| s.as_ref().map(|s| plain(s.loss_scale)))>{move || lab.shown.with(|s| s.as_ref().map_or("—".into(), |s| scale_text(s.loss_scale)))}</dd>
                 </div>
                 <div hidden=move || lab.params.with(|p| p.loss_scale == "none")>
                     <dt>"skipped"</dt>

@@ -83,6 +83,91 @@ RNN_CASES = [
       "--recurrent-init", "identity", "--clip-mode", "value", "--clip", "0.05"], 2e-4),
 ]
 
+# Mixed precision (MLPs): the same step in f16 or bf16, at THEORY-style rounding points the
+# engine states (ARCHITECTURE.md): weights, input, each product's output, each layer's output;
+# the loss's gradient times S, each error, each weight gradient; products in float32. NumPy's
+# float16 does the f16 rounding; bf16 is rounded here from float32's bits (to nearest even).
+# (flags, relative tolerance): the healthy cases agree exactly, and forgetting any rounding point
+# moves them by 1e-3 or more (by 0.2 for bf16). Where the error is subnormal in f16 (the
+# vanishing sigmoid net) a product summed in another order can round the other way, and one
+# such flip moves a value with a few bits a lot: 2e-2 there (unrounded: 1.0); its first
+# layer must be exactly zero in both.
+PRECISION_CASES = [
+    (["--activation", "tanh", "--depth", "3", "--width", "8", "--precision", "f16"], 2e-4),
+    (["--activation", "relu", "--depth", "5", "--width", "10", "--residual", "on",
+      "--weight-scale", "0.7", "--precision", "f16", "--loss-scale", "static",
+      "--static-scale", "1024", "--l2", "0.01"], 2e-4),
+    (["--activation", "sigmoid", "--depth", "4", "--width", "12", "--precision", "bf16",
+      "--l1", "0.001"], 2e-4),
+    (["--activation", "sigmoid", "--depth", "10", "--precision", "f16"], 2e-2),
+    (["--activation", "sigmoid", "--depth", "10", "--precision", "f16", "--loss-scale",
+      "dynamic"], 2e-3),
+]
+
+
+def to_format(a, precision):
+    a = np.asarray(a, np.float32)
+    if precision == "f16":
+        return a.astype(np.float16).astype(np.float32)
+    if precision == "bf16":
+        bits = a.view(np.uint32).astype(np.uint64)
+        bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+        return bits.astype(np.uint32).view(np.float32)
+    return a
+
+
+def reference_reduced_step(dump):
+    """One MLP step in f16/bf16 (no LayerNorm): the loss, per-group gradients (unscaled) and
+    the error norms, computed in float32 with rounding at the stated points."""
+    cfg = dump["config"]
+    precision = cfg["precision"]
+    scale = {"none": 1.0, "static": cfg["static-scale"], "dynamic": 65536.0}[cfg["loss-scale"]]
+    R = lambda a: to_format(a, precision)
+    f32 = np.float32
+    x, y = np.array(dump["x"], f32), np.array(dump["y"], f32)
+    masters = [np.array(layer["W"], f32).reshape(-1, len(layer["b"])) for layer in dump["layers"]]
+    Ws = [R(W) for W in masters]
+    bs = [R(np.array(layer["b"], f32)) for layer in dump["layers"]]
+    phi, dphi = PHI[cfg["activation"]]
+    depth, residual = int(cfg["depth"]), cfg["residual"] == "on"
+    hs, acts = [R(x)], []
+    for i in range(depth + 1):
+        z = R(hs[-1] @ Ws[i] + bs[i])
+        if i == depth:
+            hs.append(z)
+            break
+        a = R(phi(z).astype(f32))
+        acts.append(a)
+        hs.append(R(hs[-1] + a) if residual and 1 <= i < depth else a)
+    yhat = hs[-1]
+    l1, l2 = cfg["l1"], cfg["l2"]
+    loss = float(np.mean((yhat.astype(float) - y) ** 2)) + sum(
+        l1 * np.abs(W.astype(float)).sum() + 0.5 * l2 * (W.astype(float) ** 2).sum() for W in masters)
+    gWs, gbs, deltas = [None] * (depth + 1), [None] * (depth + 1), [None] * (depth + 1)
+    grad_h = None
+    for i in reversed(range(depth + 1)):
+        if i == depth:
+            delta = R((yhat - y) * f32(2.0 / yhat.size) * f32(scale))
+        else:
+            delta = R(grad_h * dphi(acts[i]).astype(f32))
+        deltas[i] = float(np.linalg.norm(delta.astype(float))) / scale
+        penalty = (l1 * np.sign(masters[i]) + l2 * masters[i]) * scale
+        gWs[i] = (R(hs[i].T @ delta) + penalty.astype(f32)) * f32(1.0 / scale)
+        gbs[i] = R(delta.sum(axis=0)) * f32(1.0 / scale)
+        if i > 0:
+            back = delta @ Ws[i].T
+            grad_h = R(back + grad_h if residual and 1 <= i < depth else back)
+    norms = np.array([np.sqrt((gW.astype(float) ** 2).sum() + (gb.astype(float) ** 2).sum())
+                      for gW, gb in zip(gWs, gbs)])
+    return {
+        "loss": loss,
+        "grad_norms": norms,
+        "delta_norms": np.array(deltas),
+        "global_norm": float(np.sqrt((norms ** 2).sum())),
+        "loss_scale": scale,
+    }, gWs, gbs
+
+
 PHI = {
     "linear": (lambda z: z, lambda a: np.ones_like(a)),
     "tanh": (np.tanh, lambda a: 1.0 - a * a),
@@ -465,6 +550,35 @@ def main():
                 problems.append(name)
         if stats["clipped"] != (expected["global_norm_clipped"] < expected["global_norm"] * (1 - 1e-9)):
             problems.append("clipped")
+        name = " ".join(args)
+        if problems:
+            failed += 1
+            print(f"FAIL {name}: {', '.join(problems)}")
+            for k in problems:
+                if k in expected:
+                    print(f"  {k}: engine {stats[k]} vs numpy {expected[k]}")
+        else:
+            passed += 1
+            print(f"ok   {name}")
+    for args, rel in PRECISION_CASES:
+        with tempfile.NamedTemporaryFile(suffix=".json") as dump_file:
+            out = subprocess.run([runner, *args, "--steps", "1", "--dump-step0", dump_file.name],
+                                 check=True, capture_output=True, text=True).stdout
+            dump = json.load(open(dump_file.name))
+        stats = json.loads(out.splitlines()[0])
+        expected, gWs, gbs = reference_reduced_step(dump)
+        problems = [k for k, v in expected.items() if not close(stats.get(k, []), v, rel=rel, abs_=1e-12)]
+        for i, layer in enumerate(dump["layers"]):
+            for key, ref in (("dW", gWs[i]), ("db", gbs[i])):
+                got = np.array(layer[key], float).reshape(ref.shape)
+                if np.linalg.norm(got - ref) > rel * np.linalg.norm(ref) + 1e-12:
+                    problems.append(f"{key}[{i}]")
+                # A value the format flushed is exactly zero in both, never merely small.
+                if not np.array_equal(got == 0, ref == 0) and rel <= 2e-4:
+                    problems.append(f"{key}[{i}] zeros")
+        if "sigmoid" in args and "10" in args and "none" not in args and "dynamic" not in args:
+            if np.any(gWs[0] != 0) or np.any(np.array(dump["layers"][0]["dW"]) != 0):
+                problems.append("first layer not flushed")
         name = " ".join(args)
         if problems:
             failed += 1

@@ -133,14 +133,22 @@ pub fn pow10_label(v: f64) -> String {
     if (v / 10f64.powi(exp) - 1.0).abs() > 1e-6 {
         return format!("{v:.0e}");
     }
-    const SUPERSCRIPT: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-    let digits: String = exp
-        .unsigned_abs()
-        .to_string()
+    format!("10{}", superscript(exp))
+}
+
+/// "2⁻²⁴"-style label for a power of two (`exp` rounded to a whole number).
+pub fn pow2_label(exp: f64) -> String {
+    format!("2{}", superscript(exp.round() as i32))
+}
+
+/// A whole number as superscript digits, with a superscript minus: `⁻²⁴`.
+fn superscript(n: i32) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let digits = n.unsigned_abs().to_string();
+    let digits = digits
         .chars()
-        .map(|c| SUPERSCRIPT[c.to_digit(10).unwrap_or(0) as usize])
-        .collect();
-    format!("10{}{digits}", if exp < 0 { "⁻" } else { "" })
+        .map(|c| DIGITS[c.to_digit(10).unwrap_or(0) as usize]);
+    (n < 0).then_some('⁻').into_iter().chain(digits).collect()
 }
 
 /// Margins (CSS px) shared by a chart's axes and data layers.

@@ -11,7 +11,7 @@
 
 use super::history::RunHistory;
 use super::palette::{BASELINE, GRID, INK, OVERFLOW, RUN_COLOURS, THRESHOLD};
-use super::{mesh, plot, DrawResult, Linear, Margins, PlotResult, Style};
+use super::{mesh, plot, pow2_label, DrawResult, Linear, Margins, PlotResult, Style};
 use gradlab_engine::precision::{Precision, ValueRange};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -176,19 +176,6 @@ fn regions(precision: Precision) -> [(f64, f64, RGBColor, f64); 4] {
     ]
 }
 
-/// `2⁻²⁴`-style label for exponent `e`.
-fn pow2_label(e: f64) -> String {
-    const SUPERSCRIPT: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-    let e = e.round() as i32;
-    let digits: String = e
-        .unsigned_abs()
-        .to_string()
-        .chars()
-        .map(|c| SUPERSCRIPT[c.to_digit(10).unwrap_or(0) as usize])
-        .collect();
-    format!("2{}{digits}", if e < 0 { "⁻" } else { "" })
-}
-
 /// Draws the meshes, labels and the two formats' strips (the lower layer).
 pub fn draw_range_axes<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -202,7 +189,14 @@ pub fn draw_range_axes<DB: DrawingBackend>(
         .disable_x_mesh()
         .x_labels(0)
         .y_labels(5)
-        .y_label_formatter(&|y| format!("{y}%"))
+        // The strips own the top of the plot: no share is labelled up there.
+        .y_label_formatter(&|y| {
+            if *y <= y_top * BAR_ROOM + 1e-9 {
+                format!("{y}%")
+            } else {
+                String::new()
+            }
+        })
         .x_desc(if frame.scale.is_some() {
             "|g| as the backward pass held it (× S)"
         } else {
@@ -233,9 +227,10 @@ pub fn draw_range_axes<DB: DrawingBackend>(
                 colour.mix(alpha).filled(),
             )
         }))?;
+        // Named inside f16's normal range, which both strips leave clear.
         chart.draw_series([Text::new(
             precision.name().to_string(),
-            (X_LO + 5.5, (y0 + y1) / 2.0),
+            (-12.0, (y0 + y1) / 2.0),
             left.clone(),
         )])?;
     }
@@ -353,6 +348,7 @@ mod tests {
 
     #[test]
     fn labels_are_powers_of_two() {
+        assert_eq!(pow2_label(-64.0), "2⁻⁶⁴");
         assert_eq!(pow2_label(-24.0), "2⁻²⁴");
         assert_eq!(pow2_label(16.0), "2¹⁶");
         assert_eq!(pow2_label(0.0), "2⁰");

@@ -14,7 +14,8 @@
 //!   gated cell's gates `[T·n, G·H]` and an LSTM's cell states `[(T+1)·n, H]`, the readout's
 //!   outputs and their error `[T·n or n, k + H]`, and a transposed copy of `W_h`;
 //! - the batch itself, the data set, and the step log the worker keeps per run
-//!   ([`RUN_LOG_BYTES`]).
+//!   ([`RUN_LOG_BYTES`]);
+//! - in f16 or bf16, a step's rounded copy of the parameters and of the batch's inputs.
 //!
 //! Tested against what the allocator actually holds at its peak on a few shapes
 //! (`crates/worker/tests/memory.rs`), within 25 %.
@@ -78,8 +79,8 @@ pub fn estimate(config: &TrainConfig) -> MemoryEstimate {
     } else {
         1
     };
-    // (parameters, data kept, a step's working arrays), in f32 elements.
-    let (parameters, data, working) = match &config.net.model {
+    // (parameters, data kept, a step's working arrays, the batch's inputs), in f32 elements.
+    let (parameters, data, working, inputs) = match &config.net.model {
         ModelConfig::Mlp(m) => {
             let shape = m.shape();
             let (d, w, depth) = (
@@ -98,6 +99,7 @@ pub fn estimate(config: &TrainConfig) -> MemoryEstimate {
                 parameters,
                 DATASET_SIZE as u64 * (d + 1),
                 forward + backward + batch,
+                n * d,
             )
         }
         ModelConfig::Rnn(r) => {
@@ -123,12 +125,17 @@ pub fn estimate(config: &TrainConfig) -> MemoryEstimate {
                 + read * (k + h) // outputs and their error
                 + h * g * h // W_h transposed
                 + t * n * d + read * k; // the batch
-            (parameters, 0, working)
+            (parameters, 0, working, t * n * d)
         }
+    };
+    let rounded_copies = if live.mixed.precision.is_reduced() {
+        parameters + inputs
+    } else {
+        0
     };
     MemoryEstimate {
         persistent: (parameters * (1 + optimizer_copies) + data) * F32 + RUN_LOG_BYTES,
-        transient: (parameters * gradient_copies + working) * F32,
+        transient: (parameters * gradient_copies + working + rounded_copies) * F32,
     }
 }
 
