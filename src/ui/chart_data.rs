@@ -225,7 +225,7 @@ fn midpoint(c: &LossColumn) -> f64 {
     (f64::from(c.min) * f64::from(c.max)).sqrt()
 }
 
-/// The range chart in words: where the latest step's gradient values lie against f16's
+/// The range chart in words: where a recent step's gradient values lie against f16's
 /// limits — the share that is zero, that f16 would round to zero, hold as subnormals or
 /// overflow, and that is ±inf or NaN — and, under loss scaling, the skipped steps.
 pub fn range_summary(range: Option<&ValueRange>, history: &RunHistory) -> String {
@@ -255,7 +255,7 @@ pub fn range_summary(range: Option<&ValueRange>, history: &RunHistory) -> String
         share(&|low, _| low >= 65536.0) + f64::from(range.above) / total * 100.0;
     let percent = |v: f64| format!("{v:.1}%");
     let mut text = format!(
-        "Latest step's gradient values: {} exactly zero, {} inf or NaN; in f16, {} would round to zero, {} would be subnormal and {} would overflow.",
+        "A recent step's gradient values: {} exactly zero, {} inf or NaN; in f16, {} would round to zero, {} would be subnormal and {} would overflow.",
         percent(f64::from(range.zeros) / total * 100.0),
         percent(f64::from(range.non_finite) / total * 100.0),
         percent(flushed),

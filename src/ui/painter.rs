@@ -162,7 +162,7 @@ impl Painter {
             }
         });
 
-        // 4. Where the latest step's gradients fall, and the loss scale.
+        // 4. Where a recent step's gradients fall, and the loss scale.
         let ranged: Vec<_> = live_runs(session, session.traces.len())
             .into_iter()
             .filter_map(|i| {

@@ -10,7 +10,7 @@
 //! - [`layer_bars`]: gradient magnitude per layer, before/after clipping, threshold line.
 //! - [`heatmap`]: gradient magnitude per layer over the whole run (layer × step).
 //! - [`loss`]: loss over the whole run, with the divergence marked.
-//! - [`range`]: where the latest step's gradients fall on the number line, f16's and bf16's
+//! - [`range`]: where a recent step's gradients fall on the number line, f16's and bf16's
 //!   regions shaded, and the loss scale over the run.
 //! - [`history`]: the bounded whole-run data the heat map and loss chart draw.
 

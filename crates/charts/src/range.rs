@@ -1,4 +1,5 @@
-//! Chart 5 — where the latest step's gradients fall on the number line: the share of gradient
+//! Chart 5 — where a recent step's gradients fall on the number line (the first step of each
+//! chunk the worker trains: counting is a pass over every gradient): the share of gradient
 //! values per binary exponent (`2^e ≤ |g| < 2^(e+1)`), as the backward pass held them —
 //! scaled by the loss scale S and rounded to the compute format — from
 //! [`ValueRange`]. Exact zeros and ±inf/NaN get bars of their own at the two ends.

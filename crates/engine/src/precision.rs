@@ -103,8 +103,8 @@ impl Precision {
     pub fn round<S: Scalar>(self, value: S) -> S {
         match self {
             Self::F32 => value,
-            Self::F16 => S::of(f16::from_f64(value.wide()).to_f64()),
-            Self::Bf16 => S::of(bf16::from_f64(value.wide()).to_f64()),
+            Self::F16 => value.round_f16(),
+            Self::Bf16 => value.round_bf16(),
         }
     }
 
@@ -113,8 +113,11 @@ impl Precision {
         self,
         values: &mut ArrayBase<A, D>,
     ) {
-        if self.is_reduced() {
-            values.mapv_inplace(|v| self.round(v));
+        // One loop per format, so each is a straight pass the compiler can unroll.
+        match self {
+            Self::F32 => {}
+            Self::F16 => values.mapv_inplace(S::round_f16),
+            Self::Bf16 => values.mapv_inplace(S::round_bf16),
         }
     }
 

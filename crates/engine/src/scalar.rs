@@ -35,6 +35,16 @@ pub trait Scalar:
     /// the exact function for `f64` (so the gradient check stays exact).
     fn tanh_fast(self) -> Self;
 
+    /// Rounded to IEEE binary16 and back (to nearest, ties to even; the `half` crate).
+    fn round_f16(self) -> Self {
+        Self::of(half::f16::from_f64(self.wide()).to_f64())
+    }
+
+    /// Rounded to bfloat16 and back (to nearest, ties to even; the `half` crate).
+    fn round_bf16(self) -> Self {
+        Self::of(half::bf16::from_f64(self.wide()).to_f64())
+    }
+
     /// Σ v², in f64 (see [`kernels`]).
     fn sum_sq(values: &[Self]) -> f64 {
         kernels::sum_sq_exact(values)
@@ -88,6 +98,16 @@ impl Scalar for f32 {
     #[inline]
     fn tanh_fast(self) -> Self {
         tanh_f32(self)
+    }
+    // From f32 directly: the same correctly rounded result, without widening (half's f32 path
+    // is a few integer operations).
+    #[inline]
+    fn round_f16(self) -> Self {
+        half::f16::from_f32(self).to_f32()
+    }
+    #[inline]
+    fn round_bf16(self) -> Self {
+        half::bf16::from_f32(self).to_f32()
     }
     fn sum_sq(values: &[Self]) -> f64 {
         kernels::sum_sq_f32(values)

@@ -74,9 +74,11 @@ pub struct Trainer {
     diverged: Option<NonFinite>,
     /// The dynamic loss scale (used under [`LossScaleKind::Dynamic`]).
     scaler: GradScaler,
-    /// Where the latest step's gradients fell, as the backward pass held them (scaled, in the
-    /// compute format).
+    /// Where the gradients of the step measured last fell, as the backward pass held them
+    /// (scaled, in the compute format).
     gradient_range: ValueRange,
+    /// Whether the next step measures its gradients' range.
+    range_wanted: bool,
 }
 
 impl Trainer {
@@ -100,11 +102,18 @@ impl Trainer {
             diverged: None,
             scaler: GradScaler::new(),
             gradient_range: ValueRange::default(),
+            range_wanted: false,
         }
     }
 
-    /// Where the latest step's gradients fell on the number line, before they were unscaled
-    /// (empty before the first step).
+    /// Asks the next step to count where its gradients fall (a pass over every gradient: a
+    /// fifth of a small net's step, so the worker asks once per chunk, not every step).
+    pub fn measure_gradient_range(&mut self) {
+        self.range_wanted = true;
+    }
+
+    /// Where the gradients of the step measured last ([`Trainer::measure_gradient_range`])
+    /// fell on the number line, before they were unscaled (empty before any).
     pub fn gradient_range(&self) -> &ValueRange {
         &self.gradient_range
     }
@@ -263,7 +272,9 @@ impl Trainer {
         let mut backprop = self
             .network
             .backprop_with(x.view(), y.view(), &live.penalty, &pass);
-        self.gradient_range = ValueRange::of(&backprop.grads);
+        if std::mem::take(&mut self.range_wanted) {
+            self.gradient_range = ValueRange::of(&backprop.grads);
+        }
         unscale(&mut backprop, loss_scale);
         // Backward clipping: a second pass with the errors clamped on the way back; the first,
         // true gradient stays for the statistics (norms before, cosine).

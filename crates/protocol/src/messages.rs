@@ -224,8 +224,8 @@ pub struct Progress {
     pub peaks: Vec<PeakBlock>,
     /// For an RNN, `(λ₁, ρ)` of the recurrent matrix after the chunk's last step.
     pub spectrum: Option<(f64, f64)>,
-    /// Where the last step's gradients fell on the number line, as its backward pass held
-    /// them (scaled, in the compute format); `None` when the chunk took no step.
+    /// Where the chunk's first step's gradients fell on the number line, as its backward pass
+    /// held them (scaled, in the compute format); `None` when the chunk took no step.
     pub gradient_range: Option<ValueRange>,
     /// For a language model, a sample written by its weights after this chunk, when the chunk
     /// crossed a multiple of [`SAMPLE_EVERY`] steps (or started the run).

@@ -298,6 +298,11 @@ impl WorkerCore {
             })
             .collect();
         let first_steps: Vec<u64> = self.lanes.iter().map(|l| l.trainer.step_count()).collect();
+        // The range chart's numbers: the chunk's first step (one pass over the gradients per
+        // chunk, not per step).
+        for lane in &mut self.lanes {
+            lane.trainer.measure_gradient_range();
+        }
         for _ in 0..max_steps {
             for (lane, progress) in self.lanes.iter_mut().zip(&mut runs) {
                 let Ok(stats) = lane.trainer.step() else {

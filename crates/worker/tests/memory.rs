@@ -141,6 +141,16 @@ fn the_estimate_is_within_a_quarter_of_the_peak() {
             })],
         ),
         (
+            "MLP 100 × 256, batch 64, f16 with dynamic loss scaling",
+            vec![mlp(|p| {
+                p.depth = 100.0;
+                p.width = 256.0;
+                p.batch = 64.0;
+                p.precision = "f16".into();
+                p.loss_scale = "dynamic".into();
+            })],
+        ),
+        (
             "compare: MLP 60 × 256, batch 128, A SGD and B Adam",
             vec![
                 mlp(|p| {
