@@ -250,9 +250,9 @@ pub fn range_summary(range: Option<&ValueRange>, history: &RunHistory) -> String
     };
     let below = f64::from(range.below) / total * 100.0;
     let flushed = below + share(&|_, high| high <= limits.min_subnormal / 2.0);
-    let subnormal = share(&|low, high| low >= limits.min_subnormal / 2.0 && high <= limits.min_normal);
-    let overflowing =
-        share(&|low, _| low >= 65536.0) + f64::from(range.above) / total * 100.0;
+    let subnormal =
+        share(&|low, high| low >= limits.min_subnormal / 2.0 && high <= limits.min_normal);
+    let overflowing = share(&|low, _| low >= 65536.0) + f64::from(range.above) / total * 100.0;
     let percent = |v: f64| format!("{v:.1}%");
     let mut text = format!(
         "A recent step's gradient values: {} exactly zero, {} inf or NaN; in f16, {} would round to zero, {} would be subnormal and {} would overflow.",

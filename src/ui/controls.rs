@@ -6,8 +6,8 @@
 use super::compare_controls::CompareControls;
 use super::format::compact;
 use super::options::{
-    ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, MODELS, OPTIMIZERS, READOUTS, RECURRENT_INITS,
-    LOSS_SCALES, PRECISIONS, SCHEDULES, SWITCHES, TASKS, WEIGHT_DRAWS,
+    ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, LOSS_SCALES, MODELS, OPTIMIZERS, PRECISIONS,
+    READOUTS, RECURRENT_INITS, SCHEDULES, SWITCHES, TASKS, WEIGHT_DRAWS,
 };
 use super::run_controls::{Downloads, RunControls};
 use super::state::Lab;

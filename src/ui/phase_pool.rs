@@ -248,12 +248,12 @@ fn hand_out(lab: Lab, pool: StoredValue<Pool, LocalStorage>) {
                 }
             };
             let sent = pool.with_value(|p| match p.workers.get(worker) {
-                Some(Some(w)) => w.send(&Command::Tile(TileRequest {
+                Some(Some(w)) => w.send(&Command::Tile(Box::new(TileRequest {
                     config,
                     steps: steps as u32,
                     column: column as u32,
                     row: row as u32,
-                })),
+                }))),
                 _ => Err("the worker is gone".into()),
             });
             if let Err(message) = sent {

@@ -2,7 +2,7 @@
 //! reactive state ([`on_event`]), and the session's numbers into the read-outs ([`refresh`]).
 
 use super::bridge::Bridge;
-use super::chart_data::{history_summary, range_summary, loss_summary};
+use super::chart_data::{history_summary, loss_summary, range_summary};
 use super::controller;
 use super::download;
 use super::now;

@@ -89,9 +89,9 @@ impl RangeFrame {
     }
 
     /// The histogram's area and the lower panel's, if any.
-    fn split<'a, DB: DrawingBackend>(
+    fn split<DB: DrawingBackend>(
         &self,
-        area: &'a DrawingArea<DB, Shift>,
+        area: &DrawingArea<DB, Shift>,
     ) -> (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>) {
         match self.scale {
             Some(_) => {
@@ -222,12 +222,16 @@ pub fn draw_range_axes<DB: DrawingBackend>(
             y_top * (0.92 - 0.085 * row as f64),
             y_top * (0.995 - 0.085 * row as f64),
         );
-        chart.draw_series(regions(precision).into_iter().map(|(x0, x1, colour, alpha)| {
-            Rectangle::new(
-                [(x0.max(X_LO), y0), (x1.min(X_HI), y1)],
-                colour.mix(alpha).filled(),
-            )
-        }))?;
+        chart.draw_series(
+            regions(precision)
+                .into_iter()
+                .map(|(x0, x1, colour, alpha)| {
+                    Rectangle::new(
+                        [(x0.max(X_LO), y0), (x1.min(X_HI), y1)],
+                        colour.mix(alpha).filled(),
+                    )
+                }),
+        )?;
         // Named inside f16's normal range, which both strips leave clear.
         chart.draw_series([Text::new(
             precision.name().to_string(),
@@ -236,7 +240,11 @@ pub fn draw_range_axes<DB: DrawingBackend>(
         )])?;
     }
     chart.draw_series([
-        Text::new("0", (ZERO_AT, y_top * BAR_ROOM + 0.02 * y_top), centre.clone()),
+        Text::new(
+            "0",
+            (ZERO_AT, y_top * BAR_ROOM + 0.02 * y_top),
+            centre.clone(),
+        ),
         Text::new(
             "∞",
             (NON_FINITE_AT, y_top * BAR_ROOM + 0.02 * y_top),

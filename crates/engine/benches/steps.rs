@@ -108,9 +108,26 @@ fn main() {
     // `make bench`'s combined table) are accepted too.
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
-    let filter: Option<&String> = args.iter().find(|a| !a.starts_with('-'));
+    // `--precision f16` (or bf16): every shape computing in that format (mixed precision's
+    // cost: software rounding at every rounding point).
+    let precision = args
+        .iter()
+        .position(|a| a == "--precision")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "f32".into());
+    let filter: Option<&String> = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| {
+            !a.starts_with('-')
+                && args
+                    .get(i.wrapping_sub(1))
+                    .is_none_or(|p| p != "--precision")
+        })
+        .map(|(_, a)| a);
     if !json {
-        println!("gradlab native engine benchmark (tanh, MSE, global-norm clip 1, SGD — B+: Adam —, f32)");
+        println!("gradlab native engine benchmark (tanh, MSE, global-norm clip 1, SGD — B+: Adam —, {precision})");
         println!(
             "{:<6} {:>22} {:>7} {:>12} {:>10} {:>9}",
             "shape", "hidden × width, batch", "steps", "steps/s", "µs/step", "GFLOP/s"
@@ -132,6 +149,7 @@ fn main() {
             residual: if shape.cures { "on" } else { "off" }.into(),
             layer_norm: if shape.cures { "on" } else { "off" }.into(),
             optimizer: if shape.cures { "adam" } else { "sgd" }.into(),
+            precision: precision.clone(),
             ..TrainParams::default()
         };
         let config = params.check().expect("benchmark config is valid");

@@ -35,7 +35,7 @@ pub enum Command {
     /// One tile of the trainability map: train `config` for `steps` steps and classify the run
     /// ([`gradlab_engine::sweep::measure`]). Independent of the run; answered with
     /// [`Event::Tile`]. The page's pool of map workers sends only these.
-    Tile(TileRequest),
+    Tile(Box<TileRequest>),
     /// Pascanu's cliff: the loss surface (when `columns × rows` is not zero) and gradient
     /// descents over it. Independent of the run; answered with [`Event::Cliff`].
     Cliff(CliffRequest),
@@ -423,7 +423,10 @@ mod tests {
         assert_eq!(back.peaks[0].norms[1], f32::NEG_INFINITY);
         let range = back.gradient_range.as_ref().unwrap();
         assert_eq!((range.zeros, range.non_finite), (1, 2));
-        assert_eq!(range.bins.len(), gradlab_engine::precision::ValueRange::BINS);
+        assert_eq!(
+            range.bins.len(),
+            gradlab_engine::precision::ValueRange::BINS
+        );
     }
 
     #[test]

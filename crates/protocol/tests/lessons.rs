@@ -634,7 +634,10 @@ fn f16_without_a_scaler_stops_learning_and_the_scaler_brings_it_back() {
     let (a, b) = both(&lesson, 2000);
     assert_eq!(a[0].grad_norms[0], 0.0);
     let unscaled_zeros = a[1999].grad_norms.iter().filter(|&&g| g == 0.0).count();
-    assert!(unscaled_zeros >= 4, "{unscaled_zeros} layers without gradient");
+    assert!(
+        unscaled_zeros >= 4,
+        "{unscaled_zeros} layers without gradient"
+    );
     assert!(late_loss(&a, 100) > 0.98, "A: {}", late_loss(&a, 100));
     assert!(a.iter().all(|s| !s.skipped && s.loss_scale == 1.0));
 
@@ -666,7 +669,11 @@ fn too_high_a_static_scale_skips_every_step_and_the_dynamic_one_finds_its_level(
     assert!(a.iter().all(|s| s.update_norms.iter().all(|&u| u == 0.0)));
     // The same weights on other batches: the loss's level does not move.
     let early = a[..50].iter().map(|s| s.loss).sum::<f64>() / 50.0;
-    assert!((late_loss(&a, 50) - early).abs() < 0.03, "{early} → {}", late_loss(&a, 50));
+    assert!(
+        (late_loss(&a, 50) - early).abs() < 0.03,
+        "{early} → {}",
+        late_loss(&a, 50)
+    );
     assert!((early - 1.02).abs() < 0.03, "{early}");
     let skipped: Vec<u64> = b.iter().filter(|s| s.skipped).map(|s| s.step).collect();
     assert_eq!(skipped.len(), 1, "{skipped:?}");

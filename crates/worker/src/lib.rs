@@ -159,7 +159,7 @@ impl WorkerCore {
     ) -> Event {
         match command {
             Command::Cliff(request) => return cliff(request),
-            Command::Tile(request) => return tile(request),
+            Command::Tile(request) => return tile(*request),
             _ => {}
         }
         if self.lanes.is_empty() && !matches!(command, Command::Configure(_)) {
@@ -185,7 +185,7 @@ impl WorkerCore {
             ))),
             Command::Export(format) => self.export(format, download),
             Command::Cliff(request) => cliff(request),
-            Command::Tile(request) => tile(request),
+            Command::Tile(request) => tile(*request),
         }
     }
 
