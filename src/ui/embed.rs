@@ -247,6 +247,8 @@ pub fn listen_to_host(lab: Lab) {
             set("globalNormClipped", stats.global_norm_clipped.into());
             set("clipped", stats.clipped.into());
             set("lr", stats.learning_rate.into());
+            set("lossScale", stats.loss_scale.into());
+            set("skipped", stats.skipped.into());
             let norms: js_sys::Array = stats.grad_norms.iter().map(|&n| JsValue::from(n)).collect();
             set("gradNorms", norms.into());
             tell_host("stats", object);

@@ -26,7 +26,7 @@ use super::activation::Activation;
 use super::group::ParamGroup;
 use super::init::Init;
 use super::loss::{mse, Penalty};
-use super::network::{add_master_penalty, clamp_error, Backprop, Network, Pass};
+use super::network::{clamp_error, in_compute_format, Backprop, Network, Pass};
 use super::precision::Precision;
 use super::scalar::{all_finite, product, sum_sq, Scalar};
 use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
@@ -275,20 +275,12 @@ impl<S: Scalar> Network<S> for Mlp<S> {
         penalty: &Penalty,
         how: &Pass,
     ) -> Backprop<S> {
-        let precision = how.precision;
-        if precision.is_reduced() {
-            // The copy autocast would compute with, and the input in the same format.
-            let rounded = Mlp {
-                layers: precision.rounded_groups(&self.layers),
-                ..*self
-            };
-            let mut x = x.to_owned();
-            precision.round_all(&mut x);
-            let mut out = rounded.backprop_rounded(x.view(), y, &Penalty::default(), how);
-            add_master_penalty(&mut out, &self.layers, penalty, how);
-            return out;
+        if !how.precision.is_reduced() {
+            return self.backprop_rounded(x, y, penalty, how);
         }
-        self.backprop_rounded(x, y, penalty, how)
+        in_compute_format(&self.layers, x, penalty, how, |layers, x, penalty| {
+            Mlp { layers, ..*self }.backprop_rounded(x, y, penalty, how)
+        })
     }
 }
 

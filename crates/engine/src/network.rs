@@ -116,20 +116,31 @@ pub trait Network<S: Scalar>: Send {
     ) -> Backprop<S>;
 }
 
-/// Adds `penalty` on the f32 master weights to a reduced-precision pass made without it: its
-/// value to the loss, and S times its gradient to each group's (it never passes through the
-/// compute format, as a penalty written into a PyTorch loss on the f32 parameters does not).
-pub fn add_master_penalty<S: Scalar>(
-    out: &mut Backprop<S>,
+/// A reduced-precision pass of a network whose parameter groups are `master`: `run` is given
+/// the copy autocast would compute with (every weight and bias rounded), the input rounded, and
+/// no penalty — the penalty is on the f32 master weights, so its value joins the loss and S
+/// times its gradient joins each group's here, never passing through the compute format (as a
+/// penalty written into a PyTorch loss on the f32 parameters does not).
+pub fn in_compute_format<S: Scalar>(
     master: &[ParamGroup<S>],
+    x: ArrayView2<S>,
     penalty: &Penalty,
     pass: &Pass,
-) {
+    run: impl FnOnce(Vec<ParamGroup<S>>, ArrayView2<S>, &Penalty) -> Backprop<S>,
+) -> Backprop<S> {
+    let mut x = x.to_owned();
+    pass.precision.round_all(&mut x);
+    let mut out = run(
+        pass.precision.rounded_groups(master),
+        x.view(),
+        &Penalty::default(),
+    );
     out.loss += penalty.value(master);
     let scaled = pass.scaled_penalty(penalty);
     for (grad, group) in out.grads.iter_mut().zip(master) {
         scaled.add_gradient(&group.w, &mut grad.w);
     }
+    out
 }
 
 /// Clamps every element of `error` to `[−c, c]` when `error_clip` is `Some(c)`, with value

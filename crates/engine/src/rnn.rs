@@ -31,7 +31,7 @@ use super::cell::{Cell, StepStates};
 use super::group::ParamGroup;
 use super::init::semi_orthogonal;
 use super::loss::{LossKind, Penalty};
-use super::network::{add_master_penalty, Backprop, Network, Pass};
+use super::network::{in_compute_format, Backprop, Network, Pass};
 use super::precision::Precision;
 use super::scalar::{all_finite, product, sum_sq, Scalar};
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
@@ -373,20 +373,12 @@ impl<S: Scalar> Network<S> for Rnn<S> {
         penalty: &Penalty,
         how: &Pass,
     ) -> Backprop<S> {
-        let precision = how.precision;
-        if precision.is_reduced() {
-            // The copy autocast would compute with, and the input in the same format.
-            let rounded = Rnn {
-                groups: precision.rounded_groups(&self.groups),
-                ..*self
-            };
-            let mut x = x.to_owned();
-            precision.round_all(&mut x);
-            let mut out = rounded.backprop_rounded(x.view(), y, &Penalty::default(), how);
-            add_master_penalty(&mut out, &self.groups, penalty, how);
-            return out;
+        if !how.precision.is_reduced() {
+            return self.backprop_rounded(x, y, penalty, how);
         }
-        self.backprop_rounded(x, y, penalty, how)
+        in_compute_format(&self.groups, x, penalty, how, |groups, x, penalty| {
+            Rnn { groups, ..*self }.backprop_rounded(x, y, penalty, how)
+        })
     }
 }
 

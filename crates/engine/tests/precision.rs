@@ -2,12 +2,8 @@
 //!
 //! The rounding itself is the `half` crate's (unit-tested in `precision.rs` on IEEE's limits);
 //! these tests hold what a step does with it. The NumPy reference (`make reference`) recomputes
-//! an f16 step independently, with NumPy's own float16.
-//!
-//! Also runs in headless Chromium (`make web`), in each build of the engine.
-
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+//! f16 and bf16 steps independently, with NumPy's own float16, on the native runner and on the
+//! relaxed-SIMD wasm build (under WASI), so the wasm engine's rounding is checked there.
 
 use gradlab_engine::network::Pass;
 use gradlab_engine::precision::{GradScaler, Precision};
@@ -38,8 +34,7 @@ fn relative(a: f64, b: f64) -> f64 {
 /// In a healthy net every value lies well inside f16's and bf16's normal ranges, so a step's
 /// per-group gradient norms differ from f32's only by rounding: within about a hundred of
 /// each format's unit roundoffs (2⁻¹¹ for f16, 2⁻⁸ for bf16) accumulated over the layers.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[test]
 fn a_healthy_net_computes_nearly_the_same_gradient_in_f16_and_bf16() {
     let base = TrainParams {
         depth: 4.0,
@@ -64,8 +59,7 @@ fn a_healthy_net_computes_nearly_the_same_gradient_in_f16_and_bf16() {
 /// flushed (in f32 it is about 1e-7 per layer). With S = 2¹⁶ the same values are 2¹⁶ times
 /// larger inside the backward pass, representable, and after unscaling the gradient is f32's
 /// within f16's rounding. bf16 needs no scale: its range is f32's.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[test]
 fn f16_flushes_small_gradients_and_a_loss_scale_brings_them_back() {
     let base = vanishing_sigmoid();
     let reference = &run(&base, 1)[0];
@@ -102,8 +96,7 @@ fn f16_flushes_small_gradients_and_a_loss_scale_brings_them_back() {
 
 /// In f32 a power-of-two scale changes nothing: S·g and g/S are exact, so the step is the
 /// unscaled step bit for bit (only the reported scale differs).
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[test]
 fn a_power_of_two_scale_is_exact_in_f32() {
     let base = TrainParams {
         l2: 0.01,
@@ -130,8 +123,7 @@ fn a_power_of_two_scale_is_exact_in_f32() {
 
 /// S = 2²⁴ in f16: the output layer's gradient (about 0.1) times 2²⁴ is past 65504, so every
 /// step overflows and is skipped — the weights never move, and the run is not "diverged".
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[test]
 fn too_high_a_static_scale_skips_every_step() {
     let p = TrainParams {
         precision: "f16".into(),
@@ -155,8 +147,7 @@ fn too_high_a_static_scale_skips_every_step() {
 /// The dynamic scale follows GradScaler: each skipped step halves S, each step keeps the
 /// scale it was given, and skipped steps never move the weights. Without a scaler the same
 /// overflow is a divergence.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[test]
 fn the_dynamic_scale_backs_off_until_the_gradients_fit() {
     // Large gradients: σ = 1.6 over 8 layers, so 0.1–10 × 2¹⁶ overflows f16 at first.
     let p = TrainParams {
@@ -182,8 +173,7 @@ fn the_dynamic_scale_backs_off_until_the_gradients_fit() {
 
 /// The penalty is on the f32 master weights: its gradient (λ₂·W, unrounded) is in the
 /// gradient exactly, whatever the format does to the data term.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[test]
 fn the_penalty_is_taken_on_the_master_weights() {
     let p = TrainParams {
         precision: "f16".into(),
@@ -212,8 +202,7 @@ fn the_penalty_is_taken_on_the_master_weights() {
 
 /// Through time too: each cell's gradient in f16 is f32's within rounding (T = 20, so the
 /// error passes twenty rounded states and errors on its way to W_x).
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[test]
 fn recurrent_cells_compute_nearly_the_same_gradient_in_f16() {
     for cell in ["vanilla", "lstm", "gru"] {
         let base = TrainParams {
