@@ -15,7 +15,7 @@ const DEFAULTS = {
   model: 'mlp', depth: 10, width: 16, activation: 'tanh', 'weight-scale': 1, 'bias-scale': 0,
   init: 'gaussian', residual: 'off', 'layer-norm': 'off', dataset: 'circle', task: 'adding', 'seq-len': 50, hidden: 32, 'recurrent-init': 'gaussian',
   'recurrent-scale': 1, 'input-scale': 1, bptt: 0, readout: 'last', batch: 32, lr: 0.03,
-  schedule: 'constant',
+  schedule: 'constant', precision: 'f32', 'loss-scale': 'none',
   'clip-mode': 'none', clip: 1, l1: 0, l2: 0, optimizer: 'sgd', momentum: 0.9, alpha: 0.99,
   beta1: 0.9, beta2: 0.999, eps: 1e-8, 'weight-decay': 0.01, seed: 1,
 };
@@ -49,7 +49,7 @@ const query = (page) => page.evaluate(() => new Promise((resolve) => {
 const same = (a, b) => (typeof b === 'number' ? Math.abs(parseFloat(a) - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
 
 test('each lesson\'s Run it sets the controls and seed, starts training and highlights its target', async () => {
-  assert.equal(LESSONS.length, 25);
+  assert.equal(LESSONS.length, 28);
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?lesson=1`);
   await waitReady(page);
   for (const [i, lesson] of LESSONS.entries()) {
@@ -184,8 +184,8 @@ test('downloads: CSV has one row per step, JSON the settings and steps, PNG a ch
   const lines = csv.bytes.toString('utf8').trim().split('\n');
   const header = lines[0].split(',');
   assert.deepEqual(header.slice(0, 6), ['run', 'step', 'loss', 'global_norm', 'global_norm_clipped', 'clipped']);
-  assert.equal(header.length, 6 + 3 * 4 + 1, 'per-layer norms before and after clipping, the step ‖ΔW‖ (4 layers), lr');
-  assert.deepEqual(header.slice(14), ['update_norm_1', 'update_norm_2', 'update_norm_3', 'update_norm_4', 'lr']);
+  assert.equal(header.length, 6 + 3 * 4 + 3, 'per-layer norms before and after clipping, the step ‖ΔW‖ (4 layers), lr, loss scale, skipped');
+  assert.deepEqual(header.slice(14), ['update_norm_1', 'update_norm_2', 'update_norm_3', 'update_norm_4', 'lr', 'loss_scale', 'skipped']);
   assert.equal(lines.length, 13, 'a header and one row per step');
   lines.slice(1).forEach((line, step) => {
     const cells = line.split(',');
@@ -194,6 +194,8 @@ test('downloads: CSV has one row per step, JSON the settings and steps, PNG a ch
     // Global-norm clipping at 0.5: the clipped norm never exceeds it.
     assert.ok(parseFloat(cells[4]) <= 0.5 * (1 + 1e-5), line);
     assert.ok(Math.abs(parseFloat(cells[18]) - 0.1 * Math.min(1, step / 4)) < 1e-8, line);
+    // No loss scaling: S = 1 and nothing skipped.
+    assert.deepEqual(cells.slice(19), ['1', '0'], line);
   });
   // The table's first-layer gradient (last step) is the CSV's.
   const tableGrad = parseFloat(await page.textContent('#layer-table tbody tr[data-layer="0"] td[data-field="grad-norm"]'));

@@ -286,7 +286,7 @@ mod tests {
     #[test]
     fn the_shipped_lessons_parse_and_validate() {
         let lessons = parse(SHIPPED).unwrap();
-        assert_eq!(lessons.len(), 25);
+        assert_eq!(lessons.len(), 28);
         for (i, lesson) in lessons.iter().enumerate() {
             let n = sentences(&lesson.text);
             assert!((2..=4).contains(&n), "lesson {}: {n} sentences", i + 1);
