@@ -21,6 +21,9 @@ pub enum Scale {
         max: f64,
         stretches: &'static [(f64, f64)],
     },
+    /// One position per power of two from `min` to `max` (both powers of two): a loss scale
+    /// (scaling by a power of two is exact, so scales are chosen among them).
+    PowersOfTwo { min: f64, max: f64 },
 }
 
 /// A stretch of even steps: from `from` to `to` in `positions` steps of `step` (the last step
@@ -46,9 +49,8 @@ pub fn scale_of(field: Field) -> Scale {
         stretches,
     };
     match field {
-        Field::LearningRate | Field::ClipThreshold | Field::Eps | Field::StaticScale => {
-            Scale::Log { min, max }
-        }
+        Field::LearningRate | Field::ClipThreshold | Field::Eps => Scale::Log { min, max },
+        Field::StaticScale => Scale::PowersOfTwo { min, max },
         Field::Depth => steps(&[(1.0, 100.0), (10.0, TO_MAX)]),
         Field::Width | Field::Hidden => steps(&[(1.0, 128.0), (8.0, TO_MAX)]),
         Field::Batch => steps(&[(1.0, 128.0), (16.0, TO_MAX)]),
@@ -111,6 +113,7 @@ impl Scale {
                     .sum();
                 (0.0, positions, 1.0)
             }
+            Self::PowersOfTwo { min, max } => (min.log2(), max.log2(), 1.0),
         }
     }
 
@@ -118,6 +121,7 @@ impl Scale {
     pub fn whole(self) -> bool {
         match self {
             Self::Log { .. } => false,
+            Self::PowersOfTwo { min, .. } => min >= 1.0,
             Self::Steps { min, stretches, .. } => {
                 min.fract() == 0.0 && stretches.iter().all(|(step, _)| step.fract() == 0.0)
             }
@@ -129,6 +133,10 @@ impl Scale {
     pub fn position(self, value: f64) -> f64 {
         match self {
             Self::Log { min, max } => value.clamp(min, max).log10(),
+            Self::PowersOfTwo { min, max } => {
+                let value = if value.is_nan() { min } else { value };
+                value.clamp(min, max).log2().round()
+            }
             Self::Steps {
                 min,
                 max,
@@ -169,6 +177,7 @@ impl Scale {
                 };
                 rounded.clamp(min, max)
             }
+            Self::PowersOfTwo { min, max } => 2f64.powi(x.round() as i32).clamp(min, max),
             Self::Steps {
                 min,
                 max,
@@ -262,7 +271,7 @@ mod tests {
                 let x = lo + i as f64 * scale.bounds().2;
                 let v = scale.value(x);
                 assert!((min..=max).contains(&v), "{key}: {v} at {x}");
-                if matches!(scale, Scale::Steps { .. }) {
+                if matches!(scale, Scale::Steps { .. } | Scale::PowersOfTwo { .. }) {
                     assert_eq!(scale.position(v), x, "{key}: {v}");
                 }
             }
@@ -285,6 +294,18 @@ mod tests {
         assert_eq!(s.value(s.position(0.37)), 0.37);
         assert!((s.value(-1.333) - 0.0465).abs() < 1e-12);
         assert_eq!(s.percent(1.0), 50.0);
+    }
+
+    /// The static loss scale: one position per power of two, 2⁰ to 2²⁴; a link's 1000 sits at
+    /// 2¹⁰'s position (and keeps its value: the slider only shows it there).
+    #[wasm_bindgen_test]
+    fn the_loss_scale_moves_by_powers_of_two() {
+        let s = scale_of(Field::StaticScale);
+        assert_eq!(s.bounds(), (0.0, 24.0, 1.0));
+        assert_eq!(s.value(16.0), 65536.0);
+        assert_eq!(s.position(65536.0), 16.0);
+        assert_eq!(s.position(1000.0), 10.0);
+        assert!(s.whole());
     }
 
     /// The weight scale: 0.05 apart up to 4, where a class works, then 0.25 up to the table's
