@@ -313,7 +313,7 @@ pub fn Charts() -> impl IntoView {
                 id="range-chart"
                 run="A + B"
                 title="Where the gradients fall"
-                subtitle="share of a recent step's gradient values per power of two (the first of each batch the worker trains), as the backward pass held them — beside f16's and bf16's ranges"
+                subtitle="share of a recent step's gradient values per power of two (one step of each chunk the worker trains, several a second), as the backward pass held them — beside f16's and bf16's ranges"
                 description="Histogram of a recent step's gradient values by binary exponent, with the number formats' zero, subnormal, normal and overflow regions shaded above it."
                 axes=refs[8]
                 data=refs[9]
