@@ -302,6 +302,7 @@ pub fn Charts() -> impl IntoView {
                 <span hidden=move || lab.compare.with(Option::is_none)><Key swatch="run-b" label="run B's loss"/></span>
                 <Key swatch="overflow" label="divergence"/>
                 <Key swatch="threshold" label="clipping acted (ticks)"/>
+                <span hidden=move || lab.params.with(|p| p.loss_scale == "none")><Key swatch="overflow" label="step skipped by the loss scaler (ticks above)"/></span>
                 <span hidden=move || lab.model.with(|m| m.baseline.is_none() || m.axis != ProfileAxis::TimeSteps)>
                     <Key swatch="baseline" label="baseline: the best loss without memory"/>
                 </span>

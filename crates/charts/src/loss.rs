@@ -1,6 +1,7 @@
 //! Chart 3 — loss over the whole run (log y), from [`RunHistory`]'s columns: each column is
 //! drawn as its min–max span, so spikes survive decimation. The step where training diverged is
-//! marked with a vermillion line; steps where clipping acted, with orange ticks along the bottom.
+//! marked with a vermillion line; steps where clipping acted, with orange ticks along the bottom,
+//! and steps a loss scaler skipped, with vermillion ticks above those.
 //! In compare mode both runs share the chart: run A in blue, run B in reddish purple, each with
 //! its own strip of clip ticks (A's at the bottom, B's just above).
 
@@ -112,6 +113,15 @@ pub fn draw_loss<DB: DrawingBackend>(
             Rectangle::new(
                 [(x0, bottom), (x1, top)],
                 THRESHOLD.mix(0.35 + 0.65 * share).filled(),
+            )
+        }))?;
+        // Steps a loss scaler skipped (their updates never happened), in a strip above the
+        // runs' clip strips.
+        let (bottom, top) = (strip(2.0 + i as f64), strip(2.9 + i as f64));
+        chart.draw_series(history.skipped_spans().into_iter().map(|(x0, x1, share)| {
+            Rectangle::new(
+                [(x0, bottom), (x1, top)],
+                OVERFLOW.mix(0.35 + 0.65 * share).filled(),
             )
         }))?;
         if let Some(at) = history.diverged() {

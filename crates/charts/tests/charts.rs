@@ -338,6 +338,15 @@ fn the_range_chart_shades_both_formats_and_draws_the_scale() {
     assert!(count(&data, "#D55E00") >= 2);
     assert_eq!(count(&data, "stroke=\"#0072B2\""), 1);
 
+    // The loss chart ticks the skipped steps too (vermillion; no divergence line: none happened).
+    let loss_frame = LossFrame::fit(&[&history], None);
+    let loss = svg(|area| draw_loss(area, STYLE, loss_frame, &[&history]).unwrap());
+    assert!(
+        count(&loss, "#D55E00") >= 1,
+        "skipped ticks on the loss chart"
+    );
+    assert!(history.diverged().is_none());
+
     let (history, last) = train(TrainParams::default(), 1);
     let range = last.gradient_range.unwrap();
     assert_eq!(range.non_finite, 0);
