@@ -27,7 +27,7 @@ TOOL_BUILD := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNIT
   CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help serve dist soak test build tools tools-build tools-test lint unit reference web e2e bench clean
+.PHONY: help serve dist soak test build tools tools-build tools-test lint unit reference web e2e bench check-pytorch clean
 
 help:
 	@echo "make serve   build and serve gradlab on http://127.0.0.1:8080/"
@@ -35,6 +35,7 @@ help:
 	@echo "make test    lint, native tests, reference check and browser tests"
 	@echo "make bench   engine speed (native, in the worker, TF.js) and page figures, one table"
 	@echo "make soak    a long browser soak: 10^6 steps per model, resets, lessons, downloads"
+	@echo "make check-pytorch  every model/optimizer/clip exported and trained again in PyTorch"
 
 # ---- tools -------------------------------------------------------------------------------
 
@@ -103,11 +104,13 @@ unit: tools-build
 # The engine's first step, recomputed by an independent NumPy implementation: on the native
 # runner (the dev build `make unit` made), then on the runner built for WebAssembly with relaxed
 # SIMD — the engine build Chromium runs — under WASI in Node's V8 (tests/reference/headless-wasm).
-# Only engine crates are compiled for wasm32-wasip1.
+# Only engine crates are compiled for wasm32-wasip1. Last, the "Reproduce in PyTorch" folder
+# (--export-pytorch) replayed by the same NumPy reference, without torch (tests/pytorch/).
 WASI_RUNNER := target/relaxed-simd/wasm32-wasip1/debug/gradlab-cli.wasm
 reference: tools-test
 	cargo build --quiet -p gradlab-cli
 	python3 tests/reference/check_headless.py target/debug/gradlab-cli
+	python3 tests/pytorch/check_export.py target/debug/gradlab-cli
 	$(RELAXED_WASI) cargo build --quiet -p gradlab-cli --target wasm32-wasip1 --target-dir target/relaxed-simd
 	GRADLAB_WASM=$(WASI_RUNNER) python3 tests/reference/check_headless.py tests/reference/headless-wasm
 
@@ -146,6 +149,20 @@ bench: build tools-test
 # SOAK_STEPS shortens it.
 soak: dist tools-test
 	node tests/bench/soak.mjs
+
+# "Reproduce in PyTorch", checked in PyTorch itself: every model, optimizer and clip mode exported
+# with --export-pytorch and trained again by its run.py (tests/pytorch/check_pytorch.py). Not part
+# of `make test`: torch is large (~5 GB with its CUDA wheels, from PyPI), so it lives in a virtual
+# environment of its own under target/, installed here when missing.
+TORCH_VERSION := 2.15.0
+TORCH_VENV := target/torch-venv
+check-pytorch: tools-build
+	@$(TORCH_VENV)/bin/python -c 'import torch, numpy' 2>/dev/null \
+	  || { python3 -m venv $(TORCH_VENV) \
+	       && $(TORCH_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	            torch==$(TORCH_VERSION) numpy==$(NUMPY_VERSION); }
+	cargo build --quiet -p gradlab-cli
+	$(TORCH_VENV)/bin/python tests/pytorch/check_pytorch.py target/debug/gradlab-cli
 
 clean:
 	cargo clean

@@ -126,7 +126,8 @@ fn CopyLink() -> impl IntoView {
     }
 }
 
-/// Downloads of the run: every step as CSV, settings and steps as JSON.
+/// Downloads of the run: every step as CSV, settings and steps as JSON, and its first steps as
+/// a folder that PyTorch trains again.
 #[component]
 pub fn Downloads() -> impl IntoView {
     let lab = expect_context::<Lab>();
@@ -141,8 +142,12 @@ pub fn Downloads() -> impl IntoView {
                 <button id="download-json" disabled=move || !usable() on:click=move |_| controller::export(lab, ExportFormat::Json)>
                     "Run (JSON)"
                 </button>
+                <button id="download-pytorch" disabled=move || lab.worker.get() != WorkerState::Ready on:click=move |_| controller::export(lab, ExportFormat::Pytorch)>
+                    "Reproduce in PyTorch"
+                </button>
             </div>
             <p class="hint">"CSV: one row per step — loss, global and per-layer gradient norms before and after clipping, and each layer's step ‖ΔW‖. JSON: the settings and the same steps. Each chart has its own PNG button."</p>
+            <p class="hint">"Reproduce in PyTorch: a zip with run.py, the initial weights and the first 20 batches (.npy) and gradlab's numbers — python run.py trains the same steps with torch.nn and torch.optim and compares them (run A's settings, from step 0)."</p>
         </section>
     }
 }

@@ -7,7 +7,8 @@ use super::controller;
 use super::download;
 use super::now;
 use super::state::{ChartSummaries, Lab, PerfReadout, RunReadout, Trace, Travel, WorkerState};
-use gradlab_protocol::{Chunk, CliffAnswer, Command, Event};
+use gradlab_protocol::pytorch::folder_name;
+use gradlab_protocol::{Chunk, CliffAnswer, Command, Event, ExportFormat};
 use leptos::prelude::*;
 
 /// Keeps the surface already drawn when an answer brings only paths.
@@ -108,11 +109,18 @@ pub(super) fn on_event(lab: Lab, event: Event) {
         // Map tiles go to the map's own pool of workers, never to the training worker.
         Event::Tile(_) => {}
         Event::Exported { format, bytes } => {
-            let (seed, steps, parts) = lab.session.with_value(|s| {
+            let (name, parts) = lab.session.with_value(|s| {
                 let parts = s.bridge.as_ref().map(Bridge::take_download);
-                (s.configs[0].net.seed, s.traces[0].history.steps(), parts)
+                let stem = match format {
+                    ExportFormat::Pytorch => folder_name(&s.configs[0]),
+                    _ => format!(
+                        "gradlab-seed{}-{}steps",
+                        s.configs[0].net.seed,
+                        s.traces[0].history.steps()
+                    ),
+                };
+                (format!("{stem}.{}", format.extension()), parts)
             });
-            let name = format!("gradlab-seed{seed}-{steps}steps.{}", format.extension());
             let saved = match parts {
                 Some(parts) if parts.length() > 0 || bytes == 0 => {
                     download::save_parts(&name, format.mime(), &parts)

@@ -38,7 +38,7 @@ test('under a sub-path on a plain static host: trains, exports and runs a lesson
   await page.click('#play');
   await stepsAbove(page, 50);
   await pause(page);
-  for (const button of ['#download-csv', '#download-json', '#png-loss-chart']) {
+  for (const button of ['#download-csv', '#download-json', '#download-pytorch', '#png-loss-chart']) {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
     assert.ok((await download.path()) !== null, `${button} saved a file`);
   }

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { useLab, openPage, screenshot, waitReady, setInput, sliderValue, stepsAbove, pause } from './harness.mjs';
 
 const lab = useLab();
@@ -211,6 +212,26 @@ test('downloads: CSV has one row per step, JSON the settings and steps, PNG a ch
   assert.equal(json.runs[0].settings['clip-mode'], 'global-norm');
   assert.equal(json.runs[0].steps.length, 12);
   assert.equal(json.runs[0].last.step, 11);
+
+  // Reproduce in PyTorch: the worker's zip holds the folder the runner's --export-pytorch
+  // writes, for the same settings from step 0 — its first step's loss is the CSV's.
+  const zip = await save('#download-pytorch');
+  assert.match(zip.name, /^gradlab-pytorch-mlp-seed3\.zip$/);
+  assert.deepEqual([...zip.bytes.subarray(0, 4)], [0x50, 0x4b, 0x03, 0x04]);
+  const listing = JSON.parse(execFileSync('python3', ['-c', `
+import io, json, sys, zipfile
+z = zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))
+print(json.dumps({"names": sorted(z.namelist()),
+                  "config": json.loads(z.read("gradlab-pytorch-mlp-seed3/config.json")),
+                  "steps": json.loads(z.read("gradlab-pytorch-mlp-seed3/gradlab.json"))["steps"]}))
+`], { input: zip.bytes }).toString());
+  for (const file of ['run.py', 'README.txt', 'config.json', 'gradlab.json', 'data/x.npy', 'data/y.npy', 'init/layer1.W.npy', 'init/layer4.b.npy']) {
+    assert.ok(listing.names.includes(`gradlab-pytorch-mlp-seed3/${file}`), file);
+  }
+  assert.equal(listing.config.settings.schedule, 'warmup');
+  assert.equal(listing.steps.length, 20);
+  assert.ok(Math.abs(listing.steps[0].loss - parseFloat(lines[1].split(',')[2])) <= 1e-6 * listing.steps[0].loss);
+  assert.equal(listing.steps[0].lr, 0);
 
   const png = await save('#png-loss-chart');
   assert.match(png.name, /^gradlab-loss-chart-step12\.png$/);

@@ -9,13 +9,16 @@
 //! Output is JSON Lines on stdout, one [`StepStats`] per step (NaN/Inf written as `null`;
 //! `cell_norms` only for an LSTM) plus `group_names`, and for an RNN `sigma_max` (λ₁ of `W_h`) and `spectral_radius` (ρ of `W_h`,
 //! both before the step's update). `--dump-step0 FILE` also writes the first step's batch,
-//! weights and raw gradients for checking against an independent implementation. Bad flags exit
-//! with status 2 and one line on stderr.
+//! weights and raw gradients for checking against an independent implementation.
+//! `--export-pytorch DIR` trains nothing to stdout: it writes the run's first `--steps` steps
+//! (default 20) as a folder that PyTorch trains again ([`gradlab_protocol::pytorch`]). Bad flags
+//! exit with status 2 and one line on stderr.
 
 use gradlab_engine::rnn::Readout;
 use gradlab_engine::settings::{Kind, SETTINGS};
 use gradlab_engine::sweep::{run_tile, Sweep, DEFAULT_TILE_STEPS};
 use gradlab_engine::{Field, ModelConfig, StepStats, StepTrace, TrainConfig, TrainParams, Trainer};
+use gradlab_protocol::pytorch;
 use serde_json::{json, Value};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -24,7 +27,7 @@ use std::process::ExitCode;
 /// `--help`: every setting of the table, then the runner's own flags.
 fn usage() -> String {
     let mut text = String::from(
-        "usage: headless [--SETTING VALUE]... [--steps N] [--dump-step0 FILE]\n\nsettings:\n",
+        "usage: headless [--SETTING VALUE]... [--steps N] [--dump-step0 FILE] [--export-pytorch DIR]\n\nsettings:\n",
     );
     for s in &SETTINGS {
         let values = match s.kind {
@@ -42,7 +45,11 @@ fn usage() -> String {
         "                     settings; one JSON line per tile (outcome, loss_first, loss_last,\n",
     );
     text.push_str("                     grad_ratio), tiles trained on all cores\n");
-    text.push_str("  --dump-step0 FILE  write the first step's batch, weights and gradients");
+    text.push_str("  --dump-step0 FILE  write the first step's batch, weights and gradients\n");
+    text.push_str(
+        "  --export-pytorch DIR  write the first steps (--steps, default 20) as a folder that\n",
+    );
+    text.push_str("                     PyTorch trains again: DIR/run.py, weights, batches (.npy)");
     text
 }
 
@@ -52,6 +59,8 @@ struct Args {
     /// Whether `--steps` was given (a sweep's tiles train 200 steps unless it was).
     steps_given: bool,
     dump_step0: Option<PathBuf>,
+    /// `--export-pytorch DIR`: the run's first steps as a PyTorch folder instead of JSON lines.
+    export_pytorch: Option<PathBuf>,
     /// `--sweep x=from:to:count,y=from:to:count`: the trainability map instead of one run.
     sweep: Option<String>,
 }
@@ -63,6 +72,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         steps: 100,
         steps_given: false,
         dump_step0: None,
+        export_pytorch: None,
         sweep: None,
     };
     let mut parser = lexopt::Parser::from_env();
@@ -92,6 +102,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             }
             "sweep" => args.sweep = Some(text()?),
             "dump-step0" => args.dump_step0 = Some(text()?.into()),
+            "export-pytorch" => args.export_pytorch = Some(text()?.into()),
             key => match Field::from_key(key) {
                 Some(field) => {
                     let value = text()?;
@@ -139,6 +150,14 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         };
+    }
+    if let Some(dir) = &args.export_pytorch {
+        let steps = if args.steps_given {
+            args.steps as usize
+        } else {
+            pytorch::DEFAULT_STEPS
+        };
+        return export_pytorch(dir, &config, steps);
     }
     let mut trainer = Trainer::new(config);
     let mut out = BufWriter::new(io::stdout().lock());
@@ -219,6 +238,35 @@ fn run_sweep(sweep: &Sweep, base: &TrainParams) -> ExitCode {
         }
     }
     let _ = out.flush();
+    ExitCode::SUCCESS
+}
+
+/// Writes the PyTorch folder into `dir` (made if missing; files of the same names replaced).
+fn export_pytorch(dir: &std::path::Path, config: &TrainConfig, steps: usize) -> ExitCode {
+    let files = match pytorch::pytorch_folder(config, steps) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("headless: error: --export-pytorch: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for file in &files {
+        let path = dir.join(&file.path);
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, &file.bytes));
+        if let Err(e) = written {
+            eprintln!("headless: error: --export-pytorch {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    eprintln!(
+        "headless: wrote {} files to {}; run: python {}",
+        files.len(),
+        dir.display(),
+        dir.join("run.py").display()
+    );
     ExitCode::SUCCESS
 }
 

@@ -61,6 +61,10 @@ pub fn write_export(
     match format {
         ExportFormat::Csv => write_csv(runs, &mut counted)?,
         ExportFormat::Json => write_json(runs, &mut counted)?,
+        // Not a text of the log: the worker makes it (`gradlab_worker::zip_folder`).
+        ExportFormat::Pytorch => {
+            return Err(io::Error::other("the PyTorch folder is made by the worker"))
+        }
     }
     counted.flush()?;
     Ok(counted.bytes)

@@ -15,6 +15,7 @@ pub mod lesson;
 pub mod link;
 pub mod messages;
 pub mod pacing;
+pub mod pytorch;
 pub mod run_log;
 pub mod tile_schedule;
 

@@ -98,6 +98,8 @@ pub enum ExportFormat {
     Csv,
     /// Settings, steps and the last step's statistics.
     Json,
+    /// Run A's first steps as a folder PyTorch trains again, zipped ([`crate::pytorch`]).
+    Pytorch,
 }
 
 impl ExportFormat {
@@ -106,6 +108,7 @@ impl ExportFormat {
         match self {
             Self::Csv => "csv",
             Self::Json => "json",
+            Self::Pytorch => "zip",
         }
     }
 
@@ -114,6 +117,7 @@ impl ExportFormat {
         match self {
             Self::Csv => "text/csv",
             Self::Json => "application/json",
+            Self::Pytorch => "application/zip",
         }
     }
 }

@@ -17,6 +17,7 @@ use gradlab_engine::memory::{describe_bytes, estimate_runs_bytes, MEMORY_BUDGET_
 use gradlab_engine::sweep;
 use gradlab_engine::{Applied, TrainConfig, Trainer};
 use gradlab_protocol::export::{write_export, Exported, RunLog};
+use gradlab_protocol::pytorch;
 use gradlab_protocol::{
     Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat, LmSample,
     PeakBlock, Progress, StepSummary, TileRequest, MAX_CHUNK_STEPS, MAX_CLIFF_DESCENTS,
@@ -371,6 +372,7 @@ impl WorkerCore {
         }
     }
 
+    /// A download: the log's CSV or JSON text, or run A's PyTorch folder zipped.
     fn export(&self, format: ExportFormat, download: &mut dyn Write) -> Event {
         let runs: Vec<Exported> = self
             .lanes
@@ -383,7 +385,11 @@ impl WorkerCore {
             })
             .collect();
         let mut parts = BufWriter::with_capacity(EXPORT_PART_BYTES, download);
-        match write_export(&runs, format, &mut parts).and_then(|bytes| {
+        let written = match format {
+            ExportFormat::Pytorch => write_pytorch(runs[0].config, &mut parts),
+            _ => write_export(&runs, format, &mut parts),
+        };
+        match written.and_then(|bytes| {
             parts.flush()?;
             Ok(bytes)
         }) {
@@ -393,4 +399,31 @@ impl WorkerCore {
             },
         }
     }
+}
+
+/// Run A's "Reproduce in PyTorch" folder, zipped: its first [`pytorch::DEFAULT_STEPS`] steps
+/// trained anew from step 0 with `config` (the log is not needed: the same settings give the
+/// same steps). Returns the bytes written.
+fn write_pytorch(config: &TrainConfig, out: &mut dyn Write) -> std::io::Result<u64> {
+    let files =
+        pytorch::pytorch_folder(config, pytorch::DEFAULT_STEPS).map_err(std::io::Error::other)?;
+    let zip = zip_folder(&pytorch::folder_name(config), &files)?;
+    out.write_all(&zip)?;
+    Ok(zip.len() as u64)
+}
+
+/// The folder as one zip (stored, uncompressed: `.npy` of float32 hardly compresses), every
+/// path under `folder/`.
+pub fn zip_folder(folder: &str, files: &[pytorch::ExportFile]) -> std::io::Result<Vec<u8>> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(false);
+    for file in files {
+        writer
+            .start_file(format!("{folder}/{}", file.path), options)
+            .map_err(std::io::Error::other)?;
+        writer.write_all(&file.bytes)?;
+    }
+    Ok(writer.finish().map_err(std::io::Error::other)?.into_inner())
 }

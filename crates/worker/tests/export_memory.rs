@@ -90,6 +90,7 @@ fn exporting_a_full_log_streams_in_parts_or_holds_the_text_once() {
         let (text, peak) = peak_above_start(|| match format {
             ExportFormat::Json => to_json(&runs),
             ExportFormat::Csv => to_csv(&runs),
+            ExportFormat::Pytorch => unreachable!("not a text of the log"),
         });
         let text = text.unwrap();
         eprintln!(
