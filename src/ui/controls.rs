@@ -7,8 +7,9 @@ use super::compare_controls::CompareControls;
 use super::format::compact;
 use super::options::{
     ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, LOSS_SCALES, MODELS, OPTIMIZERS, PRECISIONS,
-    READOUTS, RECURRENT_INITS, SCHEDULES, SWITCHES, TASKS, WEIGHT_DRAWS,
+    READOUTS, RECURRENT_INITS, SCHEDULES, SWITCHES, TASKS, TEXTS, WEIGHT_DRAWS,
 };
+use super::own_text::OwnTextPanel;
 use super::run_controls::{Downloads, RunControls};
 use super::state::Lab;
 use super::widgets::{Choice, Slider};
@@ -75,6 +76,15 @@ pub fn Controls() -> impl IntoView {
                 get=|p| p.task.clone()
                 set=|p, v| p.task = v
             />
+            <Choice
+                id="text"
+                label="Training text"
+                hint="The language model's text: the shipped one, or one of yours, folded to the same 29 symbols. Yours stays in this browser."
+                options=TEXTS
+                get=|p| p.text.clone()
+                set=|p, v| p.text = v
+            />
+            <OwnTextPanel/>
             <Choice
                 id="cell"
                 label="Recurrent cell"

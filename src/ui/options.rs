@@ -20,6 +20,10 @@ pub const TASKS: &[(&str, &str)] = &[
     ("series", "time-series prediction"),
     ("language", "character language model"),
 ];
+pub const TEXTS: &[(&str, &str)] = &[
+    ("shipped", "Washington's addresses (shipped)"),
+    ("own", "your own text"),
+];
 pub const CELLS: &[(&str, &str)] = &[
     ("vanilla", "vanilla (Elman)"),
     ("lstm", "LSTM"),

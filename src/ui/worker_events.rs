@@ -6,6 +6,7 @@ use super::chart_data::{history_summary, loss_summary, range_summary};
 use super::controller;
 use super::download;
 use super::now;
+use super::own_text;
 use super::state::{ChartSummaries, Lab, PerfReadout, RunReadout, Trace, Travel, WorkerState};
 use gradlab_protocol::pytorch::folder_name;
 use gradlab_protocol::{Chunk, CliffAnswer, Command, Event, ExportFormat};
@@ -67,6 +68,8 @@ pub(super) fn on_event(lab: Lab, event: Event) {
             lab.worker.set(WorkerState::Ready);
             let configs = lab.session.with_value(|s| s.configs.clone());
             controller::send(lab, Command::Configure(configs));
+            // The reader's own text, kept from an earlier visit, after the first configuration.
+            own_text::restore(lab);
             // A link that opened the cliff map asked before the worker could answer.
             controller::ask_cliff(lab);
         }
@@ -94,6 +97,23 @@ pub(super) fn on_event(lab: Lab, event: Event) {
                 });
                 lab.spectrum.set(c.spectrum);
                 lab.samples.set(Vec::new());
+                let wants_own = lab.params.with_untracked(|p| {
+                    p.model == "rnn" && p.task == "language" && p.text == "own"
+                });
+                // A kept text on its way to the worker (sent after the first configuration)
+                // is no cause for the notice.
+                let text_coming = lab.own_text.with_untracked(|t| t.report.is_some());
+                if wants_own && !c.own_text && !text_coming {
+                    let message = "This run asks for your own text, and none is kept in this \
+                                   browser: it trains on the shipped text. Paste one under \
+                                   Training text."
+                        .to_string();
+                    lab.notices.update(|n| {
+                        if !n.contains(&message) {
+                            n.push(message);
+                        }
+                    });
+                }
                 lab.model.set(c.model);
                 lab.diverged.set(None);
                 lab.halted.set(false);

@@ -14,6 +14,7 @@
 //! (default 20) as a folder that PyTorch trains again ([`gradlab_protocol::pytorch`]). Bad flags
 //! exit with status 2 and one line on stderr.
 
+use gradlab_engine::language::Corpus;
 use gradlab_engine::rnn::Readout;
 use gradlab_engine::settings::{Kind, SETTINGS};
 use gradlab_engine::sweep::{run_tile, Sweep, DEFAULT_TILE_STEPS};
@@ -49,7 +50,12 @@ fn usage() -> String {
     text.push_str(
         "  --export-pytorch DIR  write the first steps (--steps, default 20) as a folder that\n",
     );
-    text.push_str("                     PyTorch trains again: DIR/run.py, weights, batches (.npy)");
+    text.push_str(
+        "                     PyTorch trains again: DIR/run.py, weights, batches (.npy)\n",
+    );
+    text.push_str(
+        "  --text-file FILE   the language model's own text (UTF-8, at most 1 MB; --text own)",
+    );
     text
 }
 
@@ -61,6 +67,8 @@ struct Args {
     dump_step0: Option<PathBuf>,
     /// `--export-pytorch DIR`: the run's first steps as a PyTorch folder instead of JSON lines.
     export_pytorch: Option<PathBuf>,
+    /// `--text-file FILE`: the language model's own text (implies `--text own`).
+    text_file: Option<PathBuf>,
     /// `--sweep x=from:to:count,y=from:to:count`: the trainability map instead of one run.
     sweep: Option<String>,
 }
@@ -73,6 +81,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         steps_given: false,
         dump_step0: None,
         export_pytorch: None,
+        text_file: None,
         sweep: None,
     };
     let mut parser = lexopt::Parser::from_env();
@@ -103,6 +112,10 @@ fn parse_args() -> Result<Option<Args>, String> {
             "sweep" => args.sweep = Some(text()?),
             "dump-step0" => args.dump_step0 = Some(text()?.into()),
             "export-pytorch" => args.export_pytorch = Some(text()?.into()),
+            "text-file" => {
+                args.text_file = Some(text()?.into());
+                args.params.text = "own".into();
+            }
             key => match Field::from_key(key) {
                 Some(field) => {
                     let value = text()?;
@@ -151,15 +164,25 @@ fn main() -> ExitCode {
             }
         };
     }
+    let own_text = match &args.text_file {
+        Some(path) => match read_text(path) {
+            Ok(corpus) => Some(corpus),
+            Err(message) => {
+                eprintln!("headless: error: --text-file {}: {message}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     if let Some(dir) = &args.export_pytorch {
         let steps = if args.steps_given {
             args.steps as usize
         } else {
             pytorch::DEFAULT_STEPS
         };
-        return export_pytorch(dir, &config, steps);
+        return export_pytorch(dir, &config, own_text.as_ref(), steps);
     }
-    let mut trainer = Trainer::new(config);
+    let mut trainer = Trainer::with_text(config, own_text);
     let mut out = BufWriter::new(io::stdout().lock());
     for i in 0..args.steps {
         let spectrum = trainer.recurrent_spectrum();
@@ -241,9 +264,32 @@ fn run_sweep(sweep: &Sweep, base: &TrainParams) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The language model's own text from `path`, folded and checked as the page checks a pasted
+/// one (undecodable bytes count as binary content).
+fn read_text(path: &std::path::Path) -> Result<Corpus, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&bytes);
+    let (corpus, report) = Corpus::from_text(&text).map_err(|e| e.to_string())?;
+    eprintln!(
+        "headless: {}: {} characters read, {} kept, {} changed, {} dropped; unigram entropy {:.4} nats",
+        path.display(),
+        report.read,
+        report.kept,
+        report.changed,
+        report.dropped,
+        report.unigram_entropy
+    );
+    Ok(corpus)
+}
+
 /// Writes the PyTorch folder into `dir` (made if missing; files of the same names replaced).
-fn export_pytorch(dir: &std::path::Path, config: &TrainConfig, steps: usize) -> ExitCode {
-    let files = match pytorch::pytorch_folder(config, steps) {
+fn export_pytorch(
+    dir: &std::path::Path,
+    config: &TrainConfig,
+    own_text: Option<&Corpus>,
+    steps: usize,
+) -> ExitCode {
+    let files = match pytorch::pytorch_folder(config, own_text, steps) {
         Ok(files) => files,
         Err(e) => {
             eprintln!("headless: error: --export-pytorch: {e}");

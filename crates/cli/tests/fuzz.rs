@@ -349,3 +349,49 @@ fn the_runner_runs_or_refuses_any_flags() {
         })
         .unwrap();
 }
+
+/// Texts a reader might paste or drop: mostly letters and punctuation, with capitals, digits,
+/// other scripts, quotes, line breaks, controls and the replacement character a browser
+/// decodes broken bytes to, up to a few thousand characters (both sides of the 1000-symbol
+/// floor; a control character in about one piece of 160, so most texts pass and some read as
+/// binary).
+fn texts() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        80 => "[a-z]{1,8}",
+        30 => "[A-Z][a-z]{0,6}",
+        30 => prop::sample::select(vec![" ", " ", ", ", ". ", "; ", ": ", "? ", "! ", " - ", "\n", "\r\n", "\t", "  "]).prop_map(String::from),
+        10 => "[0-9]{1,4}",
+        10 => prop::sample::select(vec!["é", "ß", "“", "”", "—", "日本", "🙂", "'", "\"", "(", ")"]).prop_map(String::from),
+        1 => prop::sample::select(vec!["\u{0}", "\u{FFFD}", "\u{7}", "\u{c}"]).prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 0..1200).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    /// The own-text parser: never panics; a taken text folds to the alphabet with single spaces,
+    /// none before `,` or `.` and none at either end; folding it again changes nothing; the
+    /// report adds up; a refusal says why in words.
+    #[test]
+    fn own_texts_fold_or_are_refused(text in texts()) {
+        use gradlab_engine::language::{fold, symbol_of, Corpus, MIN_TEXT_SYMBOLS};
+        match Corpus::from_text(&text) {
+            Ok((corpus, report)) => {
+                let (folded, _) = fold(&text);
+                prop_assert!(folded.chars().all(|c| symbol_of(c).is_some()));
+                prop_assert!(!folded.contains("  ") && !folded.contains(" ,") && !folded.contains(" ."));
+                prop_assert!(!folded.starts_with(' ') && !folded.ends_with(' '));
+                let (again, twice) = fold(&folded);
+                prop_assert_eq!(&again, &folded);
+                prop_assert_eq!((twice.changed, twice.dropped), (0, 0));
+                prop_assert_eq!(report.kept, corpus.symbols().len());
+                prop_assert!(report.kept >= MIN_TEXT_SYMBOLS);
+                prop_assert_eq!(report.read, text.chars().count());
+                prop_assert!(report.kept + report.dropped <= report.read);
+                prop_assert!(report.unigram_entropy > 0.0 && report.unigram_entropy <= (29f64).ln() + 1e-12);
+            }
+            Err(e) => prop_assert!(e.to_string().len() > 10, "{e}"),
+        }
+    }
+}

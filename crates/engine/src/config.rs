@@ -16,6 +16,7 @@ use super::activation::Activation;
 use super::clip::{Clip, ClipMode};
 use super::data::DatasetKind;
 use super::init::{Init, WeightDraw};
+use super::language::TextSource;
 use super::loss::Penalty;
 use super::memory::{describe_bytes, estimate_bytes, MEMORY_BUDGET_BYTES};
 use super::mlp::Architecture;
@@ -300,6 +301,7 @@ impl TrainParams {
                 },
                 readout: Readout::from_name(&self.readout).unwrap_or(Readout::Last),
                 truncation: self.bptt as usize,
+                text: TextSource::from_name(&self.text).unwrap_or_default(),
             })
         } else {
             ModelConfig::Mlp(MlpConfig {
@@ -478,6 +480,7 @@ impl TrainConfig {
                 p.input_scale = r.init.input_scale;
                 p.bptt = r.truncation as f64;
                 p.readout = r.readout.name().into();
+                p.text = r.text.name().into();
             }
         }
         p

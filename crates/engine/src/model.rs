@@ -11,6 +11,7 @@ use super::activation::Activation;
 use super::cell::Cell;
 use super::data::{Dataset, DatasetKind};
 use super::init::Init;
+use super::language::{Corpus, TextSource};
 use super::mlp::{Architecture, Mlp, MlpShape};
 use super::network::Network;
 use super::rng::{stream_rng, Stream};
@@ -54,6 +55,9 @@ pub struct RnnConfig {
     pub readout: Readout,
     /// Truncated BPTT length (0 = full).
     pub truncation: usize,
+    /// The language model's text (links from before own texts have none: the shipped one).
+    #[serde(default)]
+    pub text: TextSource,
 }
 
 impl MlpConfig {
@@ -154,6 +158,8 @@ pub enum DataSource {
         steps: usize,
         /// Whether targets are for every step or the last.
         readout: Readout,
+        /// The language model's text (the shipped one for every other task).
+        corpus: Corpus,
     },
 }
 
@@ -167,7 +173,8 @@ impl DataSource {
                 series,
                 steps,
                 readout,
-            } => task.batch(series, *steps, size, *readout, rng),
+                corpus,
+            } => task.batch_of(series, corpus, *steps, size, *readout, rng),
         }
     }
 }
@@ -176,6 +183,17 @@ impl ModelConfig {
     /// A fresh network with weights drawn from `seed`'s init stream, and its data source
     /// (from the data stream).
     pub fn build(&self, activation: Activation, seed: u64) -> (Box<dyn Network<f32>>, DataSource) {
+        self.build_with(activation, seed, None)
+    }
+
+    /// The same, a language model with `text = own` drawing its windows from `own_text` (the
+    /// shipped text when there is none).
+    pub fn build_with(
+        &self,
+        activation: Activation,
+        seed: u64,
+        own_text: Option<&Corpus>,
+    ) -> (Box<dyn Network<f32>>, DataSource) {
         let mut init_rng = stream_rng(seed, Stream::Init);
         let mut data_rng = stream_rng(seed, Stream::Data);
         match self {
@@ -201,11 +219,16 @@ impl ModelConfig {
                     loss: r.task.loss(),
                     truncation: r.truncation,
                 };
+                let corpus = match (r.task, r.text, own_text) {
+                    (Task::Language, TextSource::Own, Some(own)) => own.clone(),
+                    _ => Corpus::shipped(),
+                };
                 let source = DataSource::Sequences {
                     task: r.task,
                     series: SeriesShape::draw(&mut data_rng),
                     steps: r.steps,
                     readout: r.readout,
+                    corpus,
                 };
                 (Box::new(net), source)
             }

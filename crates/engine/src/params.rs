@@ -56,6 +56,8 @@ pub struct TrainParams {
     pub bptt: f64,
     /// Readout name (RNN).
     pub readout: String,
+    /// The language model's text: `shipped` or `own` (RNN, task `language`).
+    pub text: String,
     /// Mini-batch size.
     pub batch: f64,
     /// Learning rate η.
@@ -123,6 +125,7 @@ impl Default for TrainParams {
             input_scale: 0.0,
             bptt: 0.0,
             readout: String::new(),
+            text: String::new(),
             batch: 0.0,
             learning_rate: 0.0,
             schedule: String::new(),
@@ -248,6 +251,7 @@ impl TrainParams {
             Field::InputScale => Slot::Number(&mut self.input_scale),
             Field::Bptt => Slot::Number(&mut self.bptt),
             Field::Readout => Slot::Name(&mut self.readout),
+            Field::Text => Slot::Name(&mut self.text),
             Field::Batch => Slot::Number(&mut self.batch),
             Field::LearningRate => Slot::Number(&mut self.learning_rate),
             Field::Schedule => Slot::Name(&mut self.schedule),

@@ -20,7 +20,7 @@
 //!   character t + 1 (29 classes). The memoryless baseline is the text's unigram entropy,
 //!   2.875 nats (4.15 bits) per character.
 
-use super::language::{self, VOCAB};
+use super::language::{self, Corpus, VOCAB};
 use super::loss::LossKind;
 use super::rnn::Readout;
 use ndarray::Array2;
@@ -112,10 +112,24 @@ impl Task {
         }
     }
 
-    /// A batch of `n` sequences of `steps` steps: `(x, y)`, time-major.
+    /// A batch of `n` sequences of `steps` steps: `(x, y)`, time-major (a language model's from
+    /// the shipped text).
     pub fn batch<R: Rng + ?Sized>(
         self,
         generator: &SeriesShape,
+        steps: usize,
+        n: usize,
+        readout: Readout,
+        rng: &mut R,
+    ) -> (Array2<f32>, Array2<f32>) {
+        self.batch_of(generator, &Corpus::shipped(), steps, n, readout, rng)
+    }
+
+    /// The same, a language model's windows drawn from `corpus`.
+    pub fn batch_of<R: Rng + ?Sized>(
+        self,
+        generator: &SeriesShape,
+        corpus: &Corpus,
         steps: usize,
         n: usize,
         readout: Readout,
@@ -182,7 +196,7 @@ impl Task {
                     }
                 }
                 Self::Language => {
-                    let text = language::symbols();
+                    let text = corpus.symbols();
                     let start = rng.random_range(0..text.len() - steps);
                     for t in 0..steps {
                         x[[t * n + i, usize::from(text[start + t])]] = 1.0;

@@ -14,6 +14,7 @@ use super::cell::Cell;
 use super::clip::ClipMode;
 use super::data::{DatasetKind, DATASET_SIZE};
 use super::init::WeightDraw;
+use super::language::TextSource;
 use super::optim::OptimizerKind;
 use super::precision::{LossScaleKind, Precision};
 use super::rnn::{Readout, RecurrentInit};
@@ -70,6 +71,8 @@ pub enum Field {
     Bptt,
     /// `readout`: Readout.
     Readout,
+    /// `text`: Training text.
+    Text,
     /// `batch`: Batch size.
     Batch,
     /// `lr`: Learning rate.
@@ -207,7 +210,7 @@ use Models::{All, Mlp, Rnn};
 
 /// Every setting, in [`Field`] order (the order links and flags list them).
 #[rustfmt::skip]
-pub const SETTINGS: [Setting; 39] = [
+pub const SETTINGS: [Setting; 40] = [
     row(Field::Model, "model", "model", "Model", choice(MODEL_NAMES, "mlp"), All, Rebuild),
     row(Field::Depth, "depth", "depth", "Depth (hidden layers)", number(1.0, MAX_DEPTH as f64, true, 10.0), Mlp, Rebuild),
     row(Field::Width, "width", "width", "Width (units per layer)", number(1.0, MAX_WIDTH as f64, true, 16.0), Mlp, Rebuild),
@@ -227,6 +230,7 @@ pub const SETTINGS: [Setting; 39] = [
     row(Field::InputScale, "input-scale", "input-scale", "Input scale σ_x", number(0.0, 10.0, false, 1.0), Rnn, Rebuild),
     row(Field::Bptt, "bptt", "bptt", "Truncated BPTT k (0 = full)", number(0.0, MAX_SEQ_LEN as f64, true, 0.0), Rnn, Rebuild),
     row(Field::Readout, "readout", "readout", "Readout", choice(Readout::NAMES, "last"), Rnn, Rebuild),
+    row(Field::Text, "text", "text", "Training text", choice(TextSource::NAMES, "shipped"), Rnn, Rebuild).only_with(Field::Task, &["language"]),
     row(Field::Batch, "batch", "batch", "Batch size", number(1.0, DATASET_SIZE as f64, true, 32.0), All, Live),
     row(Field::LearningRate, "lr", "learning-rate", "Learning rate", number(1e-6, 10.0, false, 0.03), All, Live),
     row(Field::Schedule, "schedule", "schedule", "Learning-rate schedule", choice(ScheduleKind::NAMES, "constant"), All, Live),

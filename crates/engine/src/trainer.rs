@@ -10,7 +10,7 @@
 use super::clip::{self, clip_gradients, ClipMode};
 use super::config::{LiveConfig, TrainConfig};
 use super::group::ParamGroup;
-use super::language;
+use super::language::{self, Corpus, TextSource};
 use super::model::{DataSource, ModelDescription, ProfileAxis};
 use super::network::{Backprop, Network, Pass};
 use super::optim::{Optimizer, UpdateNorms};
@@ -64,6 +64,8 @@ pub struct StepTrace {
 
 /// One training run.
 pub struct Trainer {
+    /// A reader's own text, used while the configuration asks for it.
+    own_text: Option<Corpus>,
     config: TrainConfig,
     network: Box<dyn Network<f32>>,
     data: DataSource,
@@ -84,14 +86,31 @@ pub struct Trainer {
 impl Trainer {
     /// A fresh run of `config`: data, weights and batch order all from its seed.
     pub fn new(config: TrainConfig) -> Self {
+        Self::with_text(config, None)
+    }
+
+    /// The same, a language model with `text = own` training on `own_text` (on the shipped
+    /// text when there is none: the caller tells the reader). The text is kept for resets and
+    /// rebuilds.
+    pub fn with_text(config: TrainConfig, own_text: Option<Corpus>) -> Self {
         let net = &config.net;
-        let (network, data) = net.model.build(net.activation, net.seed);
+        let (network, data) = net
+            .model
+            .build_with(net.activation, net.seed, own_text.as_ref());
         let mut description = net.model.describe();
-        // A data set of points has its baseline in its targets: the best constant prediction.
-        if let (None, DataSource::Points(points)) = (description.baseline, &data) {
-            description.baseline = Some(points.constant_prediction_loss());
+        match &data {
+            // A data set of points has its baseline in its targets: the best constant prediction.
+            DataSource::Points(points) if description.baseline.is_none() => {
+                description.baseline = Some(points.constant_prediction_loss());
+            }
+            // A language model's is its own text's unigram entropy.
+            DataSource::Sequences { corpus, .. } if description.writes_text => {
+                description.baseline = Some(corpus.unigram_entropy());
+            }
+            _ => {}
         }
         Self {
+            own_text,
             config,
             network,
             data,
@@ -213,7 +232,44 @@ impl Trainer {
 
     /// Starts the run over from step 0 with the same configuration.
     pub fn reset(&mut self) {
-        *self = Self::new(self.config);
+        *self = Self::with_text(self.config, self.own_text.take());
+    }
+
+    /// The share of a sample's whole words that are words of the text this run trains on.
+    pub fn known_word_share(&self, sample: &str) -> f64 {
+        match &self.data {
+            DataSource::Sequences { corpus, .. } => corpus.known_word_share(sample),
+            DataSource::Points(_) => 0.0,
+        }
+    }
+
+    /// Keeps `own_text` for this run and every rebuild of it; a run that trains on its own text
+    /// starts over on the new one (returns true), any other run is untouched.
+    pub fn set_own_text(&mut self, own_text: Option<Corpus>) -> bool {
+        self.own_text = own_text;
+        let wants = self.description.writes_text
+            && self
+                .config
+                .net
+                .model
+                .as_rnn()
+                .is_some_and(|r| r.text == TextSource::Own);
+        if wants {
+            self.reset();
+        }
+        wants
+    }
+
+    /// Whether this run trains on a reader's own text.
+    pub fn uses_own_text(&self) -> bool {
+        self.description.writes_text
+            && self.own_text.is_some()
+            && self
+                .config
+                .net
+                .model
+                .as_rnn()
+                .is_some_and(|r| r.text == TextSource::Own)
     }
 
     /// Switches to `config`: live settings (batch, learning rate, clipping, L1/L2, the
@@ -222,7 +278,7 @@ impl Trainer {
         if config.net == self.config.net {
             self.set_live(config.live)
         } else {
-            *self = Self::new(config);
+            *self = Self::with_text(config, self.own_text.take());
             Applied::Rebuilt
         }
     }

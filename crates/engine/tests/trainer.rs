@@ -360,3 +360,72 @@ fn warmup_scales_each_step_by_its_rate() {
     );
     assert!(constant.iter().all(|s| s.learning_rate == 0.1));
 }
+
+/// A language model with `text = own` trains on the reader's text: every window of its batches
+/// is a piece of the folded text, its baseline is that text's unigram entropy, and resets and
+/// rebuilds keep it. Without a text it trains on the shipped one.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn own_text_feeds_the_language_model() {
+    use gradlab_engine::language::{char_of, Corpus, VOCAB};
+    let text = "The quick brown fox jumps over the lazy dog; 42 times! ".repeat(30);
+    let (corpus, _) = Corpus::from_text(&text).unwrap();
+    let folded: String = corpus
+        .symbols()
+        .iter()
+        .map(|&s| char_of(s.into()))
+        .collect();
+    assert!(folded.starts_with("the quick brown fox jumps over the lazy dog, times. the"));
+    let params = TrainParams {
+        model: "rnn".into(),
+        task: "language".into(),
+        text: "own".into(),
+        readout: "all".into(),
+        seq_len: 12.0,
+        hidden: 8.0,
+        batch: 4.0,
+        ..TrainParams::default()
+    };
+    let config = params.check().unwrap();
+    let mut trainer = Trainer::with_text(config, Some(corpus.clone()));
+    assert!(trainer.uses_own_text());
+    assert_eq!(
+        trainer.description().baseline,
+        Some(corpus.unigram_entropy())
+    );
+    let (_, trace) = trainer.step_traced().unwrap();
+    let (steps, n) = (12, 4);
+    for i in 0..n {
+        let window: String = (0..steps)
+            .map(|t| {
+                let row = trace.x.row(t * n + i);
+                char_of((0..VOCAB).find(|&k| row[k] == 1.0).unwrap())
+            })
+            .collect();
+        assert!(folded.contains(&window), "{window:?}");
+    }
+    assert_eq!(trainer.known_word_share("quick fox zzz "), 2.0 / 3.0);
+    trainer.reset();
+    assert!(trainer.uses_own_text());
+    let longer = TrainParams {
+        seq_len: 20.0,
+        ..params.clone()
+    };
+    assert_eq!(trainer.apply(longer.check().unwrap()), Applied::Rebuilt);
+    assert!(trainer.uses_own_text());
+    // Another task keeps the text for later but does not use it.
+    let adding = TrainParams {
+        task: "adding".into(),
+        ..params.clone()
+    };
+    trainer.apply(adding.check().unwrap());
+    assert!(!trainer.uses_own_text());
+    assert!(!trainer.set_own_text(Some(corpus)));
+
+    let shipped = Trainer::new(config);
+    assert!(!shipped.uses_own_text());
+    assert_eq!(
+        shipped.description().baseline,
+        Some(gradlab_engine::language::unigram_entropy())
+    );
+}

@@ -32,6 +32,10 @@ pub enum Command {
     },
     /// Send the whole run as text for a download.
     Export(ExportFormat),
+    /// The reader's own text for the language model (`None`: forget it). The worker folds and
+    /// checks it ([`gradlab_engine::language::Corpus::from_text`]); a run with `text = own`
+    /// starts over on it. Answered with [`Event::Configured`].
+    OwnText(Option<String>),
     /// One tile of the trainability map: train `config` for `steps` steps and classify the run
     /// ([`gradlab_engine::sweep::measure`]). Independent of the run; answered with
     /// [`Event::Tile`]. The page's pool of map workers sends only these.
@@ -171,6 +175,10 @@ pub struct Configured {
     /// Run A's λ₁ and ρ of `W_h` as built (an RNN's, on a restart), so the gauge reads before
     /// the first step: λ₁ of the initial weights is what predicts the explosion.
     pub spectrum: Option<(f64, f64)>,
+    /// Whether run A trains on the reader's own text (false when its settings ask for it and
+    /// the worker has none: it trains on the shipped text).
+    #[serde(default)]
+    pub own_text: bool,
 }
 
 /// The scalar numbers of one step: what the loss chart and status line need for every step.

@@ -37,7 +37,7 @@ fn npy(files: &[ExportFile], path: &str) -> (Vec<u64>, Vec<f32>) {
 #[test]
 fn mlp_folder_names_and_shapes() {
     let config = config("depth=3&width=8&layer-norm=on&batch=5&dataset=spiral");
-    let files = pytorch_folder(&config, 4).unwrap();
+    let files = pytorch_folder(&config, None, 4).unwrap();
     let manifest = json(&files, "config.json");
     assert_eq!(manifest["format"], "gradlab-pytorch/1");
     assert_eq!(manifest["model"], "mlp");
@@ -85,7 +85,7 @@ fn mlp_folder_names_and_shapes() {
 #[test]
 fn folder_holds_the_runs_own_weights_and_batches() {
     let config = config("model=rnn&cell=lstm&task=language&seq-len=7&hidden=6&readout=all&batch=3");
-    let files = pytorch_folder(&config, 2).unwrap();
+    let files = pytorch_folder(&config, None, 2).unwrap();
     let mut trainer = Trainer::new(config);
     let w_x = trainer.network().groups()[0].w.clone();
     let (shape, values) = npy(&files, "init/W_x.npy");
@@ -120,7 +120,10 @@ fn folder_holds_the_runs_own_weights_and_batches() {
 #[test]
 fn notices_name_each_difference() {
     let notices = |query: &str| -> Vec<(bool, String)> {
-        json(&pytorch_folder(&config(query), 1).unwrap(), "config.json")["notices"]
+        json(
+            &pytorch_folder(&config(query), None, 1).unwrap(),
+            "config.json",
+        )["notices"]
             .as_array()
             .unwrap()
             .iter()
@@ -147,7 +150,7 @@ fn notices_name_each_difference() {
     assert!(f16
         .iter()
         .any(|(held, t)| *held && t.starts_with("loss-scale=dynamic")));
-    let readme = pytorch_folder(&config("model=rnn&cell=gru&seq-len=5"), 1).unwrap();
+    let readme = pytorch_folder(&config("model=rnn&cell=gru&seq-len=5"), None, 1).unwrap();
     let readme = String::from_utf8(file(&readme, "README.txt").to_vec()).unwrap();
     assert!(readme.contains("reset_after=False") && readme.contains("?model=rnn"));
     assert_eq!(
@@ -160,7 +163,7 @@ fn notices_name_each_difference() {
 #[test]
 fn a_diverging_run_stops_the_folder_early() {
     let config = config("depth=20&activation=relu&weight-scale=4&lr=1");
-    let files = pytorch_folder(&config, 30).unwrap();
+    let files = pytorch_folder(&config, None, 30).unwrap();
     let manifest = json(&files, "config.json");
     let kept = manifest["steps"].as_u64().unwrap();
     assert!(kept < 30, "{kept}");
@@ -175,14 +178,14 @@ fn a_diverging_run_stops_the_folder_early() {
 #[test]
 fn too_many_steps_or_bytes_are_refused() {
     let small = config("depth=2");
-    assert_eq!(pytorch_folder(&small, 0), Err(PytorchError::Steps(0)));
+    assert_eq!(pytorch_folder(&small, None, 0), Err(PytorchError::Steps(0)));
     assert_eq!(
-        pytorch_folder(&small, MAX_STEPS + 1),
+        pytorch_folder(&small, None, MAX_STEPS + 1),
         Err(PytorchError::Steps(MAX_STEPS + 1))
     );
     // 1000 steps of 256 language sequences of 400 characters: gigabytes of one-hot input.
     let huge = config("model=rnn&task=language&seq-len=400&batch=256");
-    let error = pytorch_folder(&huge, MAX_STEPS).unwrap_err();
+    let error = pytorch_folder(&huge, None, MAX_STEPS).unwrap_err();
     assert!(matches!(error, PytorchError::TooLarge { .. }));
     assert!(error.to_string().contains("fewer steps"), "{error}");
 }

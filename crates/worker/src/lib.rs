@@ -12,7 +12,7 @@ mod web;
 pub use web::start;
 
 use gradlab_engine::cliff;
-use gradlab_engine::language::known_word_share;
+use gradlab_engine::language::Corpus;
 use gradlab_engine::memory::{describe_bytes, estimate_runs_bytes, MEMORY_BUDGET_BYTES};
 use gradlab_engine::sweep;
 use gradlab_engine::{Applied, TrainConfig, Trainer};
@@ -38,8 +38,8 @@ struct Lane {
 impl Lane {
     /// A lane for `config`, in `log`'s buffer if there is one (a log is 16 MB; reusing them
     /// keeps the worker's memory from fragmenting as runs come and go).
-    fn new(config: TrainConfig, log: Option<RunLog>) -> Self {
-        let trainer = Trainer::new(config);
+    fn new(config: TrainConfig, log: Option<RunLog>, own_text: Option<Corpus>) -> Self {
+        let trainer = Trainer::with_text(config, own_text);
         let log = match log {
             Some(mut log) => {
                 log.renew(trainer.group_count(), trainer.time_steps());
@@ -83,6 +83,8 @@ pub struct WorkerCore {
     run: u32,
     /// When λ₁ and ρ were last computed (ms) and what that took (ms).
     spectrum_last: Option<(f64, f64)>,
+    /// The reader's own text, for every run built while it is set.
+    own_text: Option<Corpus>,
 }
 
 /// One tile of the trainability map, its configuration checked like a slider value.
@@ -185,6 +187,7 @@ impl WorkerCore {
                 now,
             ))),
             Command::Export(format) => self.export(format, download),
+            Command::OwnText(text) => self.set_own_text(text),
             Command::Cliff(request) => cliff(request),
             Command::Tile(request) => tile(*request),
         }
@@ -250,7 +253,7 @@ impl WorkerCore {
                 .extend(self.lanes.drain(..).map(|lane| lane.log));
             self.lanes = configs
                 .into_iter()
-                .map(|config| Lane::new(config, self.spare_logs.pop()))
+                .map(|config| Lane::new(config, self.spare_logs.pop(), self.own_text.clone()))
                 .collect();
             true
         };
@@ -271,7 +274,31 @@ impl WorkerCore {
             step: first.step_count(),
             optimizer_reset,
             spectrum: restarted.then(|| first.recurrent_spectrum()).flatten(),
+            own_text: first.uses_own_text(),
         })
+    }
+
+    /// Takes a reader's own text (folded and checked as the engine checks it) or forgets it;
+    /// a run training on its own text starts over with it (compared runs together), any other
+    /// goes on. A refused text changes nothing.
+    fn set_own_text(&mut self, text: Option<String>) -> Event {
+        let own_text = match text.as_deref().map(Corpus::from_text).transpose() {
+            Ok(corpus) => corpus.map(|(corpus, _)| corpus),
+            Err(e) => {
+                return Event::Failed {
+                    message: format!("Your text was not used: {e}. Nothing changed."),
+                }
+            }
+        };
+        self.own_text = own_text;
+        let mut restarted = false;
+        for lane in &mut self.lanes {
+            restarted |= lane.trainer.set_own_text(self.own_text.clone());
+        }
+        if restarted {
+            self.lanes.iter_mut().for_each(Lane::reset);
+        }
+        self.configured(restarted, Vec::new())
     }
 
     /// Steps every network that has not diverged, one step each per round, until `max_steps`
@@ -359,7 +386,9 @@ impl WorkerCore {
                 let text = lane.trainer.language_sample(SAMPLE_LENGTH);
                 progress.sample = Some(LmSample {
                     step: to,
-                    known_words: text.as_deref().map_or(0.0, known_word_share),
+                    known_words: text
+                        .as_deref()
+                        .map_or(0.0, |t| lane.trainer.known_word_share(t)),
                     text,
                 });
             }
@@ -386,7 +415,9 @@ impl WorkerCore {
             .collect();
         let mut parts = BufWriter::with_capacity(EXPORT_PART_BYTES, download);
         let written = match format {
-            ExportFormat::Pytorch => write_pytorch(runs[0].config, &mut parts),
+            ExportFormat::Pytorch => {
+                write_pytorch(runs[0].config, self.own_text.as_ref(), &mut parts)
+            }
             _ => write_export(&runs, format, &mut parts),
         };
         match written.and_then(|bytes| {
@@ -404,9 +435,13 @@ impl WorkerCore {
 /// Run A's "Reproduce in PyTorch" folder, zipped: its first [`pytorch::DEFAULT_STEPS`] steps
 /// trained anew from step 0 with `config` (the log is not needed: the same settings give the
 /// same steps). Returns the bytes written.
-fn write_pytorch(config: &TrainConfig, out: &mut dyn Write) -> std::io::Result<u64> {
-    let files =
-        pytorch::pytorch_folder(config, pytorch::DEFAULT_STEPS).map_err(std::io::Error::other)?;
+fn write_pytorch(
+    config: &TrainConfig,
+    own_text: Option<&Corpus>,
+    out: &mut dyn Write,
+) -> std::io::Result<u64> {
+    let files = pytorch::pytorch_folder(config, own_text, pytorch::DEFAULT_STEPS)
+        .map_err(std::io::Error::other)?;
     let zip = zip_folder(&pytorch::folder_name(config), &files)?;
     out.write_all(&zip)?;
     Ok(zip.len() as u64)

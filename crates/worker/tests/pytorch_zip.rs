@@ -11,7 +11,7 @@ use std::io::Read;
 #[test]
 fn zip_holds_the_folder() {
     let config = from_query("model=rnn&seq-len=4&hidden=3", &TrainParams::default()).config;
-    let files = pytorch_folder(&config, 2).unwrap();
+    let files = pytorch_folder(&config, None, 2).unwrap();
     let name = folder_name(&config);
     assert_eq!(name, "gradlab-pytorch-vanilla-seed1");
     let bytes = zip_folder(&name, &files).unwrap();
@@ -50,7 +50,7 @@ fn the_export_command_sends_the_zip() {
             bytes: sent.len() as u64
         }
     );
-    let files = pytorch_folder(&config, gradlab_protocol::pytorch::DEFAULT_STEPS).unwrap();
+    let files = pytorch_folder(&config, None, gradlab_protocol::pytorch::DEFAULT_STEPS).unwrap();
     assert_eq!(
         sent,
         zip_folder("gradlab-pytorch-mlp-seed5", &files).unwrap()

@@ -562,3 +562,54 @@ fn compared_runs_must_fit_together() {
     assert!(message.contains("the lab's limit is 1 GB"), "{message}");
     assert_eq!(train(&mut core, 2).steps.len(), 2, "the run goes on");
 }
+
+/// The reader's own text: a language run with `text = own` starts over on it (Configured says
+/// so), a refused text changes nothing, and forgetting it goes back to the shipped text.
+#[test]
+fn own_text_restarts_a_language_run_on_it() {
+    let mut core = WorkerCore::new();
+    let params = TrainParams {
+        model: "rnn".into(),
+        task: "language".into(),
+        text: "own".into(),
+        seq_len: 10.0,
+        hidden: 6.0,
+        ..TrainParams::default()
+    };
+    let first = configure(&mut core, params.clone());
+    assert!(!first.own_text, "no text yet: the shipped one");
+    let send = |core: &mut WorkerCore, text: Option<String>| {
+        core.handle(Command::OwnText(text), &mut || 0.0, &mut std::io::sink())
+    };
+    let text = "A text of my own, written for this test. ".repeat(40);
+    let Event::Configured(taken) = send(&mut core, Some(text)) else {
+        panic!("a taken text answers Configured");
+    };
+    assert!(taken.own_text && taken.restarted && taken.run != first.run);
+    assert_ne!(taken.model.baseline, first.model.baseline);
+    // Refused: the run and its text stay as they were.
+    let Event::Failed { message } = send(&mut core, Some("too short".into())) else {
+        panic!("a short text is refused");
+    };
+    assert!(message.contains("at least 1000"), "{message}");
+    train(&mut core, 3);
+    // A run on another task keeps training untouched by a new text.
+    let adding = configure(
+        &mut core,
+        TrainParams {
+            task: "adding".into(),
+            ..params.clone()
+        },
+    );
+    assert!(!adding.own_text);
+    let Event::Configured(kept) = send(&mut core, Some("Another text of mine. ".repeat(60))) else {
+        panic!();
+    };
+    assert!(!kept.restarted && !kept.own_text);
+    // Back to language: the newest text is used; forgotten, the shipped one.
+    assert!(configure(&mut core, params).own_text);
+    let Event::Configured(forgotten) = send(&mut core, None) else {
+        panic!();
+    };
+    assert!(forgotten.restarted && !forgotten.own_text);
+}
