@@ -7,9 +7,9 @@ use super::compare_controls::CompareControls;
 use super::format::compact;
 use super::options::{
     ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, LOSS_SCALES, MODELS, OPTIMIZERS, PRECISIONS,
-    READOUTS, RECURRENT_INITS, SCHEDULES, SWITCHES, TASKS, TEXTS, WEIGHT_DRAWS,
+    READOUTS, RECURRENT_INITS, SCHEDULES, SERIES, SWITCHES, TASKS, TEXTS, WEIGHT_DRAWS,
 };
-use super::own_text::OwnTextPanel;
+use super::own_data::{OwnDataPanel, OwnKind};
 use super::run_controls::{Downloads, RunControls};
 use super::state::Lab;
 use super::widgets::{Choice, Slider};
@@ -84,7 +84,16 @@ pub fn Controls() -> impl IntoView {
                 get=|p| p.text.clone()
                 set=|p, v| p.text = v
             />
-            <OwnTextPanel/>
+            <OwnDataPanel kind=OwnKind::Text/>
+            <Choice
+                id="series"
+                label="Series"
+                hint="The series task's data: a noisy sum of three sines, or a column of a CSV of yours, normalised by its own mean and standard deviation. Yours stays in this browser."
+                options=SERIES
+                get=|p| p.series.clone()
+                set=|p, v| p.series = v
+            />
+            <OwnDataPanel kind=OwnKind::Series/>
             <Choice
                 id="cell"
                 label="Recurrent cell"

@@ -19,7 +19,7 @@ pub mod format;
 pub mod keys;
 pub mod lessons;
 pub mod options;
-pub mod own_text;
+pub mod own_data;
 pub mod painter;
 pub mod phase_pool;
 pub mod phase_view;

@@ -24,6 +24,10 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("shipped", "Washington's addresses (shipped)"),
     ("own", "your own text"),
 ];
+pub const SERIES: &[(&str, &str)] = &[
+    ("sines", "a noisy sum of sines"),
+    ("own", "your own series (CSV)"),
+];
 pub const CELLS: &[(&str, &str)] = &[
     ("vanilla", "vanilla (Elman)"),
     ("lstm", "LSTM"),

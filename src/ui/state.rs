@@ -5,7 +5,7 @@
 //! read by the frame loop, so thousands of steps per second never touch the reactive graph.
 
 use super::bridge::Bridge;
-use super::own_text::OwnText;
+use super::own_data::OwnState;
 use gradlab_charts::history::RunHistory;
 use gradlab_engine::precision::ValueRange;
 use gradlab_engine::sweep::TileResult;
@@ -192,7 +192,9 @@ pub struct Lab {
     /// For a language model, the newest sample of run A and (compare mode) run B.
     pub samples: RwSignal<Vec<Option<LmSample>>>,
     /// The reader's own text for the language model: what folding did to it, or why not.
-    pub own_text: RwSignal<OwnText>,
+    pub own_text: RwSignal<OwnState>,
+    /// The reader's own series for the series task: what was read, or why not.
+    pub own_series: RwSignal<OwnState>,
     /// Pascanu's cliff map, when open: its start, rate and threshold.
     pub cliff: RwSignal<Option<CliffLink>>,
     /// The cliff map's surface and paths, as the worker computed them.
@@ -300,7 +302,8 @@ impl Lab {
             model: RwSignal::new(model),
             spectrum: RwSignal::new(None),
             samples: RwSignal::new(Vec::new()),
-            own_text: RwSignal::new(OwnText::default()),
+            own_text: RwSignal::new(OwnState::default()),
+            own_series: RwSignal::new(OwnState::default()),
             chart_summaries: RwSignal::new(ChartSummaries::default()),
             cliff: RwSignal::new(None),
             cliff_answer: RwSignal::new(None),

@@ -6,10 +6,10 @@ use super::chart_data::{history_summary, loss_summary, range_summary};
 use super::controller;
 use super::download;
 use super::now;
-use super::own_text;
+use super::own_data::{self, OwnKind};
 use super::state::{ChartSummaries, Lab, PerfReadout, RunReadout, Trace, Travel, WorkerState};
 use gradlab_protocol::pytorch::folder_name;
-use gradlab_protocol::{Chunk, CliffAnswer, Command, Event, ExportFormat};
+use gradlab_protocol::{Chunk, CliffAnswer, Command, Configured, Event, ExportFormat};
 use leptos::prelude::*;
 
 /// Keeps the surface already drawn when an answer brings only paths.
@@ -68,8 +68,8 @@ pub(super) fn on_event(lab: Lab, event: Event) {
             lab.worker.set(WorkerState::Ready);
             let configs = lab.session.with_value(|s| s.configs.clone());
             controller::send(lab, Command::Configure(configs));
-            // The reader's own text, kept from an earlier visit, after the first configuration.
-            own_text::restore(lab);
+            // The reader's own data, kept from an earlier visit, after the first configuration.
+            own_data::restore(lab);
             // A link that opened the cliff map asked before the worker could answer.
             controller::ask_cliff(lab);
         }
@@ -97,23 +97,7 @@ pub(super) fn on_event(lab: Lab, event: Event) {
                 });
                 lab.spectrum.set(c.spectrum);
                 lab.samples.set(Vec::new());
-                let wants_own = lab.params.with_untracked(|p| {
-                    p.model == "rnn" && p.task == "language" && p.text == "own"
-                });
-                // A kept text on its way to the worker (sent after the first configuration)
-                // is no cause for the notice.
-                let text_coming = lab.own_text.with_untracked(|t| t.report.is_some());
-                if wants_own && !c.own_text && !text_coming {
-                    let message = "This run asks for your own text, and none is kept in this \
-                                   browser: it trains on the shipped text. Paste one under \
-                                   Training text."
-                        .to_string();
-                    lab.notices.update(|n| {
-                        if !n.contains(&message) {
-                            n.push(message);
-                        }
-                    });
-                }
+                say_own_data_missing(lab, &c);
                 lab.model.set(c.model);
                 lab.diverged.set(None);
                 lab.halted.set(false);
@@ -292,4 +276,46 @@ pub fn refresh(lab: Lab) {
     } else {
         0.0
     });
+}
+
+/// A run whose settings ask for the reader's own data that the worker does not use: none is
+/// kept in this browser (and none is on its way), or a series too short for the windows.
+fn say_own_data_missing(lab: Lab, c: &Configured) {
+    let (wants_text, wants_series, steps) = lab.params.with_untracked(|p| {
+        (
+            OwnKind::Text.wanted(p),
+            OwnKind::Series.wanted(p),
+            p.seq_len as usize,
+        )
+    });
+    let say = |message: String| {
+        lab.notices.update(|n| {
+            if !n.contains(&message) {
+                n.push(message);
+            }
+        });
+    };
+    // Kept data on its way to the worker (sent after the first configuration) is no cause.
+    if wants_text && !c.own_text && lab.own_text.with_untracked(|t| t.in_use.is_none()) {
+        say(
+            "This run asks for your own text, and none is kept in this browser: it trains on \
+             the shipped text. Paste one under Training text."
+                .into(),
+        );
+    }
+    if wants_series && !c.own_series {
+        match lab.own_series.with_untracked(|s| s.values) {
+            None => say(
+                "This run asks for your own series, and none is kept in this browser: \
+                         the task learns the sines. Paste one under Series."
+                    .into(),
+            ),
+            Some(values) if values <= steps => say(format!(
+                "Your series has {values} values, too few for windows of T + 1 = {} values: \
+                 the task learns the sines until the sequence length is below {values}.",
+                steps + 1
+            )),
+            Some(_) => {}
+        }
+    }
 }

@@ -15,6 +15,8 @@
 //! exit with status 2 and one line on stderr.
 
 use gradlab_engine::language::Corpus;
+use gradlab_engine::model::OwnData;
+use gradlab_engine::own_series::OwnSeries;
 use gradlab_engine::rnn::Readout;
 use gradlab_engine::settings::{Kind, SETTINGS};
 use gradlab_engine::sweep::{run_tile, Sweep, DEFAULT_TILE_STEPS};
@@ -54,8 +56,12 @@ fn usage() -> String {
         "                     PyTorch trains again: DIR/run.py, weights, batches (.npy)\n",
     );
     text.push_str(
-        "  --text-file FILE   the language model's own text (UTF-8, at most 1 MB; --text own)",
+        "  --text-file FILE   the language model's own text (UTF-8, at most 1 MB; --text own)\n",
     );
+    text.push_str(
+        "  --series-file FILE the series task's own series: a CSV column (--series own)\n",
+    );
+    text.push_str("  --series-column N  its column, 1-based (default: the first numeric one)");
     text
 }
 
@@ -69,6 +75,10 @@ struct Args {
     export_pytorch: Option<PathBuf>,
     /// `--text-file FILE`: the language model's own text (implies `--text own`).
     text_file: Option<PathBuf>,
+    /// `--series-file FILE`: the series task's own series (implies `--series own`).
+    series_file: Option<PathBuf>,
+    /// `--series-column N`: its column, 1-based.
+    series_column: Option<usize>,
     /// `--sweep x=from:to:count,y=from:to:count`: the trainability map instead of one run.
     sweep: Option<String>,
 }
@@ -82,6 +92,8 @@ fn parse_args() -> Result<Option<Args>, String> {
         dump_step0: None,
         export_pytorch: None,
         text_file: None,
+        series_file: None,
+        series_column: None,
         sweep: None,
     };
     let mut parser = lexopt::Parser::from_env();
@@ -115,6 +127,17 @@ fn parse_args() -> Result<Option<Args>, String> {
             "text-file" => {
                 args.text_file = Some(text()?.into());
                 args.params.text = "own".into();
+            }
+            "series-file" => {
+                args.series_file = Some(text()?.into());
+                args.params.series = "own".into();
+            }
+            "series-column" => {
+                let value = text()?;
+                let column = value.trim().parse().ok().filter(|&c: &usize| c >= 1);
+                args.series_column = Some(column.ok_or_else(|| {
+                    format!("--series-column: must be a whole number from 1 up, not \"{value}\"")
+                })?);
             }
             key => match Field::from_key(key) {
                 Some(field) => {
@@ -164,25 +187,37 @@ fn main() -> ExitCode {
             }
         };
     }
-    let own_text = match &args.text_file {
-        Some(path) => match read_text(path) {
-            Ok(corpus) => Some(corpus),
+    let mut own = OwnData::default();
+    if let Some(path) = &args.text_file {
+        match read_text(path) {
+            Ok(corpus) => own.text = Some(corpus),
             Err(message) => {
                 eprintln!("headless: error: --text-file {}: {message}", path.display());
                 return ExitCode::from(2);
             }
-        },
-        None => None,
-    };
+        }
+    }
+    if let Some(path) = &args.series_file {
+        match read_series(path, args.series_column) {
+            Ok(series) => own.series = Some(series),
+            Err(message) => {
+                eprintln!(
+                    "headless: error: --series-file {}: {message}",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     if let Some(dir) = &args.export_pytorch {
         let steps = if args.steps_given {
             args.steps as usize
         } else {
             pytorch::DEFAULT_STEPS
         };
-        return export_pytorch(dir, &config, own_text.as_ref(), steps);
+        return export_pytorch(dir, &config, &own, steps);
     }
-    let mut trainer = Trainer::with_text(config, own_text);
+    let mut trainer = Trainer::with_data(config, own);
     let mut out = BufWriter::new(io::stdout().lock());
     for i in 0..args.steps {
         let spectrum = trainer.recurrent_spectrum();
@@ -282,14 +317,32 @@ fn read_text(path: &std::path::Path) -> Result<Corpus, String> {
     Ok(corpus)
 }
 
+/// The series task's own series: column `column` (1-based; the first numeric one unless
+/// given) of the CSV file at `path`, normalised as the page's.
+fn read_series(path: &std::path::Path, column: Option<usize>) -> Result<OwnSeries, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&bytes);
+    let (series, report) = OwnSeries::from_csv(&text, column).map_err(|e| e.to_string())?;
+    eprintln!(
+        "headless: {}: column {}{}, {} values, mean {}, standard deviation {}",
+        path.display(),
+        report.column,
+        report.name.map(|n| format!(" ({n})")).unwrap_or_default(),
+        report.values,
+        report.mean,
+        report.std
+    );
+    Ok(series)
+}
+
 /// Writes the PyTorch folder into `dir` (made if missing; files of the same names replaced).
 fn export_pytorch(
     dir: &std::path::Path,
     config: &TrainConfig,
-    own_text: Option<&Corpus>,
+    own: &OwnData,
     steps: usize,
 ) -> ExitCode {
-    let files = match pytorch::pytorch_folder(config, own_text, steps) {
+    let files = match pytorch::pytorch_folder(config, own, steps) {
         Ok(files) => files,
         Err(e) => {
             eprintln!("headless: error: --export-pytorch: {e}");

@@ -22,6 +22,7 @@ use super::memory::{describe_bytes, estimate_bytes, MEMORY_BUDGET_BYTES};
 use super::mlp::Architecture;
 use super::model::{MlpConfig, ModelConfig, RnnConfig};
 use super::optim::{OptimizerConfig, OptimizerKind};
+use super::own_series::SeriesSource;
 pub use super::params::TrainParams;
 use super::precision::{LossScaleKind, MixedPrecision, Precision};
 use super::rnn::{Readout, RecurrentInit, RnnInit};
@@ -302,6 +303,7 @@ impl TrainParams {
                 readout: Readout::from_name(&self.readout).unwrap_or(Readout::Last),
                 truncation: self.bptt as usize,
                 text: TextSource::from_name(&self.text).unwrap_or_default(),
+                series: SeriesSource::from_name(&self.series).unwrap_or_default(),
             })
         } else {
             ModelConfig::Mlp(MlpConfig {
@@ -481,6 +483,7 @@ impl TrainConfig {
                 p.bptt = r.truncation as f64;
                 p.readout = r.readout.name().into();
                 p.text = r.text.name().into();
+                p.series = r.series.name().into();
             }
         }
         p

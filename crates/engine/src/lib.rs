@@ -78,6 +78,7 @@ pub mod mlp;
 pub mod model;
 pub mod network;
 pub mod optim;
+pub mod own_series;
 pub mod params;
 pub mod precision;
 pub mod rng;

@@ -14,6 +14,7 @@ use super::init::Init;
 use super::language::{Corpus, TextSource};
 use super::mlp::{Architecture, Mlp, MlpShape};
 use super::network::Network;
+use super::own_series::{OwnSeries, SeriesSource};
 use super::rng::{stream_rng, Stream};
 use super::rnn::{Readout, Rnn, RnnInit, RnnShape, GROUP_NAMES, RECURRENT_GROUP};
 use super::sequence::{SeriesShape, Task};
@@ -58,6 +59,19 @@ pub struct RnnConfig {
     /// The language model's text (links from before own texts have none: the shipped one).
     #[serde(default)]
     pub text: TextSource,
+    /// The series task's series (links from before own series have none: the sines).
+    #[serde(default)]
+    pub series: SeriesSource,
+}
+
+/// What a reader brought, each used where the settings ask for it (`text=own` for the language
+/// model, `series=own` for the series task); kept by the worker for every run it builds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OwnData {
+    /// Their text, folded.
+    pub text: Option<Corpus>,
+    /// Their series, normalised.
+    pub series: Option<OwnSeries>,
 }
 
 impl MlpConfig {
@@ -160,6 +174,8 @@ pub enum DataSource {
         readout: Readout,
         /// The language model's text (the shipped one for every other task).
         corpus: Corpus,
+        /// The series task's own series, when the settings ask for it and it fits.
+        own_series: Option<OwnSeries>,
     },
 }
 
@@ -174,7 +190,16 @@ impl DataSource {
                 steps,
                 readout,
                 corpus,
-            } => task.batch_of(series, corpus, *steps, size, *readout, rng),
+                own_series,
+            } => task.batch_of(
+                series,
+                corpus,
+                own_series.as_ref(),
+                *steps,
+                size,
+                *readout,
+                rng,
+            ),
         }
     }
 }
@@ -183,16 +208,17 @@ impl ModelConfig {
     /// A fresh network with weights drawn from `seed`'s init stream, and its data source
     /// (from the data stream).
     pub fn build(&self, activation: Activation, seed: u64) -> (Box<dyn Network<f32>>, DataSource) {
-        self.build_with(activation, seed, None)
+        self.build_with(activation, seed, &OwnData::default())
     }
 
-    /// The same, a language model with `text = own` drawing its windows from `own_text` (the
-    /// shipped text when there is none).
+    /// The same, a language model with `text = own` drawing its windows from `own.text`, the
+    /// series task with `series = own` from `own.series` (the shipped text or the sines when
+    /// there is none, or the series is too short for the run's windows).
     pub fn build_with(
         &self,
         activation: Activation,
         seed: u64,
-        own_text: Option<&Corpus>,
+        own: &OwnData,
     ) -> (Box<dyn Network<f32>>, DataSource) {
         let mut init_rng = stream_rng(seed, Stream::Init);
         let mut data_rng = stream_rng(seed, Stream::Data);
@@ -219,9 +245,15 @@ impl ModelConfig {
                     loss: r.task.loss(),
                     truncation: r.truncation,
                 };
-                let corpus = match (r.task, r.text, own_text) {
-                    (Task::Language, TextSource::Own, Some(own)) => own.clone(),
+                let corpus = match (r.task, r.text, &own.text) {
+                    (Task::Language, TextSource::Own, Some(text)) => text.clone(),
                     _ => Corpus::shipped(),
+                };
+                let own_series = match (r.task, r.series, &own.series) {
+                    (Task::Series, SeriesSource::Own, Some(s)) if s.fits(r.steps) => {
+                        Some(s.clone())
+                    }
+                    _ => None,
                 };
                 let source = DataSource::Sequences {
                     task: r.task,
@@ -229,6 +261,7 @@ impl ModelConfig {
                     steps: r.steps,
                     readout: r.readout,
                     corpus,
+                    own_series,
                 };
                 (Box::new(net), source)
             }

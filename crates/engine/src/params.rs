@@ -58,6 +58,8 @@ pub struct TrainParams {
     pub readout: String,
     /// The language model's text: `shipped` or `own` (RNN, task `language`).
     pub text: String,
+    /// The series task's series: `sines` or `own` (RNN, task `series`).
+    pub series: String,
     /// Mini-batch size.
     pub batch: f64,
     /// Learning rate η.
@@ -126,6 +128,7 @@ impl Default for TrainParams {
             bptt: 0.0,
             readout: String::new(),
             text: String::new(),
+            series: String::new(),
             batch: 0.0,
             learning_rate: 0.0,
             schedule: String::new(),
@@ -252,6 +255,7 @@ impl TrainParams {
             Field::Bptt => Slot::Number(&mut self.bptt),
             Field::Readout => Slot::Name(&mut self.readout),
             Field::Text => Slot::Name(&mut self.text),
+            Field::Series => Slot::Name(&mut self.series),
             Field::Batch => Slot::Number(&mut self.batch),
             Field::LearningRate => Slot::Number(&mut self.learning_rate),
             Field::Schedule => Slot::Name(&mut self.schedule),

@@ -22,6 +22,7 @@
 
 use super::language::{self, Corpus, VOCAB};
 use super::loss::LossKind;
+use super::own_series::OwnSeries;
 use super::rnn::Readout;
 use ndarray::Array2;
 use rand::{Rng, RngExt};
@@ -122,14 +123,17 @@ impl Task {
         readout: Readout,
         rng: &mut R,
     ) -> (Array2<f32>, Array2<f32>) {
-        self.batch_of(generator, &Corpus::shipped(), steps, n, readout, rng)
+        self.batch_of(generator, &Corpus::shipped(), None, steps, n, readout, rng)
     }
 
-    /// The same, a language model's windows drawn from `corpus`.
+    /// The same, a language model's windows drawn from `corpus`, and the series task's from
+    /// `own_series` when there is one (windows of T + 1 values, which it must fit).
+    #[allow(clippy::too_many_arguments)]
     pub fn batch_of<R: Rng + ?Sized>(
         self,
         generator: &SeriesShape,
         corpus: &Corpus,
+        own_series: Option<&OwnSeries>,
         steps: usize,
         n: usize,
         readout: Readout,
@@ -183,6 +187,14 @@ impl Task {
                             0
                         };
                         y_all[[t * n + i, 0]] = target as f32;
+                    }
+                }
+                Self::Series if own_series.is_some_and(|s| s.fits(steps)) => {
+                    let values = own_series.map_or(&[][..], OwnSeries::values);
+                    let start = rng.random_range(0..values.len() - steps);
+                    for t in 0..steps {
+                        x[[t * n + i, 0]] = values[start + t];
+                        y_all[[t * n + i, 0]] = values[start + t + 1];
                     }
                 }
                 Self::Series => {

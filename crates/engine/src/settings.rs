@@ -16,6 +16,7 @@ use super::data::{DatasetKind, DATASET_SIZE};
 use super::init::WeightDraw;
 use super::language::TextSource;
 use super::optim::OptimizerKind;
+use super::own_series::SeriesSource;
 use super::precision::{LossScaleKind, Precision};
 use super::rnn::{Readout, RecurrentInit};
 use super::schedule::ScheduleKind;
@@ -73,6 +74,8 @@ pub enum Field {
     Readout,
     /// `text`: Training text.
     Text,
+    /// `series`: Series.
+    Series,
     /// `batch`: Batch size.
     Batch,
     /// `lr`: Learning rate.
@@ -210,7 +213,7 @@ use Models::{All, Mlp, Rnn};
 
 /// Every setting, in [`Field`] order (the order links and flags list them).
 #[rustfmt::skip]
-pub const SETTINGS: [Setting; 40] = [
+pub const SETTINGS: [Setting; 41] = [
     row(Field::Model, "model", "model", "Model", choice(MODEL_NAMES, "mlp"), All, Rebuild),
     row(Field::Depth, "depth", "depth", "Depth (hidden layers)", number(1.0, MAX_DEPTH as f64, true, 10.0), Mlp, Rebuild),
     row(Field::Width, "width", "width", "Width (units per layer)", number(1.0, MAX_WIDTH as f64, true, 16.0), Mlp, Rebuild),
@@ -231,6 +234,7 @@ pub const SETTINGS: [Setting; 40] = [
     row(Field::Bptt, "bptt", "bptt", "Truncated BPTT k (0 = full)", number(0.0, MAX_SEQ_LEN as f64, true, 0.0), Rnn, Rebuild),
     row(Field::Readout, "readout", "readout", "Readout", choice(Readout::NAMES, "last"), Rnn, Rebuild),
     row(Field::Text, "text", "text", "Training text", choice(TextSource::NAMES, "shipped"), Rnn, Rebuild).only_with(Field::Task, &["language"]),
+    row(Field::Series, "series", "series", "Series", choice(SeriesSource::NAMES, "sines"), Rnn, Rebuild).only_with(Field::Task, &["series"]),
     row(Field::Batch, "batch", "batch", "Batch size", number(1.0, DATASET_SIZE as f64, true, 32.0), All, Live),
     row(Field::LearningRate, "lr", "learning-rate", "Learning rate", number(1e-6, 10.0, false, 0.03), All, Live),
     row(Field::Schedule, "schedule", "schedule", "Learning-rate schedule", choice(ScheduleKind::NAMES, "constant"), All, Live),

@@ -10,12 +10,14 @@
 use super::clip::{self, clip_gradients, ClipMode};
 use super::config::{LiveConfig, TrainConfig};
 use super::group::ParamGroup;
-use super::language::{self, Corpus, TextSource};
-use super::model::{DataSource, ModelDescription, ProfileAxis};
+use super::language::{self, TextSource};
+use super::model::{DataSource, ModelDescription, OwnData, ProfileAxis};
 use super::network::{Backprop, Network, Pass};
 use super::optim::{Optimizer, UpdateNorms};
+use super::own_series::SeriesSource;
 use super::precision::{GradScaler, LossScaleKind, ValueRange};
 use super::rng::{stream_rng, Stream};
+use super::sequence::Task;
 use super::spectral::{largest_singular_value, spectral_radius};
 use super::stats::{NonFinite, Quantity, StepStats};
 use ndarray::Array2;
@@ -64,8 +66,8 @@ pub struct StepTrace {
 
 /// One training run.
 pub struct Trainer {
-    /// A reader's own text, used while the configuration asks for it.
-    own_text: Option<Corpus>,
+    /// The reader's own data, each used while the configuration asks for it.
+    own: OwnData,
     config: TrainConfig,
     network: Box<dyn Network<f32>>,
     data: DataSource,
@@ -86,17 +88,16 @@ pub struct Trainer {
 impl Trainer {
     /// A fresh run of `config`: data, weights and batch order all from its seed.
     pub fn new(config: TrainConfig) -> Self {
-        Self::with_text(config, None)
+        Self::with_data(config, OwnData::default())
     }
 
-    /// The same, a language model with `text = own` training on `own_text` (on the shipped
-    /// text when there is none: the caller tells the reader). The text is kept for resets and
-    /// rebuilds.
-    pub fn with_text(config: TrainConfig, own_text: Option<Corpus>) -> Self {
+    /// The same, with the reader's own data: a language model with `text = own` trains on
+    /// `own.text`, the series task with `series = own` on `own.series` (the shipped text or the
+    /// sines when there is none, or the series is too short: the caller tells the reader). The
+    /// data is kept for resets and rebuilds.
+    pub fn with_data(config: TrainConfig, own: OwnData) -> Self {
         let net = &config.net;
-        let (network, data) = net
-            .model
-            .build_with(net.activation, net.seed, own_text.as_ref());
+        let (network, data) = net.model.build_with(net.activation, net.seed, &own);
         let mut description = net.model.describe();
         match &data {
             // A data set of points has its baseline in its targets: the best constant prediction.
@@ -110,7 +111,7 @@ impl Trainer {
             _ => {}
         }
         Self {
-            own_text,
+            own,
             config,
             network,
             data,
@@ -232,7 +233,7 @@ impl Trainer {
 
     /// Starts the run over from step 0 with the same configuration.
     pub fn reset(&mut self) {
-        *self = Self::with_text(self.config, self.own_text.take());
+        *self = Self::with_data(self.config, std::mem::take(&mut self.own));
     }
 
     /// The share of a sample's whole words that are words of the text this run trains on.
@@ -243,27 +244,39 @@ impl Trainer {
         }
     }
 
-    /// Keeps `own_text` for this run and every rebuild of it; a run that trains on its own text
-    /// starts over on the new one (returns true), any other run is untouched.
-    pub fn set_own_text(&mut self, own_text: Option<Corpus>) -> bool {
-        self.own_text = own_text;
-        let wants = self.description.writes_text
-            && self
-                .config
-                .net
-                .model
-                .as_rnn()
-                .is_some_and(|r| r.text == TextSource::Own);
+    /// Keeps `own` for this run and every rebuild of it; a run that trains (or asks to train)
+    /// on data of the reader's that changed starts over on it (returns true), any other run is
+    /// untouched.
+    pub fn set_own_data(&mut self, own: OwnData) -> bool {
+        let rnn = self.config.net.model.as_rnn().copied();
+        let text_changed = own.text != self.own.text;
+        let series_changed = own.series != self.own.series;
+        self.own = own;
+        let wants = rnn.is_some_and(|r| {
+            (r.task == Task::Language && r.text == TextSource::Own && text_changed)
+                || (r.task == Task::Series && r.series == SeriesSource::Own && series_changed)
+        });
         if wants {
             self.reset();
         }
         wants
     }
 
+    /// Whether this run trains on the reader's own series.
+    pub fn uses_own_series(&self) -> bool {
+        matches!(
+            &self.data,
+            DataSource::Sequences {
+                own_series: Some(_),
+                ..
+            }
+        )
+    }
+
     /// Whether this run trains on a reader's own text.
     pub fn uses_own_text(&self) -> bool {
         self.description.writes_text
-            && self.own_text.is_some()
+            && self.own.text.is_some()
             && self
                 .config
                 .net
@@ -278,7 +291,7 @@ impl Trainer {
         if config.net == self.config.net {
             self.set_live(config.live)
         } else {
-            *self = Self::with_text(config, self.own_text.take());
+            *self = Self::with_data(config, std::mem::take(&mut self.own));
             Applied::Rebuilt
         }
     }

@@ -387,7 +387,11 @@ fn own_text_feeds_the_language_model() {
         ..TrainParams::default()
     };
     let config = params.check().unwrap();
-    let mut trainer = Trainer::with_text(config, Some(corpus.clone()));
+    let own = gradlab_engine::model::OwnData {
+        text: Some(corpus.clone()),
+        series: None,
+    };
+    let mut trainer = Trainer::with_data(config, own.clone());
     assert!(trainer.uses_own_text());
     assert_eq!(
         trainer.description().baseline,
@@ -420,7 +424,7 @@ fn own_text_feeds_the_language_model() {
     };
     trainer.apply(adding.check().unwrap());
     assert!(!trainer.uses_own_text());
-    assert!(!trainer.set_own_text(Some(corpus)));
+    assert!(!trainer.set_own_data(gradlab_engine::model::OwnData::default()));
 
     let shipped = Trainer::new(config);
     assert!(!shipped.uses_own_text());
@@ -428,4 +432,52 @@ fn own_text_feeds_the_language_model() {
         shipped.description().baseline,
         Some(gradlab_engine::language::unigram_entropy())
     );
+}
+
+/// The series task with `series = own` learns the reader's series: each window of a batch is a
+/// run of consecutive normalised values, inputs followed by their next values; a series too
+/// short for the run's windows leaves the run on the sines.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn own_series_feeds_the_series_task() {
+    use gradlab_engine::model::OwnData;
+    use gradlab_engine::own_series::OwnSeries;
+    let csv: String = (0..300)
+        .map(|i| format!("{i},{}\n", (i as f64 * 0.3).sin() * 50.0 + 7.0))
+        .collect();
+    let (series, _) = OwnSeries::from_csv(&csv, Some(2)).unwrap();
+    let params = TrainParams {
+        model: "rnn".into(),
+        task: "series".into(),
+        series: "own".into(),
+        readout: "all".into(),
+        seq_len: 25.0,
+        hidden: 8.0,
+        batch: 3.0,
+        ..TrainParams::default()
+    };
+    let own = OwnData {
+        text: None,
+        series: Some(series.clone()),
+    };
+    let mut trainer = Trainer::with_data(params.check().unwrap(), own.clone());
+    assert!(trainer.uses_own_series());
+    let (_, trace) = trainer.step_traced().unwrap();
+    let values = series.values();
+    let (steps, n) = (25, 3);
+    for i in 0..n {
+        let xs: Vec<f32> = (0..steps).map(|t| trace.x[[t * n + i, 0]]).collect();
+        let start = values
+            .windows(steps)
+            .position(|w| w == xs.as_slice())
+            .expect("a window");
+        for t in 0..steps {
+            assert_eq!(trace.y[[t * n + i, 0]], values[start + t + 1]);
+        }
+    }
+    let too_long = TrainParams {
+        seq_len: 300.0,
+        ..params
+    };
+    assert!(!Trainer::with_data(too_long.check().unwrap(), own).uses_own_series());
 }

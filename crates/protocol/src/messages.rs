@@ -36,6 +36,10 @@ pub enum Command {
     /// checks it ([`gradlab_engine::language::Corpus::from_text`]); a run with `text = own`
     /// starts over on it. Answered with [`Event::Configured`].
     OwnText(Option<String>),
+    /// The reader's own series for the series task (`None`: forget it), checked by the worker
+    /// ([`gradlab_engine::own_series::OwnSeries::from_csv`]); a run with `series = own` starts
+    /// over on it. Answered with [`Event::Configured`].
+    OwnSeries(Option<SeriesInput>),
     /// One tile of the trainability map: train `config` for `steps` steps and classify the run
     /// ([`gradlab_engine::sweep::measure`]). Independent of the run; answered with
     /// [`Event::Tile`]. The page's pool of map workers sends only these.
@@ -126,6 +130,16 @@ impl ExportFormat {
     }
 }
 
+/// A reader's series as given: a CSV text and the column to read (1-based; `None`: the first
+/// column numeric in every row).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesInput {
+    /// The CSV text (or a list of numbers, one a line).
+    pub csv: String,
+    /// The column, 1-based.
+    pub column: Option<u32>,
+}
+
 /// Worker → page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Event {
@@ -179,6 +193,10 @@ pub struct Configured {
     /// the worker has none: it trains on the shipped text).
     #[serde(default)]
     pub own_text: bool,
+    /// Whether run A trains on the reader's own series (false when its settings ask for it and
+    /// the worker has none, or it is too short for the run's windows).
+    #[serde(default)]
+    pub own_series: bool,
 }
 
 /// The scalar numbers of one step: what the loss chart and status line need for every step.

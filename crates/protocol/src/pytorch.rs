@@ -28,8 +28,8 @@
 //!   torch counterpart differs, and how `run.py` bridges it.
 
 use gradlab_engine::cell::Cell;
-use gradlab_engine::language::Corpus;
 use gradlab_engine::loss::LossKind;
+use gradlab_engine::model::OwnData;
 use gradlab_engine::precision::{LossScaleKind, Precision};
 use gradlab_engine::rnn::Readout;
 use gradlab_engine::{Activation, ClipMode, ModelConfig, StepStats, TrainConfig, Trainer};
@@ -279,11 +279,11 @@ pub fn notices(config: &TrainConfig) -> Vec<(bool, String)> {
 }
 
 /// The folder for the first `steps` steps of a run with `config` (fewer if it diverges first:
-/// the folder ends with the last step whose numbers were all finite); a language model with
-/// `text = own` draws its batches from `own_text`, as its run does.
+/// the folder ends with the last step whose numbers were all finite); with the reader's `own`
+/// data where the settings ask for it, as its run does.
 pub fn pytorch_folder(
     config: &TrainConfig,
-    own_text: Option<&Corpus>,
+    own: &OwnData,
     steps: usize,
 ) -> Result<Vec<ExportFile>, PytorchError> {
     if steps == 0 || steps > MAX_STEPS {
@@ -291,7 +291,7 @@ pub fn pytorch_folder(
     }
     let (x_shape, y_shape) = batch_shapes(config);
     let per_step: u64 = x_shape.iter().product::<u64>() + y_shape.iter().product::<u64>();
-    let mut trainer = Trainer::with_text(*config, own_text.cloned());
+    let mut trainer = Trainer::with_data(*config, own.clone());
     let weights: u64 = trainer
         .network()
         .groups()

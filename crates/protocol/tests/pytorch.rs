@@ -2,6 +2,7 @@
 //! are the run's own, the notices and the errors (the worker's zip of it: `crates/worker/tests/pytorch_zip.rs`). (The folder is replayed in NumPy by
 //! `tests/pytorch/check_export.py` and trained in PyTorch by `make check-pytorch`.)
 
+use gradlab_engine::model::OwnData;
 use gradlab_engine::{TrainConfig, TrainParams, Trainer};
 use gradlab_protocol::link::from_query;
 use gradlab_protocol::pytorch::{folder_name, pytorch_folder, ExportFile, PytorchError, MAX_STEPS};
@@ -37,7 +38,7 @@ fn npy(files: &[ExportFile], path: &str) -> (Vec<u64>, Vec<f32>) {
 #[test]
 fn mlp_folder_names_and_shapes() {
     let config = config("depth=3&width=8&layer-norm=on&batch=5&dataset=spiral");
-    let files = pytorch_folder(&config, None, 4).unwrap();
+    let files = pytorch_folder(&config, &OwnData::default(), 4).unwrap();
     let manifest = json(&files, "config.json");
     assert_eq!(manifest["format"], "gradlab-pytorch/1");
     assert_eq!(manifest["model"], "mlp");
@@ -85,7 +86,7 @@ fn mlp_folder_names_and_shapes() {
 #[test]
 fn folder_holds_the_runs_own_weights_and_batches() {
     let config = config("model=rnn&cell=lstm&task=language&seq-len=7&hidden=6&readout=all&batch=3");
-    let files = pytorch_folder(&config, None, 2).unwrap();
+    let files = pytorch_folder(&config, &OwnData::default(), 2).unwrap();
     let mut trainer = Trainer::new(config);
     let w_x = trainer.network().groups()[0].w.clone();
     let (shape, values) = npy(&files, "init/W_x.npy");
@@ -121,7 +122,7 @@ fn folder_holds_the_runs_own_weights_and_batches() {
 fn notices_name_each_difference() {
     let notices = |query: &str| -> Vec<(bool, String)> {
         json(
-            &pytorch_folder(&config(query), None, 1).unwrap(),
+            &pytorch_folder(&config(query), &OwnData::default(), 1).unwrap(),
             "config.json",
         )["notices"]
             .as_array()
@@ -150,7 +151,12 @@ fn notices_name_each_difference() {
     assert!(f16
         .iter()
         .any(|(held, t)| *held && t.starts_with("loss-scale=dynamic")));
-    let readme = pytorch_folder(&config("model=rnn&cell=gru&seq-len=5"), None, 1).unwrap();
+    let readme = pytorch_folder(
+        &config("model=rnn&cell=gru&seq-len=5"),
+        &OwnData::default(),
+        1,
+    )
+    .unwrap();
     let readme = String::from_utf8(file(&readme, "README.txt").to_vec()).unwrap();
     assert!(readme.contains("reset_after=False") && readme.contains("?model=rnn"));
     assert_eq!(
@@ -163,7 +169,7 @@ fn notices_name_each_difference() {
 #[test]
 fn a_diverging_run_stops_the_folder_early() {
     let config = config("depth=20&activation=relu&weight-scale=4&lr=1");
-    let files = pytorch_folder(&config, None, 30).unwrap();
+    let files = pytorch_folder(&config, &OwnData::default(), 30).unwrap();
     let manifest = json(&files, "config.json");
     let kept = manifest["steps"].as_u64().unwrap();
     assert!(kept < 30, "{kept}");
@@ -178,14 +184,17 @@ fn a_diverging_run_stops_the_folder_early() {
 #[test]
 fn too_many_steps_or_bytes_are_refused() {
     let small = config("depth=2");
-    assert_eq!(pytorch_folder(&small, None, 0), Err(PytorchError::Steps(0)));
     assert_eq!(
-        pytorch_folder(&small, None, MAX_STEPS + 1),
+        pytorch_folder(&small, &OwnData::default(), 0),
+        Err(PytorchError::Steps(0))
+    );
+    assert_eq!(
+        pytorch_folder(&small, &OwnData::default(), MAX_STEPS + 1),
         Err(PytorchError::Steps(MAX_STEPS + 1))
     );
     // 1000 steps of 256 language sequences of 400 characters: gigabytes of one-hot input.
     let huge = config("model=rnn&task=language&seq-len=400&batch=256");
-    let error = pytorch_folder(&huge, None, MAX_STEPS).unwrap_err();
+    let error = pytorch_folder(&huge, &OwnData::default(), MAX_STEPS).unwrap_err();
     assert!(matches!(error, PytorchError::TooLarge { .. }));
     assert!(error.to_string().contains("fewer steps"), "{error}");
 }

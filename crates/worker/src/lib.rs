@@ -14,14 +14,16 @@ pub use web::start;
 use gradlab_engine::cliff;
 use gradlab_engine::language::Corpus;
 use gradlab_engine::memory::{describe_bytes, estimate_runs_bytes, MEMORY_BUDGET_BYTES};
+use gradlab_engine::model::OwnData;
+use gradlab_engine::own_series::OwnSeries;
 use gradlab_engine::sweep;
 use gradlab_engine::{Applied, TrainConfig, Trainer};
 use gradlab_protocol::export::{write_export, Exported, RunLog};
 use gradlab_protocol::pytorch;
 use gradlab_protocol::{
     Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat, LmSample,
-    PeakBlock, Progress, StepSummary, TileRequest, MAX_CHUNK_STEPS, MAX_CLIFF_DESCENTS,
-    MAX_CLIFF_TILES, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
+    PeakBlock, Progress, SeriesInput, StepSummary, TileRequest, MAX_CHUNK_STEPS,
+    MAX_CLIFF_DESCENTS, MAX_CLIFF_TILES, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
 };
 use std::io::{BufWriter, Write};
 
@@ -38,8 +40,8 @@ struct Lane {
 impl Lane {
     /// A lane for `config`, in `log`'s buffer if there is one (a log is 16 MB; reusing them
     /// keeps the worker's memory from fragmenting as runs come and go).
-    fn new(config: TrainConfig, log: Option<RunLog>, own_text: Option<Corpus>) -> Self {
-        let trainer = Trainer::with_text(config, own_text);
+    fn new(config: TrainConfig, log: Option<RunLog>, own: OwnData) -> Self {
+        let trainer = Trainer::with_data(config, own);
         let log = match log {
             Some(mut log) => {
                 log.renew(trainer.group_count(), trainer.time_steps());
@@ -83,8 +85,8 @@ pub struct WorkerCore {
     run: u32,
     /// When λ₁ and ρ were last computed (ms) and what that took (ms).
     spectrum_last: Option<(f64, f64)>,
-    /// The reader's own text, for every run built while it is set.
-    own_text: Option<Corpus>,
+    /// The reader's own text and series, for every run built while they are set.
+    own: OwnData,
 }
 
 /// One tile of the trainability map, its configuration checked like a slider value.
@@ -188,6 +190,7 @@ impl WorkerCore {
             ))),
             Command::Export(format) => self.export(format, download),
             Command::OwnText(text) => self.set_own_text(text),
+            Command::OwnSeries(input) => self.set_own_series(input),
             Command::Cliff(request) => cliff(request),
             Command::Tile(request) => tile(*request),
         }
@@ -253,7 +256,7 @@ impl WorkerCore {
                 .extend(self.lanes.drain(..).map(|lane| lane.log));
             self.lanes = configs
                 .into_iter()
-                .map(|config| Lane::new(config, self.spare_logs.pop(), self.own_text.clone()))
+                .map(|config| Lane::new(config, self.spare_logs.pop(), self.own.clone()))
                 .collect();
             true
         };
@@ -275,25 +278,47 @@ impl WorkerCore {
             optimizer_reset,
             spectrum: restarted.then(|| first.recurrent_spectrum()).flatten(),
             own_text: first.uses_own_text(),
+            own_series: first.uses_own_series(),
         })
     }
 
-    /// Takes a reader's own text (folded and checked as the engine checks it) or forgets it;
-    /// a run training on its own text starts over with it (compared runs together), any other
-    /// goes on. A refused text changes nothing.
+    /// Takes a reader's own text (folded and checked as the engine checks it) or forgets it.
     fn set_own_text(&mut self, text: Option<String>) -> Event {
-        let own_text = match text.as_deref().map(Corpus::from_text).transpose() {
-            Ok(corpus) => corpus.map(|(corpus, _)| corpus),
-            Err(e) => {
-                return Event::Failed {
-                    message: format!("Your text was not used: {e}. Nothing changed."),
-                }
-            }
-        };
-        self.own_text = own_text;
+        match text.as_deref().map(Corpus::from_text).transpose() {
+            Ok(corpus) => self.set_own(OwnData {
+                text: corpus.map(|(corpus, _)| corpus),
+                ..self.own.clone()
+            }),
+            Err(e) => Event::Failed {
+                message: format!("Your text was not used: {e}. Nothing changed."),
+            },
+        }
+    }
+
+    /// Takes a reader's own series (one column of a CSV, checked as the engine checks it) or
+    /// forgets it.
+    fn set_own_series(&mut self, input: Option<SeriesInput>) -> Event {
+        let parsed = input
+            .map(|i| OwnSeries::from_csv(&i.csv, i.column.map(|c| c as usize)))
+            .transpose();
+        match parsed {
+            Ok(series) => self.set_own(OwnData {
+                series: series.map(|(series, _)| series),
+                ..self.own.clone()
+            }),
+            Err(e) => Event::Failed {
+                message: format!("Your series was not used: {e}. Nothing changed."),
+            },
+        }
+    }
+
+    /// The reader's data from now on: a run training on (or asking for) data of theirs that
+    /// changed starts over with it (compared runs together), any other goes on.
+    fn set_own(&mut self, own: OwnData) -> Event {
+        self.own = own;
         let mut restarted = false;
         for lane in &mut self.lanes {
-            restarted |= lane.trainer.set_own_text(self.own_text.clone());
+            restarted |= lane.trainer.set_own_data(self.own.clone());
         }
         if restarted {
             self.lanes.iter_mut().for_each(Lane::reset);
@@ -415,9 +440,7 @@ impl WorkerCore {
             .collect();
         let mut parts = BufWriter::with_capacity(EXPORT_PART_BYTES, download);
         let written = match format {
-            ExportFormat::Pytorch => {
-                write_pytorch(runs[0].config, self.own_text.as_ref(), &mut parts)
-            }
+            ExportFormat::Pytorch => write_pytorch(runs[0].config, &self.own, &mut parts),
             _ => write_export(&runs, format, &mut parts),
         };
         match written.and_then(|bytes| {
@@ -435,12 +458,8 @@ impl WorkerCore {
 /// Run A's "Reproduce in PyTorch" folder, zipped: its first [`pytorch::DEFAULT_STEPS`] steps
 /// trained anew from step 0 with `config` (the log is not needed: the same settings give the
 /// same steps). Returns the bytes written.
-fn write_pytorch(
-    config: &TrainConfig,
-    own_text: Option<&Corpus>,
-    out: &mut dyn Write,
-) -> std::io::Result<u64> {
-    let files = pytorch::pytorch_folder(config, own_text, pytorch::DEFAULT_STEPS)
+fn write_pytorch(config: &TrainConfig, own: &OwnData, out: &mut dyn Write) -> std::io::Result<u64> {
+    let files = pytorch::pytorch_folder(config, own, pytorch::DEFAULT_STEPS)
         .map_err(std::io::Error::other)?;
     let zip = zip_folder(&pytorch::folder_name(config), &files)?;
     out.write_all(&zip)?;

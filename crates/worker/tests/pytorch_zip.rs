@@ -1,6 +1,7 @@
 //! The page's "Reproduce in PyTorch" download: the worker's zip of the folder, and the command
 //! that sends it.
 
+use gradlab_engine::model::OwnData;
 use gradlab_engine::TrainParams;
 use gradlab_protocol::link::from_query;
 use gradlab_protocol::pytorch::{folder_name, pytorch_folder};
@@ -11,7 +12,7 @@ use std::io::Read;
 #[test]
 fn zip_holds_the_folder() {
     let config = from_query("model=rnn&seq-len=4&hidden=3", &TrainParams::default()).config;
-    let files = pytorch_folder(&config, None, 2).unwrap();
+    let files = pytorch_folder(&config, &OwnData::default(), 2).unwrap();
     let name = folder_name(&config);
     assert_eq!(name, "gradlab-pytorch-vanilla-seed1");
     let bytes = zip_folder(&name, &files).unwrap();
@@ -50,7 +51,12 @@ fn the_export_command_sends_the_zip() {
             bytes: sent.len() as u64
         }
     );
-    let files = pytorch_folder(&config, None, gradlab_protocol::pytorch::DEFAULT_STEPS).unwrap();
+    let files = pytorch_folder(
+        &config,
+        &OwnData::default(),
+        gradlab_protocol::pytorch::DEFAULT_STEPS,
+    )
+    .unwrap();
     assert_eq!(
         sent,
         zip_folder("gradlab-pytorch-mlp-seed5", &files).unwrap()

@@ -613,3 +613,47 @@ fn own_text_restarts_a_language_run_on_it() {
     };
     assert!(forgotten.restarted && !forgotten.own_text);
 }
+
+/// The reader's own series: a series run with `series = own` starts over on it, one too short
+/// for the run's windows leaves it on the sines (Configured says which), a refused CSV changes
+/// nothing.
+#[test]
+fn own_series_restarts_a_series_run_on_it() {
+    use gradlab_protocol::SeriesInput;
+    let mut core = WorkerCore::new();
+    let params = TrainParams {
+        model: "rnn".into(),
+        task: "series".into(),
+        series: "own".into(),
+        seq_len: 30.0,
+        hidden: 6.0,
+        ..TrainParams::default()
+    };
+    assert!(!configure(&mut core, params.clone()).own_series);
+    let send = |core: &mut WorkerCore, csv: &str, column: Option<u32>| {
+        let input = SeriesInput {
+            csv: csv.into(),
+            column,
+        };
+        core.handle(
+            Command::OwnSeries(Some(input)),
+            &mut || 0.0,
+            &mut std::io::sink(),
+        )
+    };
+    let long: String = (0..100).map(|i| format!("day {i},{}\n", i % 7)).collect();
+    let Event::Configured(taken) = send(&mut core, &long, Some(2)) else {
+        panic!("a taken series answers Configured");
+    };
+    assert!(taken.own_series && taken.restarted);
+    let Event::Failed { message } = send(&mut core, "a,b\nx,y\n", None) else {
+        panic!("a CSV with no numbers is refused");
+    };
+    assert!(message.starts_with("Your series was not used"), "{message}");
+    // 25 values cannot fill windows of 31: the sines, and Configured says so.
+    let short: String = (0..25).map(|i| format!("{i}\n")).collect();
+    let Event::Configured(short) = send(&mut core, &short, None) else {
+        panic!();
+    };
+    assert!(short.restarted && !short.own_series);
+}

@@ -1,9 +1,12 @@
-// The reader's own text for the language model, in real Chromium: a link with text=own and no
-// text says so and trains on the shipped one; bad input (empty, too short, a binary file, a
+// The reader's own data in real Chromium. A text for the language model: a link with text=own
+// and no text says so and trains on the shipped one; bad input (empty, too short, a binary file, a
 // gigantic file) is refused with a message and leaves the run alone; a pasted text is folded,
 // reported and trained on — the worker's first step is the native runner's with --text-file —
 // and survives a reload (local storage) without ever entering the address; a dropped file is
-// read; "Forget it" goes back to the shipped text.
+// read; "Forget it" goes back to the shipped text. A series for the series task: CSVs without
+// a number column, a binary file, too few values and a missing column are refused; a CSV's
+// column is read, normalised and trained on (the native runner's --series-file agrees), kept
+// over a reload, and a sequence length its windows cannot fit is told.
 // Every wait is for a condition, never a fixed sleep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,6 +96,63 @@ test('own text: refused input changes nothing, a taken text trains and survives 
   await page.waitForFunction(() => /No text of yours yet/.test(document.querySelector('#own-text-report').textContent));
   assert.equal(await page.evaluate(() => localStorage.getItem('gradlab.own-text')), null);
   await page.waitForFunction(() => /asks for your own text/.test(document.querySelector('.notices')?.textContent ?? ''));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+const SERIES = { model: 'rnn', task: 'series', series: 'own', 'seq-len': 30, hidden: 16, readout: 'all', seed: 2 };
+const CSV = 'date,close\n' + Array.from({ length: 200 }, (_, i) => `2024-${String(1 + (i % 12)).padStart(2, '0')}-01,${(100 + 20 * Math.sin(i / 5) + i / 10).toFixed(2)}`).join('\n') + '\n';
+
+test('own series: refused CSVs change nothing, a column trains, and too long a window is told', async () => {
+  const url = (settings) => `${lab.server.url}?${new URLSearchParams(Object.entries(settings).map(([k, v]) => [k, String(v)]))}`;
+  const { page, errors } = await openPage(lab.browser, url(SERIES));
+  await waitReady(page);
+  await page.waitForFunction(() => /asks for your own series/.test(document.querySelector('.notices')?.textContent ?? ''));
+  const seriesReport = () => page.textContent('#own-series-report');
+  const refused = async (pattern) => {
+    await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('#own-series-report').textContent), pattern.source);
+    assert.match(await seriesReport(), /Nothing changed/);
+  };
+  await page.fill('#own-series-input', 'name,colour\nowl,brown\ncat,grey\n');
+  await page.click('#own-series-use');
+  await refused(/no column holds a number in every row/);
+  await page.fill('#own-series-input', '1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n');
+  await page.click('#own-series-use');
+  await refused(/10 values; it needs at least 20/);
+  const binary = Buffer.alloc(4000);
+  for (let i = 0; i < binary.length; i += 1) binary[i] = (i * 91) % 256;
+  await page.setInputFiles('#own-series-file', { name: 'data.xlsx', mimeType: 'application/octet-stream', buffer: binary });
+  await refused(/binary file/);
+  await page.fill('#own-series-input', CSV);
+  await page.fill('#own-series-column', '9');
+  await page.click('#own-series-use');
+  await refused(/there is no column 9: the rows have 2/);
+  await page.fill('#own-series-column', '1');
+  await page.click('#own-series-use');
+  await refused(/line 2, column 1 is "2024-01-01", not a number/);
+  assert.equal(await page.textContent('#step-count'), '0');
+
+  // The first numeric column, normalised by its own statistics.
+  await page.fill('#own-series-column', '');
+  await page.click('#own-series-use');
+  await page.waitForFunction(() => /^In use: column 2 \("close"\), 200 values/.test(document.querySelector('#own-series-report').textContent));
+  assert.match(await seriesReport(), /mean μ = [\d.]+ and standard deviation σ = [\d.]+/);
+  await stepTimes(page, 1);
+  const loss = parseFloat(await page.textContent('#loss'));
+  const dir = mkdtempSync(join(tmpdir(), 'gradlab-series-'));
+  writeFileSync(join(dir, 'close.csv'), CSV);
+  const native = headlessRunner(SERIES, '--series-file', join(dir, 'close.csv'), '--steps', '1')[0];
+  assert.ok(Math.abs(loss - native.loss) <= 1e-3 * native.loss, `${loss} vs ${native.loss}`);
+  const sines = headlessRunner({ ...SERIES, series: 'sines' }, '--steps', '1')[0];
+  assert.ok(Math.abs(sines.loss - native.loss) > 1e-3, 'the own series is what trains');
+  assert.ok(!page.url().includes('close'), 'the series never enters the address');
+  await screenshot(page, 'own-series');
+
+  // Kept over a reload; windows of T + 1 = 251 do not fit 200 values: told, on the sines.
+  await page.goto(url({ ...SERIES, 'seq-len': 250 }));
+  await waitReady(page);
+  await page.waitForFunction(() => /^In use: column 2/.test(document.querySelector('#own-series-report').textContent));
+  await page.waitForFunction(() => /has 200 values, too few for windows of T \+ 1 = 251/.test(document.querySelector('.notices')?.textContent ?? ''));
   assert.deepEqual(errors, []);
   await page.close();
 });
