@@ -187,11 +187,12 @@ pub fn Controls() -> impl IntoView {
             <Choice
                 id="dataset"
                 label="Data set"
-                hint="The toy problem the network fits (targets ±1, or sin πx)."
+                hint="The toy problem the network fits (targets ±1, or sin πx), or labelled points of yours."
                 options=DATASETS
                 get=|p| p.dataset.clone()
                 set=|p, v| p.dataset = v
             />
+            <OwnDataPanel kind=OwnKind::Points/>
             <Choice
                 id="init"
                 label="Weight init"

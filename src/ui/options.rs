@@ -12,6 +12,7 @@ pub const DATASETS: &[(&str, &str)] = &[
     ("spiral", "two spirals"),
     ("clusters", "two clusters"),
     ("sine", "sine (regression)"),
+    ("own", "your own points (CSV)"),
 ];
 pub const MODELS: &[(&str, &str)] = &[("mlp", "feed-forward (MLP)"), ("rnn", "recurrent (RNN)")];
 pub const TASKS: &[(&str, &str)] = &[

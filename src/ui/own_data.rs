@@ -1,15 +1,18 @@
-//! The reader's own data: a text for the language model (`text=own`) and a series for the
-//! series task (`series=own`). Each is pasted, or read from a dropped or chosen file, checked by
-//! the engine's own parser ([`Corpus::from_text`], [`OwnSeries::from_csv`]) before anything is
-//! sent, kept in this browser's local storage (never uploaded: a link says `text=own` or
-//! `series=own` and never carries the data) and handed to the worker, which trains on it while
-//! the settings ask for it. One panel ([`OwnDataPanel`]) serves both kinds.
+//! The reader's own data: a text for the language model (`text=own`), a series for the series
+//! task (`series=own`) and labelled points for the MLP (`dataset=own`). Each is pasted, or read
+//! from a dropped or chosen file, checked by the engine's own parser ([`Corpus::from_text`],
+//! [`OwnSeries::from_csv`], [`points_from_csv`]) before anything is sent, kept in this
+//! browser's local storage (never uploaded: a link says `…=own` and never carries the data) and
+//! handed to the worker, which trains on it while the settings ask for it. One panel
+//! ([`OwnDataPanel`]) serves every kind.
 
 use super::controller;
 use super::format::{compact, thousands};
 use super::state::Lab;
+use gradlab_engine::csv_table::MAX_CSV_BYTES;
 use gradlab_engine::language::{Corpus, FoldReport, MAX_TEXT_BYTES};
-use gradlab_engine::own_series::{OwnSeries, SeriesReport, MAX_SERIES_BYTES};
+use gradlab_engine::own_points::{points_from_csv, PointsReport};
+use gradlab_engine::own_series::{OwnSeries, SeriesReport};
 use gradlab_engine::TrainParams;
 use gradlab_protocol::{Command, SeriesInput};
 use leptos::prelude::*;
@@ -22,6 +25,8 @@ pub enum OwnKind {
     Text,
     /// A series for the next-step prediction task.
     Series,
+    /// Labelled points for the MLP.
+    Points,
 }
 
 /// What the page knows of one kind of the reader's data.
@@ -47,6 +52,7 @@ impl OwnKind {
         match self {
             Self::Text => "own-text",
             Self::Series => "own-series",
+            Self::Points => "own-points",
         }
     }
 
@@ -55,23 +61,33 @@ impl OwnKind {
         match self {
             Self::Text => "gradlab.own-text",
             Self::Series => "gradlab.own-series",
+            Self::Points => "gradlab.own-points",
         }
     }
 
     fn max_bytes(self) -> usize {
         match self {
             Self::Text => MAX_TEXT_BYTES,
-            Self::Series => MAX_SERIES_BYTES,
+            Self::Series | Self::Points => MAX_CSV_BYTES,
         }
     }
 
     /// Whether settings `p` ask for it.
     pub fn wanted(self, p: &TrainParams) -> bool {
-        p.model == "rnn"
-            && match self {
-                Self::Text => p.task == "language" && p.text == "own",
-                Self::Series => p.task == "series" && p.series == "own",
-            }
+        match self {
+            Self::Text => p.model == "rnn" && p.task == "language" && p.text == "own",
+            Self::Series => p.model == "rnn" && p.task == "series" && p.series == "own",
+            Self::Points => p.model == "mlp" && p.dataset == "own",
+        }
+    }
+
+    /// What a message calls it.
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Series => "series",
+            Self::Points => "points",
+        }
     }
 
     /// Its signal.
@@ -79,6 +95,7 @@ impl OwnKind {
         match self {
             Self::Text => lab.own_text,
             Self::Series => lab.own_series,
+            Self::Points => lab.own_points,
         }
     }
 
@@ -99,6 +116,13 @@ impl OwnKind {
                     message: None,
                 })
                 .map_err(|e| format!("Your series was not used: {e}. Nothing changed.")),
+            Self::Points => points_from_csv(&given.data)
+                .map(|(_, report)| OwnState {
+                    in_use: Some(describe_points(&report)),
+                    values: Some(report.points),
+                    message: None,
+                })
+                .map_err(|e| format!("Your points were not used: {e}. Nothing changed.")),
         }
     }
 
@@ -109,6 +133,7 @@ impl OwnKind {
                 csv: g.data,
                 column: g.column,
             })),
+            Self::Points => Command::OwnPoints(given.map(|g| g.data)),
         }
     }
 }
@@ -164,7 +189,7 @@ fn take(lab: Lab, kind: OwnKind, given: Given) {
 /// At start, once the worker has its first configuration: the kept data of each kind, if any,
 /// to the worker. Data that no longer passes the check (edited by hand) is dropped.
 pub fn restore(lab: Lab) {
-    for kind in [OwnKind::Text, OwnKind::Series] {
+    for kind in [OwnKind::Text, OwnKind::Series, OwnKind::Points] {
         let Some(given) = stored(kind) else { continue };
         match kind.check(&given) {
             Ok(state) => {
@@ -194,13 +219,15 @@ fn forget(lab: Lab, kind: OwnKind) {
 fn read_file(lab: Lab, kind: OwnKind, file: web_sys::File, column: Option<u32>) {
     let bytes = file.size();
     if bytes > kind.max_bytes() as f64 {
-        let what = match kind {
-            OwnKind::Text => "text",
-            OwnKind::Series => "series",
+        let what = kind.noun();
+        let verb = if kind == OwnKind::Points {
+            "were"
+        } else {
+            "was"
         };
         kind.state(lab).update(|s| {
             s.message = Some(format!(
-                "Your {what} was not used: the file is {:.1} MB; at most {} MB is taken. \
+                "Your {what} {verb} not used: the file is {:.1} MB; at most {} MB is taken. \
                  Nothing changed.",
                 bytes / (1 << 20) as f64,
                 kind.max_bytes() >> 20
@@ -273,6 +300,25 @@ pub fn describe_series(report: &SeriesReport) -> String {
     )
 }
 
+/// Points in use, in words: the classes and the scaling.
+pub fn describe_points(report: &PointsReport) -> String {
+    let [(x0, x1), (y0, y1)] = report.ranges;
+    format!(
+        "In use: {} points, {} labelled {:?} (target +1) and {} labelled {:?} (target −1). Each \
+         axis is scaled to [−1, 1] by its own range: x from {} to {}, y from {} to {}. The \
+         points stay in this browser; a link says dataset=own without them.",
+        thousands(report.points as u64),
+        thousands(report.positive.1 as u64),
+        report.positive.0,
+        thousands(report.negative.1 as u64),
+        report.negative.0,
+        compact(x0),
+        compact(x1),
+        compact(y0),
+        compact(y1),
+    )
+}
+
 /// Where a reader gives the model data of their own — a text for the language model, a series
 /// for the series task: shown while the settings ask for it.
 #[component]
@@ -335,6 +381,12 @@ pub fn OwnDataPanel(
             ".txt,text/plain",
             "No text of yours yet: until there is, the model trains on the shipped one.",
         ),
+        OwnKind::Points => (
+            "Your points",
+            "Paste rows of x, y, label — two labels, 8 to 512 points (a header row is fine) — or drop a .csv file on this box.",
+            ".csv,.tsv,.txt,text/csv,text/plain",
+            "No points of yours yet: until there are, the network fits the circle.",
+        ),
         OwnKind::Series => (
             "Your series",
             "Paste a CSV column or a list of numbers (at least 20 values, at most 1 MB), or drop a .csv file on this box.",
@@ -358,7 +410,7 @@ pub fn OwnDataPanel(
         }
     });
     view! {
-        <div class=format!("control own-data {id}") hidden=move || !shown() || lab.is_hidden(if kind == OwnKind::Text { "text" } else { "series" })>
+        <div class=format!("control own-data {id}") hidden=move || !shown() || lab.is_hidden(match kind { OwnKind::Text => "text", OwnKind::Series => "series", OwnKind::Points => "dataset" })>
             <label for=format!("{id}-input")><span class="name">{label}</span></label>
             <textarea
                 id=format!("{id}-input")

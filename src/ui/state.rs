@@ -195,6 +195,8 @@ pub struct Lab {
     pub own_text: RwSignal<OwnState>,
     /// The reader's own series for the series task: what was read, or why not.
     pub own_series: RwSignal<OwnState>,
+    /// The reader's own points for the MLP: what was read, or why not.
+    pub own_points: RwSignal<OwnState>,
     /// Pascanu's cliff map, when open: its start, rate and threshold.
     pub cliff: RwSignal<Option<CliffLink>>,
     /// The cliff map's surface and paths, as the worker computed them.
@@ -304,6 +306,7 @@ impl Lab {
             samples: RwSignal::new(Vec::new()),
             own_text: RwSignal::new(OwnState::default()),
             own_series: RwSignal::new(OwnState::default()),
+            own_points: RwSignal::new(OwnState::default()),
             chart_summaries: RwSignal::new(ChartSummaries::default()),
             cliff: RwSignal::new(None),
             cliff_answer: RwSignal::new(None),

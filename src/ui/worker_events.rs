@@ -281,10 +281,11 @@ pub fn refresh(lab: Lab) {
 /// A run whose settings ask for the reader's own data that the worker does not use: none is
 /// kept in this browser (and none is on its way), or a series too short for the windows.
 fn say_own_data_missing(lab: Lab, c: &Configured) {
-    let (wants_text, wants_series, steps) = lab.params.with_untracked(|p| {
+    let (wants_text, wants_series, wants_points, steps) = lab.params.with_untracked(|p| {
         (
             OwnKind::Text.wanted(p),
             OwnKind::Series.wanted(p),
+            OwnKind::Points.wanted(p),
             p.seq_len as usize,
         )
     });
@@ -296,6 +297,13 @@ fn say_own_data_missing(lab: Lab, c: &Configured) {
         });
     };
     // Kept data on its way to the worker (sent after the first configuration) is no cause.
+    if wants_points && !c.own_points && lab.own_points.with_untracked(|s| s.in_use.is_none()) {
+        say(
+            "This run asks for your own points, and none are kept in this browser: it fits the \
+             circle. Paste some under Data set."
+                .into(),
+        );
+    }
     if wants_text && !c.own_text && lab.own_text.with_untracked(|t| t.in_use.is_none()) {
         say(
             "This run asks for your own text, and none is kept in this browser: it trains on \

@@ -6,7 +6,9 @@
 // read; "Forget it" goes back to the shipped text. A series for the series task: CSVs without
 // a number column, a binary file, too few values and a missing column are refused; a CSV's
 // column is read, normalised and trained on (the native runner's --series-file agrees), kept
-// over a reload, and a sequence length its windows cannot fit is told.
+// over a reload, and a sequence length its windows cannot fit is told. Labelled points for the
+// MLP: one class, three, a bad coordinate, too few and too many are refused; two classes are
+// scaled, fitted (the native runner's --points-file agrees) and kept over a reload.
 // Every wait is for a condition, never a fixed sleep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -153,6 +155,57 @@ test('own series: refused CSVs change nothing, a column trains, and too long a w
   await waitReady(page);
   await page.waitForFunction(() => /^In use: column 2/.test(document.querySelector('#own-series-report').textContent));
   await page.waitForFunction(() => /has 200 values, too few for windows of T \+ 1 = 251/.test(document.querySelector('.notices')?.textContent ?? ''));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+const POINTS = { dataset: 'own', depth: 3, width: 8, seed: 6 };
+// A disc of "in" inside a ring of "out", in metres: 20 of each.
+const RING = 'east,north,where\n' + Array.from({ length: 40 }, (_, i) => {
+  const r = i % 2 === 0 ? 1 + (i % 5) / 10 : 3 + (i % 7) / 10;
+  const t = (i * 2 * Math.PI) / 40;
+  return `${(10 + r * Math.cos(t)).toFixed(3)},${(-5 + r * Math.sin(t)).toFixed(3)},${i % 2 === 0 ? 'in' : 'out'}`;
+}).join('\n') + '\n';
+
+test('own points: refused CSVs change nothing, two classes are scaled, fitted and kept', async () => {
+  const url = `${lab.server.url}?${new URLSearchParams(Object.entries(POINTS).map(([k, v]) => [k, String(v)]))}`;
+  const { page, errors } = await openPage(lab.browser, url);
+  await waitReady(page);
+  await page.waitForFunction(() => /asks for your own points/.test(document.querySelector('.notices')?.textContent ?? ''));
+  const refused = async (csv, pattern) => {
+    await page.fill('#own-points-input', csv);
+    await page.click('#own-points-use');
+    await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('#own-points-report').textContent), pattern.source);
+    assert.match(await page.textContent('#own-points-report'), /Nothing changed/);
+  };
+  const rows = (n, label) => Array.from({ length: n }, (_, i) => `${i},${i % 3},${label(i)}`).join('\n');
+  await refused(rows(20, () => 'a'), /every point has the same label/);
+  await refused(rows(20, (i) => ['a', 'b', 'c'][i % 3]), /the labels are "a", "b", "c" and more/);
+  await refused(rows(20, (i) => i % 2).replace('4,1,0', '4,north,0'), /line 5, column 2 is "north", not a number/);
+  await refused(rows(5, (i) => i % 2), /5 points; at least 8 are needed/);
+  await refused(rows(600, (i) => i % 2), /600 points; at most 512 are taken/);
+  assert.equal(await page.textContent('#step-count'), '0');
+
+  await page.fill('#own-points-input', RING);
+  await page.click('#own-points-use');
+  await page.waitForFunction(() => /^In use: 40 points, 20 labelled "in" \(target \+1\) and 20 labelled "out"/.test(document.querySelector('#own-points-report').textContent));
+  assert.match(await page.textContent('#own-points-report'), /x from [\d.]+ to [\d.]+, y from -[\d.]+ to -[\d.]+/);
+  await stepTimes(page, 1);
+  const loss = parseFloat(await page.textContent('#loss'));
+  const dir = mkdtempSync(join(tmpdir(), 'gradlab-points-'));
+  writeFileSync(join(dir, 'ring.csv'), RING);
+  const native = headlessRunner(POINTS, '--points-file', join(dir, 'ring.csv'), '--steps', '1')[0];
+  assert.ok(Math.abs(loss - native.loss) <= 1e-3 * native.loss, `${loss} vs ${native.loss}`);
+  const circle = headlessRunner({ ...POINTS, dataset: 'circle' }, '--steps', '1')[0];
+  assert.ok(Math.abs(circle.loss - native.loss) > 1e-3, 'the own points are what the network fits');
+
+  await page.reload();
+  await waitReady(page);
+  await page.waitForFunction(() => /^In use: 40 points/.test(document.querySelector('#own-points-report').textContent));
+  await stepTimes(page, 1);
+  assert.equal(parseFloat(await page.textContent('#loss')), loss);
+  assert.doesNotMatch(await page.evaluate(() => document.querySelector('.notices')?.textContent ?? ''), /asks for your own points/);
+  await screenshot(page, 'own-points');
   assert.deepEqual(errors, []);
   await page.close();
 });

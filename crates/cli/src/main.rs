@@ -16,6 +16,7 @@
 
 use gradlab_engine::language::Corpus;
 use gradlab_engine::model::OwnData;
+use gradlab_engine::own_points::points_from_csv;
 use gradlab_engine::own_series::OwnSeries;
 use gradlab_engine::rnn::Readout;
 use gradlab_engine::settings::{Kind, SETTINGS};
@@ -61,7 +62,10 @@ fn usage() -> String {
     text.push_str(
         "  --series-file FILE the series task's own series: a CSV column (--series own)\n",
     );
-    text.push_str("  --series-column N  its column, 1-based (default: the first numeric one)");
+    text.push_str("  --series-column N  its column, 1-based (default: the first numeric one)\n");
+    text.push_str(
+        "  --points-file FILE the MLP's own points: a CSV of x, y, label (--dataset own)",
+    );
     text
 }
 
@@ -79,6 +83,8 @@ struct Args {
     series_file: Option<PathBuf>,
     /// `--series-column N`: its column, 1-based.
     series_column: Option<usize>,
+    /// `--points-file FILE`: the MLP's own labelled points (implies `--dataset own`).
+    points_file: Option<PathBuf>,
     /// `--sweep x=from:to:count,y=from:to:count`: the trainability map instead of one run.
     sweep: Option<String>,
 }
@@ -94,6 +100,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         text_file: None,
         series_file: None,
         series_column: None,
+        points_file: None,
         sweep: None,
     };
     let mut parser = lexopt::Parser::from_env();
@@ -131,6 +138,10 @@ fn parse_args() -> Result<Option<Args>, String> {
             "series-file" => {
                 args.series_file = Some(text()?.into());
                 args.params.series = "own".into();
+            }
+            "points-file" => {
+                args.points_file = Some(text()?.into());
+                args.params.dataset = "own".into();
             }
             "series-column" => {
                 let value = text()?;
@@ -193,6 +204,34 @@ fn main() -> ExitCode {
             Ok(corpus) => own.text = Some(corpus),
             Err(message) => {
                 eprintln!("headless: error: --text-file {}: {message}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(path) = &args.points_file {
+        let read = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                points_from_csv(&String::from_utf8_lossy(&bytes)).map_err(|e| e.to_string())
+            });
+        match read {
+            Ok((points, report)) => {
+                eprintln!(
+                    "headless: {}: {} points, {:?} +1 ({}), {:?} −1 ({})",
+                    path.display(),
+                    report.points,
+                    report.positive.0,
+                    report.positive.1,
+                    report.negative.0,
+                    report.negative.1
+                );
+                own.points = Some(points);
+            }
+            Err(message) => {
+                eprintln!(
+                    "headless: error: --points-file {}: {message}",
+                    path.display()
+                );
                 return ExitCode::from(2);
             }
         }

@@ -472,3 +472,59 @@ proptest! {
         }
     }
 }
+
+/// Point CSVs a reader might paste or drop: rows of x, y and a label, with or without a header,
+/// up to past the 512-point limit — half of them clean (two labels, numbers), half with a bad
+/// coordinate, a short row or a third label here and there.
+fn point_texts() -> impl Strategy<Value = String> {
+    let good = (-1e3f64..1e3).prop_map(|v| format!("{v:.2}"));
+    let clean_row = (
+        good.clone(),
+        good.clone(),
+        prop::sample::select(vec!["0", "1"]),
+    )
+        .prop_map(|(x, y, l)| format!("{x},{y},{l}"));
+    let coordinate = prop_oneof![
+        30 => good,
+        1 => prop::sample::select(vec!["", "x", "NaN", "inf", "1e400"]).prop_map(String::from),
+    ];
+    let label = prop_oneof![
+        30 => prop::sample::select(vec!["0", "1"]).prop_map(String::from),
+        1 => prop::sample::select(vec!["2", "cat", " 1 "]).prop_map(String::from),
+    ];
+    let noisy_row = prop_oneof![
+        60 => (coordinate.clone(), coordinate, label).prop_map(|(x, y, l)| format!("{x},{y},{l}")),
+        1 => "[0-9]{1,3}".prop_map(|v| format!("{v},{v}")),
+    ];
+    let rows = prop_oneof![
+        prop::collection::vec(clean_row, 0..600),
+        prop::collection::vec(noisy_row, 0..100),
+    ];
+    (any::<bool>(), rows).prop_map(|(header, rows)| {
+        let head = if header { "x,y,label\n" } else { "" };
+        format!("{head}{}\n", rows.join("\n"))
+    })
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
+
+    /// The own-points parser: never panics; taken points number 8 to 512, lie in [−1, 1] with
+    /// targets ±1 (both present); a refusal says why in words.
+    #[test]
+    fn own_points_are_read_or_refused(text in point_texts()) {
+        use gradlab_engine::data::DATASET_SIZE;
+        use gradlab_engine::own_points::{points_from_csv, MIN_POINTS};
+        match points_from_csv(&text) {
+            Ok((data, report)) => {
+                prop_assert!((MIN_POINTS..=DATASET_SIZE).contains(&data.len()));
+                prop_assert_eq!(data.len(), report.points);
+                prop_assert!(data.x.iter().all(|v| (-1.0..=1.0).contains(v)));
+                prop_assert!(data.y.iter().all(|&v| v == 1.0 || v == -1.0));
+                prop_assert_eq!(report.positive.1 + report.negative.1, report.points);
+                prop_assert!(report.positive.1 > 0 && report.negative.1 > 0);
+            }
+            Err(e) => prop_assert!(e.to_string().len() > 10, "{e}"),
+        }
+    }
+}

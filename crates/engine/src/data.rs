@@ -28,19 +28,24 @@ pub enum DatasetKind {
     Clusters,
     /// y = sin(πx) + small noise, x in [−1, 1].
     Sine,
+    /// The reader's own labelled points ([`own_points`](super::own_points)), kept in their
+    /// browser: a link says `dataset=own` without them, and a run without them fits the circle.
+    Own,
 }
 
 impl DatasetKind {
     /// Every data set, in the order controls list them.
-    pub const ALL: [DatasetKind; 5] = [
+    pub const ALL: [DatasetKind; 6] = [
         Self::Circle,
         Self::Xor,
         Self::Spiral,
         Self::Clusters,
         Self::Sine,
+        Self::Own,
     ];
     /// The names accepted by [`DatasetKind::from_name`].
-    pub const NAMES: &'static [&'static str] = &["circle", "xor", "spiral", "clusters", "sine"];
+    pub const NAMES: &'static [&'static str] =
+        &["circle", "xor", "spiral", "clusters", "sine", "own"];
 
     /// The lowercase name used in URLs, flags and JSON.
     pub fn name(self) -> &'static str {
@@ -50,6 +55,7 @@ impl DatasetKind {
             Self::Spiral => "spiral",
             Self::Clusters => "clusters",
             Self::Sine => "sine",
+            Self::Own => "own",
         }
     }
 
@@ -69,8 +75,8 @@ impl DatasetKind {
     }
 }
 
-/// A generated data set.
-#[derive(Clone, Debug)]
+/// A data set: generated, or the reader's own points.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// Inputs, `[n, input_dim]`.
     pub x: Array2<f32>,
@@ -92,7 +98,8 @@ impl Dataset {
             / n
     }
 
-    /// Generates [`DATASET_SIZE`] points of `kind` from `rng`.
+    /// Generates [`DATASET_SIZE`] points of `kind` from `rng` (for `Own`, which is not
+    /// generated, the circle's: what a run asking for own points fits without them).
     pub fn generate<R: Rng + ?Sized>(kind: DatasetKind, rng: &mut R) -> Self {
         let n = DATASET_SIZE;
         let mut x = Array2::zeros((n, kind.input_dim()));
@@ -101,7 +108,8 @@ impl Dataset {
             let positive = i % 2 == 0;
             let sign = if positive { 1.0 } else { -1.0 };
             let (point, target): (Vec<f64>, f64) = match kind {
-                DatasetKind::Circle => {
+                // Own points are not generated: without them, the circle.
+                DatasetKind::Circle | DatasetKind::Own => {
                     let r = if positive {
                         rng.random_range(0.0..0.5)
                     } else {

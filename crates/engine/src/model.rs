@@ -72,6 +72,8 @@ pub struct OwnData {
     pub text: Option<Corpus>,
     /// Their series, normalised.
     pub series: Option<OwnSeries>,
+    /// Their labelled points, scaled.
+    pub points: Option<Dataset>,
 }
 
 impl MlpConfig {
@@ -224,7 +226,10 @@ impl ModelConfig {
         let mut data_rng = stream_rng(seed, Stream::Data);
         match self {
             Self::Mlp(m) => {
-                let data = Dataset::generate(m.dataset, &mut data_rng);
+                let data = match (m.dataset, &own.points) {
+                    (DatasetKind::Own, Some(points)) => points.clone(),
+                    _ => Dataset::generate(m.dataset, &mut data_rng),
+                };
                 let net = Mlp::<f32>::with_architecture(
                     m.shape(),
                     activation,

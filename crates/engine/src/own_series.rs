@@ -8,11 +8,12 @@
 //! ([`Task::batch_of`](super::sequence::Task::batch_of)). A series shorter than T + 1 cannot
 //! fill a window: the run then uses the generated series, and the page says why.
 
+use super::csv_table::{number, CsvError, Table, MAX_CSV_BYTES};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The largest series text taken, in bytes.
-pub const MAX_SERIES_BYTES: usize = 1 << 20;
+pub const MAX_SERIES_BYTES: usize = MAX_CSV_BYTES;
 /// The fewest values a series must have.
 pub const MIN_SERIES_VALUES: usize = 20;
 
@@ -49,15 +50,8 @@ impl SeriesSource {
 /// Why a series was refused (the run and any series in use are untouched).
 #[derive(Clone, Debug, PartialEq)]
 pub enum SeriesError {
-    /// Nothing but whitespace.
-    Empty,
-    /// More than [`MAX_SERIES_BYTES`].
-    TooLarge {
-        /// Its size in bytes.
-        bytes: usize,
-    },
-    /// Control characters or undecodable bytes: a binary file read as text.
-    Binary,
+    /// Empty, too large or binary.
+    Csv(CsvError),
     /// The chosen column (1-based) does not exist.
     NoSuchColumn {
         /// The column asked for.
@@ -88,14 +82,7 @@ pub enum SeriesError {
 impl std::fmt::Display for SeriesError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Empty => write!(f, "the series is empty"),
-            Self::TooLarge { bytes } => write!(
-                f,
-                "the file is {:.1} MB; at most {} MB is taken",
-                *bytes as f64 / (1 << 20) as f64,
-                MAX_SERIES_BYTES >> 20
-            ),
-            Self::Binary => write!(f, "this looks like a binary file, not a CSV text"),
+            Self::Csv(e) => e.fmt(f),
             Self::NoSuchColumn { column, columns } => {
                 write!(f, "there is no column {column}: the rows have {columns}")
             }
@@ -143,10 +130,6 @@ pub struct OwnSeries {
     values: Arc<[f32]>,
 }
 
-fn number(cell: &str) -> Option<f64> {
-    cell.trim().parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
 impl OwnSeries {
     /// Reads column `column` (1-based; `None`: the first column numeric in every data row) of
     /// the CSV `text`, and normalises it.
@@ -154,69 +137,19 @@ impl OwnSeries {
         text: &str,
         column: Option<usize>,
     ) -> Result<(OwnSeries, SeriesReport), SeriesError> {
-        if text.len() > MAX_SERIES_BYTES {
-            return Err(SeriesError::TooLarge { bytes: text.len() });
-        }
-        if text.trim().is_empty() {
-            return Err(SeriesError::Empty);
-        }
-        if text
-            .chars()
-            .any(|c| c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
-        {
-            return Err(SeriesError::Binary);
-        }
-        let delimiter = [b',', b';', b'\t']
-            .into_iter()
-            .max_by_key(|&d| {
-                text.lines()
-                    .next()
-                    .map_or(0, |l| l.matches(d as char).count())
-            })
-            .unwrap_or(b',');
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(text.as_bytes());
-        // (line, cells) of every non-blank row.
-        let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
-        for record in reader.records() {
-            let Ok(record) = record else {
-                return Err(SeriesError::Binary);
-            };
-            if record.iter().all(|c| c.trim().is_empty()) {
-                continue;
-            }
-            let line = record
-                .position()
-                .map_or(rows.len() + 1, |p| p.line() as usize);
-            rows.push((line, record.iter().map(str::to_string).collect()));
-        }
-        let columns = rows.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
-        // A header row: the first row has a cell that is no number where the second has one.
-        let header = rows.len() > 1
-            && rows[0]
-                .1
-                .iter()
-                .zip(&rows[1].1)
-                .any(|(a, b)| number(a).is_none() && number(b).is_some());
-        let data = if header { &rows[1..] } else { &rows[..] };
-        let numeric = |c: usize| {
-            data.iter()
-                .all(|(_, r)| r.get(c).and_then(|v| number(v)).is_some())
-        };
+        let table = Table::read(text).map_err(SeriesError::Csv)?;
+        let columns = table.columns;
         let chosen = match column {
             Some(c) if c == 0 || c > columns => {
                 return Err(SeriesError::NoSuchColumn { column: c, columns })
             }
             Some(c) => c - 1,
             None => (0..columns)
-                .find(|&c| numeric(c))
+                .find(|&c| table.numeric(c))
                 .ok_or(SeriesError::NoNumericColumn)?,
         };
-        let mut values = Vec::with_capacity(data.len());
-        for (line, row) in data {
+        let mut values = Vec::with_capacity(table.rows.len());
+        for (line, row) in &table.rows {
             let cell = row.get(chosen).map_or("", String::as_str);
             match number(cell) {
                 Some(v) => values.push(v),
@@ -247,7 +180,7 @@ impl OwnSeries {
             });
         let report = SeriesReport {
             column: chosen + 1,
-            name: header.then(|| rows[0].1.get(chosen).cloned()).flatten(),
+            name: table.header.as_ref().and_then(|h| h.get(chosen).cloned()),
             values: values.len(),
             mean,
             std,
@@ -299,7 +232,7 @@ mod tests {
         let ok: String = (0..25).map(|i| format!("{i},{}\n", i * i)).collect();
         assert_eq!(
             OwnSeries::from_csv("", None).unwrap_err(),
-            SeriesError::Empty
+            SeriesError::Csv(CsvError::Empty)
         );
         assert_eq!(
             OwnSeries::from_csv(&ok, Some(3)).unwrap_err(),
@@ -339,7 +272,7 @@ mod tests {
         );
         assert_eq!(
             OwnSeries::from_csv("\u{0}\u{1}PNG", None).unwrap_err(),
-            SeriesError::Binary
+            SeriesError::Csv(CsvError::Binary)
         );
     }
 }

@@ -9,6 +9,7 @@
 
 use super::clip::{self, clip_gradients, ClipMode};
 use super::config::{LiveConfig, TrainConfig};
+use super::data::DatasetKind;
 use super::group::ParamGroup;
 use super::language::{self, TextSource};
 use super::model::{DataSource, ModelDescription, OwnData, ProfileAxis};
@@ -249,17 +250,30 @@ impl Trainer {
     /// untouched.
     pub fn set_own_data(&mut self, own: OwnData) -> bool {
         let rnn = self.config.net.model.as_rnn().copied();
+        let mlp = self.config.net.model.as_mlp().copied();
         let text_changed = own.text != self.own.text;
         let series_changed = own.series != self.own.series;
+        let points_changed = own.points != self.own.points;
         self.own = own;
         let wants = rnn.is_some_and(|r| {
             (r.task == Task::Language && r.text == TextSource::Own && text_changed)
                 || (r.task == Task::Series && r.series == SeriesSource::Own && series_changed)
-        });
+        }) || mlp.is_some_and(|m| m.dataset == DatasetKind::Own && points_changed);
         if wants {
             self.reset();
         }
         wants
+    }
+
+    /// Whether this run fits the reader's own points.
+    pub fn uses_own_points(&self) -> bool {
+        self.own.points.is_some()
+            && self
+                .config
+                .net
+                .model
+                .as_mlp()
+                .is_some_and(|m| m.dataset == DatasetKind::Own)
     }
 
     /// Whether this run trains on the reader's own series.

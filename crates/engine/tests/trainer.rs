@@ -389,7 +389,7 @@ fn own_text_feeds_the_language_model() {
     let config = params.check().unwrap();
     let own = gradlab_engine::model::OwnData {
         text: Some(corpus.clone()),
-        series: None,
+        ..Default::default()
     };
     let mut trainer = Trainer::with_data(config, own.clone());
     assert!(trainer.uses_own_text());
@@ -457,8 +457,8 @@ fn own_series_feeds_the_series_task() {
         ..TrainParams::default()
     };
     let own = OwnData {
-        text: None,
         series: Some(series.clone()),
+        ..OwnData::default()
     };
     let mut trainer = Trainer::with_data(params.check().unwrap(), own.clone());
     assert!(trainer.uses_own_series());
@@ -480,4 +480,52 @@ fn own_series_feeds_the_series_task() {
         ..params
     };
     assert!(!Trainer::with_data(too_long.check().unwrap(), own).uses_own_series());
+}
+
+/// The MLP with `dataset = own` fits the reader's points: its batches are drawn from them, its
+/// baseline is their targets' variance; without them it fits the circle.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn own_points_feed_the_mlp() {
+    use gradlab_engine::model::OwnData;
+    use gradlab_engine::own_points::points_from_csv;
+    // Three of class "in" for each of class "out": the baseline is 1 − 0.5² = 0.75.
+    let csv: String = (0..40)
+        .map(|i| {
+            format!(
+                "{},{},{}\n",
+                i % 8,
+                i / 8,
+                if i % 4 == 0 { "out" } else { "in" }
+            )
+        })
+        .collect();
+    let (points, _) = points_from_csv(&csv).unwrap();
+    let params = TrainParams {
+        dataset: "own".into(),
+        depth: 2.0,
+        batch: 16.0,
+        ..TrainParams::default()
+    };
+    let own = OwnData {
+        points: Some(points.clone()),
+        ..OwnData::default()
+    };
+    let mut trainer = Trainer::with_data(params.check().unwrap(), own);
+    assert!(trainer.uses_own_points());
+    assert!((trainer.description().baseline.unwrap() - 0.75).abs() < 1e-6);
+    let (_, trace) = trainer.step_traced().unwrap();
+    for (x, y) in trace.x.outer_iter().zip(trace.y.outer_iter()) {
+        assert!(
+            points
+                .x
+                .outer_iter()
+                .zip(points.y.outer_iter())
+                .any(|(px, py)| px == x && py == y),
+            "{x} {y}"
+        );
+    }
+    let circle = Trainer::new(params.check().unwrap());
+    assert!(!circle.uses_own_points());
+    assert!((circle.description().baseline.unwrap() - 1.0).abs() < 1e-6);
 }

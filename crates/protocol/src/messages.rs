@@ -40,6 +40,10 @@ pub enum Command {
     /// ([`gradlab_engine::own_series::OwnSeries::from_csv`]); a run with `series = own` starts
     /// over on it. Answered with [`Event::Configured`].
     OwnSeries(Option<SeriesInput>),
+    /// The reader's own labelled points for the MLP, a CSV of x, y, label (`None`: forget
+    /// them), checked by the worker ([`gradlab_engine::own_points::points_from_csv`]); a run
+    /// with `dataset = own` starts over on them. Answered with [`Event::Configured`].
+    OwnPoints(Option<String>),
     /// One tile of the trainability map: train `config` for `steps` steps and classify the run
     /// ([`gradlab_engine::sweep::measure`]). Independent of the run; answered with
     /// [`Event::Tile`]. The page's pool of map workers sends only these.
@@ -197,6 +201,10 @@ pub struct Configured {
     /// the worker has none, or it is too short for the run's windows).
     #[serde(default)]
     pub own_series: bool,
+    /// Whether run A fits the reader's own points (false when its settings ask for them and the
+    /// worker has none: it fits the circle).
+    #[serde(default)]
+    pub own_points: bool,
 }
 
 /// The scalar numbers of one step: what the loss chart and status line need for every step.

@@ -15,6 +15,7 @@ use gradlab_engine::cliff;
 use gradlab_engine::language::Corpus;
 use gradlab_engine::memory::{describe_bytes, estimate_runs_bytes, MEMORY_BUDGET_BYTES};
 use gradlab_engine::model::OwnData;
+use gradlab_engine::own_points::points_from_csv;
 use gradlab_engine::own_series::OwnSeries;
 use gradlab_engine::sweep;
 use gradlab_engine::{Applied, TrainConfig, Trainer};
@@ -191,6 +192,7 @@ impl WorkerCore {
             Command::Export(format) => self.export(format, download),
             Command::OwnText(text) => self.set_own_text(text),
             Command::OwnSeries(input) => self.set_own_series(input),
+            Command::OwnPoints(csv) => self.set_own_points(csv),
             Command::Cliff(request) => cliff(request),
             Command::Tile(request) => tile(*request),
         }
@@ -279,6 +281,7 @@ impl WorkerCore {
             spectrum: restarted.then(|| first.recurrent_spectrum()).flatten(),
             own_text: first.uses_own_text(),
             own_series: first.uses_own_series(),
+            own_points: first.uses_own_points(),
         })
     }
 
@@ -308,6 +311,20 @@ impl WorkerCore {
             }),
             Err(e) => Event::Failed {
                 message: format!("Your series was not used: {e}. Nothing changed."),
+            },
+        }
+    }
+
+    /// Takes a reader's own labelled points (a CSV of x, y, label, checked as the engine checks
+    /// it) or forgets them.
+    fn set_own_points(&mut self, csv: Option<String>) -> Event {
+        match csv.as_deref().map(points_from_csv).transpose() {
+            Ok(points) => self.set_own(OwnData {
+                points: points.map(|(points, _)| points),
+                ..self.own.clone()
+            }),
+            Err(e) => Event::Failed {
+                message: format!("Your points were not used: {e}. Nothing changed."),
             },
         }
     }

@@ -657,3 +657,38 @@ fn own_series_restarts_a_series_run_on_it() {
     };
     assert!(short.restarted && !short.own_series);
 }
+
+/// The reader's own points: an MLP with `dataset = own` starts over on them; refused points
+/// change nothing; forgotten, the circle again.
+#[test]
+fn own_points_restart_an_mlp_on_them() {
+    let mut core = WorkerCore::new();
+    let params = TrainParams {
+        dataset: "own".into(),
+        depth: 2.0,
+        ..TrainParams::default()
+    };
+    assert!(!configure(&mut core, params).own_points);
+    let send = |core: &mut WorkerCore, csv: Option<&str>| {
+        core.handle(
+            Command::OwnPoints(csv.map(String::from)),
+            &mut || 0.0,
+            &mut std::io::sink(),
+        )
+    };
+    let csv: String = (0..20)
+        .map(|i| format!("{i},{},{}\n", i % 5, i % 2))
+        .collect();
+    let Event::Configured(taken) = send(&mut core, Some(&csv)) else {
+        panic!("taken points answer Configured");
+    };
+    assert!(taken.own_points && taken.restarted);
+    let Event::Failed { message } = send(&mut core, Some("1,2,a\n3,4,a\n")) else {
+        panic!("one class is refused");
+    };
+    assert!(message.contains("two classes"), "{message}");
+    let Event::Configured(forgotten) = send(&mut core, None) else {
+        panic!();
+    };
+    assert!(forgotten.restarted && !forgotten.own_points);
+}
