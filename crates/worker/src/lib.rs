@@ -333,14 +333,22 @@ impl WorkerCore {
     /// changed starts over with it (compared runs together), any other goes on.
     fn set_own(&mut self, own: OwnData) -> Event {
         self.own = own;
-        let mut restarted = false;
-        for lane in &mut self.lanes {
-            restarted |= lane.trainer.set_own_data(self.own.clone());
+        let rebuilt: Vec<bool> = self
+            .lanes
+            .iter_mut()
+            .map(|lane| lane.trainer.set_own_data(self.own.clone()))
+            .collect();
+        // As `configure` does: a rebuilt network needs only an empty log; the other starts
+        // over too, so compared runs stay in lockstep.
+        let any = rebuilt.contains(&true);
+        for (lane, rebuilt) in self.lanes.iter_mut().zip(rebuilt) {
+            if rebuilt {
+                lane.clear_log();
+            } else if any {
+                lane.reset();
+            }
         }
-        if restarted {
-            self.lanes.iter_mut().for_each(Lane::reset);
-        }
-        self.configured(restarted, Vec::new())
+        self.configured(any, Vec::new())
     }
 
     /// Steps every network that has not diverged, one step each per round, until `max_steps`
