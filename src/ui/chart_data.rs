@@ -67,6 +67,18 @@ impl<'a> BarsOwned<'a> {
                     companion: pick(|s| &s.cell_norms),
                 }
             }
+            // A Transformer's error on the residual stream entering each block.
+            BarsQuantity::Delta if config.net.model.as_transformer().is_some() => {
+                let norms = pick(|s| &s.block_norms);
+                Self {
+                    before: norms,
+                    after: norms,
+                    clipping: false,
+                    threshold: None,
+                    theory: None,
+                    companion: empty,
+                }
+            }
             BarsQuantity::Delta if recurrent.is_none() => {
                 let deltas = pick(|s| &s.delta_norms);
                 Self {
@@ -149,6 +161,12 @@ pub fn mean_field_of(config: &TrainConfig) -> Option<MeanField> {
 /// What the per-layer chart's bars stand for, and how many there are, for `quantity` of a
 /// network configured as `config`.
 pub fn bars_unit(quantity: BarsQuantity, config: &TrainConfig) -> (Unit, usize) {
+    if let Some(t) = config.net.model.as_transformer() {
+        return match quantity {
+            BarsQuantity::Delta => (Unit::Blocks, t.layers),
+            _ => (Unit::NumberedGroups, config.net.model.group_count()),
+        };
+    }
     match config.net.model.as_rnn() {
         None => (Unit::Layers, config.net.model.describe().profile_len),
         Some(r) if quantity == BarsQuantity::Gradient => (Unit::TimeSteps, r.steps),
@@ -278,6 +296,7 @@ pub fn history_summary(history: &RunHistory, axis: ProfileAxis) -> String {
     let row_name = |row: usize| match axis {
         ProfileAxis::Layers => format!("layer {}", row + 1),
         ProfileAxis::TimeSteps => format!("time step {}", row + 1),
+        ProfileAxis::Blocks => format!("block {}", row + 1),
     };
     let filled = (0..HISTORY_COLUMNS).filter(|&c| history.peak(c, 0).is_some());
     let Some(newest) = filled.clone().next_back() else {

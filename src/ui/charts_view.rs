@@ -36,6 +36,12 @@ fn Chart(
     /// Its subtitle while the model is an RNN, where that differs.
     #[prop(optional)]
     rnn_subtitle: Option<&'static str>,
+    /// Its title while the model is a Transformer, where that differs.
+    #[prop(optional)]
+    transformer_title: Option<&'static str>,
+    /// Its subtitle while the model is a Transformer, where that differs.
+    #[prop(optional)]
+    transformer_subtitle: Option<&'static str>,
     /// In compare mode, the run it shows ("A", "B") or "A + B".
     #[prop(optional)]
     run: &'static str,
@@ -55,7 +61,15 @@ fn Chart(
 ) -> impl IntoView {
     let lab = expect_context::<Lab>();
     let painter = expect_context::<PainterSlot>();
-    let recurrent = move || lab.params.with(|p| p.model == "rnn");
+    // The text for the model trained: its own where it has one, else the MLP's.
+    let pick =
+        move |mlp: &'static str, rnn: Option<&'static str>, transformer: Option<&'static str>| {
+            lab.params.with(|p| match p.model.as_str() {
+                "rnn" => rnn.unwrap_or(mlp),
+                "transformer" => transformer.unwrap_or(mlp),
+                _ => mlp,
+            })
+        };
     let tag = (!run.is_empty()).then(|| {
         let class = format!(
             "run-tag run-{}",
@@ -67,7 +81,7 @@ fn Chart(
         <figure class="chart" id=format!("{id}-figure") hidden=move || !lab.shows_chart(embed_name(id))>
             <figcaption>
                 <div class="caption-row">
-                    <h2>{move || if recurrent() { rnn_title.unwrap_or(title) } else { title }} {tag}</h2>
+                    <h2>{move || pick(title, rnn_title, transformer_title)} {tag}</h2>
                     <button
                         class="png"
                         id=format!("png-{id}")
@@ -78,7 +92,7 @@ fn Chart(
                         "PNG"
                     </button>
                 </div>
-                <p class="subtitle">{move || if recurrent() { rnn_subtitle.unwrap_or(subtitle) } else { subtitle }}</p>
+                <p class="subtitle">{move || pick(subtitle, rnn_subtitle, transformer_subtitle)}</p>
             </figcaption>
             <div class="canvas-stack">
                 <canvas class="axes" node_ref=axes aria-hidden="true"></canvas>
@@ -177,28 +191,42 @@ fn BarsOptions() -> impl IntoView {
         }
     };
     let recurrent = move || lab.params.with(|p| p.model == "rnn");
-    // The same three views for both models, each labelled for what it shows there.
+    let transformer = move || lab.params.with(|p| p.model == "transformer");
+    // The same views for every model, each labelled for what it shows there.
     let option =
-        move |quantity: BarsQuantity, id: &'static str, mlp: &'static str, rnn: &'static str| {
+        move |quantity: BarsQuantity, id: &'static str, [mlp, rnn, blocks]: [&'static str; 3]| {
             option(
                 quantity,
                 id,
-                Box::new(move || if recurrent() { rnn } else { mlp }),
+                Box::new(move || {
+                    if recurrent() {
+                        rnn
+                    } else if transformer() {
+                        blocks
+                    } else {
+                        mlp
+                    }
+                }),
             )
         };
     view! {
         <div class="bars-options">
             <div class="segmented" role="radiogroup" aria-label="What the chart shows">
-                {option(BarsQuantity::Gradient, "show-gradient", "‖∂L/∂W‖ weight gradient", "‖∂L/∂h_t‖ through time")}
-                {option(BarsQuantity::Delta, "show-delta", "‖δ‖ error + theory", "‖∂L/∂θ‖ per group")}
-                {option(BarsQuantity::UpdateRatio, "show-update-ratio", "‖ΔW‖/‖W‖ update", "‖ΔW‖/‖W‖ update")}
-                {option(BarsQuantity::UpdateNorm, "show-update-norm", "‖ΔW‖ step", "‖ΔW‖ step")}
+                {option(BarsQuantity::Gradient, "show-gradient", ["‖∂L/∂W‖ weight gradient", "‖∂L/∂h_t‖ through time", "‖∂L/∂θ‖ per group"])}
+                {option(BarsQuantity::Delta, "show-delta", ["‖δ‖ error + theory", "‖∂L/∂θ‖ per group", "‖∂L/∂x_l‖ per block"])}
+                {option(BarsQuantity::UpdateRatio, "show-update-ratio", ["‖ΔW‖/‖W‖ update"; 3])}
+                {option(BarsQuantity::UpdateNorm, "show-update-norm", ["‖ΔW‖ step"; 3])}
             </div>
-            <span id="phase-badge" class="badge" hidden=recurrent data-phase=move || mean_field.get().map_or("none", |mf| mf.phase().name())>{badge}</span>
+            <span id="phase-badge" class="badge" hidden=move || recurrent() || transformer() data-phase=move || mean_field.get().map_or("none", |mf| mf.phase().name())>{badge}</span>
             <SigmaMax/>
         </div>
         <p class="subtitle why">
-            {move || if recurrent() { match lab.bars_quantity.get() {
+            {move || if transformer() { match lab.bars_quantity.get() {
+                BarsQuantity::Gradient => "Each parameter group's gradient before and after clipping: embed, pos, then per block its attention (q|k|v, output), its MLP and its LayerNorms, then the readout. In a Post-LN net the groups near the output start largest (Xiong et al. 2020).",
+                BarsQuantity::Delta => "‖∂L/∂x_l‖: the error on the residual stream entering block l, first block on the left. Pre-LN adds each block's branch to an untouched stream, so the error reaches every block directly; Post-LN passes it through each block's LayerNorm on the way back.",
+                BarsQuantity::UpdateRatio => "How far each step moves each weight matrix, relative to its size (LayerNorms and biases: 0). The orange line is the common rule of thumb, about 10⁻³.",
+                BarsQuantity::UpdateNorm => "‖ΔW‖: how far the optimizer moved each weight matrix this step. Adam moves each weight by about η however large its gradient — ‖ΔW‖ ≈ η·√(weights in the matrix).",
+            } } else if recurrent() { match lab.bars_quantity.get() {
                 BarsQuantity::Gradient if lab.params.with(|p| p.cell() == Cell::Lstm) => "‖∂L/∂h_t‖ (bars) is the error reaching time step t; the dark line is ‖∂L/∂c_t‖, the error on the LSTM's cell state. c_t = f⊙c_{t−1} + i⊙g is a sum, so each step back multiplies its error by the forget gate f alone. f starts near σ(1) ≈ 0.73 (its bias is 1), and as training opens it toward 1 the error crosses gaps where the vanilla cell's, multiplied by W_hᵀ·diag(φ′) every step, fades.",
                 BarsQuantity::Gradient if lab.params.with(|p| p.cell() == Cell::Gru) => "‖∂L/∂h_t‖ is the error reaching time step t. The GRU's h_t = (1 − z)⊙n + z⊙h_{t−1} keeps a share z of the old state, so part of the error flows back multiplied by z alone — no weight matrix, no φ′ — and crosses gaps the vanilla cell's cannot.",
                 BarsQuantity::Gradient => "‖∂L/∂h_t‖ is the error reaching time step t: backprop through time multiplies it by W_hᵀ·diag(φ′) once per step back. The green line (linear RNN with orthogonal or identity W_h, last-state readout) is the exact theory: growth by g per step.",
@@ -243,8 +271,10 @@ pub fn Charts() -> impl IntoView {
                 run="A"
                 title="Gradient magnitude per layer"
                 rnn_title="Gradient magnitude per time step"
+                transformer_title="Gradient magnitude per group and block"
                 subtitle="each layer at the latest step, log scale — input on the left"
                 rnn_subtitle="the error reaching each time step at the latest step, log scale — earliest step on the left"
+                transformer_subtitle="each parameter group (embed, pos, each block's attention, MLP and LayerNorms, readout), or each block's residual-stream error, at the latest step, log scale — input side on the left"
                 description="Bar chart of each layer's gradient norm; the same numbers are in the layer table below."
                 axes=refs[0]
                 data=refs[1]
@@ -253,7 +283,7 @@ pub fn Charts() -> impl IntoView {
                 <Key swatch="after" label="after clipping (what the update uses)"/>
                 <Key swatch="threshold" label="clip threshold"/>
                 <Key swatch="overflow" label="NaN / ∞"/>
-                <span hidden=move || lab.params.with(|p| p.model == "rnn")><Key swatch="theory" label="theory (‖δ‖ view)"/></span>
+                <span hidden=move || lab.params.with(|p| p.model != "mlp")><Key swatch="theory" label="theory (‖δ‖ view)"/></span>
                 <span hidden=move || lab.params.with(|p| p.model != "rnn" || p.cell() != Cell::Vanilla)><Key swatch="theory" label="theory, where exact (linear, orthogonal or identity W_h)"/></span>
                 <span hidden=move || !shows_cell_state(lab, false)><Key swatch="cell-state" label="‖∂L/∂c_t‖, the LSTM's cell state"/></span>
                 <BarsOptions/>
@@ -264,6 +294,7 @@ pub fn Charts() -> impl IntoView {
                     run="B"
                     title="Gradient magnitude per layer"
                     rnn_title="Gradient magnitude per time step"
+                    transformer_title="Gradient magnitude per group and block"
                     subtitle="run B, same quantity and scale as run A's chart"
                     description="Bar chart of run B's per-layer numbers, on the same scale as run A's."
                     axes=refs[6]
@@ -278,6 +309,7 @@ pub fn Charts() -> impl IntoView {
                 run="A"
                 title="Gradient magnitude over time"
                 subtitle="each layer's largest ‖∂L/∂W‖ per column of steps, colour on a log scale — explosion lights up the lower rows"
+                transformer_subtitle="each block's largest residual-stream error ‖∂L/∂x_l‖ per column of steps, colour on a log scale — the first block is the lowest row"
                 rnn_subtitle="each time step's largest ‖∂L/∂h_t‖ per column of training steps, colour on a log scale — explosion lights up the lower (earliest) rows"
                 description="Heat map of gradient norm by layer and step."
                 axes=refs[2]
@@ -293,6 +325,7 @@ pub fn Charts() -> impl IntoView {
                 title="Loss"
                 subtitle="mean squared error (plus L1/L2) per step, log scale, the whole run"
                 rnn_subtitle="the task's loss (mean squared error, or cross-entropy in nats for copy and language; plus L1/L2) per step, log scale"
+                transformer_subtitle="the task's loss (cross-entropy in nats for copy and language, mean squared error for adding and series; plus L1/L2) per step, log scale"
                 description="Line chart of the training loss over steps."
                 axes=refs[4]
                 data=refs[5]
@@ -303,7 +336,7 @@ pub fn Charts() -> impl IntoView {
                 <Key swatch="overflow" label="divergence"/>
                 <Key swatch="threshold" label="clipping acted (ticks)"/>
                 <span hidden=move || lab.params.with(|p| p.loss_scale == "none")><Key swatch="overflow" label="step skipped by the loss scaler (ticks above)"/></span>
-                <span hidden=move || lab.model.with(|m| m.baseline.is_none() || m.axis != ProfileAxis::TimeSteps)>
+                <span hidden=move || lab.model.with(|m| m.baseline.is_none() || m.axis == ProfileAxis::Layers)>
                     <Key swatch="baseline" label="baseline: the best loss without memory"/>
                 </span>
                 <span hidden=move || lab.model.with(|m| m.baseline.is_none() || m.axis != ProfileAxis::Layers)>

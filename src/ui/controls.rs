@@ -6,7 +6,7 @@
 use super::compare_controls::CompareControls;
 use super::format::compact;
 use super::options::{
-    ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, LOSS_SCALES, MODELS, OPTIMIZERS, PRECISIONS,
+    ACTIVATIONS, CELLS, CLIP_MODES, DATASETS, LOSS_SCALES, MODELS, NORMS, OPTIMIZERS, PRECISIONS,
     READOUTS, RECURRENT_INITS, SCHEDULES, SERIES, SWITCHES, TASKS, TEXTS, WEIGHT_DRAWS,
 };
 use super::own_data::{OwnDataPanel, OwnKind};
@@ -20,7 +20,10 @@ use leptos::prelude::*;
 /// The critical weight scale of the current activation, as a slider mark.
 fn critical_mark(lab: Lab) -> Signal<Option<(f64, String)>> {
     Signal::derive(move || {
-        let activation = lab.params.with(|p| Activation::from_name(&p.activation));
+        // The mean-field mark is the MLP's (the Transformer's σ has no such line).
+        let activation = lab
+            .params
+            .with(|p| Activation::from_name(&p.activation).filter(|_| p.model != "transformer"));
         activation
             .and_then(Activation::critical_weight_scale)
             .map(|sigma| {
@@ -63,7 +66,7 @@ pub fn Controls() -> impl IntoView {
             <Choice
                 id="model"
                 label="Model"
-                hint="A deep feed-forward net (depth multiplies the factors), or a recurrent net (time does)."
+                hint="A deep feed-forward net (depth multiplies the factors), a recurrent net (time does), or a Transformer (blocks on a residual stream, where LayerNorm's place decides)."
                 options=MODELS
                 get=|p| p.model.clone()
                 set=|p, v| p.model = v
@@ -153,6 +156,42 @@ pub fn Controls() -> impl IntoView {
                 options=READOUTS
                 get=|p| p.readout.clone()
                 set=|p, v| p.readout = v
+            />
+            <Choice
+                id="norm"
+                label="LayerNorm placement"
+                hint="Pre-LN adds each block's output to an untouched residual stream; Post-LN normalises after the sum, so the error is rescaled at every block on its way back (Xiong et al. 2020)."
+                options=NORMS
+                get=|p| p.norm.clone()
+                set=|p, v| p.norm = v
+            />
+            <Slider
+                id="layers"
+                label="Blocks"
+                hint="Transformer blocks: attention then a GELU MLP, each added to the residual stream."
+                get=|p| p.layers
+                set=|p, v| p.layers = v
+            />
+            <Slider
+                id="d-model"
+                label="Model width d"
+                hint="Width of the residual stream; the MLP is 4·d wide."
+                get=|p| p.d_model
+                set=|p, v| p.d_model = v
+            />
+            <Slider
+                id="heads"
+                label="Attention heads"
+                hint="Each head attends with d/heads dimensions; heads must divide d."
+                get=|p| p.heads
+                set=|p, v| p.heads = v
+            />
+            <Slider
+                id="context"
+                label="Context length T"
+                hint="Positions per sequence; each attends to itself and every earlier one."
+                get=|p| p.context
+                set=|p, v| p.context = v
             />
             <Slider
                 id="depth"

@@ -14,7 +14,16 @@ pub const DATASETS: &[(&str, &str)] = &[
     ("sine", "sine (regression)"),
     ("own", "your own points (CSV)"),
 ];
-pub const MODELS: &[(&str, &str)] = &[("mlp", "feed-forward (MLP)"), ("rnn", "recurrent (RNN)")];
+pub const MODELS: &[(&str, &str)] = &[
+    ("mlp", "feed-forward (MLP)"),
+    ("rnn", "recurrent (RNN)"),
+    ("transformer", "Transformer (decoder)"),
+];
+pub const NORMS: &[(&str, &str)] = &[
+    ("pre", "Pre-LN: x + f(LN(x))"),
+    ("post", "Post-LN: LN(x + f(x))"),
+    ("none", "none"),
+];
 pub const TASKS: &[(&str, &str)] = &[
     ("adding", "adding problem"),
     ("copy", "copy (delayed recall)"),

@@ -123,6 +123,8 @@ impl Painter {
         let mut frame = HistoryFrame::of(history);
         if session.configs[0].net.model.as_rnn().is_some() {
             frame.unit = Unit::TimeSteps;
+        } else if session.configs[0].net.model.as_transformer().is_some() {
+            frame.unit = Unit::Blocks;
         }
         if self.history != Some(frame) || resized[1] {
             let style = history_canvas.style();

@@ -54,6 +54,7 @@ pub fn scale_of(field: Field) -> Scale {
         Field::Depth => steps(&[(1.0, 100.0), (10.0, TO_MAX)]),
         Field::Width | Field::Hidden => steps(&[(1.0, 128.0), (8.0, TO_MAX)]),
         Field::Batch => steps(&[(1.0, 128.0), (16.0, TO_MAX)]),
+        Field::DModel => steps(&[(8.0, TO_MAX)]),
         Field::WeightScale | Field::BiasScale | Field::RecurrentScale | Field::InputScale => {
             steps(&[(0.05, 4.0), (0.25, TO_MAX)])
         }

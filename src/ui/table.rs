@@ -1,9 +1,10 @@
 //! The numbers tables: every parameter group's numbers as text (an MLP's layers; an RNN's
 //! `W_x`, `W_h`, `b`, `W_out`, `b_out`) for run A and, in compare mode, run B, and for an RNN
-//! the error at every time step — the accessible alternative to the charts, and what the
+//! the error at every time step, for a Transformer at every block with its attention heads — the
+//! accessible alternative to the charts, and what the
 //! browser tests read.
 
-use super::format::plain;
+use super::format::{compact, plain};
 use super::state::Lab;
 use super::widgets::read;
 use gradlab_engine::{ProfileAxis, StepStats};
@@ -39,18 +40,19 @@ fn latest<T>(lab: Lab, of_b: bool, read: impl FnOnce(Option<&StepStats>) -> T) -
 #[component]
 pub fn LayerTable() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let recurrent = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
+    let beside = move || lab.model.with(|m| m.axis != ProfileAxis::Layers);
     let compared = move || lab.second.with(Option::is_some);
     view! {
         <div
             class="tables"
-            class:single=move || !recurrent() && !compared()
+            class:single=move || !beside() && !compared()
             class:compared=compared
             hidden=move || !lab.shows_chart("table")
         >
             <GroupTable of_b=false/>
             <GroupTable of_b=true/>
             <TimeTable/>
+            <BlockTable/>
         </div>
     }
 }
@@ -68,10 +70,11 @@ fn GroupTable(
                 .map_or_else(|| "—".to_string(), plain)
         })
     };
-    let recurrent = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
+    // An RNN's and a Transformer's groups are named; an MLP's are its layers.
+    let named = move || lab.model.with(|m| m.axis != ProfileAxis::Layers);
     let run = if of_b { "Run B: per" } else { "Per" };
     let caption = move || {
-        let what = if recurrent() { "group" } else { "layer" };
+        let what = if named() { "group" } else { "layer" };
         latest(lab, of_b, |s| match s {
             Some(s) => format!("{run}-{what} numbers at step {}", s.step),
             None => format!("{run}-{what} numbers (no step yet)"),
@@ -98,7 +101,7 @@ fn GroupTable(
     let group = move |layer: usize| {
         model
             .with(|m| {
-                (m.axis == ProfileAxis::TimeSteps || layer >= m.profile_len)
+                (m.axis != ProfileAxis::Layers || layer >= m.profile_len)
                     .then(|| m.group_names.get(layer).cloned())
             })
             .flatten()
@@ -122,7 +125,7 @@ fn GroupTable(
                 <caption>{caption}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">{move || if recurrent() { "group" } else { "layer" }}</th>
+                        <th scope="col">{move || if named() { "group" } else { "layer" }}</th>
                         {COLUMNS.iter().map(|(_, title, _)| view! { <th scope="col">{*title}</th> }).collect_view()}
                     </tr>
                 </thead>
@@ -183,6 +186,71 @@ fn TimeTable() -> impl IntoView {
                             <th scope="row">{t + 1}</th>
                             <td data-field="time-norm">{move || norm_at(t, |s| &s.time_norms)}</td>
                             <td data-field="cell-norm" hidden=move || !lstm()>{move || norm_at(t, |s| &s.cell_norms)}</td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Run A's error on the residual stream entering each block, and each head's largest attention
+/// logit and entropy (Transformer only).
+#[component]
+fn BlockTable() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let blocks = move || {
+        lab.model.with(|m| {
+            if m.axis == ProfileAxis::Blocks {
+                m.profile_len
+            } else {
+                0
+            }
+        })
+    };
+    let norm_at = move |b: usize| {
+        lab.shown.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.block_norms.get(b).copied())
+                .map_or_else(|| "—".to_string(), plain)
+        })
+    };
+    // Each head's number in block b, side by side ("2.31 · 1.98 · …").
+    let heads_at = move |b: usize, of: fn(&StepStats) -> &Vec<f64>| {
+        lab.shown.with(|s| {
+            let Some(s) = s.as_ref() else {
+                return "—".to_string();
+            };
+            let values = of(s);
+            let heads = values.len() / blocks().max(1);
+            values
+                .iter()
+                .skip(b * heads)
+                .take(heads)
+                .map(|&v| compact(v))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+    };
+    view! {
+        <div class="table-wrap" hidden=move || blocks() == 0 tabindex="0" role="region" aria-label="Per-block numbers">
+            <table id="block-table" class="numbers">
+                <caption>"Per block"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"block l"</th>
+                        <th scope="col">"‖∂L/∂x_l‖"</th>
+                        <th scope="col" title="the largest q·k/√d_h of each head">"max logit, per head"</th>
+                        <th scope="col" title="−Σ p ln p, mean over positions, in nats">"entropy, per head"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || 0..blocks() key=|b| *b let:b>
+                        <tr data-block=b + 1>
+                            <th scope="row">{b + 1}</th>
+                            <td data-field="block-norm">{move || norm_at(b)}</td>
+                            <td data-field="attn-logit-max">{move || heads_at(b, |s| &s.attn_logit_max)}</td>
+                            <td data-field="attn-entropy">{move || heads_at(b, |s| &s.attn_entropy)}</td>
                         </tr>
                     </For>
                 </tbody>

@@ -293,6 +293,11 @@ pub enum Unit {
     TimeSteps,
     /// An RNN's parameter groups (`W_x`, `W_h`, `b`, `W_out`, `b_out`).
     Groups,
+    /// A Transformer's blocks, first first.
+    Blocks,
+    /// A Transformer's parameter groups (`embed`, `pos`, each block's, `ln_f`, `readout`),
+    /// numbered (their names are in the table).
+    NumberedGroups,
 }
 
 impl Unit {
@@ -302,6 +307,8 @@ impl Unit {
             Self::Layers => "layer (input → output)",
             Self::TimeSteps => "time step t (earliest → last)",
             Self::Groups => "parameter group",
+            Self::Blocks => "block l (first → last)",
+            Self::NumberedGroups => "parameter group (embed → readout; names in the table)",
         }
     }
 
@@ -310,6 +317,7 @@ impl Unit {
         match self {
             Self::Layers | Self::Groups => "layer",
             Self::TimeSteps => "time step",
+            Self::Blocks | Self::NumberedGroups => "block",
         }
     }
 
@@ -319,7 +327,9 @@ impl Unit {
             Self::Groups => gradlab_engine::rnn::GROUP_NAMES
                 .get(index)
                 .map_or_else(String::new, |n| n.to_string()),
-            Self::Layers | Self::TimeSteps => format!("{}", index + 1),
+            Self::Layers | Self::TimeSteps | Self::Blocks | Self::NumberedGroups => {
+                format!("{}", index + 1)
+            }
         }
     }
 }

@@ -500,6 +500,30 @@ fn write_dump(path: &PathBuf, config: &TrainConfig, trace: &StepTrace) -> io::Re
             }
             dump
         }
+        ModelConfig::Transformer(t) => {
+            // Every group as `W` in its natural shape ([fan_in, fan_out]; a LayerNorm's γ is
+            // [1, d]) and `b` (empty for embed and pos), with its gradient.
+            let names = config.net.model.describe().group_names;
+            let groups: Vec<_> = names
+                .iter()
+                .zip(trace.groups_before.iter().zip(&trace.grads))
+                .map(|(name, (p, g))| {
+                    json!({"name": name, "W": rows(&p.w), "b": p.b.to_vec(),
+                           "dW": rows(&g.w), "db": g.b.to_vec()})
+                })
+                .collect();
+            let y = match t.readout {
+                Readout::All => json!(sequences(&trace.y, t.context)),
+                Readout::Last => json!(rows(&trace.y)),
+            };
+            json!({
+                "config": config.to_params(),
+                "x": sequences(&trace.x, t.context),
+                "y": y,
+                "loss": trace.loss,
+                "groups": groups,
+            })
+        }
     };
     std::fs::write(path, serde_json::to_vec(&dump)?)
 }

@@ -20,7 +20,7 @@ use super::language::TextSource;
 use super::loss::Penalty;
 use super::memory::{describe_bytes, estimate_bytes, MEMORY_BUDGET_BYTES};
 use super::mlp::Architecture;
-use super::model::{MlpConfig, ModelConfig, RnnConfig};
+use super::model::{MlpConfig, ModelConfig, RnnConfig, TransformerConfig};
 use super::optim::{OptimizerConfig, OptimizerKind};
 use super::own_series::SeriesSource;
 pub use super::params::TrainParams;
@@ -30,6 +30,7 @@ use super::schedule::{Schedule, ScheduleKind};
 use super::sequence::Task;
 pub use super::settings::{Field, MAX_DEPTH, MAX_WIDTH};
 use super::settings::{Kind, Value, MODEL_NAMES, SETTINGS, SWITCH};
+use super::transformer::Norm;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -81,6 +82,17 @@ pub enum ConfigError {
         /// Why, in a few words.
         why: &'static str,
     },
+    /// A count that must divide another setting's value (heads divide the model width).
+    MustDivide {
+        /// The setting.
+        field: Field,
+        /// The value given.
+        value: f64,
+        /// What it must divide.
+        whole: f64,
+        /// The value used instead: the largest divisor of `whole` below `value`.
+        used: f64,
+    },
     /// A network too large to train within [`MEMORY_BUDGET_BYTES`]; the repair lowered
     /// `field` (the width or hidden units first, then the depth or length, then the batch).
     TooBig {
@@ -104,6 +116,7 @@ impl ConfigError {
             | Self::NotFinite { field, .. }
             | Self::UnknownName { field, .. }
             | Self::TooSmallFor { field, .. }
+            | Self::MustDivide { field, .. }
             | Self::TooBig { field, .. } => *field,
         }
     }
@@ -137,6 +150,12 @@ impl fmt::Display for ConfigError {
             } => write!(
                 f,
                 "{label} must be at least {min} here: {why} — got {value}."
+            ),
+            Self::MustDivide {
+                value, whole, used, ..
+            } => write!(
+                f,
+                "{label} must divide the model width d = {whole} — got {value}; using {used}."
             ),
             Self::TooBig {
                 bytes,
@@ -288,9 +307,26 @@ impl TrainParams {
     /// (Called after [`repair_combinations`].)
     fn config_of_valid(&self) -> TrainConfig {
         // Repaired names are always known; the fallbacks are the table defaults.
-        let model = if self.model == MODEL_NAMES[1] {
+        let task = Task::from_name(&self.task).unwrap_or(Task::Adding);
+        let readout = Readout::from_name(&self.readout).unwrap_or(Readout::Last);
+        let text = TextSource::from_name(&self.text).unwrap_or_default();
+        let series = SeriesSource::from_name(&self.series).unwrap_or_default();
+        let model = if self.model == MODEL_NAMES[2] {
+            ModelConfig::Transformer(TransformerConfig {
+                task,
+                layers: self.layers as usize,
+                d_model: self.d_model as usize,
+                heads: self.heads as usize,
+                context: self.context as usize,
+                norm: Norm::from_name(&self.norm).unwrap_or_default(),
+                weight_scale: self.weight_scale,
+                readout,
+                text,
+                series,
+            })
+        } else if self.model == MODEL_NAMES[1] {
             ModelConfig::Rnn(RnnConfig {
-                task: Task::from_name(&self.task).unwrap_or(Task::Adding),
+                task,
                 cell: self.cell(),
                 steps: self.seq_len as usize,
                 hidden: self.hidden as usize,
@@ -300,10 +336,10 @@ impl TrainParams {
                         .unwrap_or(RecurrentInit::Gaussian),
                     recurrent_scale: self.recurrent_scale,
                 },
-                readout: Readout::from_name(&self.readout).unwrap_or(Readout::Last),
+                readout,
                 truncation: self.bptt as usize,
-                text: TextSource::from_name(&self.text).unwrap_or_default(),
-                series: SeriesSource::from_name(&self.series).unwrap_or_default(),
+                text,
+                series,
             })
         } else {
             ModelConfig::Mlp(MlpConfig {
@@ -377,6 +413,21 @@ fn repair_combinations(p: &mut TrainParams) -> Vec<ConfigError> {
         p.seq_len = 2.0;
     }
     errors.extend(repair_size(p));
+    // Heads split the width: after the size repair, which may have narrowed it.
+    if p.model == MODEL_NAMES[2] && p.d_model % p.heads != 0.0 {
+        let used = (1..=p.heads as u32)
+            .rev()
+            .map(f64::from)
+            .find(|h| p.d_model % h == 0.0)
+            .unwrap_or(1.0);
+        errors.push(ConfigError::MustDivide {
+            field: Field::Heads,
+            value: p.heads,
+            whole: p.d_model,
+            used,
+        });
+        p.heads = used;
+    }
     errors
 }
 
@@ -389,22 +440,26 @@ fn repair_size(p: &mut TrainParams) -> Option<ConfigError> {
         return None;
     }
     let rnn = p.model == MODEL_NAMES[1];
+    let transformer = p.model == MODEL_NAMES[2];
     // The network shrinks first (its parameters grow with the width squared), the batch last.
-    let order = if rnn {
-        [Field::Hidden, Field::SeqLen, Field::Batch]
+    let order: &[Field] = if transformer {
+        &[Field::DModel, Field::Context, Field::Layers, Field::Batch]
+    } else if rnn {
+        &[Field::Hidden, Field::SeqLen, Field::Batch]
     } else {
-        [Field::Width, Field::Depth, Field::Batch]
+        &[Field::Width, Field::Depth, Field::Batch]
     };
     let mut first = None;
-    for field in order {
+    for &field in order {
+        let least = field.range().map_or(1.0, |(min, ..)| min.max(1.0));
         while estimate_bytes(&p.config_of_valid()) > MEMORY_BUDGET_BYTES {
             let Value::Number(v) = p.value(field) else {
                 break;
             };
-            if v <= 1.0 {
+            if v <= least {
                 break;
             }
-            p.set(field, Value::Number((v / 2.0).floor().max(1.0)));
+            p.set(field, Value::Number((v / 2.0).floor().max(least)));
             first.get_or_insert(field);
         }
     }
@@ -412,7 +467,9 @@ fn repair_size(p: &mut TrainParams) -> Option<ConfigError> {
         field: first.unwrap_or(Field::Batch),
         bytes,
         budget: MEMORY_BUDGET_BYTES,
-        lower: if rnn {
+        lower: if transformer {
+            "the model width, the context, the blocks or the batch"
+        } else if rnn {
             "the hidden units, the sequence length or the batch"
         } else {
             "the width, the depth or the batch"
@@ -470,6 +527,19 @@ impl TrainConfig {
                 p.init = m.init.draw.name().into();
                 p.residual = SWITCH[usize::from(m.architecture.residual)].into();
                 p.layer_norm = SWITCH[usize::from(m.architecture.layer_norm)].into();
+            }
+            ModelConfig::Transformer(t) => {
+                p.model = MODEL_NAMES[2].into();
+                p.task = t.task.name().into();
+                p.layers = t.layers as f64;
+                p.d_model = t.d_model as f64;
+                p.heads = t.heads as f64;
+                p.context = t.context as f64;
+                p.norm = t.norm.name().into();
+                p.weight_scale = t.weight_scale;
+                p.readout = t.readout.name().into();
+                p.text = t.text.name().into();
+                p.series = t.series.name().into();
             }
             ModelConfig::Rnn(r) => {
                 p.model = MODEL_NAMES[1].into();

@@ -73,6 +73,7 @@ pub mod group;
 pub mod init;
 pub mod kernels;
 pub mod language;
+pub mod layer_norm;
 pub mod loss;
 pub mod memory;
 pub mod mlp;
@@ -94,6 +95,7 @@ pub mod stats;
 pub mod sweep;
 pub mod theory;
 pub mod trainer;
+pub mod transformer;
 
 pub use activation::Activation;
 pub use clip::{Clip, ClipMode};

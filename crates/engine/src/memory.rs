@@ -127,6 +127,25 @@ pub fn estimate(config: &TrainConfig) -> MemoryEstimate {
                 + t * n * d + read * k; // the batch
             (parameters, 0, working, t * n * d)
         }
+        ModelConfig::Transformer(tr) => {
+            let shape = tr.shape();
+            let parameters = shape.parameter_count(tr.norm) as u64;
+            let (v, k, d, h, t, layers) = (
+                shape.input_dim as u64,
+                shape.output_dim as u64,
+                shape.d_model as u64,
+                shape.heads as u64,
+                shape.context as u64,
+                shape.layers as u64,
+            );
+            let rows = t * n;
+            // Kept per block for backward: ~18 values of width d per row (the stream, the
+            // LayerNorms' inputs, q|k|v, the heads, the MLP's 4d hidden layer before and after
+            // GELU) and the softmax of every sequence and head; then backward's ~12d per row.
+            let per_block = rows * 18 * d + n * h * t * t;
+            let working = layers * per_block + rows * 12 * d + 2 * rows * (v + k);
+            (parameters, 0, working, rows * v)
+        }
     };
     let rounded_copies = if live.mixed.precision.is_reduced() {
         parameters + inputs
@@ -172,6 +191,26 @@ mod tests {
         );
         assert!(estimate_bytes(&config) <= MEMORY_BUDGET_BYTES);
         assert_eq!(describe_bytes(420_000_000), "420 MB");
+
+        // The largest Transformer a link can ask for: narrowed first, its heads still dividing.
+        let params = TrainParams {
+            model: "transformer".into(),
+            layers: 12.0,
+            d_model: 240.0,
+            heads: 12.0,
+            context: 256.0,
+            batch: 512.0,
+            ..TrainParams::default()
+        };
+        let (config, errors) = params.repair();
+        assert!(errors[0]
+            .to_string()
+            .starts_with("Model width d: this network needs about"));
+        assert!(estimate_bytes(&config) <= MEMORY_BUDGET_BYTES);
+        let t = config.net.model.as_transformer().expect("a Transformer");
+        // 240 → 120 → 60 → 30 → 16 (the least width), where 12 heads cannot split: 8.
+        assert_eq!((t.d_model, t.heads), (16, 8));
+        assert!(errors.iter().any(|e| e.field() == crate::Field::Heads));
         assert_eq!(describe_bytes(3_140_000_000), "3.1 GB");
     }
 }

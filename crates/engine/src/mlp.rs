@@ -25,16 +25,14 @@
 use super::activation::Activation;
 use super::group::ParamGroup;
 use super::init::Init;
+use super::layer_norm::{normalize, normalize_backward};
 use super::loss::{mse, Penalty};
 use super::network::{clamp_error, in_compute_format, Backprop, Network, Pass};
 use super::precision::Precision;
 use super::scalar::{all_finite, product, sum_sq, Scalar};
-use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-
-/// LayerNorm's ε, PyTorch's default.
-pub const LAYER_NORM_EPSILON: f64 = 1e-5;
 
 /// How the hidden layers are wired: plain, with residual connections, with LayerNorm, or both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,48 +215,6 @@ impl<S: Scalar> Mlp<S> {
     }
 }
 
-/// LayerNorm's normalisation of each row: `n = (z − μ)/√(σ² + ε)`, and `1/√(σ² + ε)` per row.
-fn normalize<S: Scalar>(z: &Array2<S>) -> (Array2<S>, Array1<S>) {
-    let units = S::of(z.ncols() as f64);
-    let mean = z.sum_axis(Axis(1)) / units;
-    let mut n = z - &mean.view().insert_axis(Axis(1));
-    let variance = n.map_axis(Axis(1), |row| {
-        row.iter().fold(S::zero(), |acc, &v| acc + v * v)
-    }) / units;
-    let eps = S::of(LAYER_NORM_EPSILON);
-    let inv_std = variance.mapv(|v| S::one() / (v + eps).sqrt());
-    n *= &inv_std.view().insert_axis(Axis(1));
-    (n, inv_std)
-}
-
-/// LayerNorm backward: from `∂u` and the forward's `n`, `1/σ`, and γ, returns `∂z` and
-/// writes `∂γ`, `∂β`.
-fn normalize_backward<S: Scalar>(
-    grad_u: &Array2<S>,
-    n: &Array2<S>,
-    inv_std: &Array1<S>,
-    gain: &Array1<S>,
-) -> (Array2<S>, Array1<S>, Array1<S>) {
-    let grad_gain = (grad_u * n).sum_axis(Axis(0));
-    let grad_bias = grad_u.sum_axis(Axis(0));
-    let units = S::of(n.ncols() as f64);
-    let grad_n = grad_u * gain;
-    let mean_grad = grad_n.sum_axis(Axis(1)) / units;
-    let mean_grad_n = (&grad_n * n).sum_axis(Axis(1)) / units;
-    let mut grad_z = grad_n;
-    Zip::from(grad_z.rows_mut())
-        .and(n.rows())
-        .and(inv_std)
-        .and(&mean_grad)
-        .and(&mean_grad_n)
-        .for_each(|mut g, n, &inv, &m, &mn| {
-            Zip::from(&mut g)
-                .and(&n)
-                .for_each(|g, &n| *g = inv * (*g - m - n * mn));
-        });
-    (grad_z, grad_gain, grad_bias)
-}
-
 impl<S: Scalar> Network<S> for Mlp<S> {
     fn groups(&self) -> &[ParamGroup<S>] {
         &self.layers
@@ -323,7 +279,7 @@ impl<S: Scalar> Mlp<S> {
                         Some((gain, _)) => {
                             let (n, inv_std) = &pass.normed[l];
                             let (delta, mut grad_gain, mut grad_bias) =
-                                normalize_backward(&grad_u, n, inv_std, gain);
+                                normalize_backward(&grad_u, n, inv_std, gain.view());
                             precision.round_all(&mut grad_gain);
                             precision.round_all(&mut grad_bias);
                             norm_grads[2 * l] = ParamGroup::vector(grad_gain);
@@ -370,6 +326,8 @@ impl<S: Scalar> Mlp<S> {
             delta_norms,
             cell_norms: Vec::new(),
             first_non_finite_activation: pass.first_bad,
+            attn_logit_max: Vec::new(),
+            attn_entropy: Vec::new(),
         }
     }
 }

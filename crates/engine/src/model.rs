@@ -18,6 +18,7 @@ use super::own_series::{OwnSeries, SeriesSource};
 use super::rng::{stream_rng, Stream};
 use super::rnn::{Readout, Rnn, RnnInit, RnnShape, GROUP_NAMES, RECURRENT_GROUP};
 use super::sequence::{SeriesShape, Task};
+use super::transformer::{Norm, Transformer, TransformerShape};
 use ndarray::Array2;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,45 @@ pub struct RnnConfig {
     /// The series task's series (links from before own series have none: the sines).
     #[serde(default)]
     pub series: SeriesSource,
+}
+
+/// A Transformer's shape and task (see [`transformer`](super::transformer)).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransformerConfig {
+    /// The sequence task (the RNN's tasks, at T = `context`).
+    pub task: Task,
+    /// Blocks.
+    pub layers: usize,
+    /// Width of the residual stream d.
+    pub d_model: usize,
+    /// Attention heads (dividing d).
+    pub heads: usize,
+    /// Positions T.
+    pub context: usize,
+    /// Where the LayerNorms sit.
+    pub norm: Norm,
+    /// σ of the initial weights.
+    pub weight_scale: f64,
+    /// Which positions are scored.
+    pub readout: Readout,
+    /// The language model's text.
+    pub text: TextSource,
+    /// The series task's series.
+    pub series: SeriesSource,
+}
+
+impl TransformerConfig {
+    /// Its sizes.
+    pub fn shape(&self) -> TransformerShape {
+        TransformerShape {
+            input_dim: self.task.input_dim(),
+            output_dim: self.task.output_dim(),
+            layers: self.layers,
+            d_model: self.d_model,
+            heads: self.heads,
+            context: self.context,
+        }
+    }
 }
 
 /// What a reader brought, each used where the settings ask for it (`text=own` for the language
@@ -127,6 +167,8 @@ pub enum ModelConfig {
     Mlp(MlpConfig),
     /// A vanilla RNN on a sequence task.
     Rnn(RnnConfig),
+    /// A decoder-only Transformer on a sequence task.
+    Transformer(TransformerConfig),
 }
 
 /// What the back-propagated error is measured along.
@@ -137,6 +179,8 @@ pub enum ProfileAxis {
     Layers,
     /// ‖∂L/∂h_t‖ per time step, earliest first.
     TimeSteps,
+    /// ‖∂L/∂x_l‖ on the residual stream entering each Transformer block, earliest first.
+    Blocks,
 }
 
 /// What the page and the statistics need to know of a model, sent with `Configured`.
@@ -181,7 +225,36 @@ pub enum DataSource {
     },
 }
 
+/// A sequence model's data: task, time steps, readout, text and series sources.
+type SequenceData = (Task, usize, Readout, TextSource, SeriesSource);
+
 impl DataSource {
+    /// A sequence task's source: the language model's windows from `own.text` when the settings
+    /// say `text = own` and there is one (else the shipped text), the series task's from
+    /// `own.series` when it says `series = own` and the series fits the windows.
+    fn sequences<R: Rng + ?Sized>(
+        (task, steps, readout, text, series): SequenceData,
+        own: &OwnData,
+        data_rng: &mut R,
+    ) -> Self {
+        let corpus = match (task, text, &own.text) {
+            (Task::Language, TextSource::Own, Some(text)) => text.clone(),
+            _ => Corpus::shipped(),
+        };
+        let own_series = match (task, series, &own.series) {
+            (Task::Series, SeriesSource::Own, Some(s)) if s.fits(steps) => Some(s.clone()),
+            _ => None,
+        };
+        Self::Sequences {
+            task,
+            series: SeriesShape::draw(data_rng),
+            steps,
+            readout,
+            corpus,
+            own_series,
+        }
+    }
+
     /// One batch of `size` examples: `(x, y)` in the network's layout.
     pub fn batch<R: Rng + ?Sized>(&self, size: usize, rng: &mut R) -> (Array2<f32>, Array2<f32>) {
         match self {
@@ -250,24 +323,27 @@ impl ModelConfig {
                     loss: r.task.loss(),
                     truncation: r.truncation,
                 };
-                let corpus = match (r.task, r.text, &own.text) {
-                    (Task::Language, TextSource::Own, Some(text)) => text.clone(),
-                    _ => Corpus::shipped(),
-                };
-                let own_series = match (r.task, r.series, &own.series) {
-                    (Task::Series, SeriesSource::Own, Some(s)) if s.fits(r.steps) => {
-                        Some(s.clone())
-                    }
-                    _ => None,
-                };
-                let source = DataSource::Sequences {
-                    task: r.task,
-                    series: SeriesShape::draw(&mut data_rng),
-                    steps: r.steps,
-                    readout: r.readout,
-                    corpus,
-                    own_series,
-                };
+                let source = DataSource::sequences(
+                    (r.task, r.steps, r.readout, r.text, r.series),
+                    own,
+                    &mut data_rng,
+                );
+                (Box::new(net), source)
+            }
+            Self::Transformer(t) => {
+                let net = Transformer::<f32>::new(
+                    t.shape(),
+                    t.norm,
+                    t.task.loss(),
+                    t.readout,
+                    t.weight_scale,
+                    &mut init_rng,
+                );
+                let source = DataSource::sequences(
+                    (t.task, t.context, t.readout, t.text, t.series),
+                    own,
+                    &mut data_rng,
+                );
                 (Box::new(net), source)
             }
         }
@@ -292,6 +368,14 @@ impl ModelConfig {
                 baseline: r.task.baseline(r.steps, r.readout),
                 writes_text: r.task == Task::Language,
             },
+            Self::Transformer(t) => ModelDescription {
+                group_names: t.shape().group_names(t.norm),
+                axis: ProfileAxis::Blocks,
+                profile_len: t.layers,
+                recurrent_group: None,
+                baseline: t.task.baseline(t.context, t.readout),
+                writes_text: false,
+            },
         }
     }
 
@@ -300,6 +384,7 @@ impl ModelConfig {
         match self {
             Self::Mlp(m) => m.group_names().len(),
             Self::Rnn(_) => GROUP_NAMES.len(),
+            Self::Transformer(t) => t.shape().group_names(t.norm).len(),
         }
     }
 
@@ -307,7 +392,7 @@ impl ModelConfig {
     pub fn as_mlp(&self) -> Option<&MlpConfig> {
         match self {
             Self::Mlp(m) => Some(m),
-            Self::Rnn(_) => None,
+            _ => None,
         }
     }
 
@@ -315,7 +400,15 @@ impl ModelConfig {
     pub fn as_rnn(&self) -> Option<&RnnConfig> {
         match self {
             Self::Rnn(r) => Some(r),
-            Self::Mlp(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The Transformer's configuration, if this is one.
+    pub fn as_transformer(&self) -> Option<&TransformerConfig> {
+        match self {
+            Self::Transformer(t) => Some(t),
+            _ => None,
         }
     }
 }

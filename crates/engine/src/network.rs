@@ -22,8 +22,15 @@ pub struct Backprop<S> {
     pub delta_norms: Vec<f64>,
     /// ‖∂L/∂c_t‖ per time step, earliest first, for an LSTM's cell state; empty otherwise.
     pub cell_norms: Vec<f64>,
-    /// The first group (forward order) whose output had a NaN or ±Inf, if any.
+    /// The first group (forward order) whose output had a NaN or ±Inf, if any (a
+    /// Transformer: the first block, or the readout at index `layers`).
     pub first_non_finite_activation: Option<usize>,
+    /// A Transformer's largest attention logit `q·k/√d_h` per block and head (block-major);
+    /// empty for other models.
+    pub attn_logit_max: Vec<f64>,
+    /// A Transformer's attention entropy `−Σ_s p_ts ln p_ts` per block and head, the mean over
+    /// query positions and sequences (block-major); empty for other models.
+    pub attn_entropy: Vec<f64>,
 }
 
 /// How one forward and backward pass computes.

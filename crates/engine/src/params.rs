@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct TrainParams {
-    /// Model kind name (`mlp`, `rnn`).
+    /// Model kind name (`mlp`, `rnn`, `transformer`).
     pub model: String,
     /// Hidden layers (MLP).
     pub depth: f64,
@@ -60,6 +60,16 @@ pub struct TrainParams {
     pub text: String,
     /// The series task's series: `sines` or `own` (RNN, task `series`).
     pub series: String,
+    /// Transformer blocks.
+    pub layers: f64,
+    /// A Transformer's width d.
+    pub d_model: f64,
+    /// A Transformer's attention heads.
+    pub heads: f64,
+    /// A Transformer's context length T.
+    pub context: f64,
+    /// A Transformer's LayerNorm placement: `pre`, `post` or `none`.
+    pub norm: String,
     /// Mini-batch size.
     pub batch: f64,
     /// Learning rate η.
@@ -129,6 +139,11 @@ impl Default for TrainParams {
             readout: String::new(),
             text: String::new(),
             series: String::new(),
+            layers: 0.0,
+            d_model: 0.0,
+            heads: 0.0,
+            context: 0.0,
+            norm: String::new(),
             batch: 0.0,
             learning_rate: 0.0,
             schedule: String::new(),
@@ -256,6 +271,11 @@ impl TrainParams {
             Field::Readout => Slot::Name(&mut self.readout),
             Field::Text => Slot::Name(&mut self.text),
             Field::Series => Slot::Name(&mut self.series),
+            Field::Layers => Slot::Number(&mut self.layers),
+            Field::DModel => Slot::Number(&mut self.d_model),
+            Field::Heads => Slot::Number(&mut self.heads),
+            Field::Context => Slot::Number(&mut self.context),
+            Field::Norm => Slot::Name(&mut self.norm),
             Field::Batch => Slot::Number(&mut self.batch),
             Field::LearningRate => Slot::Number(&mut self.learning_rate),
             Field::Schedule => Slot::Name(&mut self.schedule),

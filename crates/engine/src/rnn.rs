@@ -499,6 +499,8 @@ impl<S: Scalar> Rnn<S> {
             delta_norms: time_norms,
             cell_norms,
             first_non_finite_activation: forward.first_non_finite,
+            attn_logit_max: Vec::new(),
+            attn_entropy: Vec::new(),
         }
     }
 }

@@ -21,6 +21,7 @@ use super::precision::{LossScaleKind, Precision};
 use super::rnn::{Readout, RecurrentInit};
 use super::schedule::ScheduleKind;
 use super::sequence::Task;
+use super::transformer::Norm;
 
 /// Most hidden layers a network may have.
 pub const MAX_DEPTH: usize = 1000;
@@ -30,6 +31,12 @@ pub const MAX_WIDTH: usize = 512;
 pub const MAX_SEQ_LEN: usize = 500;
 /// Most hidden units an RNN may have.
 pub const MAX_HIDDEN: usize = 256;
+/// Most blocks a Transformer may have.
+pub const MAX_LAYERS: usize = 12;
+/// The widest residual stream a Transformer may have.
+pub const MAX_D_MODEL: usize = 256;
+/// The longest context a Transformer may have.
+pub const MAX_CONTEXT: usize = 256;
 
 /// A setting that can be wrong: one row of [`SETTINGS`], in the same order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,6 +83,16 @@ pub enum Field {
     Text,
     /// `series`: Series.
     Series,
+    /// `layers`: Transformer blocks.
+    Layers,
+    /// `d-model`: Model width d.
+    DModel,
+    /// `heads`: Attention heads.
+    Heads,
+    /// `context`: Context length T.
+    Context,
+    /// `norm`: LayerNorm placement.
+    Norm,
     /// `batch`: Batch size.
     Batch,
     /// `lr`: Learning rate.
@@ -155,6 +172,14 @@ pub enum Models {
     Mlp,
     /// The recurrent network only.
     Rnn,
+    /// The Transformer only.
+    Transformer,
+    /// The sequence models: the RNN and the Transformer.
+    Sequences,
+    /// The MLP and the Transformer (which share the weight scale σ).
+    MlpTransformer,
+    /// The MLP and the RNN (the Transformer's activation is GELU, fixed).
+    MlpRnn,
 }
 
 /// What changing a setting costs.
@@ -206,25 +231,25 @@ const fn choice(names: &'static [&'static str], default: &'static str) -> Kind {
 pub const SWITCH: &[&str] = &["off", "on"];
 
 /// Model kinds, by name.
-pub const MODEL_NAMES: &[&str] = &["mlp", "rnn"];
+pub const MODEL_NAMES: &[&str] = &["mlp", "rnn", "transformer"];
 
 use Cost::{Live, Rebuild};
-use Models::{All, Mlp, Rnn};
+use Models::{All, Mlp, MlpRnn, MlpTransformer, Rnn, Sequences, Transformer};
 
 /// Every setting, in [`Field`] order (the order links and flags list them).
 #[rustfmt::skip]
-pub const SETTINGS: [Setting; 41] = [
+pub const SETTINGS: [Setting; 46] = [
     row(Field::Model, "model", "model", "Model", choice(MODEL_NAMES, "mlp"), All, Rebuild),
     row(Field::Depth, "depth", "depth", "Depth (hidden layers)", number(1.0, MAX_DEPTH as f64, true, 10.0), Mlp, Rebuild),
     row(Field::Width, "width", "width", "Width (units per layer)", number(1.0, MAX_WIDTH as f64, true, 16.0), Mlp, Rebuild),
-    row(Field::Activation, "activation", "activation", "Activation", choice(Activation::NAMES, "tanh"), All, Rebuild),
-    row(Field::WeightScale, "weight-scale", "weight-scale", "Weight scale σ", number(0.0, 10.0, false, 1.0), Mlp, Rebuild),
+    row(Field::Activation, "activation", "activation", "Activation", choice(Activation::NAMES, "tanh"), MlpRnn, Rebuild),
+    row(Field::WeightScale, "weight-scale", "weight-scale", "Weight scale σ", number(0.0, 10.0, false, 1.0), MlpTransformer, Rebuild),
     row(Field::BiasScale, "bias-scale", "bias-scale", "Bias scale σ_b", number(0.0, 5.0, false, 0.0), Mlp, Rebuild),
     row(Field::Init, "init", "init", "Weight init", choice(WeightDraw::NAMES, "gaussian"), Mlp, Rebuild),
     row(Field::Dataset, "dataset", "dataset", "Data set", choice(DatasetKind::NAMES, "circle"), Mlp, Rebuild),
     row(Field::Residual, "residual", "residual", "Residual connections", choice(SWITCH, "off"), Mlp, Rebuild),
     row(Field::LayerNorm, "layer-norm", "layer-norm", "LayerNorm", choice(SWITCH, "off"), Mlp, Rebuild),
-    row(Field::Task, "task", "task", "Task", choice(Task::NAMES, "adding"), Rnn, Rebuild),
+    row(Field::Task, "task", "task", "Task", choice(Task::NAMES, "adding"), Sequences, Rebuild),
     row(Field::Cell, "cell", "cell", "Recurrent cell", choice(Cell::NAMES, "vanilla"), Rnn, Rebuild),
     row(Field::SeqLen, "seq-len", "seq-len", "Sequence length T", number(1.0, MAX_SEQ_LEN as f64, true, 50.0), Rnn, Rebuild),
     row(Field::Hidden, "hidden", "hidden", "Hidden units H", number(1.0, MAX_HIDDEN as f64, true, 32.0), Rnn, Rebuild),
@@ -232,9 +257,14 @@ pub const SETTINGS: [Setting; 41] = [
     row(Field::RecurrentScale, "recurrent-scale", "recurrent-scale", "Recurrent scale g", number(0.0, 10.0, false, 1.0), Rnn, Rebuild),
     row(Field::InputScale, "input-scale", "input-scale", "Input scale σ_x", number(0.0, 10.0, false, 1.0), Rnn, Rebuild),
     row(Field::Bptt, "bptt", "bptt", "Truncated BPTT k (0 = full)", number(0.0, MAX_SEQ_LEN as f64, true, 0.0), Rnn, Rebuild),
-    row(Field::Readout, "readout", "readout", "Readout", choice(Readout::NAMES, "last"), Rnn, Rebuild),
-    row(Field::Text, "text", "text", "Training text", choice(TextSource::NAMES, "shipped"), Rnn, Rebuild).only_with(Field::Task, &["language"]),
-    row(Field::Series, "series", "series", "Series", choice(SeriesSource::NAMES, "sines"), Rnn, Rebuild).only_with(Field::Task, &["series"]),
+    row(Field::Readout, "readout", "readout", "Readout", choice(Readout::NAMES, "last"), Sequences, Rebuild),
+    row(Field::Text, "text", "text", "Training text", choice(TextSource::NAMES, "shipped"), Sequences, Rebuild).only_with(Field::Task, &["language"]),
+    row(Field::Series, "series", "series", "Series", choice(SeriesSource::NAMES, "sines"), Sequences, Rebuild).only_with(Field::Task, &["series"]),
+    row(Field::Layers, "layers", "layers", "Blocks", number(1.0, MAX_LAYERS as f64, true, 4.0), Transformer, Rebuild),
+    row(Field::DModel, "d-model", "d-model", "Model width d", number(16.0, MAX_D_MODEL as f64, true, 64.0), Transformer, Rebuild),
+    row(Field::Heads, "heads", "heads", "Attention heads", number(1.0, 16.0, true, 4.0), Transformer, Rebuild),
+    row(Field::Context, "context", "context", "Context length T", number(8.0, MAX_CONTEXT as f64, true, 64.0), Transformer, Rebuild),
+    row(Field::Norm, "norm", "norm", "LayerNorm placement", choice(Norm::NAMES, "pre"), Transformer, Rebuild),
     row(Field::Batch, "batch", "batch", "Batch size", number(1.0, DATASET_SIZE as f64, true, 32.0), All, Live),
     row(Field::LearningRate, "lr", "learning-rate", "Learning rate", number(1e-6, 10.0, false, 0.03), All, Live),
     row(Field::Schedule, "schedule", "schedule", "Learning-rate schedule", choice(ScheduleKind::NAMES, "constant"), All, Live),
@@ -333,10 +363,17 @@ impl Models {
     /// Whether a setting for these models means something for `model` (a name of
     /// [`MODEL_NAMES`]).
     pub fn include(self, model: &str) -> bool {
+        let rnn = model.eq_ignore_ascii_case(MODEL_NAMES[1]);
+        let transformer = model.eq_ignore_ascii_case(MODEL_NAMES[2]);
+        let mlp = !rnn && !transformer;
         match self {
             All => true,
-            Mlp => !model.eq_ignore_ascii_case("rnn"),
-            Rnn => model.eq_ignore_ascii_case("rnn"),
+            Mlp => mlp,
+            Rnn => rnn,
+            Transformer => transformer,
+            Sequences => rnn || transformer,
+            MlpTransformer => mlp || transformer,
+            MlpRnn => mlp || rnn,
         }
     }
 }

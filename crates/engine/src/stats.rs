@@ -60,6 +60,10 @@ impl std::fmt::Display for NonFinite {
             (Some(t), ProfileAxis::TimeSteps, Quantity::Activation) => {
                 write!(f, " — the hidden state at time step {} overflowed", t + 1)
             }
+            (Some(b), ProfileAxis::Blocks, Quantity::Activation) => {
+                write!(f, " — the residual stream after block {} overflowed", b + 1)
+            }
+            (Some(b), ProfileAxis::Blocks, _) => write!(f, " — block {} {what} overflowed", b + 1),
             (Some(g), ProfileAxis::TimeSteps, _) => {
                 let group = GROUP_NAMES.get(g).copied().unwrap_or("?");
                 write!(f, " — the {group} {what} overflowed")
@@ -100,6 +104,18 @@ pub struct StepStats {
     /// Under Adam it stays near η·√(elements) however large the gradient.
     #[serde(default)]
     pub update_norms: Vec<f64>,
+    /// ‖∂L/∂x_l‖ on the residual stream entering each Transformer block, earliest first
+    /// (empty for other models).
+    #[serde(default)]
+    pub block_norms: Vec<f64>,
+    /// A Transformer's largest attention logit `q·k/√d_h` per block and head, block-major
+    /// (empty for other models).
+    #[serde(default)]
+    pub attn_logit_max: Vec<f64>,
+    /// A Transformer's mean attention entropy (nats) per block and head, block-major (empty for
+    /// other models).
+    #[serde(default)]
+    pub attn_entropy: Vec<f64>,
     /// Global gradient norm before clipping.
     pub global_norm: f64,
     /// Global gradient norm after clipping.
@@ -129,9 +145,12 @@ fn one() -> f64 {
 
 impl StepStats {
     /// What the history heat map shows per row: each layer's gradient norm before clipping
-    /// (MLP), or the back-propagated error at each time step (RNN).
+    /// (MLP), the back-propagated error at each time step (RNN) or on each block's residual
+    /// stream (Transformer).
     pub fn profile(&self) -> &[f64] {
-        if self.time_norms.is_empty() {
+        if !self.block_norms.is_empty() {
+            &self.block_norms
+        } else if self.time_norms.is_empty() {
             self.of_layers(&self.grad_norms)
         } else {
             &self.time_norms

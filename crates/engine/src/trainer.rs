@@ -177,11 +177,15 @@ impl Trainer {
     /// Where parameter group `g` sits for a divergence message: an MLP's LayerNorm groups
     /// (γ and β per hidden layer, after the weight layers) belong to the hidden layer they
     /// normalize, so "layer l" always names a layer the network has; an RNN's groups are
-    /// named by their index as they are.
+    /// named by their index as they are; a Transformer's belong to their block.
     fn profile_place(&self, g: usize) -> usize {
         let weight_layers = self.description.profile_len;
-        match self.description.axis {
-            ProfileAxis::Layers if g >= weight_layers => (g - weight_layers) / 2,
+        match (
+            self.description.axis,
+            self.config.net.model.as_transformer(),
+        ) {
+            (ProfileAxis::Layers, _) if g >= weight_layers => (g - weight_layers) / 2,
+            (ProfileAxis::Blocks, Some(t)) => t.shape().block_of_group(t.norm, g),
             _ => g,
         }
     }
@@ -190,7 +194,7 @@ impl Trainer {
     pub fn time_steps(&self) -> usize {
         match self.description.axis {
             ProfileAxis::TimeSteps => self.description.profile_len,
-            ProfileAxis::Layers => 0,
+            ProfileAxis::Layers | ProfileAxis::Blocks => 0,
         }
     }
 
@@ -460,10 +464,8 @@ impl Trainer {
         self.next_step += 1;
         self.diverged = non_finite;
         // The profile is ‖δ_l‖ per layer or ‖∂L/∂h_t‖ per time step, as the model says.
-        let (delta_norms, time_norms) = match self.description.axis {
-            ProfileAxis::Layers => (backprop.delta_norms, Vec::new()),
-            ProfileAxis::TimeSteps => (Vec::new(), backprop.delta_norms),
-        };
+        let (delta_norms, time_norms, block_norms) =
+            split_profile(self.description.axis, backprop.delta_norms);
         let stats = StepStats {
             step,
             loss: f64::from(backprop.loss),
@@ -471,6 +473,9 @@ impl Trainer {
             grad_norms_clipped: clip.norms_after,
             delta_norms,
             time_norms,
+            block_norms,
+            attn_logit_max: backprop.attn_logit_max,
+            attn_entropy: backprop.attn_entropy,
             cell_norms: backprop.cell_norms,
             weight_norms,
             update_ratios,
@@ -486,6 +491,16 @@ impl Trainer {
             non_finite,
         };
         Ok((stats, trace))
+    }
+}
+
+/// The pass's profile as the statistics name it: `(delta_norms, time_norms, block_norms)`,
+/// one of them filled as the model's axis says.
+fn split_profile(axis: ProfileAxis, profile: Vec<f64>) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    match axis {
+        ProfileAxis::Layers => (profile, Vec::new(), Vec::new()),
+        ProfileAxis::TimeSteps => (Vec::new(), profile, Vec::new()),
+        ProfileAxis::Blocks => (Vec::new(), Vec::new(), profile),
     }
 }
 
@@ -529,10 +544,7 @@ fn skipped_step(
             finite_after: true,
         })
         .collect();
-    let (delta_norms, time_norms) = match axis {
-        ProfileAxis::Layers => (backprop.delta_norms.clone(), Vec::new()),
-        ProfileAxis::TimeSteps => (Vec::new(), backprop.delta_norms.clone()),
-    };
+    let (delta_norms, time_norms, block_norms) = split_profile(axis, backprop.delta_norms.clone());
     StepStats {
         step,
         loss: f64::from(backprop.loss),
@@ -540,6 +552,9 @@ fn skipped_step(
         grad_norms,
         delta_norms,
         time_norms,
+        block_norms,
+        attn_logit_max: backprop.attn_logit_max.clone(),
+        attn_entropy: backprop.attn_entropy.clone(),
         cell_norms: backprop.cell_norms.clone(),
         weight_norms: still.iter().map(|u| u.weight_before).collect(),
         update_ratios: vec![0.0; still.len()],

@@ -62,6 +62,8 @@ pub struct ExportFile {
 pub enum PytorchError {
     /// Steps outside `1..=MAX_STEPS`.
     Steps(usize),
+    /// A model `run.py` does not build (the Transformer, so far).
+    Unsupported(&'static str),
     /// The batches and weights would exceed [`MAX_FOLDER_BYTES`].
     TooLarge {
         /// What they would take.
@@ -73,6 +75,11 @@ impl std::fmt::Display for PytorchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Steps(n) => write!(f, "steps must be 1 to {MAX_STEPS}, not {n}"),
+            Self::Unsupported(model) => write!(
+                f,
+                "the PyTorch folder builds the MLP and the recurrent networks; the {model} is \
+                 checked against the NumPy reference instead (make reference)"
+            ),
             Self::TooLarge { bytes } => write!(
                 f,
                 "the folder would hold {} of batches and weights, more than {}: choose fewer \
@@ -91,6 +98,7 @@ pub fn folder_name(config: &TrainConfig) -> String {
     let kind = match &config.net.model {
         ModelConfig::Mlp(_) => "mlp".to_string(),
         ModelConfig::Rnn(r) => r.cell.name().to_string(),
+        ModelConfig::Transformer(t) => format!("transformer-{}", t.norm.name()),
     };
     format!("gradlab-pytorch-{kind}-seed{}", config.net.seed)
 }
@@ -141,6 +149,8 @@ fn batch_shapes(config: &TrainConfig) -> (Vec<u64>, Vec<u64>) {
             };
             (vec![t, n, shape.input_dim as u64], y)
         }
+        // Refused before the shapes are asked for (see `pytorch_folder`).
+        ModelConfig::Transformer(_) => (Vec::new(), Vec::new()),
     }
 }
 
@@ -289,6 +299,9 @@ pub fn pytorch_folder(
     if steps == 0 || steps > MAX_STEPS {
         return Err(PytorchError::Steps(steps));
     }
+    let (ModelConfig::Mlp(_) | ModelConfig::Rnn(_)) = config.net.model else {
+        return Err(PytorchError::Unsupported("Transformer"));
+    };
     let (x_shape, y_shape) = batch_shapes(config);
     let per_step: u64 = x_shape.iter().product::<u64>() + y_shape.iter().product::<u64>();
     let mut trainer = Trainer::with_data(*config, own.clone());
@@ -350,6 +363,7 @@ pub fn pytorch_folder(
     let (model, loss) = match &config.net.model {
         ModelConfig::Mlp(_) => ("mlp", LossKind::Mse),
         ModelConfig::Rnn(r) => ("rnn", r.task.loss()),
+        ModelConfig::Transformer(t) => ("transformer", t.task.loss()),
     };
     let config_json = json!({
         "format": "gradlab-pytorch/1",

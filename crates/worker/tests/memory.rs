@@ -100,7 +100,37 @@ fn the_estimate_is_within_a_quarter_of_the_peak() {
         edit(&mut p);
         p
     };
+    let transformer = |edit: fn(&mut TrainParams)| {
+        let mut p = TrainParams {
+            model: "transformer".into(),
+            task: "language".into(),
+            readout: "all".into(),
+            ..TrainParams::default()
+        };
+        edit(&mut p);
+        p
+    };
     let cases: Vec<(&str, Vec<TrainParams>)> = vec![
+        (
+            "Transformer 4 blocks, d 128, T 128, batch 32, Pre-LN, Adam",
+            vec![transformer(|p| {
+                p.layers = 4.0;
+                p.d_model = 128.0;
+                p.context = 128.0;
+                p.batch = 32.0;
+                p.optimizer = "adam".into();
+            })],
+        ),
+        (
+            "Transformer 8 blocks, d 64, 8 heads, T 256, batch 8, Post-LN",
+            vec![transformer(|p| {
+                p.layers = 8.0;
+                p.heads = 8.0;
+                p.context = 256.0;
+                p.batch = 8.0;
+                p.norm = "post".into();
+            })],
+        ),
         (
             "MLP 100 × 256, batch 64, SGD",
             vec![mlp(|p| {
