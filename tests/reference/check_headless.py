@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent check of gradlab's engine: a NumPy (float64) re-implementation of one step.
 
-For several configurations -- feed-forward nets and recurrent ones -- it runs the headless runner
+For several configurations -- feed-forward nets, recurrent ones and Transformers -- it runs the headless runner
 with --dump-step0, takes the batch and the weights it dumped, and recomputes from scratch --
 forward pass, MSE or cross-entropy + L1/L2 loss, backprop (through time for an RNN, truncated or
 not), the three clipping rules as PyTorch/Keras define them, the first update of each optimizer
@@ -14,6 +14,7 @@ from THEORY.md. The engine computes in float32, so agreement is asked to ~1e-4 r
 usage: check_headless.py PATH/TO/headless
 """
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -104,6 +105,215 @@ PRECISION_CASES = [
     (["--activation", "sigmoid", "--depth", "10", "--precision", "f16", "--loss-scale",
       "dynamic"], 2e-3, False),
 ]
+
+
+# Transformers: each LayerNorm placement, the language model and the copy task (cross-entropy on
+# every position), the adding task (MSE, last position), clipping and the optimizers. The
+# reference is a NumPy forward pass written from the module docs' equations and its backward
+# pass by hand, itself checked against central differences on sampled entries (below).
+TRANSFORMER_CASES = [
+    (["--model", "transformer", "--task", "language", "--readout", "all", "--layers", "2",
+      "--d-model", "16", "--heads", "2", "--context", "8", "--batch", "3", "--norm", "pre",
+      "--clip-mode", "global-norm", "--clip", "1", "--l2", "0.01"], 2e-4),
+    (["--model", "transformer", "--task", "copy", "--readout", "all", "--layers", "3",
+      "--d-model", "16", "--heads", "4", "--context", "12", "--batch", "2", "--norm", "post",
+      "--weight-scale", "1.5", "--clip-mode", "layer-norm", "--clip", "0.3",
+      "--optimizer", "adamw", "--weight-decay", "0.1"], 2e-4),
+    (["--model", "transformer", "--task", "adding", "--readout", "last", "--layers", "2",
+      "--d-model", "24", "--heads", "3", "--context", "10", "--batch", "4", "--norm", "none",
+      "--weight-scale", "0.8", "--clip-mode", "value", "--clip", "0.05", "--l1", "0.001",
+      "--optimizer", "adam"], 2e-4),
+]
+
+
+def layer_norm(z, gamma, beta):
+    """LayerNorm over the last axis (biased variance, eps 1e-5); returns (u, cache)."""
+    mu = z.mean(-1, keepdims=True)
+    inv = 1.0 / np.sqrt(((z - mu) ** 2).mean(-1, keepdims=True) + 1e-5)
+    n = (z - mu) * inv
+    return n * gamma + beta, (n, inv)
+
+
+def layer_norm_back(du, cache, gamma):
+    """d/dz of LayerNorm from du; and d gamma, d beta (summed over every row)."""
+    n, inv = cache
+    dn = du * gamma
+    dz = inv * (dn - dn.mean(-1, keepdims=True) - n * (dn * n).mean(-1, keepdims=True))
+    rows = du.reshape(-1, du.shape[-1])
+    return dz, (rows * n.reshape(rows.shape)).sum(0), rows.sum(0)
+
+
+ERF = np.vectorize(math.erf)
+
+
+def transformer_loss_and_grads(cfg, x, y, P):
+    """The Transformer of crates/engine/src/transformer.rs's docs, in float64 and batch-major
+    ([n, T, .]): returns loss (with the penalty), gradients {name: (dW, db)}, per-block
+    ||dL/dx_l||, and per block and head the largest logit and the mean attention entropy."""
+    n, T, _ = x.shape
+    L, d, H = int(cfg["layers"]), int(cfg["d-model"]), int(cfg["heads"])
+    dh, norm = d // H, cfg["norm"]
+    W = lambda name: P[name][0]
+    B = lambda name: P[name][1]
+    ln = lambda name: (B(name)[:d], B(name)[d:])
+    mask = np.triu(np.ones((T, T), bool), 1)
+    heads = lambda m: m.reshape(n, T, H, dh).transpose(0, 2, 1, 3)
+    merge = lambda m: m.transpose(0, 2, 1, 3).reshape(n, T, -1)
+    h = x @ W("embed") + W("pos")[None]
+    caches, logit_max, entropy = [], [], []
+    for l in range(L):
+        c = {"x_in": h}
+        a = h
+        if norm == "pre":
+            a, c["ln1"] = layer_norm(h, *ln(f"L{l}.ln1"))
+        c["a"] = a
+        qkv = a @ W(f"L{l}.attn.qkv") + B(f"L{l}.attn.qkv")
+        q, k, v = (heads(qkv[..., i * d:(i + 1) * d]) for i in range(3))
+        S = np.where(mask, -np.inf, q @ k.transpose(0, 1, 3, 2) / math.sqrt(dh))
+        Pr = np.exp(S - S.max(-1, keepdims=True))
+        Pr /= Pr.sum(-1, keepdims=True)
+        logit_max += [S[:, j][:, ~mask].max() for j in range(H)]
+        plogp = np.where(Pr > 0, Pr * np.log(np.where(Pr > 0, Pr, 1.0)), 0.0)
+        entropy += list(-plogp.sum(-1).mean(axis=(0, 2)))
+        o = merge(Pr @ v)
+        mid = h + o @ W(f"L{l}.attn.out") + B(f"L{l}.attn.out")
+        if norm == "post":
+            mid, c["ln1"] = layer_norm(mid, *ln(f"L{l}.ln1"))
+        m = mid
+        if norm == "pre":
+            m, c["ln2"] = layer_norm(mid, *ln(f"L{l}.ln2"))
+        z = m @ W(f"L{l}.mlp.in") + B(f"L{l}.mlp.in")
+        cdf = 0.5 * (1.0 + ERF(z / math.sqrt(2.0)))
+        act = z * cdf
+        out = mid + act @ W(f"L{l}.mlp.out") + B(f"L{l}.mlp.out")
+        if norm == "post":
+            out, c["ln2"] = layer_norm(out, *ln(f"L{l}.ln2"))
+        c.update(q=q, k=k, v=v, P=Pr, o=o, mid=mid, m=m, z=z, cdf=cdf, act=act)
+        caches.append(c)
+        h = out
+    top = h
+    if norm == "pre":
+        top, final = layer_norm(h, *ln("ln_f"))
+    last = cfg["readout"] == "last"
+    read = top[:, -1] if last else top.reshape(n * T, d)
+    out = read @ W("readout") + B("readout")
+    if cfg["task"] in ("copy", "language"):
+        classes = np.array(y, int).reshape(-1)
+        loss, dout = softmax_ce(out, classes)
+    else:
+        target = np.array(y, float).reshape(out.shape)
+        loss, dout = np.mean((out - target) ** 2), 2.0 * (out - target) / out.size
+    l1, l2 = cfg["l1"], cfg["l2"]
+    matrices = [name for name in P if P[name][0].size]
+    loss += sum(l1 * np.abs(W(k)).sum() + 0.5 * l2 * (W(k) ** 2).sum() for k in matrices)
+
+    G = {"readout": (read.T @ dout, dout.sum(0))}
+    dtop = np.zeros_like(top)
+    if last:
+        dtop[:, -1] = dout @ W("readout").T
+    else:
+        dtop = (dout @ W("readout").T).reshape(n, T, d)
+    dh_ = dtop
+    if norm == "pre":
+        dh_, dg, db = layer_norm_back(dtop, final, ln("ln_f")[0])
+        G["ln_f"] = (np.zeros((0, 2 * d)), np.concatenate([dg, db]))
+    block_norms = np.zeros(L)
+    flat = lambda a: a.reshape(-1, a.shape[-1])
+    for l in reversed(range(L)):
+        c = caches[l]
+        g_ln = {}
+        dsum2 = dh_
+        if norm == "post":
+            dsum2, *g_ln["ln2"] = layer_norm_back(dh_, c["ln2"], ln(f"L{l}.ln2")[0])
+        G[f"L{l}.mlp.out"] = (flat(c["act"]).T @ flat(dsum2), flat(dsum2).sum(0))
+        dz = (dsum2 @ W(f"L{l}.mlp.out").T) * (c["cdf"] + c["z"] * np.exp(-c["z"] ** 2 / 2) / math.sqrt(2 * math.pi))
+        G[f"L{l}.mlp.in"] = (flat(c["m"]).T @ flat(dz), flat(dz).sum(0))
+        dm = dz @ W(f"L{l}.mlp.in").T
+        if norm == "pre":
+            dm, *g_ln["ln2"] = layer_norm_back(dm, c["ln2"], ln(f"L{l}.ln2")[0])
+        dmid = dsum2 + dm
+        dsum1 = dmid
+        if norm == "post":
+            dsum1, *g_ln["ln1"] = layer_norm_back(dmid, c["ln1"], ln(f"L{l}.ln1")[0])
+        G[f"L{l}.attn.out"] = (flat(c["o"]).T @ flat(dsum1), flat(dsum1).sum(0))
+        do = heads(dsum1 @ W(f"L{l}.attn.out").T)
+        Pr, q, k, v = c["P"], c["q"], c["k"], c["v"]
+        dv = Pr.transpose(0, 1, 3, 2) @ do
+        dP = do @ v.transpose(0, 1, 3, 2)
+        dS = Pr * (dP - (dP * Pr).sum(-1, keepdims=True)) / math.sqrt(dh)
+        dq, dk = dS @ k, dS.transpose(0, 1, 3, 2) @ q
+        dqkv = np.concatenate([merge(dq), merge(dk), merge(dv)], axis=-1)
+        G[f"L{l}.attn.qkv"] = (flat(c["a"]).T @ flat(dqkv), flat(dqkv).sum(0))
+        da = dqkv @ W(f"L{l}.attn.qkv").T
+        if norm == "pre":
+            da, *g_ln["ln1"] = layer_norm_back(da, c["ln1"], ln(f"L{l}.ln1")[0])
+        dh_ = dsum1 + da
+        for key, (dg, db) in g_ln.items():
+            G[f"L{l}.{key}"] = (np.zeros((0, 2 * d)), np.concatenate([dg, db]))
+        block_norms[l] = np.linalg.norm(dh_)
+    G["embed"] = (flat(x).T @ flat(dh_), np.zeros(0))
+    G["pos"] = (dh_.sum(0), np.zeros(0))
+    for k in matrices:
+        G[k] = (G[k][0] + l1 * np.sign(W(k)) + l2 * W(k), G[k][1])
+    return loss, G, block_norms, np.array(logit_max), np.array(entropy)
+
+
+def reference_transformer_step(dump):
+    """The Transformer's first step: its loss, gradients and statistics (as the RNN's), with the
+    hand-written backward pass checked against central differences first."""
+    cfg = dump["config"]
+    if cfg["task"] == "language":
+        check_language_batch(dump)
+    x = np.array(dump["x"], float)
+    names = [g["name"] for g in dump["groups"]]
+    # A LayerNorm's group has no matrix: its vector is gamma then beta.
+    P = {g["name"]: (np.array(g["W"], float) if g["W"] else np.zeros((0, len(g["b"]))),
+                     np.array(g["b"], float))
+         for g in dump["groups"]}
+    loss, G, block_norms, logit_max, entropy = transformer_loss_and_grads(cfg, x, dump["y"], P)
+    # The hand-written backward pass against central differences, 3 entries of every tensor.
+    rng = np.random.default_rng(0)
+    for name in names:
+        for part in (0, 1):
+            tensor = P[name][part]
+            for flat_index in rng.choice(tensor.size, size=min(3, tensor.size), replace=False):
+                idx = np.unravel_index(flat_index, tensor.shape)
+                saved = tensor[idx]
+                tensor[idx] = saved + 1e-6
+                up = transformer_loss_and_grads(cfg, x, dump["y"], P)[0]
+                tensor[idx] = saved - 1e-6
+                down = transformer_loss_and_grads(cfg, x, dump["y"], P)[0]
+                tensor[idx] = saved
+                numeric, analytic = (up - down) / 2e-6, G[name][part][idx]
+                assert abs(numeric - analytic) <= 1e-6 + 1e-5 * abs(numeric), \
+                    f"reference backward {name}[{part}]{idx}: {analytic} vs {numeric}"
+    grads = [np.concatenate([G[k][0].ravel(), G[k][1]]) for k in names]
+    norms, total, clipped = clip_groups(grads, cfg["clip-mode"], cfg["clip"])
+    clipped_norms = np.array([np.linalg.norm(g) for g in clipped])
+    clipped_total = np.sqrt((clipped_norms ** 2).sum())
+    flat_g, flat_c = np.concatenate(grads), np.concatenate(clipped)
+    # Weights: each group's matrix (none for a LayerNorm's vector); the clipped W gradient is
+    # the front of each clipped group.
+    weight_norms = np.array([np.linalg.norm(P[k][0]) for k in names])
+    update_norms = np.array([np.linalg.norm(first_update(P[k][0], c[:P[k][0].size].reshape(P[k][0].shape), cfg))
+                             if P[k][0].size else 0.0 for k, c in zip(names, clipped)])
+    mode, c = cfg["clip-mode"], cfg["clip"]
+    expected = {
+        "loss": loss,
+        "grad_norms": norms,
+        "grad_norms_clipped": clipped_norms,
+        "block_norms": block_norms,
+        "attn_logit_max": logit_max,
+        "attn_entropy": entropy,
+        "weight_norms": weight_norms,
+        "update_norms": update_norms,
+        "update_ratios": np.where(weight_norms > 0, update_norms / np.where(weight_norms > 0, weight_norms, 1), 0.0),
+        "global_norm": total,
+        "global_norm_clipped": clipped_total,
+        "clip_scale": min(1.0, c / (total + 1e-6)) if mode == "global-norm" else clipped_total / total,
+        "cos_pre_post": flat_g @ flat_c / (np.linalg.norm(flat_g) * np.linalg.norm(flat_c)),
+    }
+    return expected, [G[k] for k in names]
 
 
 def to_format(a, precision):
@@ -569,6 +779,17 @@ def main():
                 problems.append(name)
         if stats["clipped"] != (expected["global_norm_clipped"] < expected["global_norm"] * (1 - 1e-9)):
             problems.append("clipped")
+        ok = report(args, problems, expected, stats)
+        passed, failed = passed + ok, failed + (not ok)
+    for args, rel in TRANSFORMER_CASES:
+        dump, stats = first_step(runner, args)
+        expected, grads = reference_transformer_step(dump)
+        problems = [k for k, v in expected.items() if not close(stats.get(k, []), v, rel=rel)]
+        for g, (ref_w, ref_b) in zip(dump["groups"], grads):
+            for key, ref in (("dW", ref_w), ("db", ref_b)):
+                got = np.array(g[key], float).reshape(ref.shape)
+                if np.linalg.norm(got - ref) > rel * np.linalg.norm(ref) + 1e-9:
+                    problems.append(f"{key} {g['name']}")
         ok = report(args, problems, expected, stats)
         passed, failed = passed + ok, failed + (not ok)
     for args, rel, flushes_first_layer in PRECISION_CASES:
