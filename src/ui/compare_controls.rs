@@ -3,8 +3,8 @@
 //! [`VARIANT_KEYS`](gradlab_protocol::compare::VARIANT_KEYS)).
 
 use super::options::{
-    CELLS, CLIP_MODES, LOSS_SCALES, OPTIMIZERS, PRECISIONS, RECURRENT_INITS, SCHEDULES, SWITCHES,
-    WEIGHT_DRAWS,
+    CELLS, CLIP_MODES, LOSS_SCALES, NORMS, OPTIMIZERS, PRECISIONS, RECURRENT_INITS, SCHEDULES,
+    SWITCHES, WEIGHT_DRAWS,
 };
 use super::state::Lab;
 use super::widgets::{Choice, Slider};
@@ -125,6 +125,15 @@ pub fn CompareControls() -> impl IntoView {
                     options=SWITCHES
                     get=|p| p.layer_norm.clone()
                     set=|p, v| p.layer_norm = v
+                    of_b=true
+                />
+                <Choice
+                    id="b-norm"
+                    label="B: LayerNorm placement"
+                    hint="Pre-LN against Post-LN, from the same weights (a Transformer with LayerNorm)."
+                    options=NORMS
+                    get=|p| p.norm.clone()
+                    set=|p, v| p.norm = v
                     of_b=true
                 />
                 <Choice

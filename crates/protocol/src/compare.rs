@@ -6,7 +6,8 @@
 //! ([`VARIANT_FIELDS`]): clipping (mode and threshold), the learning rate, L2, the MLP's weight
 //! scale σ and weight draw, the MLP's residual connections and LayerNorm (B's weights are drawn as A's), the
 //! RNN's recurrent init, scale and cell, the optimizer and AdamW's weight decay (its other
-//! hyperparameters follow A), the learning-rate schedule and its warmup (its decay follows A), the compute precision and the loss scaling (with its static scale). A setting not named follows A. Keys are the
+//! hyperparameters follow A), the learning-rate schedule and its warmup (its decay follows A), the compute precision and the loss scaling (with its static scale), and the Transformer's
+//! LayerNorm placement (Pre-LN against Post-LN). A setting not named follows A. Keys are the
 //! settings table's, so a lesson file can say `"compare": { "clip-mode": "value" }`.
 
 use gradlab_engine::settings::{Kind, Value};
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The settings run B may change, in the order links list them.
-pub const VARIANT_FIELDS: [Field; 18] = [
+pub const VARIANT_FIELDS: [Field; 19] = [
     Field::ClipMode,
     Field::ClipThreshold,
     Field::WeightScale,
@@ -36,10 +37,11 @@ pub const VARIANT_FIELDS: [Field; 18] = [
     Field::Precision,
     Field::LossScale,
     Field::StaticScale,
+    Field::Norm,
 ];
 
 /// Their link keys.
-pub const VARIANT_KEYS: [&str; 18] = [
+pub const VARIANT_KEYS: [&str; 19] = [
     "clip-mode",
     "clip",
     "weight-scale",
@@ -58,6 +60,7 @@ pub const VARIANT_KEYS: [&str; 18] = [
     "precision",
     "loss-scale",
     "static-scale",
+    "norm",
 ];
 
 /// Run B = run A with these settings replaced (each of [`VARIANT_FIELDS`] at most once, in

@@ -712,3 +712,91 @@ fn bf16_needs_no_scaler_and_pays_in_digits() {
     assert!(bf16 > 3.0 * f16, "bf16 {bf16} vs f16 {f16}");
     assert!((3e-4..5e-3).contains(&bf16), "bf16 {bf16}");
 }
+
+/// Mean loss over steps `from..to`.
+fn loss_between(run: &[StepStats], from: usize, to: usize) -> f64 {
+    let part = &run[from..to.min(run.len())];
+    part.iter().map(|s| s.loss).sum::<f64>() / part.len() as f64
+}
+
+/// "After 800 steps A's loss is about 1.88 and B's 2.88 … At step 0 B's whole gradient is 3.3
+/// times A's … Within 20 full-rate steps B's gradients collapse toward the input: its last
+/// block's MLP gets over 1,000 times the gradient of its first block's, its readout 10⁵ times its
+/// embedding's … A's stay within a factor 15 throughout."
+#[test]
+fn post_ln_stalls_at_the_letter_frequencies_where_pre_ln_learns() {
+    let (a, b) = both(&lesson("Post-LN stalls"), 800);
+    assert!(diverged(&a).is_none() && diverged(&b).is_none());
+    assert!(late_loss(&a, 50) < 2.0, "A: {}", late_loss(&a, 50));
+    // B stays within 0.05 of the unigram entropy (2.875 nats) from step 200 on.
+    let baseline = gradlab_engine::language::unigram_entropy();
+    for (from, to) in [(180, 200), (380, 400), (750, 800)] {
+        let loss = loss_between(&b, from, to);
+        assert!((loss - baseline).abs() < 0.05, "B at {from}..{to}: {loss}");
+    }
+    let ratio = b[0].global_norm / a[0].global_norm;
+    assert!(
+        (2.5..5.0).contains(&ratio),
+        "B/A gradient at step 0: {ratio}"
+    );
+    // A's and B's groups are named alike (B lacks A's ln_f, the last but one).
+    let names = |run: &str| {
+        let params = if run == "A" {
+            lesson("Post-LN stalls").settings
+        } else {
+            let l = lesson("Post-LN stalls");
+            l.compare.expect("a compare lesson").apply(&l.settings)
+        };
+        params.check().unwrap().net.model.describe().group_names
+    };
+    let (names_a, names_b) = (names("A"), names("B"));
+    let group = |s: &StepStats, name: &str| {
+        let names = if s.grad_norms.len() == names_a.len() { &names_a } else { &names_b };
+        s.grad_norms[names.iter().position(|n| n == name).expect("a group of the model")]
+    };
+    for step in [0, 20, 100, 400, 799] {
+        let (a, b) = (&a[step], &b[step]);
+        let spread_a = group(a, "readout") / group(a, "embed");
+        assert!((1.0..20.0).contains(&spread_a), "A at {step}: {spread_a}");
+        if step >= 20 {
+            let spread_b = group(b, "readout") / group(b, "embed");
+            assert!(spread_b > 1e4, "B at {step}: readout/embed {spread_b}");
+            let mlp = group(b, "L5.mlp.out") / group(b, "L0.mlp.out");
+            assert!(mlp > 1e3, "B at {step}: last/first MLP {mlp}");
+        }
+    }
+}
+
+/// "A's loss is 2.42 at step 200 and 2.20 at step 800; B's is 2.88 throughout … (η = 0.0033 at
+/// step 100)"
+#[test]
+fn warmup_rescues_post_ln() {
+    let (a, b) = both(&lesson("Warmup rescues"), 800);
+    assert!((a[100].learning_rate - 0.01 / 3.0).abs() < 1e-9);
+    assert_eq!(a[0].global_norm, b[0].global_norm);
+    assert!(loss_between(&a, 180, 200) < 2.6);
+    assert!(late_loss(&a, 50) < 2.35, "A: {}", late_loss(&a, 50));
+    assert!(late_loss(&b, 50) > 2.8, "B: {}", late_loss(&b, 50));
+}
+
+/// "A is clipped at steps 0, 1 and 2 only … both runs end near 1.88–1.89 nats … the stalled
+/// Post-LN net …, clipped at 1, stalls just the same (2.88 after 800 steps)"
+#[test]
+fn clipping_at_one_acts_at_the_start_only_and_changes_little_under_adam() {
+    let clipping = lesson("Clipping at 1");
+    let (a, b) = both(&clipping, 800);
+    let clipped: Vec<u64> = a.iter().filter(|s| s.clipped).map(|s| s.step).collect();
+    assert!(
+        !clipped.is_empty() && clipped.iter().all(|&s| s < 10),
+        "{clipped:?}"
+    );
+    assert!((late_loss(&a, 50) - late_loss(&b, 50)).abs() < 0.05);
+    let mut post = clipping.settings.clone();
+    post.norm = "post".into();
+    let post = train(&post, 800);
+    assert!(
+        late_loss(&post, 50) > 2.8,
+        "clipped Post-LN: {}",
+        late_loss(&post, 50)
+    );
+}
