@@ -79,6 +79,13 @@ async function openLab(query = '') {
 const rnnLink = ({ depth, width, batch, cell }) =>
   `?model=rnn&task=adding&cell=${cell ?? 'vanilla'}&seq-len=${depth}&hidden=${width}&batch=${batch}&activation=tanh&lr=0.01&clip-mode=global-norm&clip=1&speed=${SPEED_MAX}`;
 
+/** The link that trains the Transformer shape (T1): the language model on every position. */
+const transformerLink = ({ depth, width, batch, heads, context }) =>
+  `?model=transformer&task=language&readout=all&layers=${depth}&d-model=${width}&heads=${heads}&context=${context}&batch=${batch}&lr=0.01&clip-mode=global-norm&clip=1&speed=${SPEED_MAX}`;
+
+/** The address that sets a shape up, when a link does (the sequence models). */
+const shapeLink = (shape) => ({ rnn: rnnLink, transformer: transformerLink }[shape.model]?.(shape) ?? '');
+
 /** 10 s of animation-frame intervals and the long tasks seen meanwhile. */
 const frameIntervals = (page) => page.evaluate(() => new Promise((resolve) => {
   const times = [];
@@ -122,15 +129,15 @@ const until = (ms) => new Promise((r) => setTimeout(r, ms));
 // Each shape in both engine builds: the one the browser picks (relaxed SIMD where it validates)
 // and the plain simd128 build (`engine=simd128` in the address forces it).
 async function measureWorker(shape, plain) {
-  const link = shape.model === 'rnn' ? rnnLink(shape) : '';
+  const link = shapeLink(shape);
   const force = plain ? `${link ? '&' : '?'}engine=simd128` : '';
   const page = await openLab(link + force);
-  if (shape.model !== 'rnn') await configure(page, shape);
+  if (!link) await configure(page, shape);
   await page.click('#play');
   await until(2000); // warm-up (JIT tiers, caches)
   const a = await engine(page);
   const t0 = Date.now();
-  await until(shape.shape === 'C' ? 12000 : 8000);
+  await until(['C', 'T1'].includes(shape.shape) ? 12000 : 8000);
   const b = await engine(page);
   const wall = (Date.now() - t0) / 1000;
   const result = {
@@ -138,8 +145,8 @@ async function measureWorker(shape, plain) {
     rate: ((b.steps - a.steps) * 1000) / (b.ms - a.ms),
     endToEnd: (b.steps - a.steps) / wall,
   };
-  if (shape.model === 'rnn' && !plain) {
-    // The page must stay smooth while a recurrent net trains at full speed too.
+  if (link && !plain) {
+    // The page must stay smooth while a sequence model trains at full speed too.
     const f = await frameIntervals(page);
     result.frameP95 = quantile(f.intervals, 0.95);
     result.longTasks = f.longTasks.filter((d) => d > 50).length;
@@ -156,8 +163,8 @@ for (const shape of shapes) {
 }
 
 // ---- 1c. the peer: TensorFlow.js's wasm backend, the same step, the same browser --------------
-log('TensorFlow.js (wasm backend) on shapes A, B, C and R…');
-const peer = await tfjsRates(browser, shapes.filter((s) => ['A', 'B', 'C', 'R'].includes(s.shape)));
+log('TensorFlow.js (wasm backend) on shapes A, B, C, R and T1…');
+const peer = await tfjsRates(browser, shapes.filter((s) => ['A', 'B', 'C', 'R', 'T1'].includes(s.shape)));
 for (const s of shapes) s.tfjs = peer.rates[s.shape];
 
 const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
@@ -172,7 +179,9 @@ function engineTable() {
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of shapes) {
-    const dims = s.model === 'rnn' ? `${s.cell === 'lstm' ? 'LSTM' : 'RNN'} T ${s.depth} × H ${s.width}` : `${s.depth} × ${s.width}${s.cures ? ' + cures' : ''}`;
+    const dims = s.model === 'transformer'
+      ? `${s.depth} blocks × d ${s.width}, ${s.heads} heads, T ${s.context}`
+      : s.model === 'rnn' ? `${s.cell === 'lstm' ? 'LSTM' : 'RNN'} T ${s.depth} × H ${s.width}` : `${s.depth} × ${s.width}${s.cures ? ' + cures' : ''}`;
     rows.push(`| ${s.shape} | ${dims}, ${s.batch} | ${f(s.steps_per_second)} | ${f(s.wasm)} | ${f(s.wasm / s.steps_per_second, 2)} | ${f((s.wasm * s.flops_per_step) / 1e9, 2)} | ${f(s.wasmPlain)} | ${f(s.endToEnd)} | ${s.tfjs ? f(s.tfjs, 1) : '—'} | ${s.tfjs ? `${f(s.wasm / s.tfjs, 1)}×` : '—'} | ${f(s.sse2)} |`);
   }
   rows.push('');
@@ -185,10 +194,17 @@ function engineTargets() {
   const worst = Math.min(...shapes.filter((s) => ['A', 'B', 'C', 'R'].includes(s.shape)).map((s) => s.wasm / s.steps_per_second));
   const c = shapes.find((s) => s.shape === 'C');
   if (!['A', 'B', 'C', 'R'].every((name) => shapes.some((s) => s.shape === name && s.tfjs))) {
-    return 'engine targets: judged on shapes A, B, C and R together (not all measured here)';
+    return `engine targets: judged on shapes A, B, C and R together (not all measured here)${transformerTargets()}`;
   }
   const peerWorst = Math.min(...shapes.filter((s) => s.tfjs).map((s) => s.wasm / s.tfjs));
-  return `engine targets: wasm/native ≥ 0.75 on A, B, C and R: ${check(worst >= 0.75)} (worst ${f(worst, 2)}); shape C ≥ 30 GFLOP/s in the worker: ${check((c.wasm * c.flops_per_step) / 1e9 >= 30)}; gradlab ≥ 10× TF.js-wasm on every shape: ${check(peerWorst >= 10)} (worst ${f(peerWorst, 1)}×)`;
+  return `engine targets: wasm/native ≥ 0.75 on A, B, C and R: ${check(worst >= 0.75)} (worst ${f(worst, 2)}); shape C ≥ 30 GFLOP/s in the worker: ${check((c.wasm * c.flops_per_step) / 1e9 >= 30)}; gradlab ≥ 10× TF.js-wasm on every shape: ${check(peerWorst >= 10)} (worst ${f(peerWorst, 1)}×)${transformerTargets()}`;
+}
+
+/** The Transformer's targets (issue 21): worker ≥ 0.5× native and ≥ 10× TF.js on T1. */
+function transformerTargets() {
+  const t = shapes.find((s) => s.shape === 'T1');
+  if (!t?.tfjs) return '';
+  return `; T1 worker ≥ 0.5× native: ${check(t.wasm / t.steps_per_second >= 0.5)} (${f(t.wasm / t.steps_per_second, 2)}), ≥ 10× TF.js: ${check(t.wasm / t.tfjs >= 10)} (${f(t.wasm / t.tfjs, 1)}×)`;
 }
 
 if (ENGINE_ONLY) {
@@ -337,7 +353,7 @@ lines.push(`| chart paint time p50 / p95 | ${paint.paintMsP50} / ${paint.paintMs
 lines.push(`| what a visitor downloads (one engine build), gzipped | ${f(gz / 1024, 1)} KB (${f(raw / 1024, 0)} KB raw, ${files.length} files; page wasm ${f(gzParts.gradlab / 1024, 0)} KB, worker wasm ${f(gzParts.worker / 1024, 0)} KB; all of dist/ ${f(gzAll / 1024, 0)} KB) | ≤ 400 KB | ${check(gz / 1024 <= 400)} |`);
 lines.push(`| first chart drawn / worker ready (median of 5 loads) | ${f(firstChart, 0)} / ${f(ready, 0)} ms | ≤ 1500 ms | ${check(Math.max(firstChart, ready) <= 1500)} |`);
 lines.push(`| memory growth over ${f(longSeconds, 0)} s, ${f(longSteps)} steps, then 5 resets | ${f(growth, 2)} MB | ≤ 5 MB | ${check(growth <= 5)} |`);
-for (const s of shapes.filter((x) => x.model === 'rnn')) {
+for (const s of shapes.filter((x) => x.frameP95 !== undefined)) {
   lines.push(`| frame interval p95 while shape ${s.shape} trains at full speed | ${f(s.frameP95, 1)} ms, ${s.longTasks} long tasks | p95 ≤ 20 ms | ${check(s.frameP95 <= 20 && s.longTasks === 0)} |`);
 }
 lines.push(`| trainability map, 64 cells × 1000 steps: cells/s with 1 map worker / with ${mapPool.workers} | ${f(mapOne.cellsPerSecond, 2)} / ${f(mapPool.cellsPerSecond, 2)} (speed-up ${f(mapPool.cellsPerSecond / mapOne.cellsPerSecond, 2)}×) | — | |`);

@@ -1,5 +1,6 @@
 // The peer in `make bench`'s table: TensorFlow.js 4.22 on its wasm backend (XNNPACK, SIMD)
-// trains gradlab's step for the MLP shapes and shape R, in the same headless Chromium.
+// trains gradlab's step for the MLP shapes, shape R and the Transformer T1, in the same headless
+// Chromium.
 //
 // The step, as gradlab's page runs it: a fresh batch; the forward pass (tanh layers, a linear
 // readout, mean squared error); gradients by TF.js's autodiff (`tf.variableGrads`); each
@@ -60,7 +61,51 @@ async function trainInPage({ shape, warmSeconds, seconds }) {
   ];
   let vars;
   let lossOf;
-  if (!recurrent) {
+  let batchOf;
+  if (shape.model === 'transformer') {
+    // T1: gradlab's Pre-LN Transformer on the language model — one-hot tokens (V = 29) times the
+    // embedding, learned positions, per block LN → q|k|v → causal softmax per head → output
+    // projection, LN → 4d GELU (erf) MLP, a final LN and the readout; softmax cross-entropy on
+    // every position.
+    const [L, d, heads, T, V] = [shape.depth, shape.width, shape.heads, shape.context, 29];
+    const dh = d / heads;
+    const norm = () => [tf.variable(tf.ones([d])), tf.variable(tf.zeros([d]))];
+    const embed = tf.variable(tf.randomNormal([V, d]));
+    const pos = tf.variable(tf.randomNormal([T, d]));
+    const blocks = Array.from({ length: L }, () => ({
+      ln1: norm(), qkv: dense(d, 3 * d), out: dense(d, d), ln2: norm(), mlpIn: dense(d, 4 * d), mlpOut: dense(4 * d, d),
+    }));
+    const lnF = norm();
+    const readout = dense(d, V);
+    vars = [embed, pos, ...blocks.flatMap((b) => [...b.ln1, ...b.qkv, ...b.out, ...b.ln2, ...b.mlpIn, ...b.mlpOut]), ...lnF, ...readout];
+    const layerNorm = (x, [g, b]) => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+    };
+    const linear = (x, [w, b]) => tf.add(tf.matMul(x, w), b);
+    const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0);
+    const masked = tf.mul(tf.sub(1, causal), -1e9);
+    const heads3 = (x) => tf.transpose(tf.reshape(x, [batch, T, heads, dh]), [0, 2, 1, 3]);
+    lossOf = (x, y) => {
+      let h = tf.reshape(tf.add(tf.reshape(tf.matMul(tf.reshape(x, [batch * T, V]), embed), [batch, T, d]), pos), [batch * T, d]);
+      for (const b of blocks) {
+        const [q, k, v] = tf.split(linear(layerNorm(h, b.ln1), b.qkv), 3, 1).map(heads3);
+        const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), masked);
+        const o = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), v), [0, 2, 1, 3]), [batch * T, d]);
+        h = tf.add(h, linear(o, b.out));
+        const z = linear(layerNorm(h, b.ln2), b.mlpIn);
+        const gelu = tf.mul(tf.mul(z, 0.5), tf.add(1, tf.erf(tf.div(z, Math.SQRT2))));
+        h = tf.add(h, linear(gelu, b.mlpOut));
+      }
+      return tf.losses.softmaxCrossEntropy(y, linear(layerNorm(h, lnF), readout));
+    };
+    batchOf = () => {
+      const tokens = tf.randomUniform([batch, T + 1], 0, V, 'int32');
+      const x = tf.oneHot(tf.slice(tokens, [0, 0], [batch, T]), V);
+      const y = tf.reshape(tf.oneHot(tf.slice(tokens, [0, 1], [batch, T]), V), [batch * T, V]);
+      return [x, y];
+    };
+  } else if (!recurrent) {
     const dims = [2, ...Array(shape.depth).fill(shape.width), 1];
     vars = dims.slice(1).flatMap((out, l) => dense(dims[l], out));
     lossOf = (x, y) => {
@@ -85,10 +130,11 @@ async function trainInPage({ shape, warmSeconds, seconds }) {
       return tf.losses.meanSquaredError(y, tf.add(tf.matMul(h, wOut), bOut));
     };
   }
+  batchOf ??= () => (recurrent
+    ? [tf.randomUniform([shape.depth, batch, 2]), tf.randomUniform([batch, 1])]
+    : [tf.randomUniform([batch, 2], -1, 1), tf.randomUniform([batch, 1], -1, 1)]);
   const step = () => {
-    const [x, y] = tf.tidy(() => (recurrent
-      ? [tf.randomUniform([shape.depth, batch, 2]), tf.randomUniform([batch, 1])]
-      : [tf.randomUniform([batch, 2], -1, 1), tf.randomUniform([batch, 1], -1, 1)]));
+    const [x, y] = tf.tidy(batchOf);
     const { value, grads } = tf.variableGrads(() => lossOf(x, y), vars);
     const norms = tf.tidy(() => {
       const squares = tf.stack(vars.map((v) => tf.sum(tf.square(grads[v.name]))));
@@ -116,7 +162,7 @@ async function trainInPage({ shape, warmSeconds, seconds }) {
   return { rate, simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') };
 }
 
-/** TF.js steps per second for each of `shapes` (MLP shapes without the cures, and R). */
+/** TF.js steps per second for each of `shapes` (MLP shapes without the cures, R and T1). */
 export async function tfjsRates(browser, shapes, { warmSeconds = 2, seconds = 8 } = {}) {
   const server = await servePeer();
   const rates = {};

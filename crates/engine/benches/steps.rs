@@ -1,6 +1,7 @@
 //! Native engine benchmark: training steps per second for three MLP shapes, shape B with the
-//! cures (B+: residual connections, LayerNorm and Adam) and four recurrent shapes (R: vanilla
-//! cell; R-LSTM: the same with an LSTM cell; R-H128 and R-H256: R with 128 and 256 units).
+//! cures (B+: residual connections, LayerNorm and Adam), four recurrent shapes (R: vanilla
+//! cell; R-LSTM: the same with an LSTM cell; R-H128 and R-H256: R with 128 and 256 units) and
+//! the Transformer T1 (4 Pre-LN blocks, d 64, 4 heads, context 64, batch 16, language model).
 //!
 //! Each step is the full product path: batch draw, forward, backward, per-group norms,
 //! global-norm clip at 1, SGD update. tanh, MSE, f32. `cargo bench --bench steps`
@@ -24,9 +25,11 @@ struct Shape {
     cell: &'static str,
     /// Residual connections, LayerNorm and Adam instead of a plain net under SGD.
     cures: bool,
+    /// A Transformer (depth: blocks, width: d; 4 heads, context 64, the language model).
+    transformer: bool,
 }
 
-const SHAPES: [Shape; 8] = [
+const SHAPES: [Shape; 9] = [
     Shape {
         name: "A",
         depth: 8,
@@ -35,6 +38,7 @@ const SHAPES: [Shape; 8] = [
         recurrent: false,
         cell: "vanilla",
         cures: false,
+        transformer: false,
     },
     Shape {
         name: "B",
@@ -44,6 +48,7 @@ const SHAPES: [Shape; 8] = [
         recurrent: false,
         cell: "vanilla",
         cures: false,
+        transformer: false,
     },
     Shape {
         name: "C",
@@ -53,6 +58,7 @@ const SHAPES: [Shape; 8] = [
         recurrent: false,
         cell: "vanilla",
         cures: false,
+        transformer: false,
     },
     Shape {
         name: "B+",
@@ -62,6 +68,7 @@ const SHAPES: [Shape; 8] = [
         recurrent: false,
         cell: "vanilla",
         cures: true,
+        transformer: false,
     },
     Shape {
         name: "R",
@@ -71,6 +78,7 @@ const SHAPES: [Shape; 8] = [
         recurrent: true,
         cell: "vanilla",
         cures: false,
+        transformer: false,
     },
     Shape {
         name: "R-LSTM",
@@ -80,6 +88,7 @@ const SHAPES: [Shape; 8] = [
         recurrent: true,
         cell: "lstm",
         cures: false,
+        transformer: false,
     },
     // Wider recurrent nets, where λ₁ and ρ of W_h cost the worker most (make bench's worker
     // column includes them; this native one does not).
@@ -91,6 +100,7 @@ const SHAPES: [Shape; 8] = [
         recurrent: true,
         cell: "vanilla",
         cures: false,
+        transformer: false,
     },
     Shape {
         name: "R-H256",
@@ -100,8 +110,25 @@ const SHAPES: [Shape; 8] = [
         recurrent: true,
         cell: "vanilla",
         cures: false,
+        transformer: false,
+    },
+    // The Transformer: 4 Pre-LN blocks, d 64, 4 heads, context 64, batch 16, on the language
+    // model (readout all).
+    Shape {
+        name: "T1",
+        depth: 4,
+        width: 64,
+        batch: 16,
+        recurrent: false,
+        cell: "vanilla",
+        cures: false,
+        transformer: true,
     },
 ];
+
+/// The Transformer shapes' heads and context (in every JSON line; only T1 reads them).
+const T_HEADS: usize = 4;
+const T_CONTEXT: usize = 64;
 
 fn main() {
     // `cargo bench` passes `--bench`; a shape filter and `--json` (one object per shape, for
@@ -134,8 +161,22 @@ fn main() {
         );
     }
     for shape in SHAPES.iter().filter(|s| filter.is_none_or(|f| f == s.name)) {
-        let params = TrainParams {
-            model: if shape.recurrent { "rnn" } else { "mlp" }.into(),
+        let model = if shape.transformer {
+            "transformer"
+        } else if shape.recurrent {
+            "rnn"
+        } else {
+            "mlp"
+        };
+        let mut params = TrainParams {
+            model: model.into(),
+            task: if shape.transformer {
+                "language"
+            } else {
+                "adding"
+            }
+            .into(),
+            readout: if shape.transformer { "all" } else { "last" }.into(),
             depth: shape.depth as f64,
             width: shape.width as f64,
             seq_len: shape.depth as f64,
@@ -152,6 +193,12 @@ fn main() {
             precision: precision.clone(),
             ..TrainParams::default()
         };
+        if shape.transformer {
+            params.layers = shape.depth as f64;
+            params.d_model = shape.width as f64;
+            params.heads = T_HEADS as f64;
+            params.context = T_CONTEXT as f64;
+        }
         let config = params.check().expect("benchmark config is valid");
         let mut trainer = Trainer::new(config);
         let flops_per_step = 6.0
@@ -167,6 +214,15 @@ fn main() {
                     let s = r.shape();
                     let (d, h, k) = (s.input_dim, s.hidden, s.output_dim);
                     (s.steps * r.cell.gates() * (d * h + h * h) + h * k) as f64
+                }
+                // Per row: the products' weights (embedding, 12·d² a block, readout), and per
+                // sequence the attention's q·kᵀ and P·v (2·T²·d_h a head each way).
+                ModelConfig::Transformer(t) => {
+                    let s = t.shape();
+                    let (v, d, k, tt) = (s.input_dim, s.d_model, s.output_dim, s.context);
+                    (tt * (v * d + s.layers * 12 * d * d + d * k)
+                        + s.layers * s.heads * 2 * tt * tt * s.head_dim())
+                        as f64
                 }
             };
 
@@ -193,14 +249,16 @@ fn main() {
         }
         if json {
             println!(
-                r#"{{"shape":"{}","model":"{}","cell":"{}","cures":{},"depth":{},"width":{},"batch":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
+                r#"{{"shape":"{}","model":"{}","cell":"{}","cures":{},"depth":{},"width":{},"batch":{},"heads":{},"context":{},"steps_per_second":{:.1},"flops_per_step":{}}}"#,
                 shape.name,
-                if shape.recurrent { "rnn" } else { "mlp" },
+                model,
                 shape.cell,
                 shape.cures,
                 shape.depth,
                 shape.width,
                 shape.batch,
+                T_HEADS,
+                T_CONTEXT,
                 1.0 / best,
                 flops_per_step
             );
@@ -209,7 +267,12 @@ fn main() {
         println!(
             "{:<6} {:>22} {:>7} {:>12.0} {:>10.1} {:>9.2}",
             shape.name,
-            if shape.recurrent {
+            if shape.transformer {
+                format!(
+                    "TF {} × d {}, T {}, {}",
+                    shape.depth, shape.width, T_CONTEXT, shape.batch
+                )
+            } else if shape.recurrent {
                 format!(
                     "{} T {} × H {}, {}",
                     if shape.cell == "lstm" { "LSTM" } else { "RNN" },
