@@ -19,11 +19,15 @@ const DEFAULTS = {
   schedule: 'constant', precision: 'f32', 'loss-scale': 'none',
   'clip-mode': 'none', clip: 1, l1: 0, l2: 0, optimizer: 'sgd', momentum: 0.9, alpha: 0.99,
   beta1: 0.9, beta2: 0.999, eps: 1e-8, 'weight-decay': 0.01, seed: 1,
+  layers: 4, 'd-model': 64, heads: 4, context: 64, norm: 'pre',
 };
-// Settings of one model only: a link holds those of its own model (the settings table says).
-const ONLY = {
-  mlp: ['depth', 'width', 'weight-scale', 'bias-scale', 'init', 'dataset', 'residual', 'layer-norm'],
-  rnn: ['task', 'seq-len', 'hidden', 'recurrent-init', 'recurrent-scale', 'input-scale', 'bptt', 'readout'],
+// Settings of some models only: a link holds those of its own model (the settings table says).
+const MODELS_OF = {
+  depth: ['mlp'], width: ['mlp'], 'bias-scale': ['mlp'], init: ['mlp'], dataset: ['mlp'], residual: ['mlp'], 'layer-norm': ['mlp'],
+  'weight-scale': ['mlp', 'transformer'], activation: ['mlp', 'rnn'],
+  task: ['rnn', 'transformer'], readout: ['rnn', 'transformer'],
+  'seq-len': ['rnn'], hidden: ['rnn'], 'recurrent-init': ['rnn'], 'recurrent-scale': ['rnn'], 'input-scale': ['rnn'], bptt: ['rnn'],
+  layers: ['transformer'], 'd-model': ['transformer'], heads: ['transformer'], context: ['transformer'], norm: ['transformer'],
 };
 // An optimizer's hyperparameters are in a link beside that optimizer (A's or, in compare
 // mode, B's, which follows A's value).
@@ -32,7 +36,7 @@ const ONLY_WITH = {
   beta2: ['adam', 'adamw'], eps: ['rmsprop', 'adam', 'adamw'], 'weight-decay': ['adamw'],
 };
 const applies = (key, settings) =>
-  !ONLY[settings.model === 'rnn' ? 'mlp' : 'rnn'].includes(key) &&
+  (!MODELS_OF[key] || MODELS_OF[key].includes(settings.model)) &&
   (!ONLY_WITH[key] || settings.optimizers.some((o) => ONLY_WITH[key].includes(o)));
 
 // The address once it has settled: the page writes it at most every 250 ms (and once more
@@ -50,7 +54,7 @@ const query = (page) => page.evaluate(() => new Promise((resolve) => {
 const same = (a, b) => (typeof b === 'number' ? Math.abs(parseFloat(a) - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
 
 test('each lesson\'s Run it sets the controls and seed, starts training and highlights its target', async () => {
-  assert.equal(LESSONS.length, 28);
+  assert.equal(LESSONS.length, 31);
   const { page, errors } = await openPage(lab.browser, `${lab.server.url}?lesson=1`);
   await waitReady(page);
   for (const [i, lesson] of LESSONS.entries()) {
@@ -86,6 +90,7 @@ test('each lesson\'s Run it sets the controls and seed, starts training and high
     assert.equal(await page.inputValue('#recurrent-init'), want['recurrent-init']);
     assert.equal(await page.isVisible('#seq-len'), want.model === 'rnn', `lesson ${i + 1}: RNN controls shown`);
     assert.equal(await page.isVisible('#depth'), want.model === 'mlp', `lesson ${i + 1}: MLP controls shown`);
+    assert.equal(await page.isVisible('#layers'), want.model === 'transformer', `lesson ${i + 1}: Transformer controls shown`);
     assert.equal(await page.inputValue('#activation'), want.activation);
     assert.equal(await page.inputValue('#clip-mode'), want['clip-mode']);
     assert.equal(await page.inputValue('#seed'), String(want.seed));
