@@ -212,8 +212,14 @@ pub fn exp_f32(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     const LOWEST: f32 = -87.336_55;
     const HIGHEST: f32 = 88.722_83;
+    // 1.5·2²³: adding it rounds a float below 2²² to an integer (to nearest, ties to even) in
+    // the low bits of the sum, without a rounding or conversion instruction (so loops vectorise
+    // on any target).
+    const ROUNDER: f32 = 12_582_912.0;
     let clamped = x.clamp(LOWEST, HIGHEST);
-    let n = (clamped * LOG2_E).round_ties_even();
+    let shifted = clamped * LOG2_E + ROUNDER;
+    let n = shifted - ROUNDER;
+    let k = shifted.to_bits() as i32 - ROUNDER.to_bits() as i32;
     let r = clamped - n * LN2_HI - n * LN2_LO;
     let p = 1.987_569_1e-4;
     let p = p * r + 1.398_199_9e-3;
@@ -223,14 +229,16 @@ pub fn exp_f32(x: f32) -> f32 {
     let p = p * r + 0.5;
     let y = p * r * r + r + 1.0;
     // 2ⁿ: n is within [−126, 128] after the clamp; 2¹²⁸ is not a float, so that one is 2·2¹²⁷.
-    let (n, y) = if n >= 128.0 { (127.0, 2.0 * y) } else { (n, y) };
-    let two_n = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let (k, y) = if k >= 128 { (127, 2.0 * y) } else { (k, y) };
+    let two_n = f32::from_bits(((k + 127) as u32) << 23);
+    let e = y * two_n;
+    // NaN stays NaN (the clamp keeps it; the bits of a NaN sum make some k, and y is NaN).
     if x < LOWEST {
         0.0
     } else if x > HIGHEST {
         f32::INFINITY
     } else {
-        y * two_n
+        e
     }
 }
 

@@ -1119,6 +1119,48 @@ mod tests {
         assert_eq!(out.delta_norms.len(), 1);
     }
 
+    /// bf16 and f16 passes round at their points (module docs) and stay near f32's: the loss
+    /// within the formats' precision (2⁻⁸ and 2⁻¹¹ relative, a few roundings deep), gradients in
+    /// the same direction; with a loss scale S the gradients come back S times larger.
+    #[test]
+    fn reduced_precision_rounds_and_stays_close() {
+        use crate::network::Pass;
+        let net = tiny(Norm::Pre, Task::Language, Readout::All, 2).cast::<f32>();
+        let (x, y) = batch(Task::Language, Readout::All);
+        let (x, y) = (x.mapv(|v| v as f32), y.mapv(|v| v as f32));
+        let exact = net.backprop(x.view(), y.view(), &Penalty::default());
+        for (precision, tolerance) in [(Precision::Bf16, 0.05), (Precision::F16, 0.01)] {
+            let pass = Pass {
+                precision,
+                loss_scale: 1024.0,
+                ..Pass::default()
+            };
+            let out = net.backprop_with(x.view(), y.view(), &Penalty::default(), &pass);
+            let loss = f64::from(out.loss);
+            assert!(
+                (loss - f64::from(exact.loss)).abs() < tolerance * loss,
+                "{precision:?}: {loss}"
+            );
+            // Every gradient is a value of the format (times S, an exact power of two).
+            let g = &out.grads[2].w;
+            assert!(g.iter().all(|&v| precision.round(v) == v), "{precision:?}");
+            let (mut dot, mut a2, mut b2) = (0.0, 0.0, 0.0);
+            for (a, b) in out.grads.iter().zip(&exact.grads) {
+                for (&a, &b) in a.iter().zip(b.iter()) {
+                    let a = f64::from(a) / 1024.0;
+                    dot += a * f64::from(b);
+                    a2 += a * a;
+                    b2 += f64::from(b) * f64::from(b);
+                }
+            }
+            assert!(dot / (a2 * b2).sqrt() > 0.99, "{precision:?}: cosine");
+            assert!(
+                ((a2 / b2).sqrt() - 1.0).abs() < 5.0 * tolerance,
+                "{precision:?}: scale"
+            );
+        }
+    }
+
     /// f32 computes what f64 does, to f32's precision.
     #[test]
     fn f32_agrees_with_f64() {

@@ -751,8 +751,15 @@ fn post_ln_stalls_at_the_letter_frequencies_where_pre_ln_learns() {
     };
     let (names_a, names_b) = (names("A"), names("B"));
     let group = |s: &StepStats, name: &str| {
-        let names = if s.grad_norms.len() == names_a.len() { &names_a } else { &names_b };
-        s.grad_norms[names.iter().position(|n| n == name).expect("a group of the model")]
+        let names = if s.grad_norms.len() == names_a.len() {
+            &names_a
+        } else {
+            &names_b
+        };
+        s.grad_norms[names
+            .iter()
+            .position(|n| n == name)
+            .expect("a group of the model")]
     };
     for step in [0, 20, 100, 400, 799] {
         let (a, b) = (&a[step], &b[step]);
