@@ -286,7 +286,7 @@ mod tests {
     #[test]
     fn the_shipped_lessons_parse_and_validate() {
         let lessons = parse(SHIPPED).unwrap();
-        assert_eq!(lessons.len(), 28);
+        assert_eq!(lessons.len(), 31);
         for (i, lesson) in lessons.iter().enumerate() {
             let n = sentences(&lesson.text);
             assert!((2..=4).contains(&n), "lesson {}: {n} sentences", i + 1);
@@ -298,6 +298,12 @@ mod tests {
         assert!(explosion.weight_scale > 1.0 && explosion.activation == "tanh");
         assert!(lessons[4].settings.clip_mode.contains("norm"));
         assert!(lessons[5].compare.is_some(), "value vs norm side by side");
+        // The Transformer's: Pre-LN beside Post-LN, warmup beside none, clipped beside not.
+        let pairs = |l: &Lesson| l.compare.as_ref().map(|v| v.pairs()).unwrap_or_default();
+        assert_eq!(pairs(&lessons[28]), [("norm", "post".to_string())]);
+        assert_eq!(lessons[29].settings.norm, "post");
+        assert_eq!(pairs(&lessons[29]), [("schedule", "constant".to_string())]);
+        assert_eq!(pairs(&lessons[30]), [("clip-mode", "none".to_string())]);
         assert_eq!(lessons[2].view.as_deref(), Some("delta"), "theory line");
     }
 
