@@ -231,12 +231,16 @@ impl<S: Scalar> Network<S> for Mlp<S> {
         penalty: &Penalty,
         how: &Pass,
     ) -> Backprop<S> {
-        if !how.precision.is_reduced() {
-            return self.backprop_rounded(x, y, penalty, how);
-        }
-        in_compute_format(&self.layers, x, penalty, how, |layers, x, penalty| {
-            Mlp { layers, ..*self }.backprop_rounded(x, y, penalty, how)
-        })
+        let rebuild = |layers| Mlp { layers, ..*self };
+        in_compute_format(
+            self,
+            &self.layers,
+            (x, y),
+            penalty,
+            how,
+            rebuild,
+            Self::backprop_rounded,
+        )
     }
 }
 

@@ -123,25 +123,29 @@ pub trait Network<S: Scalar>: Send {
     ) -> Backprop<S>;
 }
 
-/// A reduced-precision pass of a network whose parameter groups are `master`: `run` is given
-/// the copy autocast would compute with (every weight and bias rounded), the input rounded, and
-/// no penalty — the penalty is on the f32 master weights, so its value joins the loss and S
-/// times its gradient joins each group's here, never passing through the compute format (as a
-/// penalty written into a PyTorch loss on the f32 parameters does not).
-pub fn in_compute_format<S: Scalar>(
+/// The pass `backprop_with` asks for, of `net`, whose parameter groups are `master`, by `run`
+/// (its pass on weights and input already in the compute format). In f32 that is `run` on `net`
+/// itself. In a reduced format `run` is given the copy autocast would compute with (`rebuild`
+/// of every weight and bias rounded), the input rounded, and no penalty — the penalty is on the
+/// f32 master weights, so its value joins the loss and S times its gradient joins each group's
+/// here, never passing through the compute format (as a penalty written into a PyTorch loss on
+/// the f32 parameters does not).
+pub fn in_compute_format<S: Scalar, N>(
+    net: &N,
     master: &[ParamGroup<S>],
-    x: ArrayView2<S>,
+    (x, y): (ArrayView2<S>, ArrayView2<S>),
     penalty: &Penalty,
     pass: &Pass,
-    run: impl FnOnce(Vec<ParamGroup<S>>, ArrayView2<S>, &Penalty) -> Backprop<S>,
+    rebuild: impl FnOnce(Vec<ParamGroup<S>>) -> N,
+    run: impl Fn(&N, ArrayView2<S>, ArrayView2<S>, &Penalty, &Pass) -> Backprop<S>,
 ) -> Backprop<S> {
+    if !pass.precision.is_reduced() {
+        return run(net, x, y, penalty, pass);
+    }
     let mut x = x.to_owned();
     pass.precision.round_all(&mut x);
-    let mut out = run(
-        pass.precision.rounded_groups(master),
-        x.view(),
-        &Penalty::default(),
-    );
+    let rounded = rebuild(pass.precision.rounded_groups(master));
+    let mut out = run(&rounded, x.view(), y, &Penalty::default(), pass);
     out.loss += penalty.value(master);
     let scaled = pass.scaled_penalty(penalty);
     for (grad, group) in out.grads.iter_mut().zip(master) {

@@ -373,12 +373,16 @@ impl<S: Scalar> Network<S> for Rnn<S> {
         penalty: &Penalty,
         how: &Pass,
     ) -> Backprop<S> {
-        if !how.precision.is_reduced() {
-            return self.backprop_rounded(x, y, penalty, how);
-        }
-        in_compute_format(&self.groups, x, penalty, how, |groups, x, penalty| {
-            Rnn { groups, ..*self }.backprop_rounded(x, y, penalty, how)
-        })
+        let rebuild = |groups| Rnn { groups, ..*self };
+        in_compute_format(
+            self,
+            &self.groups,
+            (x, y),
+            penalty,
+            how,
+            rebuild,
+            Self::backprop_rounded,
+        )
     }
 }
 

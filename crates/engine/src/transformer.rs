@@ -719,17 +719,24 @@ impl<S: Scalar> Transformer<S> {
     ) -> Array2<S> {
         let at = self.shape.block_groups(self.norm, l);
         let g = &self.groups;
-        let post = self.norm == Norm::Post;
-        let pre = self.norm == Norm::Pre;
-        // x_out = [LN₂](x_mid + M(·)).
-        let grad_sum2 = match (post, at.ln2, &cache.ln2) {
-            (true, Some(ln), Some(c)) => {
-                let (grad, grad_ln) = layer_norm_backward(&grad_out, c, &g[ln], precision);
-                grads[ln] = Some(grad_ln);
-                grad
+        // Back through LayerNorm `ln` where the placement puts one (its input's gradient, its
+        // own stored), or the gradient as it is where there is none.
+        let through = |place: Norm,
+                       ln: Option<usize>,
+                       cache: &Option<(Array2<S>, Array1<S>)>,
+                       grad: Array2<S>,
+                       grads: &mut [Option<ParamGroup<S>>]| {
+            match (ln, cache) {
+                (Some(ln), Some(c)) if self.norm == place => {
+                    let (grad_in, grad_ln) = layer_norm_backward(&grad, c, &g[ln], precision);
+                    grads[ln] = Some(grad_ln);
+                    grad_in
+                }
+                _ => grad,
             }
-            _ => grad_out,
         };
+        // x_out = [LN₂](x_mid + M(·)).
+        let grad_sum2 = through(Norm::Post, at.ln2, &cache.ln2, grad_out, grads);
         let grad_act = dense_backward(
             cache.act.view(),
             &grad_sum2,
@@ -750,24 +757,10 @@ impl<S: Scalar> Transformer<S> {
             grads,
         );
         let mut grad_mid = grad_sum2;
-        match (pre, at.ln2, &cache.ln2) {
-            (true, Some(ln), Some(c)) => {
-                let (grad, grad_ln) = layer_norm_backward(&grad_mlp_in, c, &g[ln], precision);
-                grads[ln] = Some(grad_ln);
-                grad_mid += &grad;
-            }
-            _ => grad_mid += &grad_mlp_in,
-        }
+        grad_mid += &through(Norm::Pre, at.ln2, &cache.ln2, grad_mlp_in, grads);
         precision.round_all(&mut grad_mid);
         // x_mid = [LN₁](x_in + A(·)).
-        let grad_sum1 = match (post, at.ln1, &cache.ln1) {
-            (true, Some(ln), Some(c)) => {
-                let (grad, grad_ln) = layer_norm_backward(&grad_mid, c, &g[ln], precision);
-                grads[ln] = Some(grad_ln);
-                grad
-            }
-            _ => grad_mid,
-        };
+        let grad_sum1 = through(Norm::Post, at.ln1, &cache.ln1, grad_mid, grads);
         let grad_heads = dense_backward(
             cache.heads_out.view(),
             &grad_sum1,
@@ -787,14 +780,7 @@ impl<S: Scalar> Transformer<S> {
             grads,
         );
         let mut grad_in = grad_sum1;
-        match (pre, at.ln1, &cache.ln1) {
-            (true, Some(ln), Some(c)) => {
-                let (grad, grad_ln) = layer_norm_backward(&grad_attn_in, c, &g[ln], precision);
-                grads[ln] = Some(grad_ln);
-                grad_in += &grad;
-            }
-            _ => grad_in += &grad_attn_in,
-        }
+        grad_in += &through(Norm::Pre, at.ln1, &cache.ln1, grad_attn_in, grads);
         precision.round_all(&mut grad_in);
         grad_in
     }
@@ -932,16 +918,19 @@ impl<S: Scalar> Network<S> for Transformer<S> {
         penalty: &Penalty,
         how: &Pass,
     ) -> Backprop<S> {
-        if !how.precision.is_reduced() {
-            return self.backprop_rounded(x, y, penalty, how);
-        }
-        in_compute_format(&self.groups, x, penalty, how, |groups, x, penalty| {
-            Transformer {
-                groups,
-                ..self.clone_shape()
-            }
-            .backprop_rounded(x, y, penalty, how)
-        })
+        let rebuild = |groups| Transformer {
+            groups,
+            ..self.clone_shape()
+        };
+        in_compute_format(
+            self,
+            &self.groups,
+            (x, y),
+            penalty,
+            how,
+            rebuild,
+            Self::backprop_rounded,
+        )
     }
 }
 
