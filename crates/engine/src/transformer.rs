@@ -52,7 +52,9 @@ use super::network::{clamp_error, in_compute_format, Backprop, Network, Pass};
 use super::precision::Precision;
 use super::rnn::Readout;
 use super::scalar::{all_finite, product, sum_sq, Scalar};
-use ndarray::{s, Array1, Array2, Array3, ArrayView2, Axis, Zip};
+use ndarray::{
+    s, Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, Zip,
+};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -459,6 +461,27 @@ impl<S: Scalar> Transformer<S> {
         rows / self.shape.context.max(1)
     }
 
+    /// A time-major `[T·n, w]` array seen as `[T, n, w]`, without a copy (row t·n + i is
+    /// position t of sequence i).
+    fn by_position<'a>(&self, rows: ArrayView2<'a, S>) -> ArrayView3<'a, S> {
+        let shape = (
+            self.shape.context,
+            self.sequences(rows.nrows()),
+            rows.ncols(),
+        );
+        rows.into_shape_with_order(shape).expect("rows are T·n")
+    }
+
+    /// The same, mutably.
+    fn by_position_mut<'a>(&self, rows: ArrayViewMut2<'a, S>) -> ArrayViewMut3<'a, S> {
+        let shape = (
+            self.shape.context,
+            self.sequences(rows.nrows()),
+            rows.ncols(),
+        );
+        rows.into_shape_with_order(shape).expect("rows are T·n")
+    }
+
     /// Causal multi-head attention over `qkv: [N, 3d]`: the heads' outputs side by side
     /// `[N, d]`, the softmax probabilities `[n·h, T, T]` (zero above the diagonal), and per head
     /// the largest logit and the mean entropy. Each sequence's and head's q, k and v are copied
@@ -477,19 +500,13 @@ impl<S: Scalar> Transformer<S> {
         let dh = self.shape.head_dim();
         let n = self.sequences(qkv.nrows());
         let scale = S::of(1.0 / (dh as f64).sqrt());
-        let qkv3 = qkv
-            .view()
-            .into_shape_with_order((t_len, n, 3 * d))
-            .expect("rows are T·n");
+        let qkv3 = self.by_position(qkv.view());
         let mut out = Array2::<S>::zeros((t_len * n, d));
         let mut probs = Array3::<S>::zeros((n * heads, t_len, t_len));
         let mut logit_max = vec![f64::NEG_INFINITY; heads];
         let mut entropy = vec![0.0; heads];
         {
-            let mut out3 = out
-                .view_mut()
-                .into_shape_with_order((t_len, n, d))
-                .expect("rows are T·n");
+            let mut out3 = self.by_position_mut(out.view_mut());
             for i in 0..n {
                 for h in 0..heads {
                     let [q, k, v] = head_parts(&qkv3, i, h, d, dh);
@@ -530,20 +547,11 @@ impl<S: Scalar> Transformer<S> {
         let dh = self.shape.head_dim();
         let n = self.sequences(qkv.nrows());
         let scale = S::of(1.0 / (dh as f64).sqrt());
-        let qkv3 = qkv
-            .view()
-            .into_shape_with_order((t_len, n, 3 * d))
-            .expect("rows are T·n");
-        let grad3 = grad_out
-            .view()
-            .into_shape_with_order((t_len, n, d))
-            .expect("rows are T·n");
+        let qkv3 = self.by_position(qkv.view());
+        let grad3 = self.by_position(grad_out.view());
         let mut grad_qkv = Array2::<S>::zeros((t_len * n, 3 * d));
         {
-            let mut g3 = grad_qkv
-                .view_mut()
-                .into_shape_with_order((t_len, n, 3 * d))
-                .expect("rows are T·n");
+            let mut g3 = self.by_position_mut(grad_qkv.view_mut());
             for i in 0..n {
                 for h in 0..heads {
                     let [q, k, v] = head_parts(&qkv3, i, h, d, dh);
@@ -650,14 +658,9 @@ impl<S: Scalar> Transformer<S> {
 
     /// The forward pass on `x: [T·n, V]`.
     fn forward_pass(&self, x: ArrayView2<S>, precision: Precision) -> Forward<S> {
-        let (t, d) = (self.shape.context, self.shape.d_model);
-        let n = self.sequences(x.nrows());
         let mut stream = product(&x, &self.groups[0].w);
         {
-            let mut stream3 = stream
-                .view_mut()
-                .into_shape_with_order((t, n, d))
-                .expect("rows are T·n");
+            let mut stream3 = self.by_position_mut(stream.view_mut());
             stream3 += &self.groups[1].w.view().insert_axis(Axis(1));
         }
         precision.round_all(&mut stream);
@@ -837,13 +840,7 @@ impl<S: Scalar> Transformer<S> {
         // x_0 = x·W_embed + P[t]: P's gradient sums each position's rows over the sequences.
         let mut grad_embed = product(&x.t(), &grad_stream);
         precision.round_all(&mut grad_embed);
-        let (t, d) = (self.shape.context, self.shape.d_model);
-        let n = self.sequences(x.nrows());
-        let mut grad_pos = grad_stream
-            .view()
-            .into_shape_with_order((t, n, d))
-            .expect("rows are T·n")
-            .sum_axis(Axis(1));
+        let mut grad_pos = self.by_position(grad_stream.view()).sum_axis(Axis(1));
         precision.round_all(&mut grad_pos);
         grads[0] = Some(ParamGroup {
             w: grad_embed,
