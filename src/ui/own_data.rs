@@ -13,7 +13,8 @@ use gradlab_engine::csv_table::MAX_CSV_BYTES;
 use gradlab_engine::language::{Corpus, FoldReport, MAX_TEXT_BYTES};
 use gradlab_engine::own_points::{points_from_csv, PointsReport};
 use gradlab_engine::own_series::{OwnSeries, SeriesReport};
-use gradlab_engine::TrainParams;
+use gradlab_engine::settings::Value;
+use gradlab_engine::{Field, TrainParams};
 use gradlab_protocol::{Command, SeriesInput};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -72,13 +73,15 @@ impl OwnKind {
         }
     }
 
-    /// Whether settings `p` ask for it.
+    /// Whether settings `p` ask for it: its setting applies to their model and task (the
+    /// settings table says where: the text and series for either sequence model) and says `own`.
     pub fn wanted(self, p: &TrainParams) -> bool {
-        match self {
-            Self::Text => p.model == "rnn" && p.task == "language" && p.text == "own",
-            Self::Series => p.model == "rnn" && p.task == "series" && p.series == "own",
-            Self::Points => p.model == "mlp" && p.dataset == "own",
-        }
+        let field = match self {
+            Self::Text => Field::Text,
+            Self::Series => Field::Series,
+            Self::Points => Field::Dataset,
+        };
+        field.setting().applies(p) && p.value(field) == Value::Name("own".into())
     }
 
     /// What a message calls it.

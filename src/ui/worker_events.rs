@@ -286,7 +286,8 @@ fn say_own_data_missing(lab: Lab, c: &Configured) {
             OwnKind::Text.wanted(p),
             OwnKind::Series.wanted(p),
             OwnKind::Points.wanted(p),
-            p.seq_len as usize,
+            // The windows the repaired settings train on (an RNN's T, a Transformer's context).
+            p.repair().0.net.model.sequence_steps().unwrap_or(0),
         )
     });
     let say = |message: String| {

@@ -404,6 +404,47 @@ impl ModelConfig {
         }
     }
 
+    /// A sequence model's time steps (the RNN's T, the Transformer's context); `None` for the
+    /// MLP.
+    pub fn sequence_steps(&self) -> Option<usize> {
+        match self {
+            Self::Mlp(_) => None,
+            Self::Rnn(r) => Some(r.steps),
+            Self::Transformer(t) => Some(t.context),
+        }
+    }
+
+    /// A sequence model's task and text and series sources; `None` for the MLP.
+    fn sequence_sources(&self) -> Option<(Task, TextSource, SeriesSource)> {
+        match self {
+            Self::Mlp(_) => None,
+            Self::Rnn(r) => Some((r.task, r.text, r.series)),
+            Self::Transformer(t) => Some((t.task, t.text, t.series)),
+        }
+    }
+
+    /// Whether its settings ask for a reader's own text: a sequence model's language task with
+    /// `text = own`.
+    pub fn wants_own_text(&self) -> bool {
+        matches!(
+            self.sequence_sources(),
+            Some((Task::Language, TextSource::Own, _))
+        )
+    }
+
+    /// Whether they ask for a reader's own series: the series task with `series = own`.
+    pub fn wants_own_series(&self) -> bool {
+        matches!(
+            self.sequence_sources(),
+            Some((Task::Series, _, SeriesSource::Own))
+        )
+    }
+
+    /// Whether they ask for a reader's own points: the MLP with `dataset = own`.
+    pub fn wants_own_points(&self) -> bool {
+        self.as_mlp().is_some_and(|m| m.dataset == DatasetKind::Own)
+    }
+
     /// The Transformer's configuration, if this is one.
     pub fn as_transformer(&self) -> Option<&TransformerConfig> {
         match self {

@@ -9,16 +9,13 @@
 
 use super::clip::{self, clip_gradients, ClipMode};
 use super::config::{LiveConfig, TrainConfig};
-use super::data::DatasetKind;
 use super::group::ParamGroup;
-use super::language::{self, TextSource};
+use super::language;
 use super::model::{DataSource, ModelDescription, OwnData, ProfileAxis};
 use super::network::{Backprop, Network, Pass};
 use super::optim::{Optimizer, UpdateNorms};
-use super::own_series::SeriesSource;
 use super::precision::{GradScaler, LossScaleKind, ValueRange};
 use super::rng::{stream_rng, Stream};
-use super::sequence::Task;
 use super::spectral::{largest_singular_value, spectral_radius};
 use super::stats::{NonFinite, Quantity, StepStats};
 use ndarray::Array2;
@@ -253,16 +250,11 @@ impl Trainer {
     /// on data of the reader's that changed starts over on it (returns true), any other run is
     /// untouched.
     pub fn set_own_data(&mut self, own: OwnData) -> bool {
-        let rnn = self.config.net.model.as_rnn().copied();
-        let mlp = self.config.net.model.as_mlp().copied();
-        let text_changed = own.text != self.own.text;
-        let series_changed = own.series != self.own.series;
-        let points_changed = own.points != self.own.points;
+        let model = &self.config.net.model;
+        let wants = (model.wants_own_text() && own.text != self.own.text)
+            || (model.wants_own_series() && own.series != self.own.series)
+            || (model.wants_own_points() && own.points != self.own.points);
         self.own = own;
-        let wants = rnn.is_some_and(|r| {
-            (r.task == Task::Language && r.text == TextSource::Own && text_changed)
-                || (r.task == Task::Series && r.series == SeriesSource::Own && series_changed)
-        }) || mlp.is_some_and(|m| m.dataset == DatasetKind::Own && points_changed);
         if wants {
             self.reset();
         }
@@ -271,13 +263,7 @@ impl Trainer {
 
     /// Whether this run fits the reader's own points.
     pub fn uses_own_points(&self) -> bool {
-        self.own.points.is_some()
-            && self
-                .config
-                .net
-                .model
-                .as_mlp()
-                .is_some_and(|m| m.dataset == DatasetKind::Own)
+        self.own.points.is_some() && self.config.net.model.wants_own_points()
     }
 
     /// Whether this run trains on the reader's own series.
@@ -293,14 +279,7 @@ impl Trainer {
 
     /// Whether this run trains on a reader's own text.
     pub fn uses_own_text(&self) -> bool {
-        self.description.writes_text
-            && self.own.text.is_some()
-            && self
-                .config
-                .net
-                .model
-                .as_rnn()
-                .is_some_and(|r| r.text == TextSource::Own)
+        self.own.text.is_some() && self.config.net.model.wants_own_text()
     }
 
     /// Switches to `config`: live settings (batch, learning rate, clipping, L1/L2, the

@@ -434,6 +434,58 @@ fn own_text_feeds_the_language_model() {
     );
 }
 
+/// A Transformer's language model takes the reader's text as the RNN's does: its windows come
+/// from it, the worker is told it uses it, and a new text starts the run over.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[test]
+fn a_transformer_trains_on_the_readers_own_text() {
+    use gradlab_engine::language::{char_of, Corpus, VOCAB};
+    let text = "The quick brown fox jumps over the lazy dog; 42 times! ".repeat(30);
+    let (corpus, _) = Corpus::from_text(&text).unwrap();
+    let folded: String = corpus
+        .symbols()
+        .iter()
+        .map(|&s| char_of(s.into()))
+        .collect();
+    let params = TrainParams {
+        model: "transformer".into(),
+        task: "language".into(),
+        text: "own".into(),
+        readout: "all".into(),
+        layers: 1.0,
+        d_model: 16.0,
+        heads: 2.0,
+        context: 8.0,
+        batch: 3.0,
+        ..TrainParams::default()
+    };
+    let own = gradlab_engine::model::OwnData {
+        text: Some(corpus.clone()),
+        ..Default::default()
+    };
+    let mut trainer = Trainer::with_data(params.check().unwrap(), own);
+    assert!(trainer.uses_own_text());
+    let (_, trace) = trainer.step_traced().unwrap();
+    for i in 0..3 {
+        let window: String = (0..8)
+            .map(|t| {
+                char_of(
+                    (0..VOCAB)
+                        .find(|&k| trace.x.row(t * 3 + i)[k] == 1.0)
+                        .unwrap(),
+                )
+            })
+            .collect();
+        assert!(folded.contains(&window), "{window:?}");
+    }
+    let (other, _) = Corpus::from_text(&"A different text, long enough. ".repeat(40)).unwrap();
+    assert!(trainer.set_own_data(gradlab_engine::model::OwnData {
+        text: Some(other),
+        ..Default::default()
+    }));
+    assert_eq!(trainer.step_count(), 0);
+}
+
 /// The series task with `series = own` learns the reader's series: each window of a batch is a
 /// run of consecutive normalised values, inputs followed by their next values; a series too
 /// short for the run's windows leaves the run on the sines.
