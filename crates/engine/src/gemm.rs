@@ -9,6 +9,10 @@
 //! in registers: per `k`, two vector loads of `B`, `MR` broadcast loads of `A` and `2·MR`
 //! multiply-adds.
 //!
+//! The Transformer's causal attention multiplies triangular matrices: [`gemm_triangle`] skips
+//! the tiles the mask makes zero ([`Triangle`]), which leaves every value as the whole product
+//! has it (tests/gemm.rs checks bit for bit).
+//!
 //! Two builds of the same code: plain simd128 (`a·b + c` as a multiply then an add, each
 //! rounded) and simd128 + relaxed-simd (`f32x4.relaxed_madd`, which the browser may compute as
 //! a fused multiply-add, rounded once, where the CPU has one). Either way each element of `C`
@@ -19,7 +23,7 @@
 //! Natively (tests, the headless runner) the same code runs on a portable 4-lane stand-in, and
 //! the engine keeps matrixmultiply there, which is faster with AVX2 (see `Scalar::gemm`).
 
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use std::cell::RefCell;
 
 /// Rows of `A` per register tile.
@@ -138,32 +142,133 @@ thread_local! {
     static PANEL: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Zeros of a causal attention's products that a product may skip. Each is exact: a skipped
+/// term is `0·b`, and adding `±0` to a sum does not change it (for finite `b`; an infinite or NaN
+/// `b` behind a masked zero no longer poisons the row, as the mask means it should not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Triangle {
+    /// The whole product.
+    Full,
+    /// Only `C`'s lower triangle (`j ≤ i`) is wanted: tiles wholly above the diagonal are not
+    /// computed, and `C` keeps what it held there (the scores `q·kᵀ`, masked afterwards).
+    LowerOfC,
+    /// `A` is zero above its diagonal (`A[i, p] = 0` for `p > i`, the probabilities `P`): each
+    /// tile of rows sums `p` up to its last row only.
+    LowerA,
+    /// `A` is zero below its diagonal (`A[i, p] = 0` for `p < i`, a transposed `Pᵀ`): each tile
+    /// of rows sums `p` from its first row.
+    UpperA,
+}
+
 /// `c ← α·a·b + β·c`. With `β = 0`, `c` is not read (it may hold anything, NaN included), as in
 /// BLAS. Panics if the shapes do not chain (a programming error, as in ndarray's `dot`).
 ///
 /// `A` is read in place (one broadcast load per element and tile). `B` is read in place where
 /// its rows are contiguous and a whole panel wide; otherwise (a transposed `Wᵀ`, the right
 /// edge) the panel is first copied into a contiguous `KC × NR` buffer.
-pub fn gemm(
+pub fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, c: ArrayViewMut2<f32>) {
+    gemm_triangle(alpha, a, b, beta, c, Triangle::Full);
+}
+
+/// [`gemm`], skipping the zeros `triangle` names (see [`Triangle`]).
+pub fn gemm_triangle(
     alpha: f32,
     a: ArrayView2<f32>,
     b: ArrayView2<f32>,
     beta: f32,
     mut c: ArrayViewMut2<f32>,
+    triangle: Triangle,
+) {
+    let out = Out {
+        ptr: c.as_mut_ptr(),
+        rows: c.nrows(),
+        cols: c.ncols(),
+        rs: c.strides()[0],
+        cs: c.strides()[1],
+    };
+    // SAFETY: `out` describes `c`, borrowed mutably for the call.
+    unsafe { multiply(alpha, a, b, beta, out, triangle) }
+}
+
+/// `a · b` as a new array, written once without a zero fill first: the step's large products
+/// are megabytes, and filling them with zeros only to overwrite them cost a few percent of a
+/// Transformer's step.
+pub fn product(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
+    let (rows, cols) = (a.nrows(), b.ncols());
+    let mut c = Array2::<f32>::uninit((rows, cols));
+    let out = Out {
+        ptr: c.as_mut_ptr().cast(),
+        rows,
+        cols,
+        rs: cols as isize,
+        cs: 1,
+    };
+    // SAFETY: `out` describes `c`; with β = 0 and the whole product the kernel writes every
+    // element of C (each tile of every panel, edges included, zeros when k = 0) and reads
+    // none before writing it.
+    unsafe {
+        multiply(1.0, a, b, 0.0, out, Triangle::Full);
+        c.assume_init()
+    }
+}
+
+/// Where a product writes: `C`'s first element, its shape and strides (in elements). Raw, so
+/// that a fresh uninitialised array can be filled ([`product`]).
+#[derive(Clone, Copy)]
+struct Out {
+    ptr: *mut f32,
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+}
+
+impl Out {
+    /// Element `[i, j]`.
+    ///
+    /// # Safety
+    /// `i < rows`, `j < cols`.
+    #[inline(always)]
+    unsafe fn at(self, i: usize, j: usize) -> *mut f32 {
+        unsafe { self.ptr.offset(i as isize * self.rs + j as isize * self.cs) }
+    }
+}
+
+/// The kernel behind [`gemm_triangle`] and [`product`].
+///
+/// # Safety
+/// `c` is valid for writes (and, where `β ≠ 0`, reads) of `[rows, cols]` at its strides, and
+/// aliases neither `a` nor `b`.
+unsafe fn multiply(
+    alpha: f32,
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    beta: f32,
+    c: Out,
+    triangle: Triangle,
 ) {
     let (m, k) = a.dim();
     let n = b.ncols();
     assert!(
-        b.nrows() == k && c.dim() == (m, n),
-        "gemm: [{m}, {k}]·[{}, {n}] into {:?}",
+        b.nrows() == k && (c.rows, c.cols) == (m, n),
+        "gemm: [{m}, {k}]·[{}, {n}] into [{}, {}]",
         b.nrows(),
-        c.dim()
+        c.rows,
+        c.cols
     );
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
-        c.map_inplace(|v| *v = if beta == 0.0 { 0.0 } else { beta * *v });
+        for i in 0..m {
+            for j in 0..n {
+                // SAFETY: inside C.
+                unsafe {
+                    let v = c.at(i, j);
+                    *v = if beta == 0.0 { 0.0 } else { beta * *v };
+                }
+            }
+        }
         return;
     }
     let [a_rs, a_cs] = [a.strides()[0], a.strides()[1]];
@@ -188,16 +293,37 @@ pub fn gemm(
                 };
                 for i0 in (0..m).step_by(MR) {
                     let height = MR.min(m - i0);
+                    if triangle == Triangle::LowerOfC && j0 >= i0 + height {
+                        continue;
+                    }
+                    // The terms this tile sums, within this block: [from, to) of 0..kc.
+                    let (from, to) = match triangle {
+                        Triangle::LowerA => (0, (i0 + height).saturating_sub(k0).min(kc)),
+                        Triangle::UpperA => (i0.saturating_sub(k0).min(kc), kc),
+                        Triangle::Full | Triangle::LowerOfC => (0, kc),
+                    };
                     // Rows past the edge repeat the last real row; their sums are not written.
                     let rows: [*const f32; MR] = std::array::from_fn(|ii| {
                         let i = i0 + ii.min(height - 1);
-                        // SAFETY: row i < m, column k0 < k are inside A.
-                        unsafe { a.as_ptr().offset(i as isize * a_rs + k0 as isize * a_cs) }
+                        // Row i < m, column k0 + from ≤ k: inside A, or past a row's end
+                        // when the tile sums nothing (then it is not read).
+                        a.as_ptr()
+                            .wrapping_offset(i as isize * a_rs + (k0 + from) as isize * a_cs)
                     });
-                    // SAFETY: A's rows hold kc elements from k0 at stride a_cs; the panel holds
-                    // kc rows of NR at stride b_step (B itself, or the packed copy).
-                    let tile = unsafe { tile(kc, rows, a_cs, b_panel, b_step) };
-                    write_tile(&tile, alpha, beta, &mut c, i0, j0);
+                    // SAFETY: A's rows hold `to − from` elements from k0 + from at stride a_cs;
+                    // the panel holds kc rows of NR at stride b_step (B itself, or the packed
+                    // copy), of which rows from..to are read.
+                    let tile = unsafe {
+                        tile(
+                            to.saturating_sub(from),
+                            rows,
+                            a_cs,
+                            b_panel.wrapping_offset(from as isize * b_step),
+                            b_step,
+                        )
+                    };
+                    // SAFETY: the tile is inside C.
+                    unsafe { write_tile(&tile, alpha, beta, c, i0, j0) };
                 }
             }
         }
@@ -263,41 +389,32 @@ unsafe fn tile(
     acc
 }
 
-/// `C[i0.., j0..] ← α·tile + β·C` on the part of the tile inside `C`.
+/// `C[i0.., j0..] ← α·tile + β·C` on the part of the tile inside `C` (`C` not read where β = 0).
+///
+/// # Safety
+/// `i0 < rows` and `j0 < cols` of `c`, which is valid as [`multiply`] requires.
 #[inline(always)]
-fn write_tile(
-    tile: &[[F4; NV]; MR],
-    alpha: f32,
-    beta: f32,
-    c: &mut ArrayViewMut2<f32>,
-    i0: usize,
-    j0: usize,
-) {
-    let (m, n) = c.dim();
-    let height = MR.min(m - i0);
-    let width = NR.min(n - j0);
+unsafe fn write_tile(tile: &[[F4; NV]; MR], alpha: f32, beta: f32, c: Out, i0: usize, j0: usize) {
+    let height = MR.min(c.rows - i0);
+    let width = NR.min(c.cols - j0);
     let scale = lanes::splat(alpha);
     let keep = lanes::splat(beta);
     for (ii, acc) in tile.iter().enumerate().take(height) {
-        let mut row = c.row_mut(i0 + ii);
         let scaled: [F4; NV] = std::array::from_fn(|v| lanes::mul(acc[v], scale));
-        if width == NR {
-            if let Some(out) = row.as_slice_mut().map(|r| &mut r[j0..j0 + NR]) {
-                let p = out.as_mut_ptr();
-                for (v, &x) in scaled.iter().enumerate() {
-                    // SAFETY: `out` is NR = 4·NV contiguous f32.
-                    unsafe {
-                        let q = p.add(4 * v);
-                        let x = if beta == 0.0 {
-                            x
-                        } else {
-                            lanes::add(x, lanes::mul(lanes::load(q), keep))
-                        };
-                        lanes::store(q, x);
-                    }
+        if width == NR && c.cs == 1 {
+            for (v, &x) in scaled.iter().enumerate() {
+                // SAFETY: row i0 + ii and columns j0 .. j0 + NR are inside C, contiguous.
+                unsafe {
+                    let q = c.at(i0 + ii, j0).add(4 * v);
+                    let x = if beta == 0.0 {
+                        x
+                    } else {
+                        lanes::add(x, lanes::mul(lanes::load(q), keep))
+                    };
+                    lanes::store(q, x);
                 }
-                continue;
             }
+            continue;
         }
         let mut values = [0.0f32; NR];
         for (v, &x) in scaled.iter().enumerate() {
@@ -305,8 +422,11 @@ fn write_tile(
             unsafe { lanes::store(values.as_mut_ptr().add(4 * v), x) };
         }
         for (jj, &v) in values[..width].iter().enumerate() {
-            let slot = &mut row[j0 + jj];
-            *slot = if beta == 0.0 { v } else { v + beta * *slot };
+            // SAFETY: row i0 + ii, column j0 + jj are inside C.
+            unsafe {
+                let slot = c.at(i0 + ii, j0 + jj);
+                *slot = if beta == 0.0 { v } else { v + beta * *slot };
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Training runs in `f32`, like the frameworks students use, so overflow to ±Inf is reachable
 //! at realistic scales; the gradient check runs the very same code in `f64`.
 
+use super::gemm::Triangle;
 use super::kernels;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{
@@ -100,6 +101,21 @@ pub trait Scalar:
     fn product(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
         a.dot(&b)
     }
+
+    /// [`Scalar::gemm`] where a causal mask's zeros may be skipped ([`Triangle`]): the browser
+    /// build's f32 kernel skips them; elsewhere this is the whole product, equal to it for finite
+    /// values (a skipped term adds ±0).
+    fn gemm_triangle(
+        alpha: Self,
+        a: ArrayView2<Self>,
+        b: ArrayView2<Self>,
+        beta: Self,
+        c: ArrayViewMut2<Self>,
+        triangle: Triangle,
+    ) {
+        let _ = triangle;
+        Self::gemm(alpha, a, b, beta, c);
+    }
 }
 
 impl Scalar for f32 {
@@ -152,9 +168,18 @@ impl Scalar for f32 {
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     fn product(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
-        let mut c = Array2::zeros((a.nrows(), b.ncols()));
-        super::gemm::gemm(1.0, a, b, 0.0, c.view_mut());
-        c
+        super::gemm::product(a, b)
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn gemm_triangle(
+        alpha: f32,
+        a: ArrayView2<f32>,
+        b: ArrayView2<f32>,
+        beta: f32,
+        c: ArrayViewMut2<f32>,
+        triangle: Triangle,
+    ) {
+        super::gemm::gemm_triangle(alpha, a, b, beta, c, triangle);
     }
 }
 

@@ -45,6 +45,7 @@
 //! Reduced precision rounds every product's output, each LayerNorm's, GELU's and softmax's
 //! output, each residual sum, and every gradient, as the MLP does.
 
+use super::gemm::Triangle;
 use super::group::ParamGroup;
 use super::layer_norm::{normalize, normalize_backward};
 use super::loss::{LossKind, Penalty};
@@ -53,7 +54,7 @@ use super::precision::Precision;
 use super::rnn::Readout;
 use super::scalar::{all_finite, product, sum_sq, Scalar};
 use ndarray::{
-    s, Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, Zip,
+    s, Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis,
 };
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -272,58 +273,107 @@ struct Forward<S> {
     first_bad: Option<usize>,
 }
 
-/// Sequence i's head h: its q, k and v, each `[T, d_h]`, copied out contiguous.
-fn head_parts<S: Scalar>(
-    qkv3: &ndarray::ArrayView3<S>,
+/// Sequence i's head h: views of its q, k and v, each `[T, d_h]` (rows strided, as they sit
+/// in `qkv`: the matrix products read them in place).
+fn head_parts<'a, S: Scalar>(
+    qkv3: ArrayView3<'a, S>,
     i: usize,
     h: usize,
     d: usize,
     dh: usize,
-) -> [Array2<S>; 3] {
+) -> [ArrayView2<'a, S>; 3] {
     [0, 1, 2].map(|part| {
         let first = part * d + h * dh;
-        qkv3.slice(s![.., i, first..first + dh]).to_owned()
+        qkv3.slice_move(s![.., i, first..first + dh])
     })
 }
 
 /// Row t of a head's scores (`q_t·k_s` for every s) in place: scaled by 1/√d_h and rounded,
 /// masked to s ≤ t, and turned into softmax probabilities (0 past t). Returns the row's largest
 /// scaled logit (NaN if any is) and its entropy `−Σ p ln p = ln Σe − Σ e·(z − top)/Σe` (one
-/// logarithm a row; e = exp(z − top)).
+/// logarithm a row; e = exp(z − top)). `scratch` holds at least `t + 1` values. The sums run in
+/// four interleaved lanes, so the loops vectorise.
 fn causal_softmax<S: Scalar>(
     row: &mut [S],
     t: usize,
     scale: S,
     precision: Precision,
+    scratch: &mut [S],
 ) -> (f64, f64) {
     let (seen, future) = row.split_at_mut(t + 1);
     future.fill(S::zero());
-    let mut top = S::neg_infinity();
-    for z in seen.iter_mut() {
-        *z = precision.round(*z * scale);
-        top = if top.is_nan() || z.is_nan() {
-            S::nan()
-        } else if *z > top {
-            *z
-        } else {
-            top
-        };
+    seen.iter_mut().for_each(|z| *z *= scale);
+    precision.round_slice(seen);
+    // NaN sticks: a lane that has seen one keeps it (no comparison with NaN is true).
+    let nan_max = |top: S, z: S| if z > top || z.is_nan() { z } else { top };
+    let top = in_lanes(seen, S::neg_infinity(), nan_max, nan_max);
+    // Three plain passes (each vectorises): the shifted logits, their exponentials, the sums.
+    let shifted = &mut scratch[..seen.len()];
+    for (shifted, &z) in shifted.iter_mut().zip(seen.iter()) {
+        *shifted = z - top;
     }
-    let (mut sum, mut weighted) = (S::zero(), S::zero());
-    for z in seen.iter_mut() {
-        let shifted = *z - top;
-        *z = shifted.exp_fast();
-        sum += *z;
-        // e = 0 adds nothing (and a −∞ logit must not make 0·∞).
-        if *z > S::zero() {
-            weighted += *z * shifted;
+    for (e, &shifted) in seen.iter_mut().zip(shifted.iter()) {
+        *e = shifted.exp_fast();
+    }
+    let (mut sum, mut weighted) = ([S::zero(); LANES], [S::zero(); LANES]);
+    for (e, shifted) in seen.chunks(LANES).zip(shifted.chunks(LANES)) {
+        for (lane, (&e, &shifted)) in e.iter().zip(shifted).enumerate() {
+            sum[lane] += e;
+            // e = 0 adds nothing (and a −∞ logit must not make 0·∞).
+            weighted[lane] += if e > S::zero() {
+                e * shifted
+            } else {
+                S::zero()
+            };
         }
     }
-    for p in seen.iter_mut() {
-        *p = precision.round(*p / sum);
-    }
+    let add = |a: S, b: S| a + b;
+    let (sum, weighted) = (
+        sum.into_iter().fold(S::zero(), add),
+        weighted.into_iter().fold(S::zero(), add),
+    );
+    seen.iter_mut().for_each(|p| *p = *p / sum);
+    precision.round_slice(seen);
     let entropy = sum.wide().ln() - (weighted / sum).wide();
     (top.wide(), entropy)
+}
+
+/// Lanes of the interleaved reductions.
+const LANES: usize = 4;
+
+/// Folds `values` in [`LANES`] interleaved lanes with `step`, then the lanes with `merge`.
+fn in_lanes<S: Scalar>(
+    values: &[S],
+    init: S,
+    step: impl Fn(S, S) -> S,
+    merge: impl Fn(S, S) -> S,
+) -> S {
+    let mut lanes = [init; LANES];
+    for chunk in values.chunks(LANES) {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane = step(*lane, v);
+        }
+    }
+    lanes.into_iter().fold(init, merge)
+}
+
+/// Row t of a head's `dS` in place from `dP`'s row `g` and `P`'s row `p`:
+/// `dS = P ⊙ (dP − Σ dP ⊙ P)/√d_h` on s ≤ t, rounded, and 0 past t (where `P` is 0).
+fn softmax_backward_row<S: Scalar>(g: &mut [S], p: &[S], t: usize, scale: S, precision: Precision) {
+    let (seen, future) = g.split_at_mut(t + 1);
+    future.fill(S::zero());
+    let p = &p[..=t];
+    let mut lanes = [S::zero(); LANES];
+    for (g, p) in seen.chunks(LANES).zip(p.chunks(LANES)) {
+        for ((lane, &g), &p) in lanes.iter_mut().zip(g).zip(p) {
+            *lane += g * p;
+        }
+    }
+    let weighted = lanes.into_iter().fold(S::zero(), |a, b| a + b);
+    for (g, &p) in seen.iter_mut().zip(p) {
+        *g = p * (*g - weighted) * scale;
+    }
+    precision.round_slice(seen);
 }
 
 /// GELU(x) = x·Φ(x) and its slope Φ(x) + x·φ(x) for every value of `hidden` (a fresh product,
@@ -484,8 +534,11 @@ impl<S: Scalar> Transformer<S> {
 
     /// Causal multi-head attention over `qkv: [N, 3d]`: the heads' outputs side by side
     /// `[N, d]`, the softmax probabilities `[n·h, T, T]` (zero above the diagonal), and per head
-    /// the largest logit and the mean entropy. Each sequence's and head's q, k and v are copied
-    /// out contiguous, so `q·kᵀ` and `P·v` are two matrix products of the engine's kernel.
+    /// the largest logit and the mean entropy. Each sequence's and head's `q·kᵀ` and `P·v` are
+    /// two matrix products of the engine's kernel, reading q, k and v where they sit in `qkv`
+    /// and writing the scores into `probs` and `o` into the output; they skip the causal mask's
+    /// zeros ([`Triangle`]: only the scores' lower triangle, only `P`'s nonzero columns), which
+    /// halves the attention's arithmetic at no change in any value.
     fn attend(
         &self,
         qkv: &Array2<S>,
@@ -505,21 +558,41 @@ impl<S: Scalar> Transformer<S> {
         let mut probs = Array3::<S>::zeros((n * heads, t_len, t_len));
         let mut logit_max = vec![f64::NEG_INFINITY; heads];
         let mut entropy = vec![0.0; heads];
+        let mut scratch = vec![S::zero(); t_len];
         {
             let mut out3 = self.by_position_mut(out.view_mut());
             for i in 0..n {
                 for h in 0..heads {
-                    let [q, k, v] = head_parts(&qkv3, i, h, d, dh);
-                    let mut p = product(&q, &k.t());
+                    let [q, k, v] = head_parts(qkv3, i, h, d, dh);
+                    let mut p = probs.slice_mut(s![i * heads + h, .., ..]);
+                    // Only the lower triangle: the softmax masks the rest.
+                    S::gemm_triangle(
+                        S::one(),
+                        q,
+                        k.t(),
+                        S::zero(),
+                        p.view_mut(),
+                        Triangle::LowerOfC,
+                    );
                     for (t, mut row) in p.rows_mut().into_iter().enumerate() {
-                        let (top, row_entropy) =
-                            causal_softmax(row.as_slice_mut().expect("fresh"), t, scale, precision);
+                        let (top, row_entropy) = causal_softmax(
+                            row.as_slice_mut().expect("contiguous"),
+                            t,
+                            scale,
+                            precision,
+                            &mut scratch,
+                        );
                         logit_max[h] = nan_max(logit_max[h], top);
                         entropy[h] += row_entropy;
                     }
-                    let o = product(&p, &v);
-                    out3.slice_mut(s![.., i, h * dh..(h + 1) * dh]).assign(&o);
-                    probs.slice_mut(s![i * heads + h, .., ..]).assign(&p);
+                    S::gemm_triangle(
+                        S::one(),
+                        p.view(),
+                        v,
+                        S::zero(),
+                        out3.slice_mut(s![.., i, h * dh..(h + 1) * dh]),
+                        Triangle::LowerA,
+                    );
                 }
             }
         }
@@ -550,33 +623,40 @@ impl<S: Scalar> Transformer<S> {
         let qkv3 = self.by_position(qkv.view());
         let grad3 = self.by_position(grad_out.view());
         let mut grad_qkv = Array2::<S>::zeros((t_len * n, 3 * d));
+        // dP, then dS, of one sequence's head at a time.
+        let mut grad_s = Array2::<S>::zeros((t_len, t_len));
         {
             let mut g3 = self.by_position_mut(grad_qkv.view_mut());
             for i in 0..n {
                 for h in 0..heads {
-                    let [q, k, v] = head_parts(&qkv3, i, h, d, dh);
+                    let [q, k, v] = head_parts(qkv3, i, h, d, dh);
                     let p = probs.slice(s![i * heads + h, .., ..]);
-                    let grad_o = grad3.slice(s![.., i, h * dh..(h + 1) * dh]).to_owned();
-                    let grad_v = product(&p.t(), &grad_o);
-                    // dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √d_h, with dP = do·vᵀ.
-                    let mut grad_s = product(&grad_o, &v.t());
-                    Zip::from(grad_s.rows_mut())
-                        .and(p.rows())
-                        .for_each(|mut g, p| {
-                            let weighted = g
-                                .iter()
-                                .zip(&p)
-                                .fold(S::zero(), |acc, (&g, &p)| acc + g * p);
-                            Zip::from(&mut g).and(&p).for_each(|g, &p| {
-                                *g = precision.round(p * (*g - weighted) * scale)
-                            });
-                        });
-                    let grad_q = product(&grad_s, &k);
-                    let grad_k = product(&grad_s.t(), &q);
-                    for (part, grad) in [grad_q, grad_k, grad_v].iter().enumerate() {
-                        let first = part * d + h * dh;
-                        g3.slice_mut(s![.., i, first..first + dh]).assign(grad);
+                    let grad_o = grad3.slice(s![.., i, h * dh..(h + 1) * dh]);
+                    let part = |part: usize| part * d + h * dh..part * d + (h + 1) * dh;
+                    let (grad_q, grad_k, grad_v) = g3.multi_slice_mut((
+                        s![.., i, part(0)],
+                        s![.., i, part(1)],
+                        s![.., i, part(2)],
+                    ));
+                    let zero = S::zero();
+                    S::gemm_triangle(S::one(), p.t(), grad_o, zero, grad_v, Triangle::UpperA);
+                    // dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √d_h, with dP = do·vᵀ (its lower triangle:
+                    // dS is 0 above the diagonal, where P is).
+                    S::gemm_triangle(
+                        S::one(),
+                        grad_o,
+                        v.t(),
+                        zero,
+                        grad_s.view_mut(),
+                        Triangle::LowerOfC,
+                    );
+                    for (t, (mut g, p)) in grad_s.rows_mut().into_iter().zip(p.rows()).enumerate() {
+                        let g = g.as_slice_mut().expect("contiguous");
+                        let p = p.as_slice().expect("contiguous");
+                        softmax_backward_row(g, p, t, scale, precision);
                     }
+                    S::gemm_triangle(S::one(), grad_s.view(), k, zero, grad_q, Triangle::LowerA);
+                    S::gemm_triangle(S::one(), grad_s.t(), q, zero, grad_k, Triangle::UpperA);
                 }
             }
         }

@@ -7,7 +7,7 @@
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-use gradlab_engine::gemm::gemm;
+use gradlab_engine::gemm::{gemm, product};
 use ndarray::ArrayView2;
 use ndarray::{Array2, ShapeBuilder};
 use rand::{rngs::StdRng, RngExt, SeedableRng};
@@ -65,6 +65,12 @@ fn products_match_f64_on_every_shape_and_layout() {
         ] {
             let mut c = Array2::from_elem((m, n), f32::NAN);
             gemm(1.0, a_view, b_view, 0.0, c.view_mut());
+            // A fresh product (never zero-filled) is the same, bit for bit.
+            let fresh = product(a_view, b_view);
+            assert!(c
+                .iter()
+                .zip(&fresh)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
             for ((&got, &want), &s) in c.iter().zip(&exact).zip(&scale) {
                 let bound = k as f64 * 2f64.powi(-23) * s + 1e-30;
                 assert!(
@@ -134,4 +140,77 @@ fn non_finite_and_empty() {
         c.view_mut(),
     );
     assert!(c.iter().all(|&v| v == 2.0));
+    let empty = product(Array2::zeros((3, 0)).view(), Array2::zeros((0, 4)).view());
+    assert!(empty.iter().all(|&v| v == 0.0) && empty.dim() == (3, 4));
+}
+
+/// The causal attention's products skip the mask's zeros and change nothing else:
+/// - `A` zero above (`LowerA`, the probabilities `P`) or below (`UpperA`, `Pᵀ`) its diagonal:
+///   `C` is the whole product bit for bit (a skipped term is `0·b`, and adding ±0 changes no
+///   sum), square and not, with `k` past one block ([`KC`](gradlab_engine::gemm::KC) = 256);
+/// - `LowerOfC` (the scores `q·kᵀ`): `C`'s lower triangle is the whole product's bit for bit,
+///   and a tile wholly above the diagonal is left as it was.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn causal_products_skip_only_the_masks_zeros() {
+    use gradlab_engine::gemm::{gemm_triangle, Triangle, MR, NR};
+    let mut rng = StdRng::seed_from_u64(11);
+    for &(m, k, n) in &[
+        (64, 64, 16),
+        (13, 13, 7),
+        (37, 37, 40),
+        (300, 300, 9),
+        (9, 20, 16),
+    ] {
+        let b = random(k, n, &mut rng);
+        for triangle in [Triangle::LowerA, Triangle::UpperA] {
+            let mut a = random(m, k, &mut rng);
+            a.indexed_iter_mut().for_each(|((i, p), v)| {
+                let masked = match triangle {
+                    Triangle::LowerA => p > i,
+                    _ => p < i,
+                };
+                if masked {
+                    *v = 0.0;
+                }
+            });
+            let a_t = a.t().to_owned();
+            for a_view in [a.view(), a_t.t()] {
+                let mut whole = Array2::from_elem((m, n), f32::NAN);
+                gemm(1.0, a_view, b.view(), 0.0, whole.view_mut());
+                let mut skipped = Array2::from_elem((m, n), f32::NAN);
+                gemm_triangle(1.0, a_view, b.view(), 0.0, skipped.view_mut(), triangle);
+                let bits = |c: &Array2<f32>| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&whole),
+                    bits(&skipped),
+                    "{triangle:?} [{m},{k}]·[{k},{n}]"
+                );
+            }
+        }
+        // Scores: a square C.
+        let q = random(m, k, &mut rng);
+        let keys = random(m, k, &mut rng);
+        let mut whole = Array2::from_elem((m, m), f32::NAN);
+        gemm(1.0, q.view(), keys.t(), 0.0, whole.view_mut());
+        let mut lower = Array2::from_elem((m, m), 7.0f32);
+        gemm_triangle(
+            1.0,
+            q.view(),
+            keys.t(),
+            0.0,
+            lower.view_mut(),
+            Triangle::LowerOfC,
+        );
+        for ((i, j), &v) in lower.indexed_iter() {
+            if j <= i {
+                assert_eq!(v.to_bits(), whole[[i, j]].to_bits(), "[{i}, {j}] of {m}");
+            } else if j / NR * NR >= (i / MR + 1) * MR {
+                assert_eq!(
+                    v, 7.0,
+                    "[{i}, {j}] of {m}: a tile above the diagonal was written"
+                );
+            }
+        }
+    }
 }
