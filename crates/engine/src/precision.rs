@@ -123,11 +123,7 @@ impl Precision {
 
     /// Rounds every value of a slice in place (nothing for `f32`).
     pub fn round_slice<S: Scalar>(self, values: &mut [S]) {
-        match self {
-            Self::F32 => {}
-            Self::F16 => values.iter_mut().for_each(|v| *v = v.round_f16()),
-            Self::Bf16 => values.iter_mut().for_each(|v| *v = v.round_bf16()),
-        }
+        self.round_all(&mut ndarray::ArrayViewMut1::from(values));
     }
 
     /// Parameter groups with every weight and bias rounded: the copy a reduced-precision step
