@@ -5,7 +5,7 @@
 use super::format::{compact, thousands};
 use super::state::Lab;
 use gradlab_engine::language::SAMPLE_TEMPERATURE;
-use gradlab_protocol::{LmSample, SAMPLE_EVERY, SAMPLE_LENGTH};
+use gradlab_protocol::{LmSample, SAMPLE_EVERY, SAMPLE_LENGTH, SAMPLE_SHARE};
 use leptos::prelude::*;
 use std::f64::consts::LN_2;
 
@@ -27,7 +27,8 @@ pub fn LanguageSamples() -> impl IntoView {
             <h2 id="samples-title">"What the model writes"</h2>
             <p class="subtitle">
                 {format!(
-                    "{SAMPLE_LENGTH} characters drawn from the current weights (temperature {SAMPLE_TEMPERATURE}), renewed every {SAMPLE_EVERY} steps. "
+                    "{SAMPLE_LENGTH} characters drawn from the current weights (temperature {SAMPLE_TEMPERATURE}), renewed every {SAMPLE_EVERY} steps while writing takes under {:.0} % of the training time (a Transformer reads its whole window for each character). ",
+                    SAMPLE_SHARE * 100.0
                 )}
                 "A model that remembers nothing scores "
                 {baseline_bits}

@@ -14,7 +14,7 @@ const SETTINGS = { model: 'transformer', task: 'language', readout: 'all', layer
 const link = (settings) => `${lab.server.url}?${new URLSearchParams(Object.entries(settings).map(([k, v]) => [k, String(v)]))}`;
 const notices = (page) => page.evaluate(() => document.querySelector('.notices')?.textContent ?? '');
 
-test('a Transformer trains in the worker as natively, and its tables name groups, blocks and heads', async () => {
+test('a Transformer trains in the worker as natively, writes samples, and its tables name groups, blocks and heads', async () => {
   const { page, errors } = await openPage(lab.browser, link(SETTINGS));
   await waitReady(page);
   const groups = await page.$$eval('#layer-table tbody tr', (rows) => rows.map((r) => r.dataset.group));
@@ -28,6 +28,10 @@ test('a Transformer trains in the worker as natively, and its tables name groups
   const native = headlessRunner(SETTINGS, '--steps', '3');
   const loss = parseFloat(await page.textContent('#loss'));
   assert.ok(Math.abs(loss - native[2].loss) <= 1e-3 * native[2].loss, `${loss} vs ${native[2].loss}`);
+  // It writes, as the RNN's language model does: the first step's sample, of the alphabet.
+  assert.ok(await page.isVisible('#lm-sample'), 'the sample panel shows for the language task');
+  await page.waitForFunction(() => document.querySelector('#lm-sample').dataset.step === '1');
+  assert.match(await page.textContent('#lm-sample'), /^[ ,.a-z]{160}$/);
 
   // One row per block: its error, and one number per head for the logits and the entropies.
   await page.waitForFunction(() => document.querySelectorAll('#block-table tbody tr').length === 2);

@@ -364,23 +364,35 @@ pub fn sample<S: Scalar, R: Rng + ?Sized>(
         let step = cell.step(activation, w_h, input, hidden.view(), state.view());
         (hidden, state) = (step.h, step.c);
         let logits = product(&hidden, w_out) + &b_out.b;
-        let logits: Vec<f64> = logits.iter().map(|v| v.wide() / temperature).collect();
-        if !logits.iter().all(|v| v.is_finite()) {
-            return None;
-        }
-        let top = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let weights: Vec<f64> = logits.iter().map(|v| (v - top).exp()).collect();
-        let mut u = rng.random_range(0.0..1.0) * weights.iter().sum::<f64>();
-        symbol = weights
+        symbol = draw(logits.iter().map(|v| v.wide()), temperature, rng)?;
+        text.push(char_of(symbol));
+    }
+    Some(text)
+}
+
+/// A symbol drawn from `softmax(logits / temperature)` over the [`VOCAB`] symbols; `None` if a
+/// logit is not a finite number (a model that has diverged writes nothing).
+pub fn draw<R: Rng + ?Sized>(
+    logits: impl IntoIterator<Item = f64>,
+    temperature: f64,
+    rng: &mut R,
+) -> Option<usize> {
+    let logits: Vec<f64> = logits.into_iter().map(|v| v / temperature).collect();
+    if !logits.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let top = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let weights: Vec<f64> = logits.iter().map(|v| (v - top).exp()).collect();
+    let mut u = rng.random_range(0.0..1.0) * weights.iter().sum::<f64>();
+    Some(
+        weights
             .iter()
             .position(|&w| {
                 u -= w;
                 u < 0.0
             })
-            .unwrap_or(VOCAB - 1);
-        text.push(char_of(symbol));
-    }
-    Some(text)
+            .unwrap_or(logits.len().saturating_sub(1)),
+    )
 }
 
 #[cfg(test)]

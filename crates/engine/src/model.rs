@@ -374,7 +374,7 @@ impl ModelConfig {
                 profile_len: t.layers,
                 recurrent_group: None,
                 baseline: t.task.baseline(t.context, t.readout),
-                writes_text: false,
+                writes_text: t.task == Task::Language,
             },
         }
     }

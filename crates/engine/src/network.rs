@@ -10,6 +10,7 @@ use super::loss::Penalty;
 use super::precision::Precision;
 use super::scalar::Scalar;
 use ndarray::ArrayView2;
+use rand::Rng;
 
 /// The result of one forward and backward pass on a batch.
 #[derive(Clone, Debug)]
@@ -121,6 +122,13 @@ pub trait Network<S: Scalar>: Send {
         penalty: &Penalty,
         pass: &Pass,
     ) -> Backprop<S>;
+
+    /// For a language model that writes from its whole window (the Transformer), `length`
+    /// characters drawn at `temperature`; `None` for the other networks (an RNN's cell writes
+    /// through [`language::sample`](super::language::sample)) and once a logit is not finite.
+    fn write(&self, _length: usize, _temperature: f64, _rng: &mut dyn Rng) -> Option<String> {
+        None
+    }
 }
 
 /// The pass `backprop_with` asks for, of `net`, whose parameter groups are `master`, by `run`

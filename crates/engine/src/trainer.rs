@@ -222,15 +222,19 @@ impl Trainer {
         }
         let key = self.config.net.seed ^ self.next_step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut rng = stream_rng(key, Stream::Samples);
-        let cell = self.config.net.model.as_rnn().map(|r| r.cell)?;
-        language::sample(
-            self.network.groups(),
-            cell,
-            self.config.net.activation,
-            length,
-            language::SAMPLE_TEMPERATURE,
-            &mut rng,
-        )
+        match self.config.net.model.as_rnn() {
+            Some(rnn) => language::sample(
+                self.network.groups(),
+                rnn.cell,
+                self.config.net.activation,
+                length,
+                language::SAMPLE_TEMPERATURE,
+                &mut rng,
+            ),
+            None => self
+                .network
+                .write(length, language::SAMPLE_TEMPERATURE, &mut rng),
+        }
     }
 
     /// Starts the run over from step 0 with the same configuration.

@@ -47,6 +47,7 @@
 
 use super::gemm::Triangle;
 use super::group::ParamGroup;
+use super::language::{self, VOCAB};
 use super::layer_norm::{normalize, normalize_backward};
 use super::loss::{LossKind, Penalty};
 use super::network::{clamp_error, in_compute_format, Backprop, Network, Pass};
@@ -1009,9 +1010,51 @@ impl<S: Scalar> Network<S> for Transformer<S> {
             Self::backprop_rounded,
         )
     }
+
+    fn write(&self, length: usize, temperature: f64, rng: &mut dyn Rng) -> Option<String> {
+        self.write_text(length, temperature, rng)
+    }
 }
 
 impl<S: Scalar> Transformer<S> {
+    /// `length` characters written from a space: each next symbol drawn (see
+    /// [`language::draw`]) from the readout at the newest position of a window of the newest
+    /// `context` symbols, which sit at positions `0..` as a training window's do. The window's
+    /// rows past the text hold spaces, which the causal mask keeps from every row before them,
+    /// so the forward pass has its training shape, one sequence. In f32 from the master weights,
+    /// as the RNN's sample is; `None` for a model whose vocabulary is not the text's, or once a
+    /// logit is not finite.
+    fn write_text(&self, length: usize, temperature: f64, rng: &mut dyn Rng) -> Option<String> {
+        let t_len = self.shape.context;
+        let embed = &self.groups[0].w;
+        let readout = &self.groups[self.groups.len() - 1];
+        if t_len == 0 || embed.nrows() != VOCAB || readout.w.ncols() != VOCAB {
+            return None;
+        }
+        let space = language::symbol_of(' ').unwrap_or(0);
+        let mut symbols = vec![space];
+        let mut text = String::with_capacity(length);
+        let mut x = Array2::<S>::zeros((t_len, VOCAB));
+        for _ in 0..length {
+            let window = &symbols[symbols.len().saturating_sub(t_len)..];
+            x.fill(S::zero());
+            for (t, mut row) in x.rows_mut().into_iter().enumerate() {
+                row[window.get(t).copied().unwrap_or(space)] = S::one();
+            }
+            let fwd = self.forward_pass(x.view(), Precision::F32);
+            let newest = window.len() - 1;
+            let logits = product(&fwd.readout_in.slice(s![newest..=newest, ..]), &readout.w);
+            let logits = logits
+                .iter()
+                .zip(readout.b.iter())
+                .map(|(z, b)| (*z + *b).wide());
+            let symbol = language::draw(logits, temperature, rng)?;
+            symbols.push(symbol);
+            text.push(language::char_of(symbol));
+        }
+        Some(text)
+    }
+
     /// The same network without its groups (for the compute-format copy).
     fn clone_shape(&self) -> Transformer<S> {
         Transformer {
@@ -1250,5 +1293,42 @@ mod tests {
                 .sqrt();
             assert!(diff / scale < 1e-4, "{diff} of {scale}");
         }
+    }
+
+    /// A readout with no weights and a bias of 50 on 'e' makes every draw 'e' (its
+    /// probability is 1 − 28·e⁻⁵⁰/0.7 in f64), past the context too: the window slides.
+    #[test]
+    fn the_writer_draws_what_the_readout_favours() {
+        let mut net = tiny(Norm::Pre, Task::Language, Readout::All, 2);
+        let last = net.groups.len() - 1;
+        net.groups[last].w.fill(0.0);
+        net.groups[last].b.fill(0.0);
+        net.groups[last].b[language::symbol_of('e').unwrap()] = 50.0;
+        let mut rng = stream_rng(1, Stream::Samples);
+        assert_eq!(
+            net.write(12, 0.7, &mut rng).as_deref(),
+            Some("eeeeeeeeeeee")
+        );
+    }
+
+    /// The same stream writes the same text, of the alphabet only; a diverged model writes
+    /// nothing; a model of another vocabulary (the copy task's) does not write.
+    #[test]
+    fn writing_is_reproducible_and_needs_finite_weights_of_the_texts_vocabulary() {
+        let net = tiny(Norm::Post, Task::Language, Readout::All, 2);
+        let write =
+            |net: &Transformer<f64>| net.write(17, 0.7, &mut stream_rng(5, Stream::Samples));
+        let text = write(&net).expect("finite weights write");
+        assert_eq!(text.chars().count(), 17);
+        assert!(
+            text.chars().all(|c| language::symbol_of(c).is_some()),
+            "{text:?}"
+        );
+        assert_eq!(write(&net), Some(text));
+        let mut diverged = net.clone();
+        diverged.groups[2].w[[0, 0]] = f64::NAN;
+        assert_eq!(write(&diverged), None);
+        let copy = tiny(Norm::Pre, Task::Copy, Readout::All, 1);
+        assert_eq!(write(&copy), None);
     }
 }

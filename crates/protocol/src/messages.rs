@@ -278,6 +278,11 @@ pub struct Progress {
 pub const SAMPLE_EVERY: u64 = 50;
 /// Characters in a live sample.
 pub const SAMPLE_LENGTH: usize = 160;
+/// Most of the worker's time that live samples may take. An RNN's 160 characters cost about a
+/// millisecond, so it writes every [`SAMPLE_EVERY`] steps; a Transformer's cost a forward pass
+/// per character (T1: ~4 training steps' worth), so at a crossing it writes only once this
+/// share of the time since its last sample covers what that one cost.
+pub const SAMPLE_SHARE: f64 = 0.02;
 
 /// Text a language model wrote (see [`gradlab_engine::language::sample`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

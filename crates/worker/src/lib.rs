@@ -24,7 +24,7 @@ use gradlab_protocol::pytorch;
 use gradlab_protocol::{
     Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat, LmSample,
     PeakBlock, Progress, SeriesInput, StepSummary, TileRequest, MAX_CHUNK_STEPS,
-    MAX_CLIFF_DESCENTS, MAX_CLIFF_TILES, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH,
+    MAX_CLIFF_DESCENTS, MAX_CLIFF_TILES, MAX_RUNS, SAMPLE_EVERY, SAMPLE_LENGTH, SAMPLE_SHARE,
 };
 use std::io::{BufWriter, Write};
 
@@ -73,7 +73,13 @@ pub const SPECTRUM_SHARE: f64 = 0.05;
 /// Whether λ₁ and ρ are due again at `now` (ms), given when they were last computed and what
 /// that took (`None`: never yet): once [`SPECTRUM_SHARE`] of the time since covers the cost.
 pub fn spectrum_due(last: Option<(f64, f64)>, now: f64) -> bool {
-    last.is_none_or(|(at, cost)| SPECTRUM_SHARE * (now - at) >= cost)
+    due_within(last, now, SPECTRUM_SHARE)
+}
+
+/// Whether a measured job is due again at `now` (ms), given when it last ran and what that
+/// took (`None`: never yet): once `share` of the time since covers the cost.
+pub fn due_within(last: Option<(f64, f64)>, now: f64, share: f64) -> bool {
+    last.is_none_or(|(at, cost)| share * (now - at) >= cost)
 }
 
 /// A worker's state: the networks of the current run (none before the first configuration).
@@ -86,6 +92,8 @@ pub struct WorkerCore {
     run: u32,
     /// When λ₁ and ρ were last computed (ms) and what that took (ms).
     spectrum_last: Option<(f64, f64)>,
+    /// When the language samples were last written (ms) and what that took (ms).
+    sample_last: Option<(f64, f64)>,
     /// The reader's own text and series, for every run built while they are set.
     own: OwnData,
 }
@@ -425,6 +433,9 @@ impl WorkerCore {
                 self.spectrum_last = Some((finished, finished - started));
             }
         }
+        let writing_started = now();
+        let may_write = due_within(self.sample_last, writing_started, SAMPLE_SHARE);
+        let mut wrote = false;
         for (index, (lane, progress)) in self.lanes.iter_mut().zip(&mut runs).enumerate() {
             progress.diverged = lane.trainer.diverged();
             if !progress.steps.is_empty() {
@@ -432,7 +443,10 @@ impl WorkerCore {
             }
             let (from, to) = (first_steps[index], lane.trainer.step_count());
             let crossed = to > from && (from == 0 || from / SAMPLE_EVERY != to / SAMPLE_EVERY);
-            if crossed && lane.trainer.writes_text() {
+            // The run's first chunk always writes (its sample says what the untrained model
+            // writes); later crossings when the share allows.
+            if crossed && (from == 0 || may_write) && lane.trainer.writes_text() {
+                wrote = true;
                 let text = lane.trainer.language_sample(SAMPLE_LENGTH);
                 progress.sample = Some(LmSample {
                     step: to,
@@ -443,6 +457,10 @@ impl WorkerCore {
                 });
             }
             lane.log.set_last(progress.last.clone());
+        }
+        if wrote {
+            let finished = now();
+            self.sample_last = Some((finished, finished - writing_started));
         }
         Chunk {
             run: self.run,

@@ -515,6 +515,41 @@ fn a_restart_carries_the_initial_spectrum() {
         .is_none());
 }
 
+/// A Transformer language model writes too (a forward pass per character, over the newest
+/// `context` characters), at the first chunk and at crossings of `SAMPLE_EVERY`; its samples
+/// take at most `SAMPLE_SHARE` of the time: after a 100-ms sample the next is due once 2 % of
+/// the time since covers it, 5 s later. (The clock here never moves: writing costs 0.)
+#[test]
+fn a_transformer_writes_within_its_share_of_the_time() {
+    use gradlab_protocol::{SAMPLE_LENGTH, SAMPLE_SHARE};
+    use gradlab_worker::due_within;
+    assert!(due_within(None, 0.0, SAMPLE_SHARE));
+    assert!(!due_within(Some((1000.0, 100.0)), 5999.0, SAMPLE_SHARE));
+    assert!(due_within(Some((1000.0, 100.0)), 6000.0, SAMPLE_SHARE));
+    let mut core = WorkerCore::new();
+    configure(
+        &mut core,
+        TrainParams {
+            model: "transformer".into(),
+            layers: 1.0,
+            d_model: 16.0,
+            heads: 2.0,
+            context: 8.0,
+            batch: 2.0,
+            ..language(4)
+        },
+    );
+    let first = train(&mut core, 3).sample.expect("the first chunk writes");
+    let text = first.text.expect("finite weights write");
+    assert_eq!(text.chars().count(), SAMPLE_LENGTH);
+    assert!(
+        train(&mut core, 40).sample.is_none(),
+        "steps 3..43 cross no 50"
+    );
+    let crossing = train(&mut core, 10).sample.expect("steps 43..53 cross 50");
+    assert_ne!(crossing.text, Some(text));
+}
+
 /// λ₁ and ρ at a measured cadence: a computation that took 100 ms is due again once it is
 /// 5 % of the time since (2 s later), not every chunk — at H 256 an SVD and a Schur form per
 /// chunk took most of the worker's time. With a clock that never moves (a cost of 0) every
