@@ -20,7 +20,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 sys.path.insert(0, HERE)
-from check_headless import close, reference_rnn_step, reference_step  # noqa: E402
+from check_headless import close, reference_rnn_step, reference_step, reference_transformer_step  # noqa: E402
 from check_pytorch import CLIPS, MODELS, OPTIMIZERS  # noqa: E402
 
 # The reference takes a gated cell's gradient by central differences (one pair of forward passes
@@ -43,10 +43,16 @@ def as_dump(folder, config):
             b = parts["b"]
             layers.append({"W": parts.get("W", np.zeros((0, len(b)))).tolist(), "b": b.tolist()})
         dump.update(x=x.tolist(), y=y.tolist(), layers=layers)
+        return dump
+    # The dump's sequences are [n][T][·]; the folder's batches are time-major [T, n, ·].
+    dump["x"] = x.transpose(1, 0, 2).tolist()
+    dump["y"] = (y if settings["readout"] == "last" else y.transpose(1, 0, 2)).tolist()
+    if config["model"] == "transformer":
+        dump["groups"] = []
+        for g, name in enumerate(config["groups"]):
+            parts = {t["part"]: tensors[t["name"]].tolist() for t in config["tensors"] if t["group"] == g}
+            dump["groups"].append({"name": name, "W": parts.get("W", []), "b": parts.get("b", [])})
     else:
-        # The dump's sequences are [n][T][·]; the folder's batches are time-major [T, n, ·].
-        dump["x"] = x.transpose(1, 0, 2).tolist()
-        dump["y"] = (y if settings["readout"] == "last" else y.transpose(1, 0, 2)).tolist()
         dump["groups"] = [{"name": n, "value": tensors[n].tolist()} for n in config["groups"]]
         dump["gates"] = {"vanilla": [], "lstm": ["i", "f", "g", "o"], "gru": ["r", "z", "n"]}[settings["cell"]]
     return dump
@@ -76,7 +82,8 @@ def check(runner, flags, work):
     except py_compile.PyCompileError as e:
         problems.append(f"run.py: {e}")
     dump = as_dump(folder, config)
-    expected = (reference_step(dump) if config["model"] == "mlp" else reference_rnn_step(dump))[0]
+    replay = {"mlp": reference_step, "rnn": reference_rnn_step, "transformer": reference_transformer_step}
+    expected = replay[config["model"]](dump)[0]
     first = logged[0]
     for key in ("loss", "global_norm", "global_norm_clipped", "grad_norms"):
         if not close(first[key], expected[key], rel=2e-4):

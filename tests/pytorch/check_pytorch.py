@@ -39,6 +39,18 @@ MODELS = {
                       "--warmup-steps", "4", "--clip", "0.2"],
     "gru-adding-bptt": ["--model", "rnn", "--cell", "gru", "--task", "adding", "--seq-len", "18",
                         "--bptt", "5", "--recurrent-init", "orthogonal", "--l1", "0.0002"],
+    # The Transformer in each LayerNorm placement: the language model and the copy task on every
+    # position, the adding task on the last.
+    "transformer-pre-language": ["--model", "transformer", "--task", "language", "--readout", "all",
+                                 "--layers", "2", "--d-model", "16", "--heads", "2",
+                                 "--context", "10", "--batch", "3", "--norm", "pre"],
+    "transformer-post-copy": ["--model", "transformer", "--task", "copy", "--readout", "all",
+                              "--layers", "2", "--d-model", "16", "--heads", "4", "--context", "12",
+                              "--batch", "2", "--norm", "post", "--schedule", "warmup",
+                              "--warmup-steps", "4", "--l2", "0.001"],
+    "transformer-none-adding": ["--model", "transformer", "--task", "adding", "--readout", "last",
+                                "--layers", "2", "--d-model", "24", "--heads", "3", "--context", "8",
+                                "--batch", "4", "--norm", "none", "--weight-scale", "0.8"],
 }
 # Each rule at a learning rate of its usual range: the adaptive rules' steps are ~lr per element
 # whatever the gradient, so at SGD's 0.03 they throw these small nets into chaos in two steps.
@@ -53,6 +65,9 @@ EXTRA = [
      ["--float32"]),
     ("mlp", ["--loss-scale", "dynamic", "--optimizer", "adam", "--lr", "0.003"], []),
     ("mlp", ["--precision", "f16", "--loss-scale", "dynamic"], []),
+    ("transformer-pre-language", ["--optimizer", "adam", "--lr", "0.003", "--clip-mode", "global-norm"],
+     ["--float32"]),
+    ("transformer-post-copy", ["--precision", "bf16", "--optimizer", "adam", "--lr", "0.003"], []),
 ]
 
 

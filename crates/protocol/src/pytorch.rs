@@ -62,8 +62,6 @@ pub struct ExportFile {
 pub enum PytorchError {
     /// Steps outside `1..=MAX_STEPS`.
     Steps(usize),
-    /// A model `run.py` does not build (the Transformer, so far).
-    Unsupported(&'static str),
     /// The batches and weights would exceed [`MAX_FOLDER_BYTES`].
     TooLarge {
         /// What they would take.
@@ -75,11 +73,6 @@ impl std::fmt::Display for PytorchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Steps(n) => write!(f, "steps must be 1 to {MAX_STEPS}, not {n}"),
-            Self::Unsupported(model) => write!(
-                f,
-                "the PyTorch folder builds the MLP and the recurrent networks; the {model} is \
-                 checked against the NumPy reference instead (make reference)"
-            ),
             Self::TooLarge { bytes } => write!(
                 f,
                 "the folder would hold {} of batches and weights, more than {}: choose fewer \
@@ -136,22 +129,52 @@ fn batch_shapes(config: &TrainConfig) -> (Vec<u64>, Vec<u64>) {
     let n = config.live.batch as u64;
     match &config.net.model {
         ModelConfig::Mlp(m) => (vec![n, m.shape().input_dim as u64], vec![n, 1]),
+        // The sequence models' batches are time-major: [T, n, features].
         ModelConfig::Rnn(r) => {
             let shape = r.shape();
-            let t = r.steps as u64;
-            let k = match r.task.loss() {
-                LossKind::CrossEntropy => 1,
-                LossKind::Mse => shape.output_dim as u64,
-            };
-            let y = match r.readout {
-                Readout::Last => vec![n, k],
-                Readout::All => vec![t, n, k],
-            };
-            (vec![t, n, shape.input_dim as u64], y)
+            sequence_shapes(
+                n,
+                r.steps,
+                shape.input_dim,
+                shape.output_dim,
+                r.task.loss(),
+                r.readout,
+            )
         }
-        // Refused before the shapes are asked for (see `pytorch_folder`).
-        ModelConfig::Transformer(_) => (Vec::new(), Vec::new()),
+        ModelConfig::Transformer(t) => {
+            let shape = t.shape();
+            sequence_shapes(
+                n,
+                t.context,
+                shape.input_dim,
+                shape.output_dim,
+                t.task.loss(),
+                t.readout,
+            )
+        }
     }
+}
+
+/// A time-major sequence batch's `(x, y)` shapes: `x: [T, n, inputs]`, `y` one target per scored
+/// row (a class index, or the outputs), every position's or the last's.
+fn sequence_shapes(
+    n: u64,
+    t: usize,
+    inputs: usize,
+    outputs: usize,
+    loss: LossKind,
+    readout: Readout,
+) -> (Vec<u64>, Vec<u64>) {
+    let t = t as u64;
+    let k = match loss {
+        LossKind::CrossEntropy => 1,
+        LossKind::Mse => outputs as u64,
+    };
+    let y = match readout {
+        Readout::Last => vec![n, k],
+        Readout::All => vec![t, n, k],
+    };
+    (vec![t, n, inputs as u64], y)
 }
 
 /// `.npy` bytes of float32 `values` in `shape` (C order).
@@ -250,6 +273,19 @@ pub fn notices(config: &TrainConfig) -> Vec<(bool, String)> {
                 .into(),
         ));
     }
+    if let ModelConfig::Transformer(t) = &config.net.model {
+        out.push((
+            true,
+            format!(
+                "model=transformer (norm={}): run.py writes the blocks out in torch operations, \
+                 not nn.TransformerDecoderLayer, so the weights keep gradlab's layout: x·W + b with \
+                 W [fan_in, fan_out], q, k and v side by side in W_qkv's columns, the causal mask \
+                 by masked_fill before the softmax, exact GELU (F.gelu), and F.layer_norm \
+                 (eps 1e-5) on each LayerNorm's γ and β, the two halves of its group's vector.",
+                t.norm.name()
+            ),
+        ));
+    }
     if let ModelConfig::Rnn(r) = &config.net.model {
         let activation = config.net.activation;
         let torch_cell = match r.cell {
@@ -299,9 +335,6 @@ pub fn pytorch_folder(
     if steps == 0 || steps > MAX_STEPS {
         return Err(PytorchError::Steps(steps));
     }
-    let (ModelConfig::Mlp(_) | ModelConfig::Rnn(_)) = config.net.model else {
-        return Err(PytorchError::Unsupported("Transformer"));
-    };
     let (x_shape, y_shape) = batch_shapes(config);
     let per_step: u64 = x_shape.iter().product::<u64>() + y_shape.iter().product::<u64>();
     let mut trainer = Trainer::with_data(*config, own.clone());
@@ -450,7 +483,7 @@ fn readme(
          run.py        the model, optimizer, schedule and clipping in PyTorch\n\
          config.json   the settings (gradlab's link keys), tensors, shapes, tolerance\n\
          init/*.npy    initial weights, float32, row-vector shapes (W: [fan_in, fan_out])\n\
-         data/x.npy    the batches, step first (an RNN's time-major: [N, T, n, d])\n\
+         data/x.npy    the batches, step first (a sequence model's time-major: [N, T, n, d])\n\
          data/y.npy    the targets (cross-entropy: class indices)\n\
          gradlab.json  gradlab's numbers for each step\n\n\
          The settings, as a gradlab link's query: ?{}\n",

@@ -165,6 +165,66 @@ fn notices_name_each_difference() {
     );
 }
 
+/// A Transformer's folder: its groups' tensors under their names (a weight and a bias as
+/// `.W` and `.b`, embed and pos and each LayerNorm's vector alone), time-major batches of the
+/// context's length, and the notice that says how run.py builds it. (check-pytorch trains it
+/// again in torch.)
+#[test]
+fn a_transformer_folder_names_its_groups_and_batches() {
+    let config = config(
+        "model=transformer&task=language&readout=all&layers=1&d-model=16&heads=2&context=8&batch=3",
+    );
+    let files = pytorch_folder(&config, &OwnData::default(), 2).unwrap();
+    let manifest = json(&files, "config.json");
+    assert_eq!(manifest["model"], "transformer");
+    let tensors: Vec<(String, String)> = manifest["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().into(),
+                t["part"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("embed", "W"),
+        ("pos", "W"),
+        ("L0.attn.qkv.W", "W"),
+        ("L0.attn.qkv.b", "b"),
+        ("L0.attn.out.W", "W"),
+        ("L0.attn.out.b", "b"),
+        ("L0.ln1", "b"),
+        ("L0.mlp.in.W", "W"),
+        ("L0.mlp.in.b", "b"),
+        ("L0.mlp.out.W", "W"),
+        ("L0.mlp.out.b", "b"),
+        ("L0.ln2", "b"),
+        ("ln_f", "b"),
+        ("readout.W", "W"),
+        ("readout.b", "b"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(n, p)| (n.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(tensors, expected);
+    assert_eq!(npy(&files, "init/L0.ln1.npy").0, vec![32]);
+    assert_eq!(npy(&files, "data/x.npy").0, vec![2, 8, 3, 29]);
+    assert_eq!(npy(&files, "data/y.npy").0, vec![2, 8, 3, 1]);
+    let notices = manifest["notices"].as_array().unwrap();
+    assert!(notices.iter().any(|n| n["held"] == true
+        && n["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("model=transformer (norm=pre)")));
+    assert_eq!(
+        folder_name(&config),
+        "gradlab-pytorch-transformer-pre-seed1"
+    );
+}
+
 /// A run that diverges ends its folder at the last finite step, and says so.
 #[test]
 fn a_diverging_run_stops_the_folder_early() {

@@ -216,6 +216,89 @@ class Rnn(nn.Module):
         return [groups[0][0], groups[1][0], groups[3][0]]
 
 
+class Transformer(nn.Module):
+    """gradlab's decoder-only Transformer (transformer.rs's module docs) over time-major
+    x [T, n, V]: x_0 = x·W_embed + P, then per block causal multi-head self-attention (q, k, v
+    side by side in W_qkv's columns, head j in columns j·d_h..(j+1)·d_h of each; scores scaled
+    by 1/√d_h) and a GELU MLP (exact GELU, torch's default), placed as `norm` says — pre:
+    x + f(LN(x)) and a final LayerNorm; post: LN(x + f(x)); none — and the readout of every
+    position or of the last. Weights keep gradlab's row-vector shapes (y = x·W + b, no
+    transposes); a LayerNorm's group is one vector, γ then β (ε = 1e-5, torch's default)."""
+
+    def __init__(self, settings, tensors, dtype, error_clip):
+        super().__init__()
+        self.layers, self.heads = int(settings["layers"]), int(settings["heads"])
+        self.norm, self.last = settings["norm"], settings["readout"] == "last"
+        self.error_clip = error_clip
+        block = ["attn.qkv", "attn.out", "ln1", "mlp.in", "mlp.out", "ln2"]
+        if self.norm == "none":
+            block = [part for part in block if not part.startswith("ln")]
+        names = ["embed", "pos"] + [f"L{l}.{part}" for l in range(self.layers) for part in block]
+        names += (["ln_f"] if self.norm == "pre" else []) + ["readout"]
+        # A group with a weight and a vector was saved as name.W and name.b; one with either
+        # alone (embed, pos, a LayerNorm) under its name.
+        self.parts = {
+            name: [nn.Parameter(torch.as_tensor(tensors[key], dtype=dtype))
+                   for key in ([f"{name}.W", f"{name}.b"] if f"{name}.W" in tensors else [name])]
+            for name in names
+        }
+        self.store = nn.ParameterList([p for parts in self.parts.values() for p in parts])
+        self.matrices = [parts[0] for parts in self.parts.values() if parts[0].dim() == 2]
+
+    def linear(self, a, name):
+        W, b = self.parts[name]
+        return a @ W + b
+
+    def layer_norm(self, z, name):
+        (gain_bias,) = self.parts[name]
+        d = z.shape[-1]
+        return nn.functional.layer_norm(z, (d,), gain_bias[:d], gain_bias[d:], eps=1e-5)
+
+    def attend(self, a, l):
+        n, T, d = a.shape
+        dh = d // self.heads
+        qkv = self.linear(a, f"L{l}.attn.qkv")
+        q, k, v = (qkv[..., i * d:(i + 1) * d].reshape(n, T, self.heads, dh).transpose(1, 2)
+                   for i in range(3))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(dh)
+        later = torch.ones(T, T, dtype=torch.bool).triu(1)
+        p = scores.masked_fill(later, float("-inf")).softmax(-1)
+        return self.linear((p @ v).transpose(1, 2).reshape(n, T, d), f"L{l}.attn.out")
+
+    def mlp(self, m, l):
+        return self.linear(nn.functional.gelu(self.linear(m, f"L{l}.mlp.in")), f"L{l}.mlp.out")
+
+    def forward(self, x):
+        x = x.transpose(0, 1)  # [n, T, V]: sequences first
+        (embed,), (pos,) = self.parts["embed"], self.parts["pos"]
+        # Backward clipping clamps the error on the residual stream at every block boundary.
+        h = clamping(x @ embed + pos, self.error_clip)
+        for l in range(self.layers):
+            if self.norm == "pre":
+                mid = h + self.attend(self.layer_norm(h, f"L{l}.ln1"), l)
+                h = mid + self.mlp(self.layer_norm(mid, f"L{l}.ln2"), l)
+            elif self.norm == "post":
+                mid = self.layer_norm(h + self.attend(h, l), f"L{l}.ln1")
+                h = self.layer_norm(mid + self.mlp(mid, l), f"L{l}.ln2")
+            else:
+                mid = h + self.attend(h, l)
+                h = mid + self.mlp(mid, l)
+            h = clamping(h, self.error_clip)
+        if self.norm == "pre":
+            h = self.layer_norm(h, "ln_f")
+        if self.last:
+            return self.linear(h[:, -1], "readout")
+        return self.linear(h, "readout").transpose(0, 1)  # time-major [T, n, ·], as y
+
+    def groups(self):
+        """gradlab's groups, in its order: embed, pos, each block's, ln_f, readout."""
+        return list(self.parts.values())
+
+    def weights(self):
+        """The matrices (embed and pos too); not the biases, not the LayerNorms' vectors."""
+        return self.matrices
+
+
 def schedule_factor(settings, t):
     """The factor of the learning rate at 0-based step t (gradlab's schedule.rs; LambdaLR)."""
     kind = settings["schedule"]
@@ -286,7 +369,7 @@ def train(config, logged, dtype):
     xs, ys = load("data/x.npy"), load("data/y.npy")
     backward = settings["clip-mode"] == "backward"
     error_clip = settings["clip"] if backward else None
-    model = (Mlp if config["model"] == "mlp" else Rnn)(settings, tensors, dtype, error_clip)
+    model = MODELS[config["model"]](settings, tensors, dtype, error_clip)
     groups = model.groups()
     params = [p for group in groups for p in group]
     weights = model.weights()
@@ -317,6 +400,9 @@ def train(config, logged, dtype):
         scheduler.step()
         measured.append((loss.item(), before, after))
     return measured
+
+
+MODELS = {"mlp": Mlp, "rnn": Rnn, "transformer": Transformer}
 
 
 # A step's numbers may differ from gradlab's by TOLERANCE, or by SPREAD times what float32
