@@ -13,10 +13,15 @@
 //! per group, `update_norm_1..L` (‖ΔW‖, the optimizer's step), then `lr`, the learning rate the
 //! step used (the schedule's), `loss_scale`, the loss scale S its backward pass used, and
 //! `skipped` (1 when its update was skipped for an inf or NaN gradient under loss scaling; new
-//! columns go last, so older ones keep their places). Non-finite
+//! columns go last, so older ones keep their places). A Transformer's groups are named as the
+//! page names them (`grad_norm_embed`, `grad_norm_L0.attn.qkv`, …), and its rows end with
+//! `block_norm_1..L` (‖∂L/∂x_l‖, the first block first) and, per block b and head h (1-based),
+//! `attn_logit_max_b_h` then `attn_entropy_b_h`. Non-finite
 //! values are written `NaN`, `inf`, `-inf`. JSON (`"format": "gradlab-run/1"`) holds per run
 //! the settings (the same keys as links and the headless runner), the groups' names, the rows
-//! (an RNN's with `time_norms`; every row with `update_norms`, `lr`, `loss_scale` and `skipped`), and the full statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
+//! (an RNN's with `time_norms`, a Transformer's with `block_norms`, `attn_logit_max` and
+//! `attn_entropy`; every row with `update_norms`, `lr`, `loss_scale` and `skipped`), and the
+//! full statistics of the last step; JSON has no NaN, so non-finite numbers there are `null`.
 
 use crate::ExportFormat;
 use gradlab_engine::rnn::GROUP_NAMES;
@@ -25,7 +30,7 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 use std::io::{self, Write};
 
-pub use crate::run_log::{Row, RunLog, MAX_NUMBERS};
+pub use crate::run_log::{Row, RowShape, RunLog, MAX_NUMBERS};
 
 /// One run to export: its name (`A`, `B`), settings and log.
 pub struct Exported<'a> {
@@ -180,9 +185,43 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
     for group in &columns {
         write!(out, ",update_norm_{group}")?;
     }
-    out.write_all(b",lr,loss_scale,skipped\n")?;
+    out.write_all(b",lr,loss_scale,skipped")?;
+    // A Transformer's columns, after the older ones: ‖∂L/∂x_l‖ per block, then per block and
+    // head the largest logit and the entropy (1-based, as the page's block table numbers them).
+    let blocks = runs.iter().map(|r| r.log.shape().blocks).max().unwrap_or(0);
+    let heads_per_block = runs
+        .iter()
+        .map(|r| r.log.shape().heads_per_block())
+        .max()
+        .unwrap_or(0);
+    for b in 1..=blocks {
+        write!(out, ",block_norm_{b}")?;
+    }
+    for prefix in ["attn_logit_max", "attn_entropy"] {
+        for b in 1..=blocks {
+            for h in 1..=heads_per_block {
+                write!(out, ",{prefix}_{b}_{h}")?;
+            }
+        }
+    }
+    out.write_all(b"\n")?;
     let steps: Vec<Option<usize>> = (0..times).map(Some).collect();
-    for (run, slots) in runs.iter().zip(&slots) {
+    let block_places: Vec<Option<usize>> = (0..blocks).map(Some).collect();
+    // Per run, where its per-head numbers sit in the header's block × head grid.
+    let head_places: Vec<Vec<Option<usize>>> = runs
+        .iter()
+        .map(|r| {
+            let shape = r.log.shape();
+            let own = shape.heads_per_block();
+            (0..blocks * heads_per_block)
+                .map(|cell| {
+                    let (b, h) = (cell / heads_per_block.max(1), cell % heads_per_block.max(1));
+                    (b < shape.blocks && h < own).then_some(b * own + h)
+                })
+                .collect()
+        })
+        .collect();
+    for ((run, slots), heads) in runs.iter().zip(&slots).zip(&head_places) {
         for row in run.log.rows() {
             write!(
                 out,
@@ -200,20 +239,35 @@ fn write_csv(runs: &[Exported], out: &mut dyn Write) -> io::Result<()> {
                 (row.time_norms, &steps),
                 (row.update_norms, slots),
             ] {
-                for place in places {
-                    match place.and_then(|i| part.get(i)) {
-                        Some(v) => write!(out, ",{v}")?,
-                        None => out.write_all(b",")?,
-                    }
-                }
+                write_cells(out, part, places)?;
             }
-            writeln!(
+            write!(
                 out,
                 ",{},{},{}",
                 row.learning_rate,
                 row.loss_scale,
                 u8::from(row.skipped)
             )?;
+            for (part, places) in [
+                (row.block_norms, &block_places),
+                (row.attn_logit_max, heads),
+                (row.attn_entropy, heads),
+            ] {
+                write_cells(out, part, places)?;
+            }
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+/// One cell per place: `,value` where the run has `part[i]` there, `,` alone where it has none
+/// (a group, time step or head of the other run's shape).
+fn write_cells(out: &mut dyn Write, part: &[f32], places: &[Option<usize>]) -> io::Result<()> {
+    for place in places {
+        match place.and_then(|i| part.get(i)) {
+            Some(v) => write!(out, ",{v}")?,
+            None => out.write_all(b",")?,
         }
     }
     Ok(())
@@ -248,6 +302,9 @@ fn column_rank(name: &str) -> (u8, usize, u8) {
 /// A run's own per-group column suffixes: an MLP's layers numbered from 1 (input first), then
 /// its LayerNorm groups as `ln_gain_l`, `ln_bias_l`; an RNN's groups by name (`grad_norm_W_h`).
 fn column_names(config: &TrainConfig, count: usize) -> Vec<String> {
+    if config.net.model.as_transformer().is_some() {
+        return config.net.model.describe().group_names;
+    }
     match config.net.model.as_mlp() {
         None => GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
         Some(m) => {
@@ -296,10 +353,26 @@ mod tests {
     use super::*;
     use gradlab_engine::Trainer;
 
+    /// Run A's download of `steps` steps with `params`: each step's statistics, the CSV and the
+    /// JSON.
+    fn downloaded(
+        params: TrainParams,
+        steps: usize,
+    ) -> (Vec<StepStats>, String, serde_json::Value) {
+        let (config, log, stats) = trained(params, steps);
+        let runs = [Exported {
+            name: "A",
+            config: &config,
+            log: &log,
+        }];
+        let json = serde_json::from_str(&to_json(&runs).unwrap()).unwrap();
+        (stats, to_csv(&runs).unwrap(), json)
+    }
+
     fn trained(params: TrainParams, steps: usize) -> (TrainConfig, RunLog, Vec<StepStats>) {
         let config = params.check().unwrap();
         let mut trainer = Trainer::new(config);
-        let mut log = RunLog::new(trainer.group_count(), trainer.time_steps());
+        let mut log = RunLog::new(RowShape::of(&trainer));
         let mut all = Vec::new();
         for _ in 0..steps {
             let Ok(stats) = trainer.step() else { break };
@@ -338,6 +411,67 @@ mod tests {
         assert_eq!(row["loss_scale"], 16_777_216.0);
         assert_eq!(row["skipped"], true);
         assert_eq!(json["runs"][0]["settings"]["precision"], "f16");
+    }
+
+    /// A Transformer's download names its columns by the page's group names, and ends each row
+    /// with ‖∂L/∂x_l‖ per block and each head's largest logit and entropy, as the step's
+    /// statistics have them; the JSON rows carry the same three lists.
+    #[test]
+    fn transformer_downloads_have_group_block_and_head_columns() {
+        let params = TrainParams {
+            model: "transformer".into(),
+            task: "language".into(),
+            readout: "all".into(),
+            layers: 2.0,
+            d_model: 16.0,
+            heads: 2.0,
+            context: 8.0,
+            batch: 2.0,
+            ..TrainParams::default()
+        };
+        let (stats, csv, json) = downloaded(params, 3);
+        let lines: Vec<&str> = csv.lines().collect();
+        let header: Vec<&str> = lines[0].split(',').collect();
+        assert_eq!(json["runs"][0]["group_names"].as_array().unwrap().len(), 16);
+        assert_eq!(header[6], "grad_norm_embed");
+        assert_eq!(header[8], "grad_norm_L0.attn.qkv");
+        assert_eq!(header[6 + 16 + 15], "grad_norm_clipped_readout");
+        let tail = [
+            "skipped",
+            "block_norm_1",
+            "block_norm_2",
+            "attn_logit_max_1_1",
+            "attn_logit_max_1_2",
+            "attn_logit_max_2_1",
+            "attn_logit_max_2_2",
+            "attn_entropy_1_1",
+            "attn_entropy_1_2",
+            "attn_entropy_2_1",
+            "attn_entropy_2_2",
+        ];
+        assert_eq!(header[header.len() - tail.len()..], tail);
+        // The log keeps f32, written shortest: each cell parses back to the f32 of the statistic.
+        let cells: Vec<f32> = lines[3]
+            .split(',')
+            .skip(1)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let last = &stats[2];
+        let expected: Vec<f32> = [&last.block_norms, &last.attn_logit_max, &last.attn_entropy]
+            .into_iter()
+            .flatten()
+            .map(|&v| v as f32)
+            .collect();
+        assert_eq!(cells[cells.len() - expected.len()..], expected[..]);
+        assert_eq!(cells[5], last.grad_norms[0] as f32);
+        let row = &json["runs"][0]["steps"][2];
+        assert_eq!(row["block_norms"].as_array().unwrap().len(), 2);
+        assert_eq!(row["attn_entropy"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            row["attn_logit_max"][3].as_f64().unwrap() as f32,
+            last.attn_logit_max[3] as f32
+        );
+        assert!(row.get("time_norms").is_none());
     }
 
     /// An RNN's download names its columns by group and time step, and each time-step cell

@@ -6,7 +6,7 @@
 //! second step is recorded from then on (the `step` column shows which), so a run of millions
 //! of steps still exports its whole span. The text formats are [`crate::export`]'s.
 
-use gradlab_engine::StepStats;
+use gradlab_engine::{StepStats, Trainer};
 use serde::Serialize;
 
 /// Most numbers one log holds (≈ 16 MB of `f32`).
@@ -41,18 +41,90 @@ pub struct Row<'a> {
     pub loss_scale: f32,
     /// Whether the step's update was skipped (an inf or NaN gradient under loss scaling).
     pub skipped: bool,
+    /// For a Transformer, ‖∂L/∂x_l‖ per block, the first block first (empty for the others).
+    #[serde(skip_serializing_if = "<[f32]>::is_empty")]
+    pub block_norms: &'a [f32],
+    /// For a Transformer, each head's largest attention logit, block by block.
+    #[serde(skip_serializing_if = "<[f32]>::is_empty")]
+    pub attn_logit_max: &'a [f32],
+    /// For a Transformer, each head's mean attention entropy (nats), block by block.
+    #[serde(skip_serializing_if = "<[f32]>::is_empty")]
+    pub attn_entropy: &'a [f32],
+}
+
+/// What a log's rows hold besides their scalars, for one network.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowShape {
+    /// Parameter groups (norms before and after clipping, and ‖ΔW‖, each).
+    pub groups: usize,
+    /// An RNN's time steps (‖∂L/∂h_t‖ each); 0 for the other models.
+    pub time_steps: usize,
+    /// A Transformer's blocks (‖∂L/∂x_l‖ each); 0 for the other models.
+    pub blocks: usize,
+    /// A Transformer's heads over all its blocks (largest logit and entropy each); else 0.
+    pub heads: usize,
+}
+
+impl RowShape {
+    /// An MLP's or an RNN's rows: `groups` groups and `time_steps` time steps (0 for an MLP).
+    pub fn groups_and_times(groups: usize, time_steps: usize) -> Self {
+        Self {
+            groups,
+            time_steps,
+            ..Self::default()
+        }
+    }
+
+    /// The rows of `trainer`'s network.
+    pub fn of(trainer: &Trainer) -> Self {
+        let (blocks, heads) = trainer
+            .config()
+            .net
+            .model
+            .as_transformer()
+            .map_or((0, 0), |t| (t.layers, t.layers * t.heads));
+        Self {
+            groups: trainer.group_count(),
+            time_steps: trainer.time_steps(),
+            blocks,
+            heads,
+        }
+    }
+
+    /// Heads in each block (0 for a model without blocks).
+    pub fn heads_per_block(self) -> usize {
+        self.heads.checked_div(self.blocks).unwrap_or(0)
+    }
+
+    /// The lengths of a row's parts after its scalars, in their order: norms per group before
+    /// clipping, after, ‖∂L/∂h_t‖ per time step, ‖ΔW‖ per group, ‖∂L/∂x_l‖ per block, each
+    /// head's largest logit, each head's entropy.
+    fn parts(self) -> [usize; 7] {
+        let Self {
+            groups,
+            time_steps,
+            blocks,
+            heads,
+        } = self;
+        [groups, groups, time_steps, groups, blocks, heads, heads]
+    }
+
+    /// Numbers in one row.
+    fn width(self) -> usize {
+        SCALARS + self.parts().iter().sum::<usize>()
+    }
 }
 
 /// One run's steps, bounded (see the module docs): one buffer of [`MAX_NUMBERS`] numbers,
 /// reserved once, holding row after row of `[step (as two 32-bit halves), loss, global norm,
-/// clipped global norm, clipped (0/1), learning rate, loss scale, skipped (0/1), norms before clipping per group, after, ‖∂L/∂h_t‖ per
-/// time step, ‖ΔW‖ per group]`. Whatever the network's shape, the buffer is the same size, so renewing the log
-/// for another shape reuses it as it is: the log's memory is fixed for the page's lifetime.
+/// clipped global norm, clipped (0/1), learning rate, loss scale, skipped (0/1), norms before
+/// clipping per group, after, ‖∂L/∂h_t‖ per time step, ‖ΔW‖ per group, ‖∂L/∂x_l‖ per block, the
+/// largest logit per head, the entropy per head]` ([`RowShape`] says how many of each).
+/// Whatever the network's shape, the buffer is the same size, so renewing the log for another
+/// shape reuses it as it is: the log's memory is fixed for the page's lifetime.
 #[derive(Clone, Debug)]
 pub struct RunLog {
-    group_count: usize,
-    /// Time steps whose ‖∂L/∂h_t‖ is kept per row (0 for an MLP).
-    time_steps: usize,
+    shape: RowShape,
     /// Only steps that are multiples of this are recorded.
     stride: u64,
     /// The rows, back to back (never grown past its first reservation).
@@ -66,41 +138,37 @@ pub struct RunLog {
 pub const SCALARS: usize = 9;
 
 impl RunLog {
-    /// An empty log for a network of `group_count` parameter groups and (an RNN) `time_steps`
-    /// time steps, its whole buffer reserved now.
-    pub fn new(group_count: usize, time_steps: usize) -> Self {
-        Self::reserved(group_count, time_steps, MAX_NUMBERS)
+    /// An empty log for rows of `shape`, its whole buffer reserved now.
+    pub fn new(shape: RowShape) -> Self {
+        Self::reserved(shape, MAX_NUMBERS)
     }
 
     /// An empty log that thins once it holds `capacity` rows (at least 2).
-    pub fn with_capacity(group_count: usize, time_steps: usize, capacity: usize) -> Self {
-        let width = row_width(group_count, time_steps);
-        Self::reserved(group_count, time_steps, capacity.max(2) * width)
+    pub fn with_capacity(shape: RowShape, capacity: usize) -> Self {
+        Self::reserved(shape, capacity.max(2) * shape.width())
     }
 
-    fn reserved(group_count: usize, time_steps: usize, numbers: usize) -> Self {
+    fn reserved(shape: RowShape, numbers: usize) -> Self {
         let mut log = Self {
-            group_count,
-            time_steps,
+            shape,
             stride: 1,
-            numbers: Vec::with_capacity(numbers.max(2 * row_width(group_count, time_steps))),
+            numbers: Vec::with_capacity(numbers.max(2 * shape.width())),
             capacity: 0,
             last: None,
         };
-        log.renew(group_count, time_steps);
+        log.renew(shape);
         log
     }
 
     /// Empties the log for a network of a new shape, in the same buffer.
-    pub fn renew(&mut self, group_count: usize, time_steps: usize) {
-        let width = row_width(group_count, time_steps);
+    pub fn renew(&mut self, shape: RowShape) {
+        let width = shape.width();
         if self.numbers.capacity() < 2 * width {
             // Only a log made for a tiny capacity can be too small for two rows of another shape.
             self.numbers = Vec::with_capacity(2 * width);
         }
         self.numbers.clear();
-        self.group_count = group_count;
-        self.time_steps = time_steps;
+        self.shape = shape;
         self.capacity = self.numbers.capacity() / width;
         self.stride = 1;
         self.last = None;
@@ -129,22 +197,24 @@ impl RunLog {
             stats.loss_scale as f32,
             if stats.skipped { 1.0 } else { 0.0 },
         ]);
-        for norms in [&stats.grad_norms, &stats.grad_norms_clipped] {
-            self.numbers.extend(
-                (0..self.group_count).map(|l| norms.get(l).map_or(f32::NAN, |&x| x as f32)),
-            );
+        let parts = [
+            &stats.grad_norms,
+            &stats.grad_norms_clipped,
+            &stats.time_norms,
+            &stats.update_norms,
+            &stats.block_norms,
+            &stats.attn_logit_max,
+            &stats.attn_entropy,
+        ];
+        for (values, count) in parts.into_iter().zip(self.shape.parts()) {
+            self.numbers
+                .extend((0..count).map(|i| values.get(i).map_or(f32::NAN, |&x| x as f32)));
         }
-        let times = &stats.time_norms;
-        self.numbers
-            .extend((0..self.time_steps).map(|t| times.get(t).map_or(f32::NAN, |&x| x as f32)));
-        let updates = &stats.update_norms;
-        self.numbers
-            .extend((0..self.group_count).map(|l| updates.get(l).map_or(f32::NAN, |&x| x as f32)));
     }
 
     /// Numbers per row.
     fn width(&self) -> usize {
-        row_width(self.group_count, self.time_steps)
+        self.shape.width()
     }
 
     /// Keeps the rows whose step is a multiple of twice the stride.
@@ -191,19 +261,31 @@ impl RunLog {
 
     /// Parameter groups (an MLP's weight layers).
     pub fn group_count(&self) -> usize {
-        self.group_count
+        self.shape.groups
     }
 
     /// Time steps per row (0 for an MLP).
     pub fn time_steps(&self) -> usize {
-        self.time_steps
+        self.shape.time_steps
+    }
+
+    /// What each row holds.
+    pub fn shape(&self) -> RowShape {
+        self.shape
     }
 
     /// The rows, oldest first (borrowed: a download copies nothing but its text).
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        let (groups, times) = (self.group_count, self.time_steps);
+        let lengths = self.shape.parts();
         self.numbers.chunks_exact(self.width()).map(move |row| {
-            let norms = &row[SCALARS..];
+            // The parts after the scalars, in the order `record` wrote them.
+            let mut rest = &row[SCALARS..];
+            let [grad_norms, grad_norms_clipped, time_norms, update_norms, block_norms, attn_logit_max, attn_entropy] =
+                lengths.map(|count| {
+                    let (part, after) = rest.split_at(count);
+                    rest = after;
+                    part
+                });
             Row {
                 step: step_of(row),
                 loss: row[2],
@@ -213,18 +295,16 @@ impl RunLog {
                 learning_rate: row[6],
                 loss_scale: row[7],
                 skipped: row[8] != 0.0,
-                grad_norms: &norms[..groups],
-                grad_norms_clipped: &norms[groups..2 * groups],
-                time_norms: &norms[2 * groups..2 * groups + times],
-                update_norms: &norms[2 * groups + times..],
+                grad_norms,
+                grad_norms_clipped,
+                time_norms,
+                update_norms,
+                block_norms,
+                attn_logit_max,
+                attn_entropy,
             }
         })
     }
-}
-
-/// Numbers in one row of a log.
-fn row_width(group_count: usize, time_steps: usize) -> usize {
-    SCALARS + 3 * group_count + time_steps
 }
 
 /// The step number kept at the start of a row, as two 32-bit halves (bit patterns, not values).
@@ -249,7 +329,7 @@ mod tests {
     #[test]
     fn a_log_never_reallocates() {
         let stats = first_step();
-        let mut log = RunLog::with_capacity(11, 0, 64);
+        let mut log = RunLog::with_capacity(RowShape::groups_and_times(11, 0), 64);
         let (buffer, capacity) = (log.numbers.as_ptr(), log.numbers.capacity());
         for step in 0..1000 {
             log.record(&StepStats {
@@ -262,10 +342,10 @@ mod tests {
             (log.numbers.as_ptr(), log.numbers.capacity()),
             (buffer, capacity)
         );
-        let mut big = RunLog::new(11, 0);
+        let mut big = RunLog::new(RowShape::groups_and_times(11, 0));
         let (kept, numbers) = (big.numbers.as_ptr(), big.numbers.capacity());
         assert_eq!(numbers, MAX_NUMBERS);
-        big.renew(5, 300);
+        big.renew(RowShape::groups_and_times(5, 300));
         assert_eq!(
             (big.numbers.as_ptr(), big.numbers.capacity()),
             (kept, numbers),
@@ -281,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_full_log_thins_evenly_and_keeps_the_whole_span() {
-        let mut log = RunLog::with_capacity(11, 0, 8);
+        let mut log = RunLog::with_capacity(RowShape::groups_and_times(11, 0), 8);
         let mut s = first_step();
         for step in 0..40 {
             s.step = step;

@@ -19,7 +19,7 @@ use gradlab_engine::own_points::points_from_csv;
 use gradlab_engine::own_series::OwnSeries;
 use gradlab_engine::sweep;
 use gradlab_engine::{Applied, TrainConfig, Trainer};
-use gradlab_protocol::export::{write_export, Exported, RunLog};
+use gradlab_protocol::export::{write_export, Exported, RowShape, RunLog};
 use gradlab_protocol::pytorch;
 use gradlab_protocol::{
     Chunk, CliffAnswer, CliffRequest, Command, Configured, Event, ExportFormat, LmSample,
@@ -45,10 +45,10 @@ impl Lane {
         let trainer = Trainer::with_data(config, own);
         let log = match log {
             Some(mut log) => {
-                log.renew(trainer.group_count(), trainer.time_steps());
+                log.renew(RowShape::of(&trainer));
                 log
             }
-            None => RunLog::new(trainer.group_count(), trainer.time_steps()),
+            None => RunLog::new(RowShape::of(&trainer)),
         };
         Self { trainer, log }
     }
@@ -60,8 +60,7 @@ impl Lane {
 
     /// An empty log for the trainer's current network.
     fn clear_log(&mut self) {
-        self.log
-            .renew(self.trainer.group_count(), self.trainer.time_steps());
+        self.log.renew(RowShape::of(&self.trainer));
     }
 }
 

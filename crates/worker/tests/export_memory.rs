@@ -10,7 +10,9 @@
 //! `MAX_RUNS` of them.
 
 use gradlab_engine::{TrainParams, Trainer};
-use gradlab_protocol::export::{to_csv, to_json, write_export, Exported, RunLog, MAX_NUMBERS};
+use gradlab_protocol::export::{
+    to_csv, to_json, write_export, Exported, RowShape, RunLog, MAX_NUMBERS,
+};
 use gradlab_protocol::run_log::SCALARS;
 use gradlab_protocol::ExportFormat;
 use gradlab_worker::EXPORT_PART_BYTES;
@@ -71,7 +73,7 @@ fn exporting_a_full_log_streams_in_parts_or_holds_the_text_once() {
     let mut trainer = Trainer::new(config);
     let layers = trainer.group_count();
     let mut stats = trainer.step().unwrap();
-    let mut log = RunLog::new(layers, 0);
+    let mut log = RunLog::new(RowShape::groups_and_times(layers, 0));
     let rows = MAX_NUMBERS / (3 * layers + SCALARS); // a row: its scalars and 3 norms per group
     for step in 0..rows as u64 {
         stats.step = step;
