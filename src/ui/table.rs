@@ -35,12 +35,14 @@ fn latest<T>(lab: Lab, of_b: bool, read: impl FnOnce(Option<&StepStats>) -> T) -
     }
 }
 
-/// The numbers tables: each run's per-group table (run B's in compare mode only) and, for an
-/// RNN, run A's per-time-step table.
+/// The numbers tables: each run's per-group table (run B's in compare mode only), for an RNN
+/// run A's per-time-step table, and for a Transformer each run's per-block table.
 #[component]
 pub fn LayerTable() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let beside = move || lab.model.with(|m| m.axis != ProfileAxis::Layers);
+    // An RNN's time-step table is narrow and sits beside the groups'; a Transformer's block
+    // table, with a number per head, takes the full width below them.
+    let beside = move || lab.model.with(|m| m.axis == ProfileAxis::TimeSteps);
     let compared = move || lab.second.with(Option::is_some);
     view! {
         <div
@@ -52,7 +54,8 @@ pub fn LayerTable() -> impl IntoView {
             <GroupTable of_b=false/>
             <GroupTable of_b=true/>
             <TimeTable/>
-            <BlockTable/>
+            <BlockTable of_b=false/>
+            <BlockTable of_b=true/>
         </div>
     }
 }
@@ -194,10 +197,13 @@ fn TimeTable() -> impl IntoView {
     }
 }
 
-/// Run A's error on the residual stream entering each block, and each head's largest attention
-/// logit and entropy (Transformer only).
+/// A run's error on the residual stream entering each block, and each head's largest attention
+/// logit and entropy (Transformer only); run B's below run A's in compare mode.
 #[component]
-fn BlockTable() -> impl IntoView {
+fn BlockTable(
+    /// Run B's table (`#block-table-b`, shown in compare mode) instead of run A's.
+    of_b: bool,
+) -> impl IntoView {
     let lab = expect_context::<Lab>();
     let blocks = move || {
         lab.model.with(|m| {
@@ -209,16 +215,15 @@ fn BlockTable() -> impl IntoView {
         })
     };
     let norm_at = move |b: usize| {
-        lab.shown.with(|s| {
-            s.as_ref()
-                .and_then(|s| s.block_norms.get(b).copied())
+        latest(lab, of_b, |s| {
+            s.and_then(|s| s.block_norms.get(b).copied())
                 .map_or_else(|| "—".to_string(), plain)
         })
     };
     // Each head's number in block b, side by side ("2.31 · 1.98 · …").
     let heads_at = move |b: usize, of: fn(&StepStats) -> &Vec<f64>| {
-        lab.shown.with(|s| {
-            let Some(s) = s.as_ref() else {
+        latest(lab, of_b, |s| {
+            let Some(s) = s else {
                 return "—".to_string();
             };
             let values = of(s);
@@ -232,10 +237,20 @@ fn BlockTable() -> impl IntoView {
                 .join(" · ")
         })
     };
+    let hidden = move || blocks() == 0 || (of_b && lab.second.with(Option::is_none));
+    let (id, caption, region) = if of_b {
+        (
+            "block-table-b",
+            "Run B: per block",
+            "Run B's per-block numbers",
+        )
+    } else {
+        ("block-table", "Per block", "Per-block numbers")
+    };
     view! {
-        <div class="table-wrap" hidden=move || blocks() == 0 tabindex="0" role="region" aria-label="Per-block numbers">
-            <table id="block-table" class="numbers">
-                <caption>"Per block"</caption>
+        <div class="table-wrap wide" hidden=hidden tabindex="0" role="region" aria-label=region>
+            <table id=id class="numbers">
+                <caption>{caption}</caption>
                 <thead>
                     <tr>
                         <th scope="col">"block l"</th>

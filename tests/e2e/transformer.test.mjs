@@ -92,6 +92,15 @@ test('the Post-LN lesson trains Pre-LN and Post-LN side by side', async () => {
   assert.equal(b.length, a.length - 1, 'Post-LN has no final LayerNorm');
   const total = (xs) => Math.sqrt(xs.reduce((s, x) => s + x * x, 0));
   assert.ok(total(b) > 2.5 * total(a), `${total(b)} vs ${total(a)}`);
+  // Each run's per-block table, B's below A's: six blocks, each with a number per head.
+  const blocks = (id) => page.$$eval(`#${id} tbody tr`, (rows) => rows.map((r) => ({
+    norm: parseFloat(r.querySelector('[data-field=block-norm]').textContent),
+    heads: r.querySelector('[data-field=attn-entropy]').textContent.split(' · ').length,
+  })));
+  assert.ok(await page.isVisible('#block-table-b'));
+  const [blocksA, blocksB] = [await blocks('block-table'), await blocks('block-table-b')];
+  assert.equal(blocksB.length, 6);
+  assert.ok(blocksB.every((r, i) => r.heads === blocksA[i].heads && r.norm > 0 && r.norm !== blocksA[i].norm));
   assert.deepEqual(errors, []);
   await page.close();
 });
