@@ -1021,9 +1021,9 @@ impl<S: Scalar> Transformer<S> {
     /// [`language::draw`]) from the readout at the newest position of a window of the newest
     /// `context` symbols, which sit at positions `0..` as a training window's do. The window's
     /// rows past the text hold spaces, which the causal mask keeps from every row before them,
-    /// so the forward pass has its training shape, one sequence. In f32 from the master weights,
-    /// as the RNN's sample is; `None` for a model whose vocabulary is not the text's, or once a
-    /// logit is not finite.
+    /// so the forward pass has its training shape, one sequence. From the master weights with
+    /// nothing rounded to a reduced format, as the RNN's sample is; `None` for a model whose
+    /// vocabulary is not the text's, or once a logit is not finite.
     fn write_text(&self, length: usize, temperature: f64, rng: &mut dyn Rng) -> Option<String> {
         let t_len = self.shape.context;
         let embed = &self.groups[0].w;
