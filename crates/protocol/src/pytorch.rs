@@ -124,57 +124,26 @@ fn tensor_names(group_name: &str, has_w: bool, has_b: bool) -> (String, String) 
     }
 }
 
-/// The sizes of one step's batch: `(x shape, y shape)` without the leading N.
+/// The sizes of one step's batch: `(x shape, y shape)` without the leading N. A sequence
+/// model's batches are time-major, `x: [T, n, inputs]`, with one target per scored row (a class
+/// index, or the outputs), every position's or the last's; its widths are its task's.
 fn batch_shapes(config: &TrainConfig) -> (Vec<u64>, Vec<u64>) {
     let n = config.live.batch as u64;
-    match &config.net.model {
-        ModelConfig::Mlp(m) => (vec![n, m.shape().input_dim as u64], vec![n, 1]),
-        // The sequence models' batches are time-major: [T, n, features].
-        ModelConfig::Rnn(r) => {
-            let shape = r.shape();
-            sequence_shapes(
-                n,
-                r.steps,
-                shape.input_dim,
-                shape.output_dim,
-                r.task.loss(),
-                r.readout,
-            )
-        }
-        ModelConfig::Transformer(t) => {
-            let shape = t.shape();
-            sequence_shapes(
-                n,
-                t.context,
-                shape.input_dim,
-                shape.output_dim,
-                t.task.loss(),
-                t.readout,
-            )
-        }
-    }
-}
-
-/// A time-major sequence batch's `(x, y)` shapes: `x: [T, n, inputs]`, `y` one target per scored
-/// row (a class index, or the outputs), every position's or the last's.
-fn sequence_shapes(
-    n: u64,
-    t: usize,
-    inputs: usize,
-    outputs: usize,
-    loss: LossKind,
-    readout: Readout,
-) -> (Vec<u64>, Vec<u64>) {
+    let (t, task, readout) = match &config.net.model {
+        ModelConfig::Mlp(m) => return (vec![n, m.shape().input_dim as u64], vec![n, 1]),
+        ModelConfig::Rnn(r) => (r.steps, r.task, r.readout),
+        ModelConfig::Transformer(tr) => (tr.context, tr.task, tr.readout),
+    };
     let t = t as u64;
-    let k = match loss {
+    let k = match task.loss() {
         LossKind::CrossEntropy => 1,
-        LossKind::Mse => outputs as u64,
+        LossKind::Mse => task.output_dim() as u64,
     };
     let y = match readout {
         Readout::Last => vec![n, k],
         Readout::All => vec![t, n, k],
     };
-    (vec![t, n, inputs as u64], y)
+    (vec![t, n, task.input_dim() as u64], y)
 }
 
 /// `.npy` bytes of float32 `values` in `shape` (C order).
