@@ -10,19 +10,32 @@ use super::widgets::read;
 use gradlab_engine::{ProfileAxis, StepStats};
 use leptos::prelude::*;
 
-type Column = (&'static str, &'static str, fn(&StepStats) -> &Vec<f64>);
+/// A column: its field id, its heading, its numbers, and whether they are of the weight matrix
+/// only (then a vector group, which has none, shows "—").
+type Column = (
+    &'static str,
+    &'static str,
+    fn(&StepStats) -> &Vec<f64>,
+    bool,
+);
 
 const COLUMNS: [Column; 6] = [
-    ("grad-norm", "‖∂L/∂W‖ before clip", |s| {
-        &s.grad_norms
-    }),
-    ("grad-norm-clipped", "after clip", |s| &s.grad_norms_clipped),
-    ("delta-norm", "‖δ‖ (error at the layer)", |s| {
-        &s.delta_norms
-    }),
-    ("weight-norm", "‖W‖", |s| &s.weight_norms),
-    ("update-ratio", "‖ΔW‖ / ‖W‖", |s| &s.update_ratios),
-    ("update-norm", "‖ΔW‖ step", |s| &s.update_norms),
+    ("grad-norm", "‖∂L/∂W‖ before clip", |s| &s.grad_norms, false),
+    (
+        "grad-norm-clipped",
+        "after clip",
+        |s| &s.grad_norms_clipped,
+        false,
+    ),
+    (
+        "delta-norm",
+        "‖δ‖ (error at the layer)",
+        |s| &s.delta_norms,
+        false,
+    ),
+    ("weight-norm", "‖W‖", |s| &s.weight_norms, true),
+    ("update-ratio", "‖ΔW‖ / ‖W‖", |s| &s.update_ratios, true),
+    ("update-norm", "‖ΔW‖ step", |s| &s.update_norms, true),
 ];
 
 /// The newest step of run A, or of compare mode's run B.
@@ -67,12 +80,6 @@ fn GroupTable(
     of_b: bool,
 ) -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let cell = move |layer: usize, column: fn(&StepStats) -> &Vec<f64>| {
-        latest(lab, of_b, |s| {
-            s.and_then(|s| column(s).get(layer).copied())
-                .map_or_else(|| "—".to_string(), plain)
-        })
-    };
     // An RNN's and a Transformer's groups are named; an MLP's are its layers.
     let named = move || lab.model.with(|m| m.axis != ProfileAxis::Layers);
     let run = if of_b { "Run B: per" } else { "Per" };
@@ -92,6 +99,16 @@ fn GroupTable(
             lab.model.get()
         }
     });
+    // A vector group (a bias, LayerNorm's γ or β) has no matrix: "—" under ‖W‖ and ‖ΔW‖.
+    let cell = move |layer: usize, column: fn(&StepStats) -> &Vec<f64>, weights_only: bool| {
+        if weights_only && model.with(|m| m.vector_groups.contains(&layer)) {
+            return "—".to_string();
+        }
+        latest(lab, of_b, |s| {
+            s.and_then(|s| column(s).get(layer).copied())
+                .map_or_else(|| "—".to_string(), plain)
+        })
+    };
     let rows = move || {
         if of_b {
             model.with(|m| m.group_names.len())
@@ -129,7 +146,7 @@ fn GroupTable(
                 <thead>
                     <tr>
                         <th scope="col">{move || if named() { "group" } else { "layer" }}</th>
-                        {COLUMNS.iter().map(|(_, title, _)| view! { <th scope="col">{*title}</th> }).collect_view()}
+                        {COLUMNS.iter().map(|(_, title, ..)| view! { <th scope="col">{*title}</th> }).collect_view()}
                     </tr>
                 </thead>
                 <tbody>
@@ -138,9 +155,8 @@ fn GroupTable(
                             <th scope="row">{move || group(layer).unwrap_or_else(|| (layer + 1).to_string())}</th>
                             {COLUMNS
                                 .iter()
-                                .map(|(field, _, column)| {
-                                    let column = *column;
-                                    view! { <td data-field=*field>{move || cell(layer, column)}</td> }
+                                .map(|&(field, _, column, weights_only)| {
+                                    view! { <td data-field=field>{move || cell(layer, column, weights_only)}</td> }
                                 })
                                 .collect_view()}
                         </tr>

@@ -25,6 +25,14 @@ test('a Transformer trains in the worker as natively, writes samples, and its ta
     'readout',
   ]);
   await stepTimes(page, 3);
+  // LayerNorm's γ and β are one vector and no matrix: "—" under ‖W‖ and ‖ΔW‖, numbers elsewhere.
+  const cells = (group) => page.$$eval(`#layer-table tr[data-group="${group}"] td`, (tds) => Object.fromEntries(tds.map((td) => [td.dataset.field, td.textContent])));
+  const [ln, qkv] = [await cells('L0.ln1'), await cells('L0.attn.qkv')];
+  for (const field of ['weight-norm', 'update-ratio', 'update-norm']) {
+    assert.equal(ln[field], '—', field);
+    assert.ok(parseFloat(qkv[field]) > 0, `${field}: ${qkv[field]}`);
+  }
+  assert.ok(parseFloat(ln['grad-norm']) > 0, ln['grad-norm']);
   const native = headlessRunner(SETTINGS, '--steps', '3');
   const loss = parseFloat(await page.textContent('#loss'));
   assert.ok(Math.abs(loss - native[2].loss) <= 1e-3 * native[2].loss, `${loss} vs ${native[2].loss}`);

@@ -201,6 +201,10 @@ pub struct ModelDescription {
     /// Whether it is a language model, which writes text (the page shows its samples, and
     /// its loss in bits per character).
     pub writes_text: bool,
+    /// The groups that are one vector and no matrix (an RNN's biases, LayerNorm's γ and β),
+    /// in order: the statistics' weight-only numbers (‖W‖, ‖ΔW‖ and their ratio) are 0 for
+    /// them by definition, and the page shows "—" there instead.
+    pub vector_groups: Vec<usize>,
 }
 
 /// Where a run's batches come from.
@@ -359,6 +363,8 @@ impl ModelConfig {
                 recurrent_group: None,
                 baseline: None,
                 writes_text: false,
+                // γ and β of each hidden layer, after the weight layers.
+                vector_groups: (m.depth + 1..m.group_names().len()).collect(),
             },
             Self::Rnn(r) => ModelDescription {
                 group_names: GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
@@ -367,6 +373,7 @@ impl ModelConfig {
                 recurrent_group: (r.cell == Cell::Vanilla).then_some(RECURRENT_GROUP),
                 baseline: r.task.baseline(r.steps, r.readout),
                 writes_text: r.task == Task::Language,
+                vector_groups: crate::rnn::VECTOR_GROUPS.to_vec(),
             },
             Self::Transformer(t) => ModelDescription {
                 group_names: t.shape().group_names(t.norm),
@@ -375,6 +382,10 @@ impl ModelConfig {
                 recurrent_group: None,
                 baseline: t.task.baseline(t.context, t.readout),
                 writes_text: t.task == Task::Language,
+                vector_groups: (t.shape().group_dims(t.norm).iter().enumerate())
+                    .filter(|(_, (_, (rows, _), _))| *rows == 0)
+                    .map(|(g, _)| g)
+                    .collect(),
             },
         }
     }

@@ -43,6 +43,8 @@ use serde::{Deserialize, Serialize};
 pub const GROUP_NAMES: [&str; 5] = ["W_x", "W_h", "b", "W_out", "b_out"];
 /// Index of `W_h` in the groups.
 pub const RECURRENT_GROUP: usize = 1;
+/// Indices of the biases `b` and `b_out`, the groups that are one vector.
+pub const VECTOR_GROUPS: [usize; 2] = [2, 4];
 
 /// Where the readout reads the hidden state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

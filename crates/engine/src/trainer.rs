@@ -581,6 +581,43 @@ mod tests {
         assert!(update_ratio(1.0, f64::NAN).is_nan());
     }
 
+    /// The description's vector groups are exactly the network's groups with no matrix, for
+    /// an MLP with LayerNorm, an RNN and a Transformer with each LayerNorm placement.
+    #[test]
+    fn vector_groups_are_the_groups_without_a_matrix() {
+        let transformer = |norm: &str| TrainParams {
+            model: "transformer".into(),
+            task: "copy".into(),
+            layers: 2.0,
+            d_model: 16.0,
+            heads: 2.0,
+            context: 8.0,
+            norm: norm.into(),
+            ..TrainParams::default()
+        };
+        for params in [
+            TrainParams {
+                depth: 3.0,
+                layer_norm: "on".into(),
+                ..TrainParams::default()
+            },
+            TrainParams {
+                model: "rnn".into(),
+                ..TrainParams::default()
+            },
+            transformer("pre"),
+            transformer("post"),
+            transformer("none"),
+        ] {
+            let trainer = Trainer::new(params.check().unwrap());
+            let without_matrix: Vec<usize> = (trainer.network().groups().iter().enumerate())
+                .filter(|(_, g)| g.w.is_empty())
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(trainer.description().vector_groups, without_matrix);
+        }
+    }
+
     /// σ = 0: every weight starts at zero. The biases (σ_b = 0.5) make each hidden output
     /// nonzero, so the output layer's weights get a gradient and move off zero (ratio +∞);
     /// every earlier layer's δ passed through an all-zero W, so it did not move (ratio 0).
