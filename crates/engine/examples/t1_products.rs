@@ -65,21 +65,18 @@ fn main() {
     for p in PRODUCTS {
         // Any values: the kernel's speed does not depend on them (no subnormals here).
         let fill = |(i, j): (usize, usize)| ((i * 7 + j * 3) % 11) as f32 * 0.1 - 0.5;
-        let a = Array2::from_shape_fn(
-            if p.a_transposed {
-                (p.k, p.m)
+        // An operand of `rows × cols` as the product reads it, stored transposed if asked.
+        let operand = |rows: usize, cols: usize, transposed: bool| {
+            let stored = if transposed {
+                (cols, rows)
             } else {
-                (p.m, p.k)
-            },
-            fill,
-        );
-        let b = Array2::from_shape_fn(
-            if p.b_transposed {
-                (p.n, p.k)
-            } else {
-                (p.k, p.n)
-            },
-            fill,
+                (rows, cols)
+            };
+            Array2::from_shape_fn(stored, fill)
+        };
+        let (a, b) = (
+            operand(p.m, p.k, p.a_transposed),
+            operand(p.k, p.n, p.b_transposed),
         );
         let a = if p.a_transposed { a.t() } else { a.view() };
         let b = if p.b_transposed { b.t() } else { b.view() };
