@@ -9,7 +9,7 @@
 //
 // usage: node tests/bench/bench.mjs [--long-seconds N] [--engine-only]
 //   --long-seconds: the memory run's length (default 600; BENCH_LONG_SECONDS too)
-//   --engine-only: parts 1 and 1c only (steps/s per shape), for a kernel change's quick check
+//   --engine-only: parts 1, 1c and 1d only (steps/s per shape), for a kernel change's quick check
 //   --shapes A,R: only these shapes (with --engine-only)
 //   --dist DIR: measure another build of the page (an earlier commit's, for a before/after)
 //   --pairs N: T1's paired rounds (default 3; 0 for none): see part 1d
