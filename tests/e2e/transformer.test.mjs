@@ -25,7 +25,10 @@ test('a Transformer trains in the worker as natively, writes samples, and its ta
     'readout',
   ]);
   await stepTimes(page, 3);
-  // LayerNorm's γ and β are one vector and no matrix: "—" under ‖W‖ and ‖ΔW‖, numbers elsewhere.
+  // LayerNorm's γ and β are one vector and no matrix: "—" under ‖W‖ and ‖ΔW‖, numbers elsewhere
+  // (read once the table, which refreshes on its own cadence, shows the third step: numbered 2,
+  // as the statistics number steps from 0).
+  await page.waitForFunction(() => /at step 2$/.test(document.querySelector('#layer-table caption').textContent));
   const cells = (group) => page.$$eval(`#layer-table tr[data-group="${group}"] td`, (tds) => Object.fromEntries(tds.map((td) => [td.dataset.field, td.textContent])));
   const [ln, qkv] = [await cells('L0.ln1'), await cells('L0.attn.qkv')];
   for (const field of ['weight-norm', 'update-ratio', 'update-norm']) {

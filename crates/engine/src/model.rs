@@ -356,16 +356,19 @@ impl ModelConfig {
     /// The description the page draws from.
     pub fn describe(&self) -> ModelDescription {
         match self {
-            Self::Mlp(m) => ModelDescription {
-                group_names: m.group_names(),
-                axis: ProfileAxis::Layers,
-                profile_len: m.depth + 1,
-                recurrent_group: None,
-                baseline: None,
-                writes_text: false,
-                // γ and β of each hidden layer, after the weight layers.
-                vector_groups: (m.depth + 1..m.group_names().len()).collect(),
-            },
+            Self::Mlp(m) => {
+                let group_names = m.group_names();
+                ModelDescription {
+                    // γ and β of each hidden layer, after the weight layers.
+                    vector_groups: (m.depth + 1..group_names.len()).collect(),
+                    group_names,
+                    axis: ProfileAxis::Layers,
+                    profile_len: m.depth + 1,
+                    recurrent_group: None,
+                    baseline: None,
+                    writes_text: false,
+                }
+            }
             Self::Rnn(r) => ModelDescription {
                 group_names: GROUP_NAMES.iter().map(|n| n.to_string()).collect(),
                 axis: ProfileAxis::TimeSteps,
@@ -375,18 +378,22 @@ impl ModelConfig {
                 writes_text: r.task == Task::Language,
                 vector_groups: crate::rnn::VECTOR_GROUPS.to_vec(),
             },
-            Self::Transformer(t) => ModelDescription {
-                group_names: t.shape().group_names(t.norm),
-                axis: ProfileAxis::Blocks,
-                profile_len: t.layers,
-                recurrent_group: None,
-                baseline: t.task.baseline(t.context, t.readout),
-                writes_text: t.task == Task::Language,
-                vector_groups: (t.shape().group_dims(t.norm).iter().enumerate())
-                    .filter(|(_, (_, (rows, _), _))| *rows == 0)
-                    .map(|(g, _)| g)
-                    .collect(),
-            },
+            Self::Transformer(t) => {
+                // Names and shapes from one list: a vector group has no matrix rows.
+                let dims = t.shape().group_dims(t.norm);
+                ModelDescription {
+                    group_names: dims.iter().map(|(name, ..)| name.clone()).collect(),
+                    axis: ProfileAxis::Blocks,
+                    profile_len: t.layers,
+                    recurrent_group: None,
+                    baseline: t.task.baseline(t.context, t.readout),
+                    writes_text: t.task == Task::Language,
+                    vector_groups: (dims.iter().enumerate())
+                        .filter(|(_, (_, (rows, _), _))| *rows == 0)
+                        .map(|(g, _)| g)
+                        .collect(),
+                }
+            }
         }
     }
 
