@@ -23,7 +23,8 @@
 //! Natively (tests, the headless runner) the same code runs on a portable 4-lane stand-in, and
 //! the engine keeps matrixmultiply there, which is faster with AVX2 (see `Scalar::gemm`).
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use crate::parallel;
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 use std::cell::RefCell;
 
 /// Rows of `A` per register tile.
@@ -37,7 +38,13 @@ pub const KC: usize = 256;
 
 /// Which arithmetic this build's kernel uses, as the page reports it.
 pub const fn build_name() -> &'static str {
-    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
+    if cfg!(all(
+        target_arch = "wasm32",
+        target_feature = "relaxed-simd",
+        target_feature = "atomics"
+    )) {
+        "simd128 + relaxed-simd, 2 threads"
+    } else if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
         "simd128 + relaxed-simd"
     } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
         "simd128"
@@ -136,6 +143,14 @@ mod lanes {
 
 use lanes::F4;
 
+/// Products of at least this many multiply-adds (`m·n·k`) are shared out between threads when
+/// a pool is installed ([`parallel`]), in pieces of about this size too: tall products by rows,
+/// so each thread writes its own stretch of memory, the others by columns 16 floats (a cache
+/// line) at a time. Pieces, not halves: if the other thread is held up (the browser's own
+/// threads share the cores), this one takes the remaining pieces instead of waiting for a half.
+/// 2¹⁸ multiply-adds take ~13 µs at 40 GFLOP/s, a good deal more than handing a piece over.
+pub const SPLIT_AT: usize = 1 << 18;
+
 thread_local! {
     /// A packed panel of `B`, reused: shape A's step makes ~50 small products, and an
     /// allocation each would cost as much as the arithmetic.
@@ -223,7 +238,31 @@ struct Out {
     cs: isize,
 }
 
+// SAFETY: an `Out` is handed to another thread only by `multiply`, as disjoint pieces of `C`'s
+// rows or columns, each computed once, so no element is written by two threads; and `multiply` returns
+// after every piece has finished.
+unsafe impl Send for Out {}
+unsafe impl Sync for Out {}
+
 impl Out {
+    /// Rows `from..to` of `C`.
+    fn rows(self, from: usize, to: usize) -> Out {
+        Out {
+            ptr: self.ptr.wrapping_offset(from as isize * self.rs),
+            rows: to - from,
+            ..self
+        }
+    }
+
+    /// Columns `from..to` of `C`.
+    fn columns(self, from: usize, to: usize) -> Out {
+        Out {
+            ptr: self.ptr.wrapping_offset(from as isize * self.cs),
+            cols: to - from,
+            ..self
+        }
+    }
+
     /// Element `[i, j]`.
     ///
     /// # Safety
@@ -234,12 +273,95 @@ impl Out {
     }
 }
 
-/// The kernel behind [`gemm_triangle`] and [`product`].
+/// How a product is shared out: pieces of `C`'s rows, or of its columns, this many each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pieces {
+    Rows(usize),
+    Columns(usize),
+}
+
+impl Pieces {
+    /// The pieces of an `[m, k]·[k, n]` product, if it is worth sharing out. Tall products of
+    /// one depth block (the forward `x·W` and backward `δ·Wᵀ`, 1,024 rows in T1) are cut into
+    /// rows, so each thread writes its own stretch of memory; the others (the weight gradients
+    /// `xᵀ·δ`, few rows and a deep `k`) into columns, 16 floats (a cache line) at a time so that
+    /// two threads seldom write one line. Each piece has at least about [`SPLIT_AT`]
+    /// multiply-adds.
+    fn of(m: usize, n: usize, k: usize) -> Option<(Pieces, usize)> {
+        if m.saturating_mul(n).saturating_mul(k) < SPLIT_AT {
+            return None;
+        }
+        let (pieces, count) = if k <= KC && m >= 64 * MR {
+            let rows = SPLIT_AT.div_ceil(n * k).next_multiple_of(MR);
+            (Pieces::Rows(rows), m.div_ceil(rows))
+        } else {
+            let width = SPLIT_AT.div_ceil(m * k * 2 * NR) * 2 * NR;
+            (Pieces::Columns(width), n.div_ceil(width))
+        };
+        (count > 1).then_some((pieces, count))
+    }
+}
+
+/// The kernel behind [`gemm_triangle`] and [`product`]: a whole product of at least
+/// [`SPLIT_AT`] multiply-adds with `β = 0` runs in pieces ([`Pieces::of`]) through
+/// [`parallel::for_each`] where a pool is installed, anything else in one piece. Only `β = 0` is shared out: were a piece
+/// ever computed twice (the worker's fallback when its second thread fails), it must not scale
+/// `C` twice.
 ///
 /// # Safety
 /// `c` is valid for writes (and, where `β ≠ 0`, reads) of `[rows, cols]` at its strides, and
 /// aliases neither `a` nor `b`.
 unsafe fn multiply(
+    alpha: f32,
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    beta: f32,
+    c: Out,
+    triangle: Triangle,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    let shared = Pieces::of(m, n, k).filter(|_| {
+        parallel::installed()
+            && triangle == Triangle::Full
+            && beta == 0.0
+            && b.nrows() == k
+            && (c.rows, c.cols) == (m, n)
+    });
+    let Some((pieces, count)) = shared else {
+        // SAFETY: as the caller promised.
+        unsafe { multiply_block(alpha, a, b, beta, c, triangle) };
+        return;
+    };
+    // Row pieces would each pack every panel of a transposed `B` (`δ·Wᵀ`): copy it contiguous
+    // once instead, and every piece reads it in place (the same values, the same sums).
+    let b = b.as_standard_layout();
+    let b = b.view();
+    let piece = |i: usize| {
+        // SAFETY: pieces are disjoint rows or columns of `c`, valid as the caller promised.
+        unsafe {
+            match pieces {
+                Pieces::Rows(rows) => {
+                    let (from, to) = (i * rows, ((i + 1) * rows).min(m));
+                    let a = a.slice(s![from..to, ..]);
+                    multiply_block(alpha, a, b, beta, c.rows(from, to), triangle)
+                }
+                Pieces::Columns(width) => {
+                    let (from, to) = (i * width, ((i + 1) * width).min(n));
+                    let b = b.slice(s![.., from..to]);
+                    multiply_block(alpha, a, b, beta, c.columns(from, to), triangle)
+                }
+            }
+        }
+    };
+    parallel::for_each(count, &piece);
+}
+
+/// One piece of a product, on this thread.
+///
+/// # Safety
+/// As [`multiply`].
+unsafe fn multiply_block(
     alpha: f32,
     a: ArrayView2<f32>,
     b: ArrayView2<f32>,

@@ -82,6 +82,7 @@ pub mod network;
 pub mod optim;
 pub mod own_points;
 pub mod own_series;
+pub mod parallel;
 pub mod params;
 pub mod precision;
 pub mod rng;
