@@ -51,11 +51,13 @@ use super::language::{self, VOCAB};
 use super::layer_norm::{normalize, normalize_backward};
 use super::loss::{LossKind, Penalty};
 use super::network::{clamp_error, in_compute_format, Backprop, Network, Pass};
+use super::parallel::{self, Parts};
 use super::precision::Precision;
 use super::rnn::Readout;
 use super::scalar::{all_finite, product, sum_sq, Scalar};
 use ndarray::{
     s, Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis,
+    ShapeBuilder,
 };
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -378,19 +380,37 @@ fn softmax_backward_row<S: Scalar>(g: &mut [S], p: &[S], t: usize, scale: S, pre
 }
 
 /// GELU(x) = x·Φ(x) and its slope Φ(x) + x·φ(x) for every value of `hidden` (a fresh product,
-/// so contiguous: the loop runs over plain slices, which the compiler vectorises).
+/// so contiguous: the loop runs over plain slices, which the compiler vectorises), in pieces
+/// shared between threads where there are two (each value computed alone, so the same bits).
 fn gelu_and_slope<S: Scalar>(hidden: &Array2<S>) -> (Array2<S>, Array2<S>) {
+    /// Values per piece: ~15 µs of work.
+    const PIECE: usize = 1 << 12;
     let hidden = hidden.as_standard_layout();
     let mut act = Array2::zeros(hidden.raw_dim());
     let mut slope = Array2::zeros(hidden.raw_dim());
     let values = hidden.as_slice().expect("standard layout");
-    let acts = act.as_slice_mut().expect("fresh array");
-    let slopes = slope.as_slice_mut().expect("fresh array");
-    for ((a, g), &x) in acts.iter_mut().zip(slopes.iter_mut()).zip(values) {
-        let (cdf, pdf) = x.normal_cdf_pdf();
-        *a = x * cdf;
-        *g = cdf + x * pdf;
-    }
+    let (acts, slopes) = (Parts::new(act.as_mut_ptr()), Parts::new(slope.as_mut_ptr()));
+    let piece = |i: usize| {
+        let (from, to) = (i * PIECE, ((i + 1) * PIECE).min(values.len()));
+        // SAFETY: piece i alone writes values from..to of `act` and `slope`, fresh arrays of
+        // `values.len()` each.
+        let (acts, slopes) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(acts.at(from), to - from),
+                std::slice::from_raw_parts_mut(slopes.at(from), to - from),
+            )
+        };
+        for ((a, g), &x) in acts
+            .iter_mut()
+            .zip(slopes.iter_mut())
+            .zip(&values[from..to])
+        {
+            let (cdf, pdf) = x.normal_cdf_pdf();
+            *a = x * cdf;
+            *g = cdf + x * pdf;
+        }
+    };
+    parallel::for_each(values.len().div_ceil(PIECE), &piece);
     (act, slope)
 }
 
@@ -557,44 +577,56 @@ impl<S: Scalar> Transformer<S> {
         let qkv3 = self.by_position(qkv.view());
         let mut out = Array2::<S>::zeros((t_len * n, d));
         let mut probs = Array3::<S>::zeros((n * heads, t_len, t_len));
+        // Each sequence's head is one job (shared between threads where there are two); its
+        // rows' largest logit and entropy are gathered in the order one thread takes them.
+        let mut row_stats = vec![(0.0f64, 0.0f64); n * heads * t_len];
+        let (probs_at, out_at, stats_at) = (
+            Parts::new(probs.as_mut_ptr()),
+            Parts::new(out.as_mut_ptr()),
+            Parts::new(row_stats.as_mut_ptr()),
+        );
+        let head = |pair: usize| {
+            let (i, h) = (pair / heads, pair % heads);
+            let [q, k, v] = head_parts(qkv3, i, h, d, dh);
+            // SAFETY: job `pair` alone touches `probs[pair]`, its rows of `row_stats`, and the
+            // columns of head h at sequence i's rows of `out` (rows t·n + i, stride n·d).
+            let (mut p, stats, o) = unsafe {
+                (
+                    ArrayViewMut2::from_shape_ptr(
+                        (t_len, t_len),
+                        probs_at.at(pair * t_len * t_len),
+                    ),
+                    std::slice::from_raw_parts_mut(stats_at.at(pair * t_len), t_len),
+                    ArrayViewMut2::from_shape_ptr(
+                        (t_len, dh).strides((n * d, 1)),
+                        out_at.at(i * d + h * dh),
+                    ),
+                )
+            };
+            let mut scratch = vec![S::zero(); t_len];
+            // Only the lower triangle: the softmax masks the rest.
+            S::gemm_triangle(
+                S::one(),
+                q,
+                k.t(),
+                S::zero(),
+                p.view_mut(),
+                Triangle::LowerOfC,
+            );
+            for ((t, mut row), stat) in p.rows_mut().into_iter().enumerate().zip(stats) {
+                let row = row.as_slice_mut().expect("contiguous");
+                *stat = causal_softmax(row, t, scale, precision, &mut scratch);
+            }
+            S::gemm_triangle(S::one(), p.view(), v, S::zero(), o, Triangle::LowerA);
+        };
+        parallel::for_each(n * heads, &head);
         let mut logit_max = vec![f64::NEG_INFINITY; heads];
         let mut entropy = vec![0.0; heads];
-        let mut scratch = vec![S::zero(); t_len];
-        {
-            let mut out3 = self.by_position_mut(out.view_mut());
-            for i in 0..n {
-                for h in 0..heads {
-                    let [q, k, v] = head_parts(qkv3, i, h, d, dh);
-                    let mut p = probs.slice_mut(s![i * heads + h, .., ..]);
-                    // Only the lower triangle: the softmax masks the rest.
-                    S::gemm_triangle(
-                        S::one(),
-                        q,
-                        k.t(),
-                        S::zero(),
-                        p.view_mut(),
-                        Triangle::LowerOfC,
-                    );
-                    for (t, mut row) in p.rows_mut().into_iter().enumerate() {
-                        let (top, row_entropy) = causal_softmax(
-                            row.as_slice_mut().expect("contiguous"),
-                            t,
-                            scale,
-                            precision,
-                            &mut scratch,
-                        );
-                        logit_max[h] = nan_max(logit_max[h], top);
-                        entropy[h] += row_entropy;
-                    }
-                    S::gemm_triangle(
-                        S::one(),
-                        p.view(),
-                        v,
-                        S::zero(),
-                        out3.slice_mut(s![.., i, h * dh..(h + 1) * dh]),
-                        Triangle::LowerA,
-                    );
-                }
+        for (pair, rows) in row_stats.chunks(t_len).enumerate() {
+            let h = pair % heads;
+            for &(top, row_entropy) in rows {
+                logit_max[h] = nan_max(logit_max[h], top);
+                entropy[h] += row_entropy;
             }
         }
         precision.round_all(&mut out);
@@ -624,43 +656,44 @@ impl<S: Scalar> Transformer<S> {
         let qkv3 = self.by_position(qkv.view());
         let grad3 = self.by_position(grad_out.view());
         let mut grad_qkv = Array2::<S>::zeros((t_len * n, 3 * d));
-        // dP, then dS, of one sequence's head at a time.
-        let mut grad_s = Array2::<S>::zeros((t_len, t_len));
-        {
-            let mut g3 = self.by_position_mut(grad_qkv.view_mut());
-            for i in 0..n {
-                for h in 0..heads {
-                    let [q, k, v] = head_parts(qkv3, i, h, d, dh);
-                    let p = probs.slice(s![i * heads + h, .., ..]);
-                    let grad_o = grad3.slice(s![.., i, h * dh..(h + 1) * dh]);
-                    let part = |part: usize| part * d + h * dh..part * d + (h + 1) * dh;
-                    let (grad_q, grad_k, grad_v) = g3.multi_slice_mut((
-                        s![.., i, part(0)],
-                        s![.., i, part(1)],
-                        s![.., i, part(2)],
-                    ));
-                    let zero = S::zero();
-                    S::gemm_triangle(S::one(), p.t(), grad_o, zero, grad_v, Triangle::UpperA);
-                    // dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √d_h, with dP = do·vᵀ (its lower triangle:
-                    // dS is 0 above the diagonal, where P is).
-                    S::gemm_triangle(
-                        S::one(),
-                        grad_o,
-                        v.t(),
-                        zero,
-                        grad_s.view_mut(),
-                        Triangle::LowerOfC,
-                    );
-                    for (t, (mut g, p)) in grad_s.rows_mut().into_iter().zip(p.rows()).enumerate() {
-                        let g = g.as_slice_mut().expect("contiguous");
-                        let p = p.as_slice().expect("contiguous");
-                        softmax_backward_row(g, p, t, scale, precision);
-                    }
-                    S::gemm_triangle(S::one(), grad_s.view(), k, zero, grad_q, Triangle::LowerA);
-                    S::gemm_triangle(S::one(), grad_s.t(), q, zero, grad_k, Triangle::UpperA);
-                }
+        let grad_at = Parts::new(grad_qkv.as_mut_ptr());
+        // Each sequence's head is one job (shared between threads where there are two).
+        let head = |pair: usize| {
+            let (i, h) = (pair / heads, pair % heads);
+            let [q, k, v] = head_parts(qkv3, i, h, d, dh);
+            let p = probs.slice(s![pair, .., ..]);
+            let grad_o = grad3.slice(s![.., i, h * dh..(h + 1) * dh]);
+            // SAFETY: job `pair` alone writes head h's columns of q, k and v at sequence i's
+            // rows of `grad_qkv` (rows t·n + i, stride n·3d).
+            let [grad_q, grad_k, grad_v] = [0, 1, 2].map(|part| unsafe {
+                ArrayViewMut2::from_shape_ptr(
+                    (t_len, dh).strides((n * 3 * d, 1)),
+                    grad_at.at(i * 3 * d + part * d + h * dh),
+                )
+            });
+            // dP, then dS, of this sequence's head.
+            let mut grad_s = Array2::<S>::zeros((t_len, t_len));
+            let zero = S::zero();
+            S::gemm_triangle(S::one(), p.t(), grad_o, zero, grad_v, Triangle::UpperA);
+            // dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √d_h, with dP = do·vᵀ (its lower triangle:
+            // dS is 0 above the diagonal, where P is).
+            S::gemm_triangle(
+                S::one(),
+                grad_o,
+                v.t(),
+                zero,
+                grad_s.view_mut(),
+                Triangle::LowerOfC,
+            );
+            for (t, (mut g, p)) in grad_s.rows_mut().into_iter().zip(p.rows()).enumerate() {
+                let g = g.as_slice_mut().expect("contiguous");
+                let p = p.as_slice().expect("contiguous");
+                softmax_backward_row(g, p, t, scale, precision);
             }
-        }
+            S::gemm_triangle(S::one(), grad_s.view(), k, zero, grad_q, Triangle::LowerA);
+            S::gemm_triangle(S::one(), grad_s.t(), q, zero, grad_k, Triangle::UpperA);
+        };
+        parallel::for_each(n * heads, &head);
         precision.round_all(&mut grad_qkv);
         grad_qkv
     }
