@@ -14,6 +14,8 @@ TRUNK_VERSION := 0.21.14
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/[^0-9.]/, ""); print}' Cargo.lock)
 NUMPY_VERSION := 2.4.6
+# The threaded worker build's toolchain: src/build/relaxed_worker.mjs names the same one.
+NIGHTLY := $(shell sed -n "s/^export const NIGHTLY = '\(.*\)';/\1/p" src/build/relaxed_worker.mjs)
 # The relaxed-SIMD build of the engine (browser tests, reference check; the worker's is made by
 # src/build/relaxed_worker.mjs with the same flags).
 RELAXED_FLAGS := -C target-feature=+simd128,+relaxed-simd
@@ -43,6 +45,11 @@ tools-build:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 	  && rustup target list --installed | grep -qx wasm32-wasip1 \
 	  || rustup target add wasm32-unknown-unknown wasm32-wasip1
+	@# The threaded worker build's toolchain (src/build/relaxed_worker.mjs): it rebuilds the
+	@# standard library with atomics, which needs a pinned nightly and its source.
+	@rustup run $(NIGHTLY) rustc --version >/dev/null 2>&1 \
+	  && rustup component list --installed --toolchain $(NIGHTLY) | grep -q '^rust-src' \
+	  || rustup toolchain install $(NIGHTLY) --profile minimal --component rust-src --target wasm32-unknown-unknown
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	@grep -q 'wasm_bindgen = "$(WASM_BINDGEN_VERSION)"' Trunk.toml \

@@ -1,7 +1,7 @@
 // Which build of the training engine this browser runs (imported by worker_loader.js and sw.js).
-// Two builds of the worker exist: simd128, and simd128 + relaxed SIMD (a fused multiply-add in
-// the matrix products where the CPU has one). A module using a relaxed-SIMD instruction is
-// invalid where the browser lacks it, so this probe — the smallest such module, one function
+// Three builds of the worker exist: simd128; simd128 + relaxed SIMD (a fused multiply-add in
+// the matrix products where the CPU has one); and that one on two threads. A module using a
+// relaxed-SIMD instruction is invalid where the browser lacks it, so this probe — the smallest such module, one function
 // computing f32x4.relaxed_madd of its three v128 arguments — decides.
 const RELAXED_SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, // "\0asm", version 1
@@ -11,13 +11,20 @@ const RELAXED_SIMD_PROBE = new Uint8Array([
   253, 133, 2, 11, // f32x4.relaxed_madd (0xfd 0x105), end
 ]);
 
-/** The engine build's file stem: `worker_relaxed` where relaxed SIMD validates, else `worker`.
+/** The engine build's file stem: `worker_threads` (relaxed SIMD, the large matrix products on
+ *  two threads) where the page is cross-origin isolated — its server sends COOP and COEP
+ *  headers, so memory can be shared with a second worker — and relaxed SIMD validates;
+ *  `worker_relaxed` where relaxed SIMD validates only; else `worker`. All three compute the same
+ *  numbers: the threaded build's bits are the relaxed build's (crates/engine/src/gemm.rs).
  *  `?engine=simd128` on the loader's address forces the plain build (tests, comparisons). */
-function engineBuild(forced) {
+function engineBuild(forced, isolated = self.crossOriginIsolated === true) {
   if (forced === 'simd128') return 'worker';
+  let relaxed = false;
   try {
-    return WebAssembly.validate(RELAXED_SIMD_PROBE) ? 'worker_relaxed' : 'worker';
+    relaxed = WebAssembly.validate(RELAXED_SIMD_PROBE);
   } catch {
-    return 'worker';
+    relaxed = false;
   }
+  if (!relaxed) return 'worker';
+  return isolated ? 'worker_threads' : 'worker_relaxed';
 }

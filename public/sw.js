@@ -3,7 +3,7 @@
 // lessons.json shows at once, and page and training worker always come from one build) — and
 // the copy answers when the network does not. The build writes VERSION and FILES
 // (src/build/finish_html.mjs): a new build has a new cache, and the old one is deleted.
-// Of the two builds of the training worker, only the one the page runs is kept:
+// Of the builds of the training worker, only those the page may run are kept:
 // engine_build.js decides, as the worker's loader does, told by the page's registration
 // (`sw.js?engine=simd128`) when a link forces the plain build.
 // Copies are kept by path: the many query strings of links to runs are one page.
@@ -12,8 +12,11 @@
 importScripts('__GRADLAB_ENGINE_BUILD__');
 const VERSION = '__GRADLAB_VERSION__';
 const ENGINE_FILES = __GRADLAB_ENGINE_FILES__;
-const IN_USE = engineBuild(new URL(self.location.href).searchParams.get('engine'));
-const OTHER_BUILD = new Set(Object.entries(ENGINE_FILES).filter(([build]) => build !== IN_USE).flatMap(([, files]) => files));
+// The page may run this browser's relaxed build alone or on two threads (whether it is
+// cross-origin isolated is the page's, not this worker's): both are kept where either is.
+const FORCED = new URL(self.location.href).searchParams.get('engine');
+const IN_USE = new Set([engineBuild(FORCED, false), engineBuild(FORCED, true)]);
+const OTHER_BUILD = new Set(Object.entries(ENGINE_FILES).filter(([build]) => !IN_USE.has(build)).flatMap(([, files]) => files));
 const FILES = __GRADLAB_FILES__.filter((f) => !OTHER_BUILD.has(f));
 const CACHE = `gradlab-${VERSION}`;
 

@@ -15,6 +15,12 @@ importScripts(glue);
 wasm_bindgen({ module_or_path: wasm }).then((exports) => {
   // Its memory, for `make soak`'s memory figures (as Trunk's start-up script exposes the page's).
   self.gradlabWasm = exports;
+  // The threaded build: its second thread, on the same module and memory (engine_helper.js).
+  // Until it is running, and if it ever fails, the training thread works alone.
+  if (typeof wasm_bindgen.helper_start_data === 'function') {
+    const [module, memory] = wasm_bindgen.helper_start_data();
+    new Worker('__GRADLAB_ENGINE_HELPER__').postMessage({ glue, module, memory });
+  }
 }, (error) => {
   setTimeout(() => {
     throw new Error(`could not load the training engine (${error})`);

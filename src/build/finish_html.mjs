@@ -64,17 +64,19 @@ const rename = (from, to) => {
   return `./${to}`;
 };
 const engineFiles = {};
-for (const build of ['worker', 'worker_relaxed']) {
+for (const build of ['worker', 'worker_relaxed', 'worker_threads']) {
   const [glue, wasm] = [`${build}.js`, `${build}_bg.wasm`];
   const h = hash(read(glue), read(wasm));
   engineFiles[build] = [rename(glue, `${build}-${h}.js`), rename(wasm, `${build}-${h}_bg.wasm`)];
 }
 const engineBuild = rename('engine_build.js', `engine_build-${hash(read('engine_build.js'))}.js`);
+const engineHelper = rename('engine_helper.js', `engine_helper-${hash(read('engine_helper.js'))}.js`);
 const stamp = (text, what) => {
   const out = text
     .replaceAll("'__GRADLAB_VERSION__'", `'${version}'`)
     .replaceAll('__GRADLAB_ENGINE_FILES__', JSON.stringify(engineFiles))
-    .replaceAll('__GRADLAB_ENGINE_BUILD__', engineBuild);
+    .replaceAll('__GRADLAB_ENGINE_BUILD__', engineBuild)
+    .replaceAll('__GRADLAB_ENGINE_HELPER__', engineHelper);
   if (out.includes('__GRADLAB_')) throw new Error(`${what}: placeholders were not all filled`);
   return out;
 };

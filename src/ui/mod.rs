@@ -207,14 +207,18 @@ fn register_offline_copy() {
 }
 
 /// A quiet line naming the engine build the worker runs: the browser picks the relaxed-SIMD
-/// build where it validates (`public/engine_build.js`).
+/// build where it validates, on two threads where the page is cross-origin isolated
+/// (`public/engine_build.js`).
 #[component]
 fn EngineBuild() -> impl IntoView {
     let lab = expect_context::<Lab>();
     move || {
         lab.engine_build.get().map(|build| {
-            let how = if build.contains("relaxed") {
+            let how = if build.contains("threads") {
                 "fused multiply-add where the CPU has one"
+            } else if build.contains("relaxed") {
+                "fused multiply-add where the CPU has one; one thread, as the server sends no \
+                 cross-origin isolation headers"
             } else {
                 "this browser has no relaxed SIMD"
             };

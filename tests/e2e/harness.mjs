@@ -30,8 +30,12 @@ const TYPES = {
  *  `worker_relaxed_bg.wasm`), for tests that name files by what they are. */
 export const unhashed = (name) => name.replace(/-[0-9a-f]{16}(?=(\.js|_bg\.wasm|\.css)$)/, '');
 
-/** Serves dist/ (or, after `serve(dir)`, another build: a new deployment) under `prefix`. */
-export async function serveDist(prefix = '/') {
+/** The headers that make a page cross-origin isolated (shared memory: the engine's threads). */
+export const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+/** Serves dist/ (or, after `serve(dir)`, another build: a new deployment) under `prefix`; with
+ *  `isolated`, every response carries the cross-origin isolation headers (as `make serve`). */
+export async function serveDist(prefix = '/', { isolated = false } = {}) {
   let root = DIST;
   const server = createServer(async (req, res) => {
     const full = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
@@ -47,7 +51,7 @@ export async function serveDist(prefix = '/') {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...(isolated ? ISOLATION : {}) });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');
@@ -88,10 +92,10 @@ export async function launchBrowser(extraArgs = []) {
  * Serves dist/ and launches Chromium for the calling test file, stopping both after its tests.
  * Returns an object whose `server` and `browser` are set once the file's tests start.
  */
-export function useLab() {
+export function useLab({ isolated = false } = {}) {
   const lab = { server: undefined, browser: undefined };
   before(async () => {
-    lab.server = await serveDist();
+    lab.server = await serveDist('/', { isolated });
     lab.browser = await launchBrowser();
   });
   after(async () => {

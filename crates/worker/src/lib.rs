@@ -6,6 +6,10 @@
 //! events back. Steps are batched per message, so thousands of steps per second cost tens of
 //! messages.
 
+#![cfg_attr(target_feature = "atomics", feature(stdarch_wasm_atomic_wait))]
+
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+mod threads;
 #[cfg(target_arch = "wasm32")]
 mod web;
 #[cfg(target_arch = "wasm32")]

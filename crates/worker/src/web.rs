@@ -14,6 +14,12 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 pub fn start() {
     console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // The threaded build's helper instantiates this module too: it only runs `helper_run`.
+    if js_sys::Reflect::get(&scope, &"gradlabHelper".into()).is_ok_and(|v| v.is_truthy()) {
+        return;
+    }
+    #[cfg(target_feature = "atomics")]
+    gradlab_engine::parallel::set_for_each(super::threads::for_each);
     let core = RefCell::new(WorkerCore::new());
     let reply_scope = scope.clone();
     let performance = scope.performance();
