@@ -57,12 +57,18 @@ const sse2 = spawnSync('cargo', ['bench', '--quiet', '-p', 'gradlab-engine', '--
 const narrow = sse2.status === 0 ? parse(sse2.stdout) : [];
 for (const s of shapes) s.sse2 = narrow.find((n) => n.shape === s.shape)?.steps_per_second;
 
-const server = await serveDist();
+// Served as `make serve` serves it, cross-origin isolated (the engine on two threads where the
+// build has them); and as a plain static host does, for the one-thread build.
+const server = await serveDist('/', { isolated: true });
+const plainServer = await serveDist('/');
 const DIST_DIR = process.argv.includes('--dist') ? resolve(process.argv[process.argv.indexOf('--dist') + 1]) + sep : null;
-if (DIST_DIR) server.serve(DIST_DIR);
+if (DIST_DIR) {
+  server.serve(DIST_DIR);
+  plainServer.serve(DIST_DIR);
+}
 const browser = await launchBrowser(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
 
-async function openLab(query = '') {
+async function openLab(query = '', from = server) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.addInitScript(() => {
     window.__longTasks = [];
@@ -71,7 +77,7 @@ async function openLab(query = '') {
     }).observe({ type: 'longtask', buffered: true });
     addEventListener('TrunkApplicationStarted', (e) => { window.__wasmMemory = e.detail.wasm.memory; });
   });
-  await page.goto(server.url + query);
+  await page.goto(from.url + query);
   await waitReady(page);
   return page;
 }
@@ -127,12 +133,14 @@ const engine = async (page) => {
 const until = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- 1b. wasm in the worker -------------------------------------------------------------------
-// Each shape in both engine builds: the one the browser picks (relaxed SIMD where it validates)
-// and the plain simd128 build (`engine=simd128` in the address forces it).
-async function measureWorker(shape, plain, { frames = true } = {}) {
+// Each shape in three engine builds: the one the browser picks on an isolated page (relaxed SIMD
+// on two threads), the one it picks on a plain host (relaxed SIMD, one thread), and the plain
+// simd128 build (`engine=simd128` in the address forces it).
+async function measureWorker(shape, build, { frames = true } = {}) {
   const link = shapeLink(shape);
+  const plain = build === 'simd128';
   const force = plain ? `${link ? '&' : '?'}engine=simd128` : '';
-  const page = await openLab(link + force);
+  const page = await openLab(link + force, build === 'one thread' ? plainServer : server);
   if (!link) await configure(page, shape);
   await page.click('#play');
   await until(2000); // warm-up (JIT tiers, caches)
@@ -146,7 +154,7 @@ async function measureWorker(shape, plain, { frames = true } = {}) {
     rate: ((b.steps - a.steps) * 1000) / (b.ms - a.ms),
     endToEnd: (b.steps - a.steps) / wall,
   };
-  if (link && !plain && frames) {
+  if (link && build === 'picked' && frames) {
     // The page must stay smooth while a sequence model trains at full speed too.
     const f = await frameIntervals(page);
     result.frameP95 = quantile(f.intervals, 0.95);
@@ -157,10 +165,11 @@ async function measureWorker(shape, plain, { frames = true } = {}) {
 }
 for (const shape of shapes) {
   log(`wasm in the worker, shape ${shape.shape}…`);
-  const picked = await measureWorker(shape, false);
-  const plain = await measureWorker(shape, true);
+  const picked = await measureWorker(shape, 'picked');
+  const single = await measureWorker(shape, 'one thread');
+  const plain = await measureWorker(shape, 'simd128');
   Object.assign(shape, { build: picked.build, wasm: picked.rate, endToEnd: picked.endToEnd, frameP95: picked.frameP95, longTasks: picked.longTasks });
-  Object.assign(shape, { plainBuild: plain.build, wasmPlain: plain.rate });
+  Object.assign(shape, { singleBuild: single.build, wasmSingle: single.rate, plainBuild: plain.build, wasmPlain: plain.rate });
 }
 
 // ---- 1c. the peer: TensorFlow.js's wasm backend, the same step, the same browser --------------
@@ -178,7 +187,7 @@ const pairs = [];
 const t1 = shapes.find((s) => s.shape === 'T1');
 for (let i = 0; t1 && i < PAIRS; i++) {
   log(`T1 against TF.js, paired round ${i + 1} of ${PAIRS}…`);
-  const worker = (await measureWorker(t1, false, { frames: false })).rate;
+  const worker = (await measureWorker(t1, 'picked', { frames: false })).rate;
   const tfjs = (await tfjsRates(browser, [t1])).rates.T1;
   pairs.push({ worker, tfjs, ratio: worker / tfjs });
 }
@@ -191,14 +200,14 @@ const cpu = cpus()[0]?.model ?? 'unknown CPU';
 function engineTable() {
   const picked = shapes[0]?.build ?? '?';
   const rows = [
-    `| shape | hidden × width, batch | native steps/s | worker steps/s (${picked}) | wasm/native | wasm GFLOP/s | worker steps/s (${shapes[0]?.plainBuild ?? '?'}) | page steps/s | TF.js-wasm steps/s | gradlab ÷ TF.js | native, 128-bit SSE2 kernels |`,
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| shape | hidden × width, batch | native steps/s | worker steps/s (${picked}) | wasm/native | wasm GFLOP/s | worker steps/s (${shapes[0]?.singleBuild ?? '?'}) | worker steps/s (${shapes[0]?.plainBuild ?? '?'}) | page steps/s | TF.js-wasm steps/s | gradlab ÷ TF.js | native, 128-bit SSE2 kernels |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of shapes) {
     const dims = s.model === 'transformer'
       ? `${s.depth} blocks × d ${s.width}, ${s.heads} heads, T ${s.context}`
       : s.model === 'rnn' ? `${s.cell === 'lstm' ? 'LSTM' : 'RNN'} T ${s.depth} × H ${s.width}` : `${s.depth} × ${s.width}${s.cures ? ' + cures' : ''}`;
-    rows.push(`| ${s.shape} | ${dims}, ${s.batch} | ${f(s.steps_per_second)} | ${f(s.wasm)} | ${f(s.wasm / s.steps_per_second, 2)} | ${f((s.wasm * s.flops_per_step) / 1e9, 2)} | ${f(s.wasmPlain)} | ${f(s.endToEnd)} | ${s.tfjs ? f(s.tfjs, 1) : '—'} | ${s.tfjs ? `${f(s.wasm / s.tfjs, 1)}×` : '—'} | ${f(s.sse2)} |`);
+    rows.push(`| ${s.shape} | ${dims}, ${s.batch} | ${f(s.steps_per_second)} | ${f(s.wasm)} | ${f(s.wasm / s.steps_per_second, 2)} | ${f((s.wasm * s.flops_per_step) / 1e9, 2)} | ${f(s.wasmSingle)} | ${f(s.wasmPlain)} | ${f(s.endToEnd)} | ${s.tfjs ? f(s.tfjs, 1) : '—'} | ${s.tfjs ? `${f(s.wasm / s.tfjs, 1)}×` : '—'} | ${f(s.sse2)} |`);
   }
   rows.push('');
   rows.push(`TF.js: @tensorflow/tfjs 4.22 (${peer.backend}), the same step in the same browser (tests/bench/tfjs.mjs).`);
@@ -240,6 +249,7 @@ if (ENGINE_ONLY) {
   console.log([`gradlab engine benchmark — ${cpus().length} × ${cpu}`, '', ...engineTable(), '', engineTargets()].join('\n'));
   await browser.close();
   await server.close();
+  await plainServer.close();
   process.exit(0);
 }
 
@@ -269,12 +279,14 @@ await page.close();
 
 // ---- 3. size and start-up --------------------------------------------------------------------
 const dist = DIST_DIR ?? new URL('../../dist/', import.meta.url).pathname;
-// What a visitor downloads: every file but the engine build their browser does not run (the
-// service worker precaches the same list); dist/ as a whole is reported beside it.
+// What a visitor downloads: every file but the engine builds their browser does not run (and
+// the threaded build's helper, where it runs one thread); dist/ as a whole is reported beside it.
 const picked = shapes[0]?.build ?? '';
-const otherBuild = picked.includes('relaxed') ? /^worker-[0-9a-f]+(\.js|_bg\.wasm)$/ : /^worker_relaxed-/;
+const [plainFiles, relaxedFiles, threadFiles] = [/^worker-[0-9a-f]+(\.js|_bg\.wasm)$/, /^worker_relaxed-/, /^(worker_threads|engine_helper)-/];
+const unused = picked.includes('threads') ? [plainFiles, relaxedFiles]
+  : picked.includes('relaxed') ? [plainFiles, threadFiles] : [relaxedFiles, threadFiles];
 const allFiles = readdirSync(dist);
-const files = allFiles.filter((f) => !otherBuild.test(f));
+const files = allFiles.filter((f) => !unused.some((build) => build.test(f)));
 const gzOf = (list) => list.reduce((sum, f) => sum + gzipSync(readFileSync(dist + f), { level: 9 }).length, 0);
 const gz = gzOf(files);
 const gzAll = gzOf(allFiles);
@@ -359,6 +371,7 @@ const m1 = await memory();
 await long.close();
 await browser.close();
 await server.close();
+await plainServer.close();
 
 // ---- report ----------------------------------------------------------------------------------
 const lines = [];
