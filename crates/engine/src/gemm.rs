@@ -321,13 +321,15 @@ unsafe fn multiply(
 ) {
     let (m, k) = a.dim();
     let n = b.ncols();
-    let shared = Pieces::of(m, n, k).filter(|_| {
-        parallel::installed()
-            && triangle == Triangle::Full
-            && beta == 0.0
-            && b.nrows() == k
-            && (c.rows, c.cols) == (m, n)
-    });
+    assert!(
+        b.nrows() == k && (c.rows, c.cols) == (m, n),
+        "gemm: [{m}, {k}]·[{}, {n}] into [{}, {}]",
+        b.nrows(),
+        c.rows,
+        c.cols
+    );
+    let shared = Pieces::of(m, n, k)
+        .filter(|_| parallel::installed() && triangle == Triangle::Full && beta == 0.0);
     let Some((pieces, count)) = shared else {
         // SAFETY: as the caller promised.
         unsafe { multiply_block(alpha, a, b, beta, c, triangle) };
@@ -357,7 +359,8 @@ unsafe fn multiply(
     parallel::for_each(count, &piece);
 }
 
-/// One piece of a product, on this thread.
+/// One piece of a product, on this thread (its shapes chain: [`multiply`] checked the whole
+/// product's, and its pieces are cut from them).
 ///
 /// # Safety
 /// As [`multiply`].
@@ -371,13 +374,6 @@ unsafe fn multiply_block(
 ) {
     let (m, k) = a.dim();
     let n = b.ncols();
-    assert!(
-        b.nrows() == k && (c.rows, c.cols) == (m, n),
-        "gemm: [{m}, {k}]·[{}, {n}] into [{}, {}]",
-        b.nrows(),
-        c.rows,
-        c.cols
-    );
     if m == 0 || n == 0 {
         return;
     }

@@ -7,19 +7,13 @@
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::{random, same_bits};
 use gradlab_engine::gemm::{gemm, product};
 use ndarray::ArrayView2;
 use ndarray::{Array2, ShapeBuilder};
-use rand::{rngs::StdRng, RngExt, SeedableRng};
-
-fn random(rows: usize, cols: usize, rng: &mut StdRng) -> Array2<f32> {
-    Array2::from_shape_fn((rows, cols), |_| rng.random_range(-1.0f32..1.0))
-}
-
-/// Whether two results are the same bit for bit (NaNs included).
-fn same_bits(x: &Array2<f32>, y: &Array2<f32>) -> bool {
-    x.dim() == y.dim() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
-}
+use rand::{rngs::StdRng, SeedableRng};
 
 /// The product in f64 and Σ|a·b| per element, the scale of its rounding error.
 fn reference(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> (Array2<f64>, Array2<f64>) {

@@ -7,11 +7,14 @@
 //! on two real threads taking them from a shared counter (`std::thread::scope`), on the
 //! kernel's portable 4-lane stand-in; both results are made here, nothing is hard-coded.
 
+mod common;
+
+use common::{random, same_bits};
 use gradlab_engine::gemm::{gemm, product, SPLIT_AT};
 use gradlab_engine::parallel::set_for_each;
 use gradlab_engine::{StepStats, TrainParams, Trainer};
 use ndarray::{Array2, ShapeBuilder};
-use rand::{rngs::StdRng, RngExt, SeedableRng};
+use rand::{rngs::StdRng, SeedableRng};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static SPLITS: AtomicUsize = AtomicUsize::new(0);
@@ -58,14 +61,6 @@ fn train_transformer() -> (Vec<StepStats>, Vec<f32>) {
         .flat_map(|g| g.w.iter().chain(g.b.iter()).copied())
         .collect();
     (stats, weights)
-}
-
-fn random(rows: usize, cols: usize, rng: &mut StdRng) -> Array2<f32> {
-    Array2::from_shape_fn((rows, cols), |_| rng.random_range(-1.0f32..1.0))
-}
-
-fn same_bits(x: &Array2<f32>, y: &Array2<f32>) -> bool {
-    x.dim() == y.dim() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
 }
 
 /// The Transformer's products (forward `x·W`, backward `δ·Wᵀ` and `xᵀ·δ`) and odd edges, each
